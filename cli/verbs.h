@@ -1,0 +1,11 @@
+/* verbs.h: the kisim CLI's verbs. Each lives in its component's folder, takes the arguments
+ * after the verb (argv[0] is the verb's name) and returns the process exit code:
+ * 0 success, 1 failure, 2 bad usage or input. */
+#ifndef KISIM_VERBS_H
+#define KISIM_VERBS_H
+
+int verb_config(int argc, char **argv); /* common/config_cli.c: config check|show FILE */
+int verb_eval(int argc, char **argv);   /* agent/eval_cli.c */
+int verb_bench(int argc, char **argv);  /* env/bench_env.c: bench env */
+
+#endif

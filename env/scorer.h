@@ -1,0 +1,93 @@
+/* scorer.h: node scorers behind one interface, the baselines a learned policy is compared with.
+ *
+ * A scorer reads what a scheduler can know (the orchestrator's view of allocatable and requested
+ * resources, and the env's observation: telemetry window, pod context, service state, masks) and
+ * scores every candidate node 0..100; the highest-scoring node wins, ties broken at random with
+ * the scorer's own seeded rng (kube-scheduler's selectHost does the same). The oracle also reads
+ * the simulator's hidden true state: an upper bound, never a deployable scorer.
+ * Names: random, round-robin, k8s-default, most-allocated, load-aware, oracle. */
+#ifndef KISIM_SCORER_H
+#define KISIM_SCORER_H
+
+#include <stdint.h>
+
+#include "common/rng.h"
+
+struct sim;
+
+/* The orchestrator's view of one node: allocatable and the sum of requests of the pods on it.
+ * Requests use kube-scheduler's non-zero convention: a pod without requests counts as 100m CPU
+ * and 200 MiB (the sim's pods always have requests). */
+typedef struct {
+    int64_t cpu_alloc_m;  /* allocatable CPU, millicores */
+    int64_t mem_alloc_b;  /* allocatable memory, bytes */
+    int pods_alloc;       /* max pods */
+    int gpus_alloc;
+    int64_t cpu_req_m;    /* requested by pods already on the node */
+    int64_t mem_req_b;
+    int pods;
+    int gpus_req;
+} node_view;
+
+/* Workload classes, the pod context's one-hot order. */
+typedef enum {
+    POD_LATENCY_SENSITIVE, POD_CPU_BOUND, POD_MEMORY_BOUND, POD_IO_BOUND, POD_BATCH, POD_CLASSES
+} pod_class;
+
+/* The pending pod as the orchestrator sees it. */
+typedef struct {
+    int64_t cpu_req_m;
+    int64_t mem_req_b;
+    int64_t cpu_limit_m;  /* 0 = no limit (TargetLoadPacking then assumes 1.5 x request) */
+    int gpus;
+    pod_class cls;
+    int is_replica;       /* a replica of the latency-sensitive service */
+} pod_view;
+
+/* The service as an HPA sees it. */
+typedef struct {
+    int replicas;         /* current replicas (placed + pending) */
+    int min_replicas, max_replicas;
+    double cpu_utilization; /* mean CPU utilisation of the replicas, of their request (0..) */
+    double hpa_target, hpa_tolerance;
+} service_view;
+
+/* Everything a scorer may read for one decision. Arrays are owned by the env / caller and valid
+ * until the next step. */
+typedef struct {
+    int n_max;                /* N_max: length of nodes, node scores and the node mask */
+    int window;               /* T */
+    const node_view *nodes;   /* [n_max]; entries past the cluster's nodes are zero */
+    const pod_view *pod;
+    const service_view *service;
+    const float *obs_nodes;   /* [n_max, T, F] normalised telemetry, oldest sample first */
+    const uint8_t *action_mask; /* [n_max + 3]: node mask, then scale mask (-1, 0, +1) */
+    const struct sim *hidden; /* the simulator's true state, or NULL (only the oracle uses it) */
+} sched_view;
+
+typedef struct scorer scorer;
+
+/* NULL-terminated list of the scorer names this build knows. */
+const char *const *scorer_names(void);
+/* Creates the scorer `name` with its own rng seeded by `seed`. KISIM_EUSAGE with a message
+ * listing the valid names when unknown. */
+int scorer_create(scorer **out, const char *name, uint64_t seed);
+void scorer_free(scorer *s);
+const char *scorer_name(const scorer *s);
+/* Reseeds the scorer's rng and clears its state (round-robin position): call at episode start. */
+void scorer_reset(scorer *s, uint64_t seed);
+/* Scores every node: scores[i] in [0, 100] for nodes whose mask bit is set, -1 for the others.
+ * KISIM_EUNSUPPORTED when the scorer needs state the view lacks (oracle without `hidden`). */
+int scorer_score(scorer *s, const sched_view *v, double *scores);
+/* The node to place the pending pod on: a highest-scoring masked node, ties at random.
+ * Returns the node index, or a negative kisim_err (e.g. no node in the mask). */
+int scorer_pick(scorer *s, const sched_view *v);
+
+/* The Kubernetes HPA rule: desired = ceil(current * utilization / target), no change while
+ * |utilization / target - 1| <= tolerance, clamped to [min, max]. */
+int hpa_desired(const service_view *sv);
+/* The scale action (0, 1, 2 for -1, 0, +1) that moves one replica towards hpa_desired(),
+ * respecting the scale mask (action_mask[n_max..n_max+2]). */
+int hpa_scale_action(const service_view *sv, const uint8_t *scale_mask);
+
+#endif
