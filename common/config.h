@@ -166,7 +166,7 @@ typedef struct {
 /* Fills every field with its default. */
 void cfg_default(kisim_config *cfg);
 /* Defaults, then the file's values. 0, or KISIM_ECONFIG / KISIM_EIO with the message set. */
-int cfg_load(kisim_config *cfg, const char *path);
+int cfg_read(kisim_config *cfg, const char *path);
 /* Defaults, then the values of a JSON text; `origin` names it in messages, `dir` resolves
  * relative paths. */
 int cfg_parse(kisim_config *cfg, const char *json, const char *origin, const char *dir);

@@ -1,0 +1,140 @@
+/* eval.c: runs a baseline scorer (placement) with the HPA rule (replicas) over episodes and
+ * summarises the episode statistics. */
+#include "agent/eval.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/provenance.h"
+#include "env/env.h"
+#include "env/scorer.h"
+
+const char *const eval_metric_keys[EVAL_N_METRICS] = {
+#define EVAL_KEY(key, info, label, fmt) #key,
+    EVAL_METRICS(EVAL_KEY)
+#undef EVAL_KEY
+};
+
+static const int eval_info_index[EVAL_N_METRICS] = {
+#define EVAL_INFO(key, info, label, fmt) info,
+    EVAL_METRICS(EVAL_INFO)
+#undef EVAL_INFO
+};
+
+/* Plays one episode; copies its ep_* statistics into row. */
+static int play_episode(kisim_env *e, scorer *sc, uint64_t seed, float *obs, uint8_t *mask,
+                        float *info, double *row)
+{
+    int err = env_reset(e, seed, obs, mask);
+    if (err) return err;
+    scorer_reset(sc, seed);
+    uint8_t term = 0, trunc = 0;
+    while (!term && !trunc) {
+        sched_view v;
+        env_sched_view(e, obs, mask, &v);
+        int node = scorer_pick(sc, &v);
+        if (node < 0) return node;
+        int32_t action[2] = {node, hpa_scale_action(v.service, mask + v.n_max)};
+        float reward;
+        err = env_step(e, action, obs, mask, &reward, &term, &trunc, info);
+        if (err) return err;
+    }
+    for (int m = 0; m < EVAL_N_METRICS; m++) row[m] = info[eval_info_index[m]];
+    return 0;
+}
+
+int eval_run(const kisim_config *cfg, const char *name, int episodes, uint64_t seed,
+             int progress, eval_result *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->scorer, sizeof out->scorer, "%s", name);
+    out->episodes = episodes;
+    out->seed = seed;
+    kisim_env *e = NULL;
+    scorer *sc = NULL;
+    float *obs = NULL, *info = NULL;
+    uint8_t *mask = NULL;
+    int err = scorer_create(&sc, name, seed);
+    if (!err) err = env_init(&e, cfg);
+    if (err) goto cleanup;
+    env_spaces sp;
+    env_get_spaces(e, &sp);
+    obs = malloc((size_t)sp.obs_dim * sizeof *obs);
+    mask = malloc((size_t)sp.mask_dim);
+    info = malloc((size_t)sp.n_info * sizeof *info);
+    out->values = calloc((size_t)episodes * EVAL_N_METRICS, sizeof *out->values);
+    if (!obs || !mask || !info || !out->values) {
+        err = kisim_seterr(KISIM_ENOMEM, "eval: out of memory");
+        goto cleanup;
+    }
+    log_progress prog;
+    char label[64];
+    snprintf(label, sizeof label, "eval %s", name);
+    log_progress_begin(&prog, label, "episodes", episodes);
+    for (int i = 0; i < episodes && !err; i++) {
+        err = play_episode(e, sc, seed + (uint64_t)i, obs, mask, info,
+                           out->values + (size_t)i * EVAL_N_METRICS);
+        if (progress) log_progress_update(&prog, i + 1);
+    }
+    if (err) goto cleanup;
+    double *col = malloc((size_t)episodes * sizeof *col);
+    if (!col) {
+        err = kisim_seterr(KISIM_ENOMEM, "eval: out of memory");
+        goto cleanup;
+    }
+    for (int m = 0; m < EVAL_N_METRICS; m++) {
+        for (int i = 0; i < episodes; i++) col[i] = out->values[(size_t)i * EVAL_N_METRICS + m];
+        stats_summarize(col, episodes, &out->agg[m]);
+    }
+    free(col);
+cleanup:
+    free(obs);
+    free(mask);
+    free(info);
+    env_free(e);
+    scorer_free(sc);
+    if (err) eval_result_free(out);
+    return err;
+}
+
+void eval_result_free(eval_result *r)
+{
+    free(r->values);
+    r->values = NULL;
+}
+
+cJSON *eval_result_json(const eval_result *r, const kisim_config *cfg)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "scorer", r->scorer);
+    cJSON_AddNumberToObject(o, "episodes", r->episodes);
+    cJSON_AddNumberToObject(o, "seed", (double)r->seed);
+    cJSON *prov = provenance_json(cfg);
+    if (prov) {
+        cJSON *seeds = cJSON_AddObjectToObject(prov, "seeds");
+        cJSON_AddNumberToObject(seeds, "first", (double)r->seed);
+        cJSON_AddNumberToObject(seeds, "last", (double)(r->seed + (uint64_t)r->episodes - 1));
+        cJSON_AddItemToObject(o, "provenance", prov);
+    }
+    cJSON *agg = cJSON_AddObjectToObject(o, "aggregate");
+    for (int m = 0; m < EVAL_N_METRICS; m++) {
+        cJSON *s = cJSON_AddObjectToObject(agg, eval_metric_keys[m]);
+        cJSON_AddNumberToObject(s, "mean", r->agg[m].mean);
+        double ci[2] = {r->agg[m].lo, r->agg[m].hi};
+        cJSON_AddItemToObject(s, "ci95", cJSON_CreateDoubleArray(ci, 2));
+        cJSON_AddNumberToObject(s, "std", r->agg[m].std);
+    }
+    cJSON *eps = cJSON_AddArrayToObject(o, "per_episode");
+    for (int i = 0; i < r->episodes; i++) {
+        cJSON *ep = cJSON_CreateObject();
+        cJSON_AddNumberToObject(ep, "seed", (double)(r->seed + (uint64_t)i));
+        for (int m = 0; m < EVAL_N_METRICS; m++)
+            cJSON_AddNumberToObject(ep, eval_metric_keys[m],
+                                    r->values[(size_t)i * EVAL_N_METRICS + m]);
+        cJSON_AddItemToArray(eps, ep);
+    }
+    return o;
+}

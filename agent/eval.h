@@ -1,0 +1,56 @@
+/* eval.h: evaluation of a scorer over held-out episodes, with DESIGN's seed and percentile rules.
+ *
+ * Episode i runs with seed S + i. Training draws episode seeds from [0, 1000000) by default and
+ * evaluation starts at eval.seed = 1000000, so "held-out seeds" is true unless a user overrides
+ * both. Latency percentiles are request-weighted over each whole episode (the sim's ep_* info),
+ * then averaged over episodes with a 95% t confidence interval. Baselines only place pods; their
+ * replica count follows the HPA rule (env/scorer.h). */
+#ifndef KISIM_EVAL_H
+#define KISIM_EVAL_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/stats.h"
+#include "env/spaces.h"
+
+/* X(key, info index, table label, printf format). The keys are the results JSON's names. */
+#define EVAL_METRICS(X)                                                                        \
+    X(p50_ms, INFO_EP_P50_MS, "p50 ms", "%.1f")                                                \
+    X(p95_ms, INFO_EP_P95_MS, "p95 ms", "%.1f")                                                \
+    X(p99_ms, INFO_EP_P99_MS, "p99 ms", "%.1f")                                                \
+    X(error_rate, INFO_EP_ERROR_RATE, "errors", "%.4f")                                        \
+    X(throughput_rps, INFO_EP_THROUGHPUT_RPS, "rps", "%.1f")                                   \
+    X(cost, INFO_EP_COST, "cost", "%.4f")                                                      \
+    X(contended_share, INFO_EP_CONTENDED_SHARE, "contended", "%.3f")                           \
+    X(reward, INFO_EP_REWARD, "reward", "%.1f")                                                \
+    X(replica_seconds, INFO_EP_REPLICA_SECONDS, "replica-s", "%.0f")                           \
+    X(decisions, INFO_EP_LENGTH, "decisions", "%.0f")
+
+typedef enum {
+#define EVAL_ENUM(key, info, label, fmt) EVAL_##key,
+    EVAL_METRICS(EVAL_ENUM)
+#undef EVAL_ENUM
+    EVAL_N_METRICS
+} eval_metric;
+
+extern const char *const eval_metric_keys[EVAL_N_METRICS];
+
+typedef struct {
+    char scorer[32];
+    int episodes;
+    uint64_t seed;
+    double *values;                     /* [episodes][EVAL_N_METRICS], owned */
+    stats_summary agg[EVAL_N_METRICS];
+} eval_result;
+
+/* Runs `episodes` episodes of the named scorer from `seed`. With `progress`, prints a progress
+ * line on stderr. 0, or a negative kisim_err with the message set. */
+int eval_run(const kisim_config *cfg, const char *scorer, int episodes, uint64_t seed,
+             int progress, eval_result *out);
+void eval_result_free(eval_result *r);
+/* The results JSON object of DESIGN: scorer, episodes, seed, provenance, aggregate, per_episode. */
+cJSON *eval_result_json(const eval_result *r, const kisim_config *cfg);
+
+#endif

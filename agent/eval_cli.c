@@ -1,0 +1,141 @@
+/* eval_cli.c: `kisim eval`: evaluates one or more scorers on a config and prints a comparison
+ * table (default) or the results JSON. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/eval.h"
+#include "cli/verbs.h"
+#include "common/cli_args.h"
+#include "common/err.h"
+#include "env/scorer.h"
+
+static void eval_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: kisim eval --config FILE [--scorer NAMES] [--episodes E] [--seed S]\n"
+            "                  [--json] [--out FILE] [--quiet]\n\n"
+            "Runs E episodes per scorer (episode i with seed S + i; defaults from the config's\n"
+            "eval block: held-out seeds from 1000000) and prints, per scorer, the mean and 95%%\n"
+            "confidence interval over episodes of request-weighted p50/p95/p99 latency, error\n"
+            "rate, throughput, cost, contended share and reward.\n\n"
+            "  --scorer NAMES  comma-separated, or \"all\" (default): ");
+    for (const char *const *n = scorer_names(); *n; n++) fprintf(out, "%s%s", *n, n[1] ? ", " : "\n");
+    fprintf(out, "  --json          print JSON instead of the table: one object for one scorer,\n"
+                 "                  an array of objects for several\n"
+                 "  --out FILE      also write the JSON to FILE (atomically)\n"
+                 "  --quiet         no progress lines\n");
+}
+
+static void print_table(const eval_result *r, int n)
+{
+    printf("%-15s", "scorer");
+#define EVAL_HEAD(key, info, label, fmt) printf(" %18s", label);
+    EVAL_METRICS(EVAL_HEAD)
+#undef EVAL_HEAD
+    printf("\n");
+    for (int i = 0; i < n; i++) {
+        printf("%-15s", r[i].scorer);
+        for (int m = 0; m < EVAL_N_METRICS; m++) {
+            static const char *const fmts[] = {
+#define EVAL_FMT(key, info, label, fmt) fmt,
+                EVAL_METRICS(EVAL_FMT)
+#undef EVAL_FMT
+            };
+            char mean[32], half[32], cell[72];
+            snprintf(mean, sizeof mean, fmts[m], r[i].agg[m].mean);
+            snprintf(half, sizeof half, fmts[m], (r[i].agg[m].hi - r[i].agg[m].lo) / 2);
+            snprintf(cell, sizeof cell, "%s±%s", mean, half);
+            printf(" %19s", cell); /* ± is two bytes, one column */
+        }
+        printf("\n");
+    }
+    printf("\nmean ± half-width of the 95%% confidence interval over %d episodes (seeds %llu..%llu)\n",
+           r[0].episodes, (unsigned long long)r[0].seed,
+           (unsigned long long)(r[0].seed + (uint64_t)r[0].episodes - 1));
+}
+
+/* Splits "a,b" or "all" into scorer names; returns the count or a negative error. */
+static int parse_scorers(char *list, const char **names, int max)
+{
+    int n = 0;
+    if (!strcmp(list, "all")) {
+        for (const char *const *s = scorer_names(); *s && n < max; s++) names[n++] = *s;
+        return n;
+    }
+    for (char *tok = strtok(list, ","); tok && n < max; tok = strtok(NULL, ",")) names[n++] = tok;
+    if (n == 0) return kisim_seterr(KISIM_EUSAGE, "eval: --scorer: no scorer named");
+    return n;
+}
+
+int verb_eval(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, 0, 'c'}, {"scorer", required_argument, 0, 's'},
+        {"episodes", required_argument, 0, 'e'}, {"seed", required_argument, 0, 'S'},
+        {"json", no_argument, 0, 'j'},         {"out", required_argument, 0, 'o'},
+        {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *config = NULL, *out_path = NULL, *names[32];
+    char scorer_arg[512] = "all";
+    long episodes = -1;
+    uint64_t seed = 0;
+    int have_seed = 0, json = 0, quiet = 0, err = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:s:e:S:jo:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 's': snprintf(scorer_arg, sizeof scorer_arg, "%s", optarg); break;
+        case 'e': err = args_int("eval", "--episodes", optarg, 1, 1000000, &episodes); break;
+        case 'S': err = args_u64("eval", "--seed", optarg, &seed); have_seed = 1; break;
+        case 'j': json = 1; break;
+        case 'o': out_path = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': eval_usage(stdout); return 0;
+        default: eval_usage(stderr); return 2;
+        }
+        if (err) break;
+    }
+    if (!err && optind < argc)
+        err = kisim_seterr(KISIM_EUSAGE, "eval: unexpected argument \"%s\"", argv[optind]);
+    if (!err && !config) err = kisim_seterr(KISIM_EUSAGE, "eval: --config FILE is required");
+    kisim_config cfg;
+    if (!err) err = cfg_read(&cfg, config);
+    int n = err ? 0 : parse_scorers(scorer_arg, names, 32);
+    if (n < 0) err = n;
+    if (err) {
+        fprintf(stderr, "%s\n", kisim_errmsg());
+        if (err == KISIM_EUSAGE) fprintf(stderr, "(kisim eval --help for usage)\n");
+        return kisim_exit_code(err);
+    }
+    if (episodes < 0) episodes = cfg.eval.episodes;
+    if (!have_seed) seed = cfg.eval.seed;
+
+    eval_result *res = calloc((size_t)n, sizeof *res);
+    cJSON *all = cJSON_CreateArray();
+    for (int i = 0; i < n && !err; i++) {
+        err = eval_run(&cfg, names[i], (int)episodes, seed, !quiet, &res[i]);
+        if (!err) cJSON_AddItemToArray(all, eval_result_json(&res[i], &cfg));
+    }
+    if (!err) {
+        cJSON *doc = n == 1 ? cJSON_GetArrayItem(all, 0) : all;
+        char *text = cJSON_Print(doc);
+        if (json) printf("%s\n", text);
+        else print_table(res, n);
+        if (out_path) {
+            size_t len = strlen(text);
+            char *line = malloc(len + 2);
+            memcpy(line, text, len);
+            memcpy(line + len, "\n", 2);
+            err = write_file_atomic(out_path, line);
+            free(line);
+        }
+        free(text);
+    }
+    if (err) fprintf(stderr, "%s\n", kisim_errmsg());
+    for (int i = 0; i < n; i++) eval_result_free(&res[i]);
+    free(res);
+    cJSON_Delete(all);
+    return kisim_exit_code(err);
+}

@@ -1,0 +1,148 @@
+/* bench_env.c: `kisim bench env`: decisions per second of the sim backend, one thread,
+ * in-process, for several cluster sizes; the median of several timed runs. The policy is as
+ * cheap as a policy can be (the first masked node after a random start, no scaling), so the
+ * number measures the environment: stepping, the queueing model, telemetry and the observation
+ * write, with episode resets included. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/verbs.h"
+#include "common/cli_args.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/provenance.h"
+#include "env/env.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Steps one env for about `seconds`; returns decisions per second, or a negative error. */
+static double time_run(kisim_env *e, const env_spaces *sp, double seconds, uint64_t seed,
+                       float *obs, uint8_t *mask, float *info)
+{
+    rng r;
+    rng_seed(&r, seed);
+    uint64_t episode = seed;
+    int err = env_reset(e, episode, obs, mask);
+    long steps = 0;
+    double t0 = log_now(), now = t0;
+    while (!err && now - t0 < seconds) {
+        for (int k = 0; k < 256 && !err; k++) {
+            int start = (int)rng_below(&r, (uint32_t)sp->n_max), node = start;
+            while (!mask[node]) node = (node + 1) % sp->n_max;
+            int32_t action[2] = {node, 1};
+            float reward;
+            uint8_t term, trunc;
+            err = env_step(e, action, obs, mask, &reward, &term, &trunc, info);
+            steps++;
+            if (!err && (term || trunc)) err = env_reset(e, ++episode, obs, mask);
+        }
+        now = log_now();
+    }
+    return err ? err : steps / (now - t0);
+}
+
+static int bench_nodes(kisim_config *cfg, int nodes, int runs, double seconds, double *median)
+{
+    cfg->cluster.nodes = nodes;
+    cfg->cluster.node_types[0].count = nodes;
+    cfg->cluster.n_node_types = 1;
+    cfg->env.max_nodes = nodes;
+    /* Background pods in proportion, so bigger clusters are as busy as small ones. */
+    cfg->workload.background.initial_pods = nodes * 3 / 2;
+    kisim_env *e = NULL;
+    int err = env_init(&e, cfg);
+    if (err) return err;
+    env_spaces sp;
+    env_get_spaces(e, &sp);
+    float *obs = malloc((size_t)sp.obs_dim * sizeof *obs);
+    uint8_t *mask = malloc((size_t)sp.mask_dim);
+    float *info = malloc((size_t)sp.n_info * sizeof *info);
+    double *rate = malloc((size_t)runs * sizeof *rate);
+    if (!obs || !mask || !info || !rate) err = kisim_seterr(KISIM_ENOMEM, "bench: out of memory");
+    for (int i = 0; i < runs && !err; i++) {
+        rate[i] = time_run(e, &sp, seconds, 1000u * (uint64_t)i, obs, mask, info);
+        if (rate[i] < 0) err = (int)rate[i];
+    }
+    if (!err) {
+        qsort(rate, (size_t)runs, sizeof *rate, cmp_double);
+        *median = runs % 2 ? rate[runs / 2] : (rate[runs / 2 - 1] + rate[runs / 2]) / 2;
+    }
+    free(obs);
+    free(mask);
+    free(info);
+    free(rate);
+    env_free(e);
+    return err;
+}
+
+static void bench_usage(FILE *out)
+{
+    fprintf(out, "usage: kisim bench env [--config FILE] [--nodes N,N,...] [--runs R]\n"
+                 "                       [--seconds S] [--json]\n\n"
+                 "Decisions per second of the sim backend, single thread, in-process; the\n"
+                 "median of R runs of S seconds each, for each cluster size (default 16,64,256;\n"
+                 "5 runs of 1 s). The config (default: built-in defaults) sets everything but the\n"
+                 "node count. --json prints [{\"nodes\": n, \"decisions_per_s\": x}, ...].\n");
+}
+
+int verb_bench(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "env") != 0) {
+        int help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+        bench_usage(help ? stdout : stderr);
+        return help ? 0 : 2;
+    }
+    static const struct option opts[] = {
+        {"config", required_argument, 0, 'c'}, {"nodes", required_argument, 0, 'n'},
+        {"runs", required_argument, 0, 'r'},   {"seconds", required_argument, 0, 's'},
+        {"json", no_argument, 0, 'j'},         {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *config = NULL;
+    char nodes_arg[256] = "16,64,256";
+    long runs = 5;
+    double seconds = 1.0;
+    int json = 0, err = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc - 1, argv + 1, "c:n:r:s:jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'n': snprintf(nodes_arg, sizeof nodes_arg, "%s", optarg); break;
+        case 'r': err = args_int("bench env", "--runs", optarg, 1, 1000, &runs); break;
+        case 's': err = args_double("bench env", "--seconds", optarg, 0.01, 3600, &seconds); break;
+        case 'j': json = 1; break;
+        case 'h': bench_usage(stdout); return 0;
+        default: bench_usage(stderr); return 2;
+        }
+        if (err) break;
+    }
+    kisim_config cfg;
+    if (!err) err = config ? cfg_read(&cfg, config) : (cfg_default(&cfg), 0);
+    long sizes[16];
+    int n_sizes = 0;
+    for (char *tok = strtok(nodes_arg, ","); !err && tok && n_sizes < 16; tok = strtok(NULL, ","))
+        err = args_int("bench env", "--nodes", tok, 1, 4096, &sizes[n_sizes++]);
+    if (err) {
+        fprintf(stderr, "%s\n", kisim_errmsg());
+        return kisim_exit_code(err);
+    }
+    if (json) printf("[");
+    else printf("kisim %s (git %s), sim backend, one thread, median of %ld runs of %.1f s\n",
+                kisim_version(), kisim_git_commit(), runs, seconds);
+    for (int i = 0; i < n_sizes && !err; i++) {
+        double median = 0;
+        err = bench_nodes(&cfg, (int)sizes[i], (int)runs, seconds, &median);
+        if (err) break;
+        if (json) printf("%s{\"nodes\": %ld, \"decisions_per_s\": %.0f}", i ? ", " : "", sizes[i], median);
+        else printf("  %5ld nodes: %10.0f decisions/s\n", sizes[i], median);
+        fflush(stdout);
+    }
+    if (json) printf("]\n");
+    if (err) fprintf(stderr, "%s\n", kisim_errmsg());
+    return kisim_exit_code(err);
+}

@@ -1,0 +1,42 @@
+/* scorer_oracle.c: the oracle, a scorer that reads the simulator's hidden true contention. An
+ * upper bound for the other scorers, never deployable. In its own file because it links against
+ * the sim, which the other scorers (and their tests) do not need. */
+#include "common/err.h"
+#include "env/scorer_impl.h"
+#include "env/sim.h"
+
+/* Mostly the contention the placement causes, with the Kubernetes default as a tie-breaker
+ * (and as the whole signal among nodes the hidden state cannot tell apart). */
+#define ORACLE_CONTENTION_WEIGHT 0.9
+
+/* Contention score, 0..100:
+ * - a service replica: 100 / the service-time inflation it would see there;
+ * - any other pod: 100 / (1 + the harm it does to the replicas already there), the harm being
+ *   replicas x the inflation it adds to each. */
+static double oracle_contention(const sim *hidden, const pod_view *pod, int node)
+{
+    double with_pod = sim_ls_inflation(hidden, node, 1);
+    double c;
+    if (pod->is_replica) {
+        c = 100 / (with_pod > 1 ? with_pod : 1);
+    } else {
+        double added = with_pod - sim_ls_inflation(hidden, node, 0);
+        c = 100 / (1 + sim_replicas_on(hidden, node) * (added > 0 ? added : 0));
+    }
+    return c;
+}
+
+int scorer__oracle_scores(scorer *s, const sched_view *v, double *scores)
+{
+    (void)s;
+    if (!v->hidden)
+        return kisim_seterr(KISIM_EUNSUPPORTED,
+                            "scorer oracle: needs the simulator's hidden state, which only the "
+                            "sim backend provides; use another scorer with this backend");
+    for (int i = 0; i < v->n_max; i++) {
+        if (!scorer__masked(v, i)) continue;
+        scores[i] = ORACLE_CONTENTION_WEIGHT * oracle_contention(v->hidden, v->pod, i) +
+                    (1 - ORACLE_CONTENTION_WEIGHT) * scorer__k8s_default(&v->nodes[i], v->pod);
+    }
+    return 0;
+}
