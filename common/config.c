@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,13 +16,11 @@
 #include "common/config_schema.h"
 #include "common/err.h"
 
-const char *const noisy_kind_names[NOISY_KINDS] = {
 #define NAME_ROW(id, name) name,
-    KISIM_NOISY_KINDS(NAME_ROW)};
+const char *const noisy_kind_names[NOISY_KINDS] = {KISIM_NOISY_KINDS(NAME_ROW)};
 const char *const contention_names[CONTENTION_KINDS] = {KISIM_CONTENTION(NAME_ROW)};
-const char *const bg_class_names[BG_CLASSES] = {KISIM_BG_CLASSES(NAME_ROW)
+const char *const bg_class_names[BG_CLASSES] = {KISIM_BG_CLASSES(NAME_ROW)};
 #undef NAME_ROW
-};
 
 /* Configs are hand-written; anything bigger is a mistake (a trace given as the config). */
 #define CFG_MAX_BYTES (16u << 20)
@@ -53,8 +52,10 @@ static void got_text(const cJSON *v, char *out, size_t n)
         snprintf(out, n, "(unprintable)");
         return;
     }
-    if (strlen(s) > GOT_MAX) snprintf(out, n, "%.*s...", GOT_MAX - 3, s);
-    else snprintf(out, n, "%s", s);
+    if (strlen(s) > GOT_MAX)
+        snprintf(out, n, "%.*s...", GOT_MAX - 3, s);
+    else
+        snprintf(out, n, "%s", s);
     cJSON_free(s);
 }
 
@@ -67,24 +68,38 @@ static void expected(const schema_field *f, char *out, size_t n)
     schema_fmt_double(hi, sizeof hi, f->max);
     switch (f->kind) {
     case SF_INT:
-    case SF_U64: snprintf(out, n, "an integer in [%s, %s]", lo, hi); break;
-    case SF_DOUBLE: snprintf(out, n, "a number in %c%s, %s]", f->open_min ? '(' : '[', lo, hi); break;
+    case SF_U64:
+        snprintf(out, n, "an integer in [%s, %s]", lo, hi);
+        break;
+    case SF_DOUBLE:
+        snprintf(out, n, "a number in %c%s, %s]", f->open_min ? '(' : '[', lo, hi);
+        break;
     case SF_CHOICE:
     case SF_ENUM:
         len = (size_t)snprintf(out, n, "one of ");
         for (int i = 0; i < f->n && len < n; i++) {
             const char *sep = i ? ", " : "";
-            if (f->kind == SF_ENUM) len += (size_t)snprintf(out + len, n - len, "%s\"%s\"", sep, f->names[i]);
-            else len += (size_t)snprintf(out + len, n - len, "%s%d", sep, f->choices[i]);
+            if (f->kind == SF_ENUM)
+                len += (size_t)snprintf(out + len, n - len, "%s\"%s\"", sep, f->names[i]);
+            else
+                len += (size_t)snprintf(out + len, n - len, "%s%d", sep, f->choices[i]);
         }
         break;
     case SF_STRING:
-        if (f->min > 0) snprintf(out, n, "a string of %s to %zu characters", lo, f->size - 1);
-        else snprintf(out, n, "a string of at most %zu characters", f->size - 1);
+        if (f->min > 0)
+            snprintf(out, n, "a string of %s to %zu characters", lo, f->size - 1);
+        else
+            snprintf(out, n, "a string of at most %zu characters", f->size - 1);
         break;
-    case SF_OBJECT: snprintf(out, n, "an object"); break;
-    case SF_NODE_TYPES: snprintf(out, n, "an array of %s to %s node types", lo, hi); break;
-    case SF_FEATURES: snprintf(out, n, "an array of feature names"); break;
+    case SF_OBJECT:
+        snprintf(out, n, "an object");
+        break;
+    case SF_NODE_TYPES:
+        snprintf(out, n, "an array of %s to %s node types", lo, hi);
+        break;
+    case SF_FEATURES:
+        snprintf(out, n, "an array of feature names");
+        break;
     }
 }
 
@@ -104,7 +119,8 @@ static size_t push(walk *w, const char *seg)
     if (w->len + 1 < sizeof w->ptr) w->ptr[w->len++] = '/';
     for (; *seg; seg++) {
         const char *s = *seg == '~' ? "~0" : *seg == '/' ? "~1" : (esc[0] = *seg, esc);
-        for (; *s && w->len + 1 < sizeof w->ptr; s++) w->ptr[w->len++] = *s;
+        for (; *s && w->len + 1 < sizeof w->ptr; s++)
+            w->ptr[w->len++] = *s;
     }
     w->ptr[w->len] = '\0';
     return old;
@@ -166,12 +182,13 @@ static int walk_features(walk *w, const schema_field *f, const cJSON *arr, void 
         snprintf(idx, sizeof idx, "%d", i);
         size_t old = push(w, idx);
         got_text(el, got, sizeof got);
-        if (!cJSON_IsString(el)) return schema_error(w->origin, w->ptr, "expected a feature name, got %s", got);
+        if (!cJSON_IsString(el))
+            return schema_error(w->origin, w->ptr, "expected a feature name, got %s", got);
         int fi = feature_index(el->valuestring);
         if (fi < 0) {
             char names[512];
             size_t len = 0;
-            for (int k = 0; k < KISIM_F; k++)
+            for (int k = 0; k < KISIM_F && len < sizeof names; k++)
                 len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", k ? ", " : "",
                                         kisim_features[k].name);
             return schema_error(w->origin, w->ptr, "unknown feature %s (expected one of: %s)", got,
@@ -201,11 +218,17 @@ static int walk_value(walk *w, const schema_field *f, const cJSON *v, void *base
         return 0;
     case SF_CHOICE:
         for (int i = 0; cJSON_IsNumber(v) && i < f->n; i++)
-            if (v->valuedouble == f->choices[i]) return *(int *)p = f->choices[i], 0;
+            if (v->valuedouble == f->choices[i]) {
+                *(int *)p = f->choices[i];
+                return 0;
+            }
         return bad_value(w, f, v);
     case SF_ENUM:
         for (int i = 0; cJSON_IsString(v) && i < f->n; i++)
-            if (strcmp(v->valuestring, f->names[i]) == 0) return *(int *)p = i, 0;
+            if (strcmp(v->valuestring, f->names[i]) == 0) {
+                *(int *)p = i;
+                return 0;
+            }
         return bad_value(w, f, v);
     case SF_STRING: {
         size_t len = cJSON_IsString(v) ? strlen(v->valuestring) : 0;
@@ -213,9 +236,12 @@ static int walk_value(walk *w, const schema_field *f, const cJSON *v, void *base
         memcpy(p, v->valuestring, len + 1);
         return 0;
     }
-    case SF_OBJECT: return walk_object(w, f->fields, v, base);
-    case SF_NODE_TYPES: return walk_node_types(w, f, v, base);
-    case SF_FEATURES: return walk_features(w, f, v, base);
+    case SF_OBJECT:
+        return walk_object(w, f->fields, v, base);
+    case SF_NODE_TYPES:
+        return walk_node_types(w, f, v, base);
+    case SF_FEATURES:
+        return walk_features(w, f, v, base);
     }
     return 0;
 }
@@ -233,7 +259,8 @@ static int walk_object(walk *w, const schema_field *fields, const cJSON *obj, vo
             if (strcmp(prev->string, kv->string) == 0)
                 return schema_error(w->origin, w->ptr, "duplicate key");
         const schema_field *f = fields;
-        while (f->key && strcmp(f->key, kv->string) != 0) f++;
+        while (f->key && strcmp(f->key, kv->string) != 0)
+            f++;
         if (!f->key) {
             char keys[512];
             size_t len = 0;
@@ -309,7 +336,8 @@ static int check_cluster(const kisim_config *c, const cJSON *doc, const char *o)
                             "the cluster has %d nodes but /env/max_nodes is %d", total,
                             c->env.max_nodes);
     int any_kind = 0;
-    for (int k = 0; k < NOISY_KINDS; k++) any_kind |= cl->noisy.kinds[k] > 0;
+    for (int k = 0; k < NOISY_KINDS; k++)
+        any_kind |= cl->noisy.kinds[k] > 0;
     if (!any_kind && cl->noisy.rate_per_min > 0) {
         char rate[40];
         schema_fmt_double(rate, sizeof rate, cl->noisy.rate_per_min);
@@ -321,25 +349,28 @@ static int check_cluster(const kisim_config *c, const cJSON *doc, const char *o)
 
 static int check_workload(const kisim_config *c, const char *o)
 {
-    const __typeof__(c->workload.service) *s = &c->workload.service;
+    const cfg_workload *wl = &c->workload;
     char a[40], b[40];
-    if (s->timeout_ms <= s->slo_ms) {
-        schema_fmt_double(a, sizeof a, s->slo_ms);
-        schema_fmt_double(b, sizeof b, s->timeout_ms);
+    if (wl->service.timeout_ms <= wl->service.slo_ms) {
+        schema_fmt_double(a, sizeof a, wl->service.slo_ms);
+        schema_fmt_double(b, sizeof b, wl->service.timeout_ms);
         return schema_error(o, "/workload/service/timeout_ms",
                             "expected a value greater than /workload/service/slo_ms (%s), got %s",
                             a, b);
     }
-    if (s->max_replicas < s->min_replicas)
+    int lo = wl->service.min_replicas, hi = wl->service.max_replicas;
+    int initial = wl->service.initial_replicas;
+    if (hi < lo)
         return schema_error(o, "/workload/service/max_replicas",
-                            "expected a value >= /workload/service/min_replicas (%d), got %d",
-                            s->min_replicas, s->max_replicas);
-    if (s->initial_replicas < s->min_replicas || s->initial_replicas > s->max_replicas)
+                            "expected a value >= /workload/service/min_replicas (%d), got %d", lo,
+                            hi);
+    if (initial < lo || initial > hi)
         return schema_error(o, "/workload/service/initial_replicas",
                             "expected a value in [min_replicas, max_replicas] = [%d, %d], got %d",
-                            s->min_replicas, s->max_replicas, s->initial_replicas);
+                            lo, hi, initial);
     int any_class = 0;
-    for (int k = 0; k < BG_CLASSES; k++) any_class |= c->workload.background.mix[k] > 0;
+    for (int k = 0; k < BG_CLASSES; k++)
+        any_class |= wl->background.mix[k] > 0;
     if (!any_class)
         return schema_error(o, "/workload/background/mix",
                             "the weights are all 0; at least one must be positive");
@@ -363,21 +394,25 @@ static int check_load(kisim_config *c, const char *o)
         schema_fmt_double(b, sizeof b, l->trace.window_end_s);
         return schema_error(o, "/load/trace/window_end_s",
                             "expected 0 (the end of the trace) or a value greater than "
-                            "/load/trace/window_start_s (%s), got %s", a, b);
+                            "/load/trace/window_start_s (%s), got %s",
+                            a, b);
     }
     char *path = l->trace.path;
     if (path[0] && path[0] != '/' && c->dir[0]) {
         size_t dl = strlen(c->dir), pl = strlen(path);
         int slash = c->dir[dl - 1] != '/';
         if (dl + (size_t)slash + pl >= sizeof l->trace.path)
-            return schema_error(o, "/load/trace/path", "the path resolved against %s is longer "
-                                "than %zu characters", c->dir, sizeof l->trace.path - 1);
+            return schema_error(o, "/load/trace/path",
+                                "the path resolved against %s is longer "
+                                "than %zu characters",
+                                c->dir, sizeof l->trace.path - 1);
         memmove(path + dl + (size_t)slash, path, pl + 1);
         memcpy(path, c->dir, dl);
         if (slash) path[dl] = '/';
     }
     if (l->pattern != LOAD_TRACE) return 0;
-    if (!path[0]) return schema_error(o, "/load/trace/path", "required when /load/pattern is \"trace\"");
+    if (!path[0])
+        return schema_error(o, "/load/trace/path", "required when /load/pattern is \"trace\"");
     struct stat st;
     FILE *f = fopen(path, "r");
     int err = !f ? errno : fstat(fileno(f), &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
@@ -399,8 +434,12 @@ static int malformed(const char *origin, const char *text, const char *at)
 {
     int line = 1, col = 1;
     for (const char *s = text; s < at; s++) {
-        if (*s == '\n') line++, col = 1;
-        else if ((*s & 0xC0) != 0x80) col++; /* count UTF-8 characters, as editors do */
+        if (*s == '\n') {
+            line++;
+            col = 1;
+        } else if ((*s & 0xC0) != 0x80) {
+            col++; /* count UTF-8 characters, as editors do */
+        }
     }
     return kisim_seterr(KISIM_ECONFIG, "config: %s: malformed JSON at line %d, column %d", origin,
                         line, col);
@@ -419,7 +458,8 @@ int cfg_parse(kisim_config *cfg, const char *json, const char *origin, const cha
     const char *end = NULL;
     cJSON *doc = cJSON_ParseWithOpts(json, &end, 1);
     int rc;
-    if (!doc) rc = malformed(origin, json, end ? end : json);
+    if (!doc)
+        rc = malformed(origin, json, end ? end : json);
     else if (!cJSON_IsObject(doc)) {
         char got[GOT_MAX + 1];
         got_text(doc, got, sizeof got);
@@ -442,7 +482,8 @@ int cfg_parse(kisim_config *cfg, const char *json, const char *origin, const cha
 int cfg_read(kisim_config *cfg, const char *path)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return kisim_seterr(KISIM_ECONFIG, "config: %s: cannot read: %s", path, strerror(errno));
+    if (!f)
+        return kisim_seterr(KISIM_ECONFIG, "config: %s: cannot read: %s", path, strerror(errno));
     char *text = NULL;
     size_t len = 0, cap = 0;
     int rc = 0;
@@ -476,9 +517,12 @@ int cfg_read(kisim_config *cfg, const char *path)
     }
     char dir[CFG_PATH_LEN];
     const char *slash = strrchr(path, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     rc = cfg_parse(cfg, text, path, dir);
 cleanup:
     free(text);
@@ -508,7 +552,8 @@ uint64_t cfg_hash(const kisim_config *cfg)
     schema_emit(&b, cfg_schema, c, -1);
     free(c);
     uint64_t h = 14695981039346656037ULL; /* FNV-1a 64 offset basis and prime */
-    for (size_t i = 0; !b.oom && i < b.len; i++) h = (h ^ (unsigned char)b.buf[i]) * 1099511628211ULL;
+    for (size_t i = 0; !b.oom && i < b.len; i++)
+        h = (h ^ (unsigned char)b.buf[i]) * 1099511628211ULL;
     free(b.buf);
     return b.oom ? 0 : h;
 }
@@ -518,8 +563,16 @@ int cfg_node_count(const kisim_config *cfg)
     const cfg_cluster *cl = &cfg->cluster;
     if (cl->n_node_types == 0) return cl->nodes;
     int n = 0;
-    for (int t = 0; t < cl->n_node_types; t++) n += cl->node_types[t].count;
+    for (int t = 0; t < cl->n_node_types; t++)
+        n += cl->node_types[t].count;
     return n;
+}
+
+static cfg_node_type standard_type;
+
+static void fill_standard_type(void)
+{
+    schema_defaults(cfg_node_type_schema, &standard_type);
 }
 
 const cfg_node_type *cfg_node_type_of(const kisim_config *cfg, int i)
@@ -527,12 +580,12 @@ const cfg_node_type *cfg_node_type_of(const kisim_config *cfg, int i)
     const cfg_cluster *cl = &cfg->cluster;
     if (i < 0) return NULL;
     if (cl->n_node_types == 0) {
-        /* A config built in code without node types: all nodes are of the default type. */
-        static _Thread_local cfg_node_type standard;
-        if (i >= cl->nodes) return NULL;
-        schema_defaults(cfg_node_type_schema, &standard);
-        standard.count = cl->nodes;
-        return &standard;
+        /* A config built in code without node types: all nodes are of the default type. The
+         * pointer must outlive the call and be shareable across threads (the sim keeps it), so
+         * it is one process-wide copy, filled once; its count says nothing about this config. */
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+        pthread_once(&once, fill_standard_type);
+        return i < cl->nodes ? &standard_type : NULL;
     }
     for (int t = 0; t < cl->n_node_types; t++) {
         if (i < cl->node_types[t].count) return &cl->node_types[t];

@@ -45,9 +45,13 @@ int verb_config(int argc, char **argv)
         return 2;
     }
     if (argc != 3 || argv[2][0] == '-') {
-        if (argc < 3) fprintf(stderr, "kisim config %s: expected one FILE\n\n", sub);
-        else if (argc > 3) fprintf(stderr, "kisim config %s: expected one FILE, got %d arguments\n\n", sub, argc - 2);
-        else fprintf(stderr, "kisim config %s: unknown option \"%s\"\n\n", sub, argv[2]);
+        if (argc < 3)
+            fprintf(stderr, "kisim config %s: expected one FILE\n\n", sub);
+        else if (argc > 3)
+            fprintf(stderr, "kisim config %s: expected one FILE, got %d arguments\n\n", sub,
+                    argc - 2);
+        else
+            fprintf(stderr, "kisim config %s: unknown option \"%s\"\n\n", sub, argv[2]);
         usage(stderr);
         return 2;
     }
@@ -72,7 +76,8 @@ int verb_config(int argc, char **argv)
                cfg_pattern_names[cfg->load.pattern], horizon);
     } else {
         char *json = cfg_to_json(cfg);
-        if (json) printf("%s\n", json);
+        if (json)
+            printf("%s\n", json);
         else {
             fprintf(stderr, "kisim config show: out of memory\n");
             code = 1;

@@ -25,26 +25,29 @@ _Static_assert(sizeof cfg_backend_names / sizeof *cfg_backend_names == BACKEND_K
 _Static_assert(sizeof cfg_pattern_names / sizeof *cfg_pattern_names == LOAD_TRACE + 1,
                "pattern names");
 
-/* Row constructors. T is the base struct, m the member designator inside it. */
-#define INT(T, k, m, d, lo, hi)                                                                \
+/* Row constructors. T is the base struct, m the member designator inside it. clang-format would
+ * spread each one-line initializer over four lines, so it is off here. */
+/* clang-format off */
+#define INT(T, k, m, d, lo, hi)                                                                    \
     {.key = k, .kind = SF_INT, .off = offsetof(T, m), .def = d, .min = lo, .max = hi}
-#define U64(T, k, m, d)                                                                        \
-    {.key = k, .kind = SF_U64, .off = offsetof(T, m), .def = d, .min = 0,                      \
+#define U64(T, k, m, d)                                                                            \
+    {.key = k, .kind = SF_U64, .off = offsetof(T, m), .def = d, .min = 0,                          \
      .max = 9007199254740992.0}
-#define DBL(T, k, m, d, lo, hi)                                                                \
+#define DBL(T, k, m, d, lo, hi)                                                                    \
     {.key = k, .kind = SF_DOUBLE, .off = offsetof(T, m), .def = d, .min = lo, .max = hi}
 /* A positive amount: (0, hi]. */
-#define POS(T, k, m, d, hi)                                                                    \
-    {.key = k, .kind = SF_DOUBLE, .off = offsetof(T, m), .def = d, .min = 0, .max = hi,       \
+#define POS(T, k, m, d, hi)                                                                        \
+    {.key = k, .kind = SF_DOUBLE, .off = offsetof(T, m), .def = d, .min = 0, .max = hi,           \
      .open_min = 1}
-#define ENUM(T, k, m, d, nm)                                                                   \
-    {.key = k, .kind = SF_ENUM, .off = offsetof(T, m), .def = d, .names = nm,                 \
+#define ENUM(T, k, m, d, nm)                                                                       \
+    {.key = k, .kind = SF_ENUM, .off = offsetof(T, m), .def = d, .names = nm,                     \
      .n = (int)(sizeof nm / sizeof *nm)}
-#define STR(T, k, m, d, minlen)                                                                \
-    {.key = k, .kind = SF_STRING, .off = offsetof(T, m), .size = sizeof(((T *)0)->m),         \
+#define STR(T, k, m, d, minlen)                                                                    \
+    {.key = k, .kind = SF_STRING, .off = offsetof(T, m), .size = sizeof(((T *)0)->m),             \
      .sdef = d, .min = minlen}
 #define OBJ(k, f) {.key = k, .kind = SF_OBJECT, .fields = f}
 #define END {.key = NULL}
+/* clang-format on */
 
 #define KC kisim_config
 #define NT cfg_node_type
@@ -87,8 +90,7 @@ const schema_field cfg_node_type_schema[] = {
 #define NOISY_DEF_CPU 1
 #define NOISY_DEF_DISK 0.5
 #define NOISY_DEF_NETWORK 0.5
-#define NOISY_ROW(id, name)                                                                    \
-    DBL(KC, name, cluster.noisy.kinds[NOISY_##id], NOISY_DEF_##id, 0, 1000),
+#define NOISY_ROW(id, name) DBL(KC, name, cluster.noisy.kinds[NOISY_##id], NOISY_DEF_##id, 0, 1000),
 static const schema_field noisy_kind_fields[] = {KISIM_NOISY_KINDS(NOISY_ROW) END};
 
 static const schema_field noisy_fields[] = {
@@ -107,8 +109,12 @@ static const schema_field telemetry_fields[] = {
 
 static const schema_field cluster_fields[] = {
     INT(KC, "nodes", cluster.nodes, 8, 1, 4096),
-    {.key = "node_types", .kind = SF_NODE_TYPES, .off = offsetof(KC, cluster.node_types),
-     .count_off = offsetof(KC, cluster.n_node_types), .min = 1, .max = CFG_MAX_NODE_TYPES,
+    {.key = "node_types",
+     .kind = SF_NODE_TYPES,
+     .off = offsetof(KC, cluster.node_types),
+     .count_off = offsetof(KC, cluster.n_node_types),
+     .min = 1,
+     .max = CFG_MAX_NODE_TYPES,
      .fields = cfg_node_type_schema},
     OBJ("noisy", noisy_fields),
     OBJ("telemetry", telemetry_fields),
@@ -122,7 +128,7 @@ static const schema_field cluster_fields[] = {
 #define SENS_DEF_MEMBW 0.2
 #define SENS_DEF_DISK 0.08
 #define SENS_DEF_NETWORK 0.08
-#define SENS_ROW(id, name)                                                                     \
+#define SENS_ROW(id, name)                                                                         \
     DBL(KC, name, workload.service.sensitivity[CONT_##id], SENS_DEF_##id, 0, 100),
 static const schema_field sensitivity_fields[] = {KISIM_CONTENTION(SENS_ROW) END};
 
@@ -212,8 +218,12 @@ static const schema_field load_fields[] = {
 #define WEIGHT(k, m, d) DBL(KC, k, reward.m, d, 0, 1e6)
 static const schema_field reward_fields[] = {
     WEIGHT("latency", latency, 1),
-    {.key = "latency_percentile", .kind = SF_CHOICE, .off = offsetof(KC, reward.latency_percentile),
-     .def = 99, .choices = percentile_choices, .n = 3},
+    {.key = "latency_percentile",
+     .kind = SF_CHOICE,
+     .off = offsetof(KC, reward.latency_percentile),
+     .def = 99,
+     .choices = percentile_choices,
+     .n = 3},
     WEIGHT("errors", errors, 1),
     WEIGHT("throughput", throughput, 0.5),
     WEIGHT("cost", cost, 0.1),
@@ -230,8 +240,12 @@ static const schema_field eval_fields[] = {
 };
 
 const schema_field cfg_schema[] = {
-    OBJ("env", env_fields),         OBJ("cluster", cluster_fields), OBJ("workload", workload_fields),
-    OBJ("load", load_fields),       OBJ("reward", reward_fields),   OBJ("eval", eval_fields),
+    OBJ("env", env_fields),
+    OBJ("cluster", cluster_fields),
+    OBJ("workload", workload_fields),
+    OBJ("load", load_fields),
+    OBJ("reward", reward_fields),
+    OBJ("eval", eval_fields),
     END,
 };
 
@@ -243,17 +257,29 @@ void schema_defaults(const schema_field *fields, void *base)
         switch (f->kind) {
         case SF_INT:
         case SF_CHOICE:
-        case SF_ENUM: *(int *)p = (int)f->def; break;
-        case SF_U64: *(uint64_t *)p = (uint64_t)f->def; break;
-        case SF_DOUBLE: *(double *)p = f->def; break;
-        case SF_STRING: snprintf(p, f->size, "%s", f->sdef); break;
-        case SF_OBJECT: schema_defaults(f->fields, base); break;
+        case SF_ENUM:
+            *(int *)p = (int)f->def;
+            break;
+        case SF_U64:
+            *(uint64_t *)p = (uint64_t)f->def;
+            break;
+        case SF_DOUBLE:
+            *(double *)p = f->def;
+            break;
+        case SF_STRING:
+            snprintf(p, f->size, "%s", f->sdef);
+            break;
+        case SF_OBJECT:
+            schema_defaults(f->fields, base);
+            break;
         case SF_NODE_TYPES:
             /* Empty: config.c's normalisation turns "no node types" into the default type. */
             memset(p, 0, sizeof(cfg_node_type) * CFG_MAX_NODE_TYPES);
             *(int *)((char *)base + f->count_off) = 0;
             break;
-        case SF_FEATURES: memset(p, 0, KISIM_F); break;
+        case SF_FEATURES:
+            memset(p, 0, KISIM_F);
+            break;
         }
     }
 }
@@ -265,7 +291,8 @@ void schema_puts(schema_buf *b, const char *s)
     if (b->oom) return;
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + n + 1) cap *= 2;
+        while (cap < b->len + n + 1)
+            cap *= 2;
         char *nb = realloc(b->buf, cap);
         if (!nb) {
             free(b->buf);
@@ -304,9 +331,12 @@ static void put_string(schema_buf *b, const char *s)
     schema_puts(b, "\"");
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') putf(b, "\\%c", c);
-        else if (c < 0x20) putf(b, "\\u%04x", c);
-        else putf(b, "%c", c);
+        if (c == '"' || c == '\\')
+            putf(b, "\\%c", c);
+        else if (c < 0x20)
+            putf(b, "\\u%04x", c);
+        else
+            putf(b, "%c", c);
     }
     schema_puts(b, "\"");
 }
@@ -315,7 +345,8 @@ static void newline(schema_buf *b, int indent)
 {
     if (indent < 0) return;
     schema_puts(b, "\n");
-    for (int i = 0; i < indent; i++) schema_puts(b, " ");
+    for (int i = 0; i < indent; i++)
+        schema_puts(b, " ");
 }
 
 /* indent is the current object's indentation in spaces, or -1 for compact output. */
@@ -331,8 +362,12 @@ static void emit_object(schema_buf *b, const schema_field *fields, const void *b
         schema_puts(b, indent < 0 ? ":" : ": ");
         switch (f->kind) {
         case SF_INT:
-        case SF_CHOICE: putf(b, "%d", *(const int *)p); break;
-        case SF_U64: putf(b, "%llu", (unsigned long long)*(const uint64_t *)p); break;
+        case SF_CHOICE:
+            putf(b, "%d", *(const int *)p);
+            break;
+        case SF_U64:
+            putf(b, "%llu", (unsigned long long)*(const uint64_t *)p);
+            break;
         case SF_DOUBLE:
             schema_fmt_double(num, sizeof num, *(const double *)p);
             schema_puts(b, num);
@@ -340,12 +375,18 @@ static void emit_object(schema_buf *b, const schema_field *fields, const void *b
         case SF_ENUM: {
             int k = *(const int *)p;
             /* An out-of-table value can only come from code; null makes re-parsing fail. */
-            if (k >= 0 && k < f->n) put_string(b, f->names[k]);
-            else schema_puts(b, "null");
+            if (k >= 0 && k < f->n)
+                put_string(b, f->names[k]);
+            else
+                schema_puts(b, "null");
             break;
         }
-        case SF_STRING: put_string(b, p); break;
-        case SF_OBJECT: emit_object(b, f->fields, base, inner); break;
+        case SF_STRING:
+            put_string(b, p);
+            break;
+        case SF_OBJECT:
+            emit_object(b, f->fields, base, inner);
+            break;
         case SF_NODE_TYPES: {
             int n = *(const int *)((const char *)base + f->count_off);
             schema_puts(b, "[");

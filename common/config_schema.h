@@ -24,11 +24,11 @@ typedef enum {
 } sf_kind;
 
 typedef struct schema_field {
-    const char *key;                   /* NULL ends a list */
+    const char *key; /* NULL ends a list */
     sf_kind kind;
-    size_t off;                        /* from the base struct (kisim_config, or cfg_node_type) */
-    size_t size;                       /* SF_STRING: buffer size */
-    size_t count_off;                  /* SF_NODE_TYPES: where the element count lives */
+    size_t off;       /* from the base struct (kisim_config, or cfg_node_type) */
+    size_t size;      /* SF_STRING: buffer size */
+    size_t count_off; /* SF_NODE_TYPES: where the element count lives */
     double def, min, max;
     int open_min;                      /* SF_DOUBLE: min itself is not allowed */
     const char *sdef;                  /* SF_STRING: default */
