@@ -338,11 +338,11 @@ static int check_cluster(const kisim_config *c, const cJSON *doc, const char *o)
     int any_kind = 0;
     for (int k = 0; k < NOISY_KINDS; k++)
         any_kind |= cl->noisy.kinds[k] > 0;
-    if (!any_kind && cl->noisy.rate_per_min > 0) {
+    if (!any_kind && cl->noisy.per_node_hour > 0) {
         char rate[40];
-        schema_fmt_double(rate, sizeof rate, cl->noisy.rate_per_min);
+        schema_fmt_double(rate, sizeof rate, cl->noisy.per_node_hour);
         return schema_error(o, "/cluster/noisy/kinds",
-                            "the weights are all 0 but /cluster/noisy/rate_per_min is %s", rate);
+                            "the weights are all 0 but /cluster/noisy/per_node_hour is %s", rate);
     }
     return 0;
 }

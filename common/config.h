@@ -62,7 +62,7 @@ typedef struct {
     int n_node_types;             /* 0 means: `nodes` nodes of the default type */
     cfg_node_type node_types[CFG_MAX_NODE_TYPES];
     struct {
-        double rate_per_min;      /* noisy-neighbour arrivals per minute, cluster-wide */
+        double per_node_hour;     /* noisy-neighbour arrivals per node per hour */
         double mean_lifetime_s;   /* exponential lifetime */
         double intensity;         /* multiplies every noisy kind's actual usage */
         double kinds[NOISY_KINDS];/* relative weights of the kinds */

@@ -94,8 +94,8 @@ const schema_field cfg_node_type_schema[] = {
 static const schema_field noisy_kind_fields[] = {KISIM_NOISY_KINDS(NOISY_ROW) END};
 
 static const schema_field noisy_fields[] = {
-    DBL(KC, "rate_per_min", cluster.noisy.rate_per_min, 0.8, 0, 1e4),
-    POS(KC, "mean_lifetime_s", cluster.noisy.mean_lifetime_s, 240, 1e7),
+    DBL(KC, "per_node_hour", cluster.noisy.per_node_hour, 1.8, 0, 1e4),
+    POS(KC, "mean_lifetime_s", cluster.noisy.mean_lifetime_s, 1200, 1e7),
     DBL(KC, "intensity", cluster.noisy.intensity, 1, 0, 10),
     OBJ("kinds", noisy_kind_fields),
     END,
@@ -124,10 +124,10 @@ static const schema_field cluster_fields[] = {
 
 /* ---- workload ---- */
 #define SENS_DEF_CPU 1.0
-#define SENS_DEF_LLC 1.5
-#define SENS_DEF_MEMBW 0.2
-#define SENS_DEF_DISK 0.08
-#define SENS_DEF_NETWORK 0.08
+#define SENS_DEF_LLC 0.7
+#define SENS_DEF_MEMBW 0.5
+#define SENS_DEF_DISK 0.5
+#define SENS_DEF_NETWORK 0.5
 #define SENS_ROW(id, name)                                                                         \
     DBL(KC, name, workload.service.sensitivity[CONT_##id], SENS_DEF_##id, 0, 100),
 static const schema_field sensitivity_fields[] = {KISIM_CONTENTION(SENS_ROW) END};
@@ -145,7 +145,7 @@ static const schema_field service_fields[] = {
     INT(KC, "max_replicas", S(max_replicas), 8, 1, 1000),
     INT(KC, "initial_replicas", S(initial_replicas), 2, 1, 1000),
     OBJ("sensitivity", sensitivity_fields),
-    DBL(KC, "hpa_target", S(hpa_target), 0.7, 0.01, 1),
+    DBL(KC, "hpa_target", S(hpa_target), 0.5, 0.01, 1),
     DBL(KC, "hpa_tolerance", S(hpa_tolerance), 0.1, 0, 1),
     END,
 };

@@ -17,32 +17,16 @@ double rng_splitmix64_unit(uint64_t x)
     return (double)(rng_splitmix64(x) >> 11) * 0x1.0p-53;
 }
 
+static void normal_table_init(void);
+
 void rng_seed(rng *r, uint64_t seed)
 {
+    normal_table_init();
     uint64_t x = seed;
     for (int i = 0; i < 4; i++) {
         r->s[i] = rng_splitmix64(x);
         x += 0x9e3779b97f4a7c15ULL;
     }
-}
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-uint64_t rng_next(rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
 }
 
 double rng_uniform(rng *r)
@@ -88,20 +72,18 @@ static double inv_norm_cdf(double p)
            (((((b[0] * rr + b[1]) * rr + b[2]) * rr + b[3]) * rr + b[4]) * rr + 1);
 }
 
-#define NORMAL_TABLE_BITS 12
-static float normal_table[1 << NORMAL_TABLE_BITS];
+float rng__normal_table[4096];
 static pthread_once_t normal_once = PTHREAD_ONCE_INIT;
 
 static void normal_table_fill(void)
 {
-    int n = 1 << NORMAL_TABLE_BITS;
-    for (int i = 0; i < n; i++) normal_table[i] = (float)inv_norm_cdf((i + 0.5) / n);
+    int n = 4096;
+    for (int i = 0; i < n; i++) rng__normal_table[i] = (float)inv_norm_cdf((i + 0.5) / n);
 }
 
-float rng_normal_fast(rng *r)
+static void normal_table_init(void)
 {
     pthread_once(&normal_once, normal_table_fill);
-    return normal_table[rng_next(r) >> (64 - NORMAL_TABLE_BITS)];
 }
 
 int rng_weighted(rng *r, const double *w, int n)

@@ -183,11 +183,17 @@ static void spawn_noisy(sim *s, double lifetime)
     sim__add_pod(s, &p);
 }
 
+/* Noisy-neighbour arrivals per second, cluster-wide. */
+static double noisy_rate(const sim *s)
+{
+    return s->cfg.cluster.noisy.per_node_hour * s->n_nodes / 3600.0;
+}
+
 /* Noisy neighbours arrive as a Poisson process until time `until`. */
 void sim__noisy_arrivals(sim *s, double until);
 void sim__noisy_arrivals(sim *s, double until)
 {
-    double rate = s->cfg.cluster.noisy.rate_per_min / 60.0;
+    double rate = noisy_rate(s);
     if (rate <= 0) return;
     while (s->next_noisy_t < until) {
         spawn_noisy(s, rng_exponential(&s->rng, s->cfg.cluster.noisy.mean_lifetime_s));
@@ -302,16 +308,14 @@ int sim_reset(sim *s, uint64_t seed)
         make_background(s, &p);
         if (place_random(s, &p) < 0) return KISIM_ENOMEM;
     }
-    double mean_noisy = c->cluster.noisy.rate_per_min / 60.0 * c->cluster.noisy.mean_lifetime_s;
+    double mean_noisy = noisy_rate(s) * c->cluster.noisy.mean_lifetime_s;
     double u = rng_uniform(&s->rng), pk = exp(-mean_noisy), cdf = pk;
     for (int k = 0; u > cdf && k < 10000; k++) { /* Poisson draw by inversion */
         spawn_noisy(s, rng_exponential(&s->rng, c->cluster.noisy.mean_lifetime_s));
         pk *= mean_noisy / (k + 1);
         cdf += pk;
     }
-    s->next_noisy_t = c->cluster.noisy.rate_per_min > 0
-                          ? rng_exponential(&s->rng, 60.0 / c->cluster.noisy.rate_per_min)
-                          : INFINITY;
+    s->next_noisy_t = noisy_rate(s) > 0 ? rng_exponential(&s->rng, 1.0 / noisy_rate(s)) : INFINITY;
     s->replicas_placed = 0;
     s->replicas_wanted = c->workload.service.initial_replicas;
     sim__fill_window(s);

@@ -14,6 +14,20 @@
 /* Mean I/O wait of an idle disk, ms. */
 #define BASE_IO_WAIT_MS 0.5
 
+static inline double dmin(double a, double b)
+{
+    return a < b ? a : b;
+}
+
+/* The four features the orchestrator knows exactly: requests and pods of the node. */
+static void orchestrator_features(const sim_node *n, double x[KISIM_F])
+{
+    x[FEAT_CPU_REQUESTED_RATIO] = (double)n->view.cpu_req_m / (double)n->view.cpu_alloc_m;
+    x[FEAT_MEMORY_REQUESTED_RATIO] = (double)n->view.mem_req_b / (double)n->view.mem_alloc_b;
+    x[FEAT_PODS_RATIO] = (double)n->view.pods / n->view.pods_alloc;
+    x[FEAT_GPU_UTILIZATION] = n->view.gpus_alloc ? (double)n->view.gpus_req / n->view.gpus_alloc : 0;
+}
+
 void sim__node_features(const sim *s, int node, double x[KISIM_F])
 {
     const sim_node *n = &s->nodes[node];
@@ -21,42 +35,59 @@ void sim__node_features(const sim *s, int node, double x[KISIM_F])
     const sim_usage *u = &n->use;
     double cpu_demand = u->cpu / ty->cores;
     double llc_over = u->llc_mb > ty->llc_mb ? 1 - ty->llc_mb / u->llc_mb : 0;
-    double disk_rho = fmin(u->iops / ty->disk_iops, 0.98);
+    double disk_rho = dmin(u->iops / ty->disk_iops, 0.98);
     double net_demand = u->kpps / ty->net_kpps;
-    x[FEAT_CPU_UTILIZATION] = fmin(cpu_demand, 1);
+    x[FEAT_CPU_UTILIZATION] = dmin(cpu_demand, 1);
     x[FEAT_CPU_THROTTLE_RATE] = cpu_demand > 1 ? 1 - 1 / cpu_demand : 0;
-    x[FEAT_MEMORY_UTILIZATION] = fmin(u->mem_gib / ty->memory_gib, 1);
-    x[FEAT_MEMORY_BANDWIDTH_GBPS] = fmin(u->membw, ty->membw_gbps);
+    x[FEAT_MEMORY_UTILIZATION] = dmin(u->mem_gib / ty->memory_gib, 1);
+    x[FEAT_MEMORY_BANDWIDTH_GBPS] = dmin(u->membw, ty->membw_gbps);
     x[FEAT_L3_CACHE_MISS_RATE] = BASE_L3_MISS + (1 - BASE_L3_MISS) * llc_over;
-    x[FEAT_L3_CACHE_OCCUPANCY_MB] = fmin(u->llc_mb, ty->llc_mb);
+    x[FEAT_L3_CACHE_OCCUPANCY_MB] = dmin(u->llc_mb, ty->llc_mb);
     x[FEAT_DISK_IO_WAIT_MS] = BASE_IO_WAIT_MS / (1 - disk_rho);
-    x[FEAT_DISK_IOPS] = fmin(u->iops, ty->disk_iops);
-    x[FEAT_NETWORK_RX_PACKETS_SEC] = 500.0 * fmin(u->kpps, ty->net_kpps); /* half of kpps */
-    x[FEAT_NETWORK_TX_PACKETS_SEC] = 500.0 * fmin(u->kpps, ty->net_kpps);
+    x[FEAT_DISK_IOPS] = dmin(u->iops, ty->disk_iops);
+    x[FEAT_NETWORK_RX_PACKETS_SEC] = 500.0 * dmin(u->kpps, ty->net_kpps); /* half of kpps */
+    x[FEAT_NETWORK_TX_PACKETS_SEC] = 500.0 * dmin(u->kpps, ty->net_kpps);
     x[FEAT_NETWORK_DROP_RATE] = net_demand > 1 ? 1 - 1 / net_demand : 0;
-    x[FEAT_CPU_REQUESTED_RATIO] = (double)n->view.cpu_req_m / (double)n->view.cpu_alloc_m;
-    x[FEAT_MEMORY_REQUESTED_RATIO] = (double)n->view.mem_req_b / (double)n->view.mem_alloc_b;
-    x[FEAT_PODS_RATIO] = (double)n->view.pods / n->view.pods_alloc;
-    x[FEAT_GPU_UTILIZATION] = n->view.gpus_alloc ? (double)n->view.gpus_req / n->view.gpus_alloc : 0;
+    orchestrator_features(n, x);
+}
+
+/* Normalisation constants as floats, from the feature table. */
+static const float feat_lo[KISIM_F] = {
+#define FEAT_LO(id, name, unit, lo, hi, src) (float)(lo),
+    KISIM_NODE_FEATURES(FEAT_LO)
+#undef FEAT_LO
+};
+static const float feat_scale[KISIM_F] = {
+#define FEAT_SCALE(id, name, unit, lo, hi, src) (float)(1.0 / ((hi) - (lo))),
+    KISIM_NODE_FEATURES(FEAT_SCALE)
+#undef FEAT_SCALE
+};
+
+static inline float clamp01(float v)
+{
+    return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
 /* Writes one noisy, normalised sample of every node into ring slot `slot`. Orchestrator
  * features are exact (the API server knows its requests); measured ones are noisy. */
 static void sample_into(sim *s, int slot)
 {
-    double noise = s->cfg.cluster.telemetry.noise;
+    float noise = (float)s->cfg.cluster.telemetry.noise;
     const uint8_t *unavailable = s->cfg.cluster.unavailable;
     for (int i = 0; i < s->n_nodes; i++) {
         double x[KISIM_F];
         sim__node_features(s, i, x);
         float *dst = s->ring + ((size_t)i * s->ring_len + slot) * KISIM_F;
+        uint64_t bits = 0;
         for (int f = 0; f < KISIM_F; f++) {
-            float v = feature_normalize(f, x[f]);
-            if (f < KISIM_F_MEASURED && noise > 0) {
-                v += (float)noise * rng_normal_fast(&s->rng);
-                v = v < 0 ? 0 : v > 1 ? 1 : v;
+            float v = ((float)x[f] - feat_lo[f]) * feat_scale[f];
+            if (f < KISIM_F_MEASURED) {
+                /* One 64-bit draw gives five 12-bit indices into the normal table. */
+                if (f % 5 == 0) bits = rng_next(&s->rng);
+                v += noise * rng__normal_table[bits & 4095];
+                bits >>= 12;
             }
-            dst[f] = unavailable[f] ? 0 : v;
+            dst[f] = unavailable[f] ? 0 : clamp01(v);
         }
     }
 }
@@ -79,9 +110,9 @@ void sim__node_mask(const sim *s, uint8_t *m);
 static void write_orchestrator(const sim *s, int node, float *dst)
 {
     double x[KISIM_F];
-    sim__node_features(s, node, x);
+    orchestrator_features(&s->nodes[node], x);
     for (int f = KISIM_F_MEASURED; f < KISIM_F; f++)
-        dst[f] = s->cfg.cluster.unavailable[f] ? 0 : feature_normalize(f, x[f]);
+        dst[f] = s->cfg.cluster.unavailable[f] ? 0 : clamp01(((float)x[f] - feat_lo[f]) * feat_scale[f]);
 }
 
 static void write_pod(const sim *s, float *pod)

@@ -91,8 +91,8 @@ static void test_defaults(void)
     CHECK_NEAR(t->net_kpps, 200, 0);
     CHECK_EQ_INT(t->gpus, 0);
     CHECK_EQ_INT(t->max_pods, 110);
-    CHECK_NEAR(c.cluster.noisy.rate_per_min, 0.8, 0);
-    CHECK_NEAR(c.cluster.noisy.mean_lifetime_s, 240, 0);
+    CHECK_NEAR(c.cluster.noisy.per_node_hour, 1.8, 0);
+    CHECK_NEAR(c.cluster.noisy.mean_lifetime_s, 1200, 0);
     CHECK_NEAR(c.cluster.noisy.intensity, 1, 0);
     CHECK_NEAR(c.cluster.noisy.kinds[NOISY_CACHE], 1, 0);
     CHECK_NEAR(c.cluster.noisy.kinds[NOISY_MEMBW], 1, 0);
@@ -115,11 +115,11 @@ static void test_defaults(void)
     CHECK_EQ_INT(c.workload.service.max_replicas, 8);
     CHECK_EQ_INT(c.workload.service.initial_replicas, 2);
     CHECK_NEAR(c.workload.service.sensitivity[CONT_CPU], 1.0, 0);
-    CHECK_NEAR(c.workload.service.sensitivity[CONT_LLC], 1.5, 0);
-    CHECK_NEAR(c.workload.service.sensitivity[CONT_MEMBW], 0.2, 0);
-    CHECK_NEAR(c.workload.service.sensitivity[CONT_DISK], 0.08, 0);
-    CHECK_NEAR(c.workload.service.sensitivity[CONT_NETWORK], 0.08, 0);
-    CHECK_NEAR(c.workload.service.hpa_target, 0.7, 0);
+    CHECK_NEAR(c.workload.service.sensitivity[CONT_LLC], 0.7, 0);
+    CHECK_NEAR(c.workload.service.sensitivity[CONT_MEMBW], 0.5, 0);
+    CHECK_NEAR(c.workload.service.sensitivity[CONT_DISK], 0.5, 0);
+    CHECK_NEAR(c.workload.service.sensitivity[CONT_NETWORK], 0.5, 0);
+    CHECK_NEAR(c.workload.service.hpa_target, 0.5, 0);
     CHECK_NEAR(c.workload.service.hpa_tolerance, 0.1, 0);
     CHECK_NEAR(c.workload.background.mean_lifetime_s, 300, 0);
     for (int k = 0; k < BG_CLASSES; k++)
@@ -201,7 +201,7 @@ static void test_values(void)
 
     parse_ok(&c,
              "{\"cluster\": {\"unavailable_features\": [\"l3_cache_occupancy_mb\", "
-             "\"l3_cache_miss_rate\"], \"noisy\": {\"rate_per_min\": 0, \"kinds\": {\"cache\": 0,"
+             "\"l3_cache_miss_rate\"], \"noisy\": {\"per_node_hour\": 0, \"kinds\": {\"cache\": 0,"
              " \"membw\": 0, \"cpu\": 0, \"disk\": 0, \"network\": 0}}}}");
     CHECK_EQ_INT(c.cluster.unavailable[FEAT_L3_CACHE_MISS_RATE], 1);
     CHECK_EQ_INT(c.cluster.unavailable[FEAT_L3_CACHE_OCCUPANCY_MB], 1);
@@ -328,7 +328,7 @@ static void test_errors_cross_field(void)
     expect_err("{\"cluster\": {\"noisy\": {\"kinds\": {\"cache\": 0, \"membw\": 0, \"cpu\": 0, "
                "\"disk\": 0, \"network\": 0}}}}",
                "config: t.json: /cluster/noisy/kinds: the weights are all 0 but "
-               "/cluster/noisy/rate_per_min is 0.8");
+               "/cluster/noisy/per_node_hour is 1.8");
     expect_err("{\"workload\": {\"background\": {\"mix\": {\"cpu_bound\": 0, \"memory_bound\": 0, "
                "\"io_bound\": 0, \"batch\": 0}}}}",
                "config: t.json: /workload/background/mix: the weights are all 0; at least one "
