@@ -234,6 +234,21 @@ static int next_pending(sim *s)
     return 0;
 }
 
+/* Advances whole intervals (at least one when `advance`) until a pod is pending or the episode
+ * ends. Interval rewards and metrics accumulate into info (NULL: a scratch array, at reset). */
+static int sim__next_decision(sim *s, int advance, float *info)
+{
+    float scratch[KISIM_N_INFO] = {0};
+    if (!info) info = scratch;
+    if (!advance && next_pending(s)) return 0;
+    while (!s->done) {
+        int err = sim__advance(s, info);
+        if (err) return err;
+        if (!s->done && next_pending(s)) break;
+    }
+    return 0;
+}
+
 int sim_init(sim **out, const kisim_config *cfg)
 {
     *out = NULL;
@@ -319,8 +334,7 @@ int sim_reset(sim *s, uint64_t seed)
     s->replicas_placed = 0;
     s->replicas_wanted = c->workload.service.initial_replicas;
     sim__fill_window(s);
-    next_pending(s);
-    return 0;
+    return sim__next_decision(s, 0, NULL);
 }
 
 /* Before traffic starts (t = 0) the Deployment's initial replicas are placed without time
@@ -430,14 +444,8 @@ int sim_step(sim *s, const int32_t action[2], float *reward, uint8_t *terminated
         if (action[1] == 2) s->replicas_wanted++;
     }
     s->unschedulable = 0;
-    if (!err && bootstrapping(s)) {
-        next_pending(s);
-    } else {
-        while (!err && !s->done) {
-            err = sim__advance(s, info);
-            if (!err && !s->done && next_pending(s)) break;
-        }
-    }
+    /* Placing the initial replicas takes no time; every other decision is followed by time. */
+    if (!err) err = sim__next_decision(s, !bootstrapping(s), info);
     if (err) return err;
     info[INFO_UNSCHEDULABLE] = (float)s->unschedulable;
     float r = info[INFO_R_LATENCY] + info[INFO_R_ERRORS] + info[INFO_R_THROUGHPUT] +

@@ -142,7 +142,7 @@ int sim__advance(sim *s, float *info)
     s->p99 = 1000 * queue_mixture_quantile(w, th, nc, at_cap, cap / 1000, 0.99);
     s->offered_rps = lambda;
     s->served_rps = dt > 0 ? ok / dt : 0;
-    s->error_rate = offered > 0 ? (offered - ok) / offered : 0;
+    s->error_rate = offered > 0 ? fmax(0, (offered - ok) / offered) : 0;
     s->cost = s->replicas_placed * dt / 3600.0 * c->reward.replica_price_per_hour;
     interval_reward(s, ok, offered, contended, info);
 
@@ -189,7 +189,7 @@ void sim__episode_info(sim *s, float *info)
                                                                  s->n_comp, s->ep_at_cap, cap, 0.95));
     info[INFO_EP_P99_MS] = (float)(1000 * queue_mixture_quantile(s->comp_w, s->comp_theta,
                                                                  s->n_comp, s->ep_at_cap, cap, 0.99));
-    info[INFO_EP_ERROR_RATE] = (float)(s->ep_offered > 0 ? 1 - s->ep_ok / s->ep_offered : 0);
+    info[INFO_EP_ERROR_RATE] = (float)(s->ep_offered > 0 ? fmax(0, 1 - s->ep_ok / s->ep_offered) : 0);
     info[INFO_EP_THROUGHPUT_RPS] = (float)(s->t > 0 ? s->ep_ok / s->t : 0);
     info[INFO_EP_COST] = (float)s->ep_cost;
     info[INFO_EP_CONTENDED_SHARE] =

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# cli_eval.sh: the kisim CLI as a user runs it: top-level --help/--version/unknown verbs, `eval`
+# (table, --json with the result names other parts rely on, --out written atomically, usage
+# errors with exit code 2) and `bench env --json`. CTest sets KISIM and KISIM_SOURCE_DIR.
+set -u
+KISIM=${KISIM:?set KISIM to the kisim binary}
+SRC=${KISIM_SOURCE_DIR:-.}
+PY=/usr/bin/python3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+checks=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+# run CODE ARGS...: runs kisim ARGS, checks the exit code; output in $tmp/out and $tmp/err.
+run() {
+    local code=$1
+    shift
+    checks=$((checks + 1))
+    "$KISIM" "$@" >"$tmp/out" 2>"$tmp/err"
+    local rc=$?
+    [ "$rc" = "$code" ] || fail "kisim $*: exit code $rc, want $code (stderr: $(cat "$tmp/err"))"
+}
+contains() {
+    checks=$((checks + 1))
+    grep -qF -- "$2" "$tmp/$1" || fail "$1 lacks \"$2\": $(head -c 600 "$tmp/$1")"
+}
+
+QS="$SRC/configs/quickstart.json"
+
+run 0 --help; contains out "verbs:"; contains out "eval"
+run 0 --version; contains out "kisim 0."
+run 2; contains err "usage: kisim"
+run 2 frobnicate; contains err 'unknown verb "frobnicate"'
+run 0 eval --help; contains out "--scorer"
+
+run 0 eval --config "$QS" --episodes 3 --quiet
+for s in random round-robin k8s-default most-allocated load-aware oracle; do contains out "$s"; done
+contains out "95% confidence interval over 3 episodes (seeds 1000000..1000002)"
+
+run 0 eval --config "$QS" --scorer k8s-default --episodes 4 --seed 7 --json --quiet --out "$tmp/r.json"
+cp "$tmp/out" "$tmp/stdout.json"
+checks=$((checks + 1))
+$PY - "$tmp/stdout.json" "$tmp/r.json" <<'PYEOF' || fail "eval --json schema"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc == json.load(open(sys.argv[2])), "--out differs from stdout"
+assert doc["scorer"] == "k8s-default" and doc["episodes"] == 4 and doc["seed"] == 7
+prov = doc["provenance"]
+for k in ("kisim_version", "git_commit", "config_hash", "machine"):
+    assert k in prov, k
+assert prov["machine"]["cores"] >= 1 and prov["machine"]["cpu_model"]
+assert len(prov["config_hash"]) == 16
+for k in ("p50_ms", "p95_ms", "p99_ms", "error_rate", "throughput_rps", "cost",
+          "contended_share", "reward"):
+    a = doc["aggregate"][k]
+    assert a["ci95"][0] <= a["mean"] <= a["ci95"][1], (k, a)
+eps = doc["per_episode"]
+assert [e["seed"] for e in eps] == [7, 8, 9, 10]
+mean = sum(e["p99_ms"] for e in eps) / 4
+assert abs(mean - doc["aggregate"]["p99_ms"]["mean"]) < 1e-9 * max(1, mean)
+assert all(0 <= e["contended_share"] <= 1 for e in eps)
+PYEOF
+[ -z "$(ls "$tmp" | grep '\.tmp\.')" ] || fail "a temporary file was left behind"
+
+run 0 eval --config "$QS" --scorer oracle,random --episodes 2 --json --quiet
+checks=$((checks + 1))
+$PY -c 'import json,sys; d=json.load(sys.stdin); assert [x["scorer"] for x in d]==["oracle","random"]' \
+    <"$tmp/out" || fail "eval with two scorers prints an array"
+
+run 2 eval --config "$QS" --episodes ten; contains err 'eval: --episodes: expected an integer in [1, 1000000], got "ten"'
+run 2 eval --config "$QS" --scorer nope --quiet; contains err 'unknown scorer "nope"'
+run 2 eval --episodes 3; contains err "--config FILE is required"
+run 2 eval --config "$tmp/missing.json"; contains err "cannot read"
+run 2 eval --config "$QS" --bogus
+run 1 eval --config "$QS" --episodes 1 --quiet --out "$tmp/no/such/dir/r.json"; contains err "cannot write"
+
+run 0 bench env --json --runs 1 --seconds 0.05 --nodes 16,32
+checks=$((checks + 1))
+$PY -c '
+import json, sys
+d = json.load(sys.stdin)
+assert [x["nodes"] for x in d] == [16, 32], d
+assert all(x["decisions_per_s"] > 0 for x in d), d' <"$tmp/out" || fail "bench env --json"
+run 2 bench env --nodes 0
+run 2 bench; contains err "usage: kisim bench env"
+
+echo "$checks checks, $failures failed"
+[ "$failures" = 0 ]
