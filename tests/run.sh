@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# run.sh: the README's test command. Builds KISim and runs the `unit` and `integration` tests
+# (the `experiment` label is long and runs on demand: ctest -L experiment). With --sanitize it
+# builds into build-san with ASan+UBSan and runs the same labels there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=build
+flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DKISIM_SANITIZE=OFF)
+if [ "${1:-}" = "--sanitize" ]; then
+    dir=build-san
+    flags=(-DCMAKE_BUILD_TYPE=Debug -DKISIM_SANITIZE=ON)
+fi
+cmake -S . -B "$dir" "${flags[@]}" >/dev/null
+cmake --build "$dir" -j"$(nproc)"
+cd "$dir"
+ctest -L 'unit|integration' --output-on-failure -j"$(nproc)"
