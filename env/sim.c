@@ -261,7 +261,7 @@ int sim_init(sim **out, const kisim_config *cfg)
     s->ring_len = s->window + cfg->cluster.telemetry.lag_steps;
     s->nodes = calloc((size_t)s->n_max, sizeof *s->nodes);
     s->view_nodes = calloc((size_t)s->n_max, sizeof *s->view_nodes);
-    s->ring = calloc((size_t)s->n_max * (size_t)s->ring_len * KISIM_F, sizeof *s->ring);
+    s->ring = calloc((size_t)s->n_max * 2 * (size_t)s->ring_len * KISIM_F, sizeof *s->ring);
     int err = 0;
     if (!s->nodes || !s->view_nodes || !s->ring) err = kisim_seterr(KISIM_ENOMEM, "sim: out of memory");
     if (!err) err = load_init(&s->load, &s->cfg.load);

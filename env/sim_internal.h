@@ -59,7 +59,8 @@ struct sim {
     double next_noisy_t;
     int done, unschedulable;
 
-    /* Telemetry ring: [n_max][ring_len][F] normalised noisy samples; head = newest. */
+    /* Telemetry ring: [n_max][2 * ring_len][F] normalised noisy samples, each written at slot
+     * k and k + ring_len so windows are contiguous; head = newest slot in [0, ring_len). */
     float *ring;
     int ring_len, ring_head;
 

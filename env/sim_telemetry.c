@@ -3,7 +3,8 @@
  * Features are derived from the true state (raw units, the order of common/features.h), then
  * observed with Gaussian noise (a share of each feature's range) and a lag of lag_steps samples.
  * The sim takes one sample per decision interval into a ring of window + lag samples per node,
- * stored normalised, so writing the observation is a copy. */
+ * stored normalised and twice (slot k and k + ring_len), so that any window of the ring is one
+ * contiguous run and writing the observation is one copy per node. */
 #include <math.h>
 #include <string.h>
 
@@ -77,7 +78,8 @@ static void sample_into(sim *s, int slot)
     for (int i = 0; i < s->n_nodes; i++) {
         double x[KISIM_F];
         sim__node_features(s, i, x);
-        float *dst = s->ring + ((size_t)i * s->ring_len + slot) * KISIM_F;
+        float *dst = s->ring + ((size_t)i * 2 * s->ring_len + slot) * KISIM_F;
+        float *twin = dst + (size_t)s->ring_len * KISIM_F;
         uint64_t bits = 0;
         for (int f = 0; f < KISIM_F; f++) {
             float v = ((float)x[f] - feat_lo[f]) * feat_scale[f];
@@ -87,7 +89,7 @@ static void sample_into(sim *s, int slot)
                 v += noise * rng__normal_table[bits & 4095];
                 bits >>= 12;
             }
-            dst[f] = unavailable[f] ? 0 : clamp01(v);
+            dst[f] = twin[f] = unavailable[f] ? 0 : clamp01(v);
         }
     }
 }
@@ -100,7 +102,7 @@ void sim__sample(sim *s)
 
 void sim__fill_window(sim *s)
 {
-    memset(s->ring, 0, (size_t)s->n_max * s->ring_len * KISIM_F * sizeof *s->ring);
+    memset(s->ring, 0, (size_t)s->n_max * 2 * s->ring_len * KISIM_F * sizeof *s->ring);
     for (int k = 0; k < s->ring_len; k++) sample_into(s, k);
     s->ring_head = s->ring_len - 1;
 }
@@ -151,12 +153,11 @@ void sim_observe(const sim *s, float *obs, uint8_t *mask)
     int lag = s->cfg.cluster.telemetry.lag_steps, T = s->window;
     float *nodes = obs + sp.off_nodes;
     for (int i = 0; i < s->n_nodes; i++) {
-        const float *ring = s->ring + (size_t)i * s->ring_len * KISIM_F;
-        for (int k = 0; k < T; k++) { /* oldest first; the newest shown is `lag` samples old */
-            int slot = ((s->ring_head - lag - (T - 1 - k)) % s->ring_len + s->ring_len) % s->ring_len;
-            memcpy(nodes + ((size_t)i * T + k) * KISIM_F, ring + (size_t)slot * KISIM_F,
-                   KISIM_F * sizeof *nodes);
-        }
+        /* The window ends `lag` samples before the newest; the doubled ring makes it one
+         * contiguous run, oldest first. */
+        int start = ((s->ring_head - lag - (T - 1)) % s->ring_len + s->ring_len) % s->ring_len;
+        const float *ring = s->ring + ((size_t)i * 2 * s->ring_len + start) * KISIM_F;
+        memcpy(nodes + (size_t)i * T * KISIM_F, ring, (size_t)T * KISIM_F * sizeof *nodes);
         /* The orchestrator knows its own requests without lag: the newest sample shows the
          * pods placed since it was taken. */
         write_orchestrator(s, i, nodes + ((size_t)i * T + T - 1) * KISIM_F);
