@@ -12,6 +12,7 @@ static const struct {
     const char *summary;
 } verbs[] = {
     {"config", verb_config, "check or show a scenario configuration"},
+    {"env", verb_env, "the environment: spaces (observation, action and info layout)"},
     {"eval", verb_eval, "evaluate scorers over held-out episodes and compare them"},
     {"bench", verb_bench, "benchmarks (bench env: decisions per second)"},
 };

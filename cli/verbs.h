@@ -7,5 +7,6 @@
 int verb_config(int argc, char **argv); /* common/config_cli.c: config check|show FILE */
 int verb_eval(int argc, char **argv);   /* agent/eval_cli.c */
 int verb_bench(int argc, char **argv);  /* env/bench_env.c: bench env */
+int verb_env(int argc, char **argv);    /* env/env_cli.c: env spaces */
 
 #endif

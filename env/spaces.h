@@ -117,4 +117,10 @@ typedef struct {
 
 void spaces_init(env_spaces *sp, int n_max, int window);
 
+struct cJSON;
+/* The spaces description as JSON: the observation's parts (shape, offset), the feature table
+ * (name, unit, range, source), pod-context, service and info names, the action (nvec [N_max, 3])
+ * and its mask. Sent once by servers and printed by `kisim env spaces`; NULL on OOM. */
+struct cJSON *spaces_describe(const env_spaces *sp);
+
 #endif

@@ -85,5 +85,31 @@ assert all(x["decisions_per_s"] > 0 for x in d), d' <"$tmp/out" || fail "bench e
 run 2 bench env --nodes 0
 run 2 bench; contains err "usage: kisim bench env"
 
+run 0 env spaces --config "$QS"
+checks=$((checks + 1))
+cp "$tmp/out" "$tmp/spaces.json"
+$PY - "$tmp/spaces.json" <<'PYEOF' || fail "env spaces"
+import json, sys
+d = json.load(open(sys.argv[1]))
+# DESIGN's feature order, written out here independently of common/features.h.
+want = ["cpu_utilization", "cpu_throttle_rate", "memory_utilization", "memory_bandwidth_gbps",
+        "l3_cache_miss_rate", "l3_cache_occupancy_mb", "disk_io_wait_ms", "disk_iops",
+        "network_rx_packets_sec", "network_tx_packets_sec", "network_drop_rate",
+        "cpu_requested_ratio", "memory_requested_ratio", "pods_ratio", "gpu_utilization"]
+assert [f["name"] for f in d["features"]] == want
+assert [f["source"] for f in d["features"]] == ["node"] * 11 + ["orchestrator"] * 4
+parts = {p["name"]: p for p in d["observation"]["parts"]}
+assert parts["nodes"]["shape"] == [16, 10, 15] and parts["pod"]["shape"] == [11]
+size = lambda p: __import__("math").prod(p["shape"])
+offset = 0
+for name in ("nodes", "pod", "service", "node_mask", "availability"):
+    assert parts[name]["offset"] == offset, name
+    offset += size(parts[name])
+assert offset == d["observation"]["dim"]
+assert d["action"]["nvec"] == [16, 3] and d["action_mask"]["shape"] == [19]
+assert len(d["pod_context"]) == 11 and "ep_p99_ms" in d["info"]["names"]
+PYEOF
+run 2 env spaces; contains err "usage: kisim env spaces"
+
 echo "$checks checks, $failures failed"
 [ "$failures" = 0 ]
