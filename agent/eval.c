@@ -24,15 +24,30 @@ static const int eval_info_index[EVAL_N_METRICS] = {
 #undef EVAL_INFO
 };
 
+void eval_trace_header(FILE *f)
+{
+    fputs("scorer,seed,step,node,scale", f);
+    for (int i = 0; i < KISIM_N_INFO; i++) fprintf(f, ",%s", info_names[i]);
+    fputc('\n', f);
+}
+
+static void trace_row(FILE *f, const scorer *sc, uint64_t seed, int step, const int32_t a[2],
+                      const float *info)
+{
+    fprintf(f, "%s,%llu,%d,%d,%d", scorer_name(sc), (unsigned long long)seed, step, a[0], a[1] - 1);
+    for (int i = 0; i < KISIM_N_INFO; i++) fprintf(f, ",%.9g", info[i]);
+    fputc('\n', f);
+}
+
 /* Plays one episode; copies its ep_* statistics into row. */
 static int play_episode(kisim_env *e, scorer *sc, uint64_t seed, float *obs, uint8_t *mask,
-                        float *info, double *row)
+                        float *info, double *row, FILE *trace)
 {
     int err = env_reset(e, seed, obs, mask);
     if (err) return err;
     scorer_reset(sc, seed);
     uint8_t term = 0, trunc = 0;
-    while (!term && !trunc) {
+    for (int step = 0; !term && !trunc; step++) {
         sched_view v;
         env_sched_view(e, obs, mask, &v);
         int node = scorer_pick(sc, &v);
@@ -41,14 +56,17 @@ static int play_episode(kisim_env *e, scorer *sc, uint64_t seed, float *obs, uin
         float reward;
         err = env_step(e, action, obs, mask, &reward, &term, &trunc, info);
         if (err) return err;
+        if (trace) trace_row(trace, sc, seed, step, action, info);
     }
     for (int m = 0; m < EVAL_N_METRICS; m++) row[m] = info[eval_info_index[m]];
     return 0;
 }
 
 int eval_run(const kisim_config *cfg, const char *name, int episodes, uint64_t seed,
-             int progress, eval_result *out)
+             const eval_options *opt, eval_result *out)
 {
+    eval_options none = {0, NULL};
+    if (!opt) opt = &none;
     memset(out, 0, sizeof *out);
     snprintf(out->scorer, sizeof out->scorer, "%s", name);
     out->episodes = episodes;
@@ -76,8 +94,8 @@ int eval_run(const kisim_config *cfg, const char *name, int episodes, uint64_t s
     log_progress_begin(&prog, label, "episodes", episodes);
     for (int i = 0; i < episodes && !err; i++) {
         err = play_episode(e, sc, seed + (uint64_t)i, obs, mask, info,
-                           out->values + (size_t)i * EVAL_N_METRICS);
-        if (progress) log_progress_update(&prog, i + 1);
+                           out->values + (size_t)i * EVAL_N_METRICS, opt->trace);
+        if (opt->progress) log_progress_update(&prog, i + 1);
     }
     if (err) goto cleanup;
     double *col = malloc((size_t)episodes * sizeof *col);

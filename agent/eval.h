@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/config.h"
 #include "common/stats.h"
@@ -45,10 +46,17 @@ typedef struct {
     stats_summary agg[EVAL_N_METRICS];
 } eval_result;
 
-/* Runs `episodes` episodes of the named scorer from `seed`. With `progress`, prints a progress
- * line on stderr. 0, or a negative kisim_err with the message set. */
+typedef struct {
+    int progress;  /* print a progress line on stderr */
+    FILE *trace;   /* if set, one CSV row per decision (header first: eval_trace_header) */
+} eval_options;
+
+/* Runs `episodes` episodes of the named scorer from `seed`; opt may be NULL. 0, or a negative
+ * kisim_err with the message set. */
 int eval_run(const kisim_config *cfg, const char *scorer, int episodes, uint64_t seed,
-             int progress, eval_result *out);
+             const eval_options *opt, eval_result *out);
+/* The trace CSV's header line: scorer,seed,step,node,scale, then the info names. */
+void eval_trace_header(FILE *f);
 void eval_result_free(eval_result *r);
 /* The results JSON object of DESIGN: scorer, episodes, seed, provenance, aggregate, per_episode. */
 cJSON *eval_result_json(const eval_result *r, const kisim_config *cfg);

@@ -1,9 +1,11 @@
 /* eval_cli.c: `kisim eval`: evaluates one or more scorers on a config and prints a comparison
  * table (default) or the results JSON. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/eval.h"
 #include "cli/verbs.h"
@@ -15,7 +17,7 @@ static void eval_usage(FILE *out)
 {
     fprintf(out,
             "usage: kisim eval --config FILE [--scorer NAMES] [--episodes E] [--seed S]\n"
-            "                  [--json] [--out FILE] [--quiet]\n\n"
+            "                  [--json] [--out FILE] [--trace FILE] [--quiet]\n\n"
             "Runs E episodes per scorer (episode i with seed S + i; defaults from the config's\n"
             "eval block: held-out seeds from 1000000) and prints, per scorer, the mean and 95%%\n"
             "confidence interval over episodes of request-weighted p50/p95/p99 latency, error\n"
@@ -25,19 +27,27 @@ static void eval_usage(FILE *out)
     fprintf(out, "  --json          print JSON instead of the table: one object for one scorer,\n"
                  "                  an array of objects for several\n"
                  "  --out FILE      also write the JSON to FILE (atomically)\n"
+                 "  --trace FILE    write one CSV row per decision: scorer, seed, step, action and\n"
+                 "                  every info value (reward terms, latency, replicas, ...)\n"
                  "  --quiet         no progress lines\n");
 }
 
+/* The table shows the metrics up to the reward; the JSON has them all. */
+#define TABLE_METRICS (EVAL_reward + 1)
+
 static void print_table(const eval_result *r, int n)
 {
+    static const char *const labels[] = {
+#define EVAL_LABEL(key, info, label, fmt) label,
+        EVAL_METRICS(EVAL_LABEL)
+#undef EVAL_LABEL
+    };
     printf("%-15s", "scorer");
-#define EVAL_HEAD(key, info, label, fmt) printf(" %18s", label);
-    EVAL_METRICS(EVAL_HEAD)
-#undef EVAL_HEAD
+    for (int m = 0; m < TABLE_METRICS; m++) printf(" %16s", labels[m]);
     printf("\n");
     for (int i = 0; i < n; i++) {
         printf("%-15s", r[i].scorer);
-        for (int m = 0; m < EVAL_N_METRICS; m++) {
+        for (int m = 0; m < TABLE_METRICS; m++) {
             static const char *const fmts[] = {
 #define EVAL_FMT(key, info, label, fmt) fmt,
                 EVAL_METRICS(EVAL_FMT)
@@ -47,13 +57,26 @@ static void print_table(const eval_result *r, int n)
             snprintf(mean, sizeof mean, fmts[m], r[i].agg[m].mean);
             snprintf(half, sizeof half, fmts[m], (r[i].agg[m].hi - r[i].agg[m].lo) / 2);
             snprintf(cell, sizeof cell, "%s±%s", mean, half);
-            printf(" %19s", cell); /* ± is two bytes, one column */
+            printf(" %17s", cell); /* ± is two bytes, one column */
         }
         printf("\n");
     }
     printf("\nmean ± half-width of the 95%% confidence interval over %d episodes (seeds %llu..%llu)\n",
            r[0].episodes, (unsigned long long)r[0].seed,
            (unsigned long long)(r[0].seed + (uint64_t)r[0].episodes - 1));
+}
+
+/* Closes the trace's temp file and renames it into place, or removes it after a failure. */
+static int finish_trace(FILE *f, const char *tmp, const char *path, int err)
+{
+    int bad = ferror(f) | fflush(f) | fsync(fileno(f));
+    bad |= fclose(f);
+    if (!err && bad) err = kisim_seterr(KISIM_EIO, "eval: --trace: cannot write %s", tmp);
+    if (!err && rename(tmp, path) != 0)
+        err = kisim_seterr(KISIM_EIO, "eval: --trace: cannot rename %s to %s: %s", tmp, path,
+                           strerror(errno));
+    if (err) unlink(tmp);
+    return err;
 }
 
 /* Splits "a,b" or "all" into scorer names; returns the count or a negative error. */
@@ -76,14 +99,14 @@ int verb_eval(int argc, char **argv)
         {"episodes", required_argument, 0, 'e'}, {"seed", required_argument, 0, 'S'},
         {"json", no_argument, 0, 'j'},         {"out", required_argument, 0, 'o'},
         {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    const char *config = NULL, *out_path = NULL, *names[32];
+        {"trace", required_argument, 0, 't'},  {0, 0, 0, 0}};
+    const char *config = NULL, *out_path = NULL, *trace_path = NULL, *names[32];
     char scorer_arg[512] = "all";
     long episodes = -1;
     uint64_t seed = 0;
     int have_seed = 0, json = 0, quiet = 0, err = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:s:e:S:jo:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:s:e:S:jo:t:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'c': config = optarg; break;
         case 's': snprintf(scorer_arg, sizeof scorer_arg, "%s", optarg); break;
@@ -91,6 +114,7 @@ int verb_eval(int argc, char **argv)
         case 'S': err = args_u64("eval", "--seed", optarg, &seed); have_seed = 1; break;
         case 'j': json = 1; break;
         case 'o': out_path = optarg; break;
+        case 't': trace_path = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': eval_usage(stdout); return 0;
         default: eval_usage(stderr); return 2;
@@ -112,10 +136,21 @@ int verb_eval(int argc, char **argv)
     if (episodes < 0) episodes = cfg.eval.episodes;
     if (!have_seed) seed = cfg.eval.seed;
 
+    eval_options opt = {!quiet, NULL};
+    char trace_tmp[4200];
+    if (trace_path) {
+        snprintf(trace_tmp, sizeof trace_tmp, "%s.tmp.%ld", trace_path, (long)getpid());
+        opt.trace = fopen(trace_tmp, "w");
+        if (!opt.trace) {
+            fprintf(stderr, "eval: --trace: cannot write %s: %s\n", trace_tmp, strerror(errno));
+            return 1;
+        }
+        eval_trace_header(opt.trace);
+    }
     eval_result *res = calloc((size_t)n, sizeof *res);
     cJSON *all = cJSON_CreateArray();
     for (int i = 0; i < n && !err; i++) {
-        err = eval_run(&cfg, names[i], (int)episodes, seed, !quiet, &res[i]);
+        err = eval_run(&cfg, names[i], (int)episodes, seed, &opt, &res[i]);
         if (!err) cJSON_AddItemToArray(all, eval_result_json(&res[i], &cfg));
     }
     if (!err) {
@@ -133,6 +168,7 @@ int verb_eval(int argc, char **argv)
         }
         free(text);
     }
+    if (opt.trace) err = finish_trace(opt.trace, trace_tmp, trace_path, err);
     if (err) fprintf(stderr, "%s\n", kisim_errmsg());
     for (int i = 0; i < n; i++) eval_result_free(&res[i]);
     free(res);

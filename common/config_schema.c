@@ -123,7 +123,7 @@ static const schema_field cluster_fields[] = {
 };
 
 /* ---- workload ---- */
-#define SENS_DEF_CPU 1.0
+#define SENS_DEF_CPU 0.6
 #define SENS_DEF_LLC 0.7
 #define SENS_DEF_MEMBW 0.5
 #define SENS_DEF_DISK 0.5

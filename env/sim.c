@@ -495,10 +495,9 @@ double sim_ls_inflation(const sim *s, int node, int with_pending)
     if (with_pending && s->has_pending) {
         sim_usage add = s->pending.use;
         if (s->pending.kind == SIM_POD_SERVICE) {
-            /* A new replica takes its share of the current load. */
-            int r = s->replicas_placed + 1;
-            double per = s->offered_rps / r;
-            sim__replica_use(s, per, s->utilization * s->cfg.workload.service.cpu_request, &add);
+            /* A new replica takes its share of the load offered now. */
+            double per = load_rate(&s->load, (long)s->t) / (s->replicas_placed + 1);
+            sim__replica_use(s, per, per * s->cfg.workload.service.base_service_ms / 1000, &add);
         }
         usage_add(&u, &add, +1);
     }

@@ -12,6 +12,8 @@
 /* A saturated replica serves at most this share of its capacity; the rest of its load times
  * out. Keeps the sojourn rate mu - lambda away from 0. */
 #define RHO_MAX 0.99
+/* Weight of the run-queue delay of a fully busy CPU, relative to the fair-share term. */
+#define CPU_RUNQUEUE 0.5
 
 void sim__noisy_arrivals(sim *s, double until);
 void sim__departures(sim *s);
@@ -33,8 +35,9 @@ double sim__inflation(const sim *s, const sim_usage *u, const cfg_node_type *ty,
     double llc = u->llc_mb > ty->llc_mb ? 1 - ty->llc_mb / u->llc_mb : 0; /* missed share */
     /* Memory stalls keep the CPU busy: they count towards the replica's CPU time. */
     double st = k[CONT_LLC] * llc + k[CONT_MEMBW] * pressure(u->membw / ty->membw_gbps);
-    /* Waiting for an overloaded CPU, a disk or the network does not. */
-    double wait = (cpu > 1 ? k[CONT_CPU] * (cpu - 1) : 0) +
+    /* Waiting for the CPU, a disk or the network does not. The CPU term has a run-queue part
+     * (wake-up delays grow as the cores fill up) and, beyond full, the fair-share slowdown. */
+    double wait = k[CONT_CPU] * (CPU_RUNQUEUE * pressure(cpu) + (cpu > 1 ? cpu - 1 : 0)) +
                   k[CONT_DISK] * pressure(u->iops / ty->disk_iops) +
                   k[CONT_NETWORK] * pressure(u->kpps / ty->net_kpps);
     if (stall) *stall = st;

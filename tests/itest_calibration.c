@@ -20,8 +20,8 @@ static void test_quickstart_calibration(void)
     CHECK_MSG(err == 0, "%s", kisim_errmsg());
     if (err) return;
     eval_result def, orc;
-    CHECK(eval_run(&cfg, "k8s-default", 30, 1000000, 0, &def) == 0);
-    CHECK(eval_run(&cfg, "oracle", 30, 1000000, 0, &orc) == 0);
+    CHECK(eval_run(&cfg, "k8s-default", 30, 1000000, NULL, &def) == 0);
+    CHECK(eval_run(&cfg, "oracle", 30, 1000000, NULL, &orc) == 0);
     double share = def.agg[EVAL_contended_share].mean;
     double p99_def = def.agg[EVAL_p99_ms].mean, p99_orc = orc.agg[EVAL_p99_ms].mean;
     double cost_def = def.agg[EVAL_cost].mean, cost_orc = orc.agg[EVAL_cost].mean;

@@ -114,7 +114,7 @@ static void test_defaults(void)
     CHECK_EQ_INT(c.workload.service.min_replicas, 1);
     CHECK_EQ_INT(c.workload.service.max_replicas, 8);
     CHECK_EQ_INT(c.workload.service.initial_replicas, 2);
-    CHECK_NEAR(c.workload.service.sensitivity[CONT_CPU], 1.0, 0);
+    CHECK_NEAR(c.workload.service.sensitivity[CONT_CPU], 0.6, 0);
     CHECK_NEAR(c.workload.service.sensitivity[CONT_LLC], 0.7, 0);
     CHECK_NEAR(c.workload.service.sensitivity[CONT_MEMBW], 0.5, 0);
     CHECK_NEAR(c.workload.service.sensitivity[CONT_DISK], 0.5, 0);
