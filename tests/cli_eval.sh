@@ -68,6 +68,27 @@ checks=$((checks + 1))
 $PY -c 'import json,sys; d=json.load(sys.stdin); assert [x["scorer"] for x in d]==["oracle","random"]' \
     <"$tmp/out" || fail "eval with two scorers prints an array"
 
+run 0 eval --config "$QS" --scorer oracle --episodes 2 --quiet --json --trace "$tmp/trace.csv"
+cp "$tmp/out" "$tmp/traced.json"
+checks=$((checks + 1))
+$PY - "$tmp/trace.csv" "$tmp/traced.json" <<'PYEOF' || fail "eval --trace"
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+doc = json.load(open(sys.argv[2]))
+assert list(rows[0])[:5] == ["scorer", "seed", "step", "node", "scale"], list(rows[0])[:6]
+assert {r["seed"] for r in rows} == {"1000000", "1000001"}
+assert len(rows) == sum(e["decisions"] for e in doc["per_episode"])
+last = [r for r in rows if r["ep_done"] == "1"]
+assert len(last) == 2
+for r, e in zip(last, doc["per_episode"]):
+    assert abs(float(r["ep_p99_ms"]) - e["p99_ms"]) <= 1e-6 * e["p99_ms"], (r["ep_p99_ms"], e)
+for r in rows:
+    terms = sum(float(r[k]) for k in ("r_latency", "r_errors", "r_throughput", "r_cost",
+                                      "r_contention", "r_invalid"))
+    assert abs(terms - float(r["reward"])) < 1e-4, r
+PYEOF
+[ -z "$(ls "$tmp" | grep '\.tmp\.')" ] || fail "a temporary trace file was left behind"
+
 run 2 eval --config "$QS" --episodes ten; contains err 'eval: --episodes: expected an integer in [1, 1000000], got "ten"'
 run 2 eval --config "$QS" --scorer nope --quiet; contains err 'unknown scorer "nope"'
 run 2 eval --episodes 3; contains err "--config FILE is required"
