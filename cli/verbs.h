@@ -6,7 +6,10 @@
 
 int verb_config(int argc, char **argv); /* common/config_cli.c: config check|show FILE */
 int verb_eval(int argc, char **argv);   /* agent/eval_cli.c */
-int verb_bench(int argc, char **argv);  /* env/bench_env.c: bench env */
+int verb_bench(int argc, char **argv);  /* cli/bench.c: bench WHAT */
 int verb_env(int argc, char **argv);    /* env/env_cli.c: env spaces */
+
+/* Benchmarks, dispatched by cli/bench.c; argv[0] is the benchmark's name. */
+int bench_env_main(int argc, char **argv); /* env/bench_env.c */
 
 #endif

@@ -91,13 +91,8 @@ static void bench_usage(FILE *out)
                  "node count. --json prints [{\"nodes\": n, \"decisions_per_s\": x}, ...].\n");
 }
 
-int verb_bench(int argc, char **argv)
+int bench_env_main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "env") != 0) {
-        int help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
-        bench_usage(help ? stdout : stderr);
-        return help ? 0 : 2;
-    }
     static const struct option opts[] = {
         {"config", required_argument, 0, 'c'}, {"nodes", required_argument, 0, 'n'},
         {"runs", required_argument, 0, 'r'},   {"seconds", required_argument, 0, 's'},
@@ -109,7 +104,7 @@ int verb_bench(int argc, char **argv)
     double seconds = 1.0;
     int json = 0, err = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc - 1, argv + 1, "c:n:r:s:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:n:r:s:jh", opts, NULL)) != -1) {
         switch (c) {
         case 'c': config = optarg; break;
         case 'n': snprintf(nodes_arg, sizeof nodes_arg, "%s", optarg); break;

@@ -104,7 +104,8 @@ d = json.load(sys.stdin)
 assert [x["nodes"] for x in d] == [16, 32], d
 assert all(x["decisions_per_s"] > 0 for x in d), d' <"$tmp/out" || fail "bench env --json"
 run 2 bench env --nodes 0
-run 2 bench; contains err "usage: kisim bench env"
+run 2 bench; contains err "usage: kisim bench WHAT"
+run 2 bench frobnicate; contains err "unknown benchmark"
 
 run 0 env spaces --config "$QS"
 checks=$((checks + 1))

@@ -1,0 +1,4 @@
+# agent/: learners and evaluation.
+set(KISIM_AGENT_SOURCES agent/eval.c)
+set(KISIM_AGENT_CLI_SOURCES agent/eval_cli.c)
+set(KISIM_AGENT_LIBS)

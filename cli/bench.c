@@ -1,0 +1,35 @@
+/* bench.c: `kisim bench WHAT`: dispatches to each component's benchmark program. Benchmarks
+ * print numbers for BENCHMARKS.md; they assert nothing. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/verbs.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} benches[] = {
+    {"env", bench_env_main, "decisions per second of the sim backend, in-process"},
+};
+#define N_BENCHES ((int)(sizeof benches / sizeof benches[0]))
+
+static void bench_usage(FILE *out)
+{
+    fprintf(out, "usage: kisim bench WHAT [OPTIONS]   (kisim bench WHAT --help for options)\n\n");
+    for (int i = 0; i < N_BENCHES; i++)
+        fprintf(out, "  %-6s %s\n", benches[i].name, benches[i].summary);
+}
+
+int verb_bench(int argc, char **argv)
+{
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        bench_usage(stdout);
+        return 0;
+    }
+    for (int i = 0; argc >= 2 && i < N_BENCHES; i++)
+        if (!strcmp(argv[1], benches[i].name)) return benches[i].run(argc - 1, argv + 1);
+    if (argc >= 2) fprintf(stderr, "kisim bench: unknown benchmark \"%s\"\n\n", argv[1]);
+    bench_usage(stderr);
+    return 2;
+}
