@@ -12,6 +12,7 @@ set(KISIM_ENV_SOURCES
   env/scorer_k8s.c
   env/scorer_oracle.c
   env/hpa.c
+  env/cartpole.c
 )
 set(KISIM_ENV_CLI_SOURCES env/bench_env.c env/env_cli.c)
 set(KISIM_ENV_LIBS)
