@@ -1,4 +1,8 @@
 # policy/: the neural-network core, the models and the checkpoint format.
-set(KISIM_POLICY_SOURCES)
+pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
+set(KISIM_POLICY_SOURCES
+  policy/nn.c
+)
 set(KISIM_POLICY_CLI_SOURCES)
-set(KISIM_POLICY_LIBS)
+set(KISIM_POLICY_LIBS PkgConfig::OPENBLAS PkgConfig::ZLIB)
