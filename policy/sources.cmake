@@ -3,6 +3,11 @@ pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
 set(KISIM_POLICY_SOURCES
   policy/nn.c
+  policy/params.c
+  policy/obsnorm.c
+  policy/ppo_model.c
+  policy/ppo_mlp.c
+  policy/ppo_cluster.c
 )
 set(KISIM_POLICY_CLI_SOURCES)
 set(KISIM_POLICY_LIBS PkgConfig::OPENBLAS PkgConfig::ZLIB)

@@ -1,0 +1,173 @@
+/* test_ppo_model.c: the PPO models as a whole. Their backward against central finite
+ * differences of loss = sum_b g_logp[b] log pi(a_b) + g_ent[b] H_b + g_v[b] V_b (on a sample of
+ * every tensor's parameters); ppo-cluster's permutation equivariance, its independence from
+ * masked nodes, and one set of weights scoring any number of nodes. */
+#include "policy/ppo_model.h"
+
+#include "common/rng.h"
+#include "env/spaces.h"
+#include "test.h"
+
+enum { B = 3, N = 5, T = 4 };
+static rng r;
+static ppo_model model;
+static ppo_acts acts;
+static float obs[B * 2048];
+static uint8_t mask[B * (N + 3)];
+static int32_t act[2 * B];
+static float g_logp[B], g_ent[B], g_v[B];
+
+static double loss(void)
+{
+    ppo_forward(&model, &acts, obs, model.kind == PPO_MODEL_MLP ? NULL : mask, B, T);
+    double l = 0;
+    for (int b = 0; b < B; b++)
+        l += g_logp[b] * ppo_logprob(&model, &acts, b, act + 2 * b) +
+             g_ent[b] * ppo_entropy(&model, &acts, b) + g_v[b] * acts.value[b];
+    return l;
+}
+
+static void check_all_tensors(const char *kind)
+{
+    memset(model.p.grads, 0, model.p.total * sizeof(float));
+    loss();
+    ppo_backward(&model, &acts, act, g_logp, g_ent, g_v);
+    for (int t = 0; t < model.p.n; t++) {
+        const nn_tensor *tt = &model.p.t[t];
+        double worst = 0;
+        for (int k = 0; k < 12; k++) {
+            size_t i = tt->offset + rng_below(&r, (uint32_t)tt->size);
+            float keep = model.p.params[i], h = 1e-2f;
+            model.p.params[i] = keep + h;
+            double up = loss();
+            model.p.params[i] = keep - h;
+            double down = loss();
+            model.p.params[i] = keep;
+            double num = (up - down) / (2 * h), ana = model.p.grads[i];
+            double err = fabs(num - ana) / (fabs(num) + fabs(ana) + 1e-3);
+            if (err > worst) worst = err;
+        }
+        CHECK_MSG(worst < 3e-2, "%s %s: worst relative error %.3g", kind, tt->name, worst);
+    }
+}
+
+static void random_inputs(int obs_dim)
+{
+    for (int i = 0; i < B * obs_dim; i++) obs[i] = (float)rng_uniform(&r);
+    for (int b = 0; b < B; b++) {
+        g_logp[b] = (float)(rng_uniform(&r) * 2 - 1);
+        g_ent[b] = (float)(rng_uniform(&r) * 2 - 1);
+        g_v[b] = (float)(rng_uniform(&r) * 2 - 1);
+    }
+}
+
+static void test_mlp_gradients(void)
+{
+    CHECK(ppo_model_init_mlp(&model, 4, 3, 16, 7) == 0);
+    CHECK(ppo_acts_alloc(&acts, &model, B, 1) == 0);
+    random_inputs(4);
+    loss(); /* one forward with statistics, then frozen */
+    model.norm_frozen = 1;
+    for (int b = 0; b < B; b++) act[2 * b] = b % 3;
+    /* Larger weights so tanh layers are not all linear. */
+    for (size_t i = 0; i < model.p.total; i++) model.p.params[i] *= 4;
+    check_all_tensors("mlp");
+    ppo_acts_free(&acts);
+    ppo_model_free(&model);
+}
+
+/* Cluster observations: random telemetry, with node 3 masked in row 0 and node 4 in row 2. */
+static void cluster_inputs(env_spaces *sp)
+{
+    spaces_init(sp, N, T);
+    random_inputs(sp->obs_dim);
+    for (int b = 0; b < B; b++) {
+        for (int n = 0; n < N + 3; n++) mask[b * (N + 3) + n] = 1;
+        for (int f = 0; f < KISIM_F; f++) obs[b * sp->obs_dim + sp->off_availability + f] = f % 4 != 0;
+    }
+    mask[0 * (N + 3) + 3] = 0;
+    mask[2 * (N + 3) + 4] = 0;
+    mask[1 * (N + 3) + N + 0] = 0; /* row 1 cannot scale down */
+    act[0] = 1, act[1] = 2, act[2] = 4, act[3] = 1, act[4] = 0, act[5] = 0;
+}
+
+static void test_cluster_gradients(void)
+{
+    env_spaces sp;
+    CHECK(ppo_model_init_cluster(&model, 12, 11) == 0);
+    CHECK(ppo_acts_alloc(&acts, &model, B, N) == 0);
+    cluster_inputs(&sp);
+    loss();
+    model.norm_frozen = 1;
+    for (size_t i = 0; i < model.p.total; i++) model.p.params[i] *= 3;
+    check_all_tensors("cluster");
+    ppo_acts_free(&acts);
+    ppo_model_free(&model);
+}
+
+static void test_cluster_structure(void)
+{
+    env_spaces sp;
+    CHECK(ppo_model_init_cluster(&model, 16, 5) == 0);
+    CHECK(ppo_acts_alloc(&acts, &model, B, N) == 0);
+    cluster_inputs(&sp);
+    loss();
+    model.norm_frozen = 1;
+    for (size_t i = 0; i < model.p.total; i++) model.p.params[i] *= 3;
+    loss();
+    float lp0[B * N], v0[B], ls0[B * 3];
+    memcpy(lp0, acts.logp_node, sizeof lp0);
+    memcpy(v0, acts.value, sizeof v0);
+    memcpy(ls0, acts.logp_scale, sizeof ls0);
+    /* A masked node's telemetry does not move anything else. */
+    float *node3 = obs + sp.off_nodes + 3 * T * KISIM_F;
+    for (int i = 0; i < T * KISIM_F; i++) node3[i] = 5.0f * (float)rng_uniform(&r);
+    loss();
+    for (int n = 0; n < N; n++)
+        if (n != 3) CHECK_NEAR(acts.logp_node[n], lp0[n], 1e-6);
+    CHECK_NEAR(acts.value[0], v0[0], 1e-6);
+    CHECK_NEAR(acts.logp_scale[1], ls0[1], 1e-6);
+    /* Swapping nodes 0 and 2 of row 1 swaps their log-probs; value and scale stay. */
+    float *row1 = obs + sp.obs_dim, tmp[T * KISIM_F];
+    float *n0 = row1 + sp.off_nodes, *n2 = row1 + sp.off_nodes + 2 * T * KISIM_F;
+    memcpy(tmp, n0, sizeof tmp), memcpy(n0, n2, sizeof tmp), memcpy(n2, tmp, sizeof tmp);
+    loss();
+    CHECK_NEAR(acts.logp_node[N + 0], lp0[N + 2], 1e-5);
+    CHECK_NEAR(acts.logp_node[N + 2], lp0[N + 0], 1e-5);
+    CHECK_NEAR(acts.logp_node[N + 1], lp0[N + 1], 1e-5);
+    CHECK_NEAR(acts.value[1], v0[1], 1e-5);
+    CHECK_NEAR(acts.logp_scale[3 + 1], ls0[3 + 1], 1e-5);
+    CHECK(isinf(acts.logp_scale[3 + 0])); /* masked scale action */
+    /* The same weights on 40 nodes: row 0's first 5 nodes and 35 masked extra ones give the
+     * same log-probs and value as on 5 nodes. */
+    ppo_acts big;
+    enum { NB = 40 };
+    CHECK(ppo_acts_alloc(&big, &model, 1, NB) == 0);
+    env_spaces sb;
+    spaces_init(&sb, NB, T);
+    static float obig[NB * T * KISIM_F + 64];
+    uint8_t mbig[NB + 3] = {0};
+    memset(obig, 0, sizeof obig);
+    memcpy(obig + sb.off_nodes, obs + sp.off_nodes, (size_t)N * T * KISIM_F * sizeof(float));
+    memcpy(obig + sb.off_pod, obs + sp.off_pod, (KISIM_P + KISIM_S) * sizeof(float));
+    memcpy(obig + sb.off_availability, obs + sp.off_availability, KISIM_F * sizeof(float));
+    memcpy(mbig, mask, N);
+    memcpy(mbig + NB, mask + N, 3);
+    loss(); /* row 0 unchanged since node 3 is masked */
+    ppo_forward(&model, &big, obig, mbig, 1, T);
+    for (int n = 0; n < N; n++)
+        if (mask[n]) CHECK_NEAR(big.logp_node[n], acts.logp_node[n], 1e-5);
+    CHECK_NEAR(big.value[0], acts.value[0], 1e-5);
+    ppo_acts_free(&big);
+    ppo_acts_free(&acts);
+    ppo_model_free(&model);
+}
+
+int main(void)
+{
+    rng_seed(&r, 99);
+    RUN(test_mlp_gradients);
+    RUN(test_cluster_gradients);
+    RUN(test_cluster_structure);
+    TEST_MAIN_END();
+}
