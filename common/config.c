@@ -100,6 +100,13 @@ static void expected(const schema_field *f, char *out, size_t n)
     case SF_FEATURES:
         snprintf(out, n, "an array of feature names");
         break;
+    case SF_BOOL:
+        snprintf(out, n, "true or false");
+        break;
+    case SF_ENDPOINTS:
+        snprintf(out, n, "an array of at most %d endpoint strings (each under %d characters)",
+                 CFG_MAX_REMOTE, CFG_ENDPOINT_LEN);
+        break;
     }
 }
 
@@ -200,6 +207,29 @@ static int walk_features(walk *w, const schema_field *f, const cJSON *arr, void 
     return 0;
 }
 
+static int walk_endpoints(walk *w, const schema_field *f, const cJSON *arr, void *base)
+{
+    char(*eps)[CFG_ENDPOINT_LEN] = (char(*)[CFG_ENDPOINT_LEN])((char *)base + f->off);
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) > CFG_MAX_REMOTE) return bad_value(w, f, arr);
+    int i = 0;
+    for (const cJSON *el = arr->child; el; el = el->next, i++) {
+        char idx[16];
+        snprintf(idx, sizeof idx, "%d", i);
+        size_t old = push(w, idx);
+        size_t len = cJSON_IsString(el) ? strlen(el->valuestring) : 0;
+        if (!cJSON_IsString(el) || len == 0 || len >= CFG_ENDPOINT_LEN) {
+            char got[GOT_MAX + 1];
+            got_text(el, got, sizeof got);
+            return schema_error(w->origin, w->ptr,
+                                "expected an endpoint such as \"tcp://10.0.0.2:5555\", got %s", got);
+        }
+        memcpy(eps[i], el->valuestring, len + 1);
+        pop(w, old);
+    }
+    *(int *)((char *)base + f->count_off) = i;
+    return 0;
+}
+
 static int walk_value(walk *w, const schema_field *f, const cJSON *v, void *base)
 {
     char *p = (char *)base + f->off;
@@ -242,6 +272,12 @@ static int walk_value(walk *w, const schema_field *f, const cJSON *v, void *base
         return walk_node_types(w, f, v, base);
     case SF_FEATURES:
         return walk_features(w, f, v, base);
+    case SF_BOOL:
+        if (!cJSON_IsBool(v)) return bad_value(w, f, v);
+        *(int *)p = cJSON_IsTrue(v);
+        return 0;
+    case SF_ENDPOINTS:
+        return walk_endpoints(w, f, v, base);
     }
     return 0;
 }

@@ -4,7 +4,7 @@
  * drives parsing, validation, `kisim config show` and the docs. Unknown keys, wrong types and
  * out-of-range values are KISIM_ECONFIG errors naming the file and the JSON path:
  *   config: configs/x.json: /cluster/nodes: expected an integer in [1, 4096], got "sixteen"
- * Sections: env, cluster, workload, load, reward, eval (later issues add train, scorer, local,
+ * Sections: env, cluster, workload, load, reward, train, eval (later issues add scorer, local,
  * kubernetes). */
 #ifndef KISIM_CONFIG_H
 #define KISIM_CONFIG_H
@@ -147,6 +147,41 @@ typedef struct {
     double gpu_price_per_hour;
 } cfg_reward;
 
+typedef enum { TRAIN_ENV_CLUSTER, TRAIN_ENV_CARTPOLE } cfg_train_env;
+
+#define CFG_MAX_REMOTE 16
+#define CFG_ENDPOINT_LEN 256
+
+/* PPO hyper-parameters (agent/ppo.h); defaults are CleanRL ppo.py's where it has them. */
+typedef struct {
+    cfg_train_env env;            /* "cluster": the config's env; "cartpole": built-in CartPole */
+    uint64_t total_steps;         /* env steps (decisions) over all envs; default 1000000 */
+    int num_envs;                 /* K; default 16 */
+    int num_steps;                /* rollout length per env; default 128 */
+    int minibatches;              /* default 4 */
+    int epochs;                   /* default 4 */
+    double lr;                    /* default 2.5e-4 */
+    int anneal_lr;                /* default true */
+    double gamma, gae_lambda;     /* 0.99, 0.95 */
+    double clip;                  /* 0.2 */
+    int clip_vloss;               /* default true */
+    double ent_coef, vf_coef;     /* 0.01, 0.5 */
+    double max_grad_norm;         /* 0.5 */
+    double target_kl;             /* 0 = no early stop */
+    int norm_adv;                 /* default true */
+    int norm_obs;                 /* running observation normalisation; default true */
+    double feature_mask_prob;     /* per episode and measured feature; default 0.1 */
+    int hidden;                   /* default 64 */
+    uint64_t seed;                /* learner seed (init, sampling, shuffles); default 1 */
+    int checkpoint_every;         /* updates; default 10 */
+    int eval_every;               /* updates between validation runs for best.safetensors; 10 */
+    int eval_episodes;            /* validation episodes; default 8 */
+    uint64_t eval_seed;           /* first validation seed; default 900000 */
+    int threads;                  /* OpenBLAS threads; default 1 */
+    int n_remote;                 /* env servers to train against instead of in-process envs */
+    char remote[CFG_MAX_REMOTE][CFG_ENDPOINT_LEN];
+} cfg_train;
+
 typedef struct {
     int episodes;                 /* default 10 */
     uint64_t seed;                /* first evaluation seed; default 1000000 */
@@ -160,6 +195,7 @@ typedef struct {
     cfg_workload workload;
     cfg_load load;
     cfg_reward reward;
+    cfg_train train;
     cfg_eval eval;
 } kisim_config;
 

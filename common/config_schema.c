@@ -45,6 +45,7 @@ _Static_assert(sizeof cfg_pattern_names / sizeof *cfg_pattern_names == LOAD_TRAC
 #define STR(T, k, m, d, minlen)                                                                    \
     {.key = k, .kind = SF_STRING, .off = offsetof(T, m), .size = sizeof(((T *)0)->m),             \
      .sdef = d, .min = minlen}
+#define BOOL(T, k, m, d) {.key = k, .kind = SF_BOOL, .off = offsetof(T, m), .def = d}
 #define OBJ(k, f) {.key = k, .kind = SF_OBJECT, .fields = f}
 #define END {.key = NULL}
 /* clang-format on */
@@ -233,6 +234,41 @@ static const schema_field reward_fields[] = {
     END,
 };
 
+static const char *const train_env_names[] = {"cluster", "cartpole"};
+_Static_assert(sizeof(cfg_train_env) == sizeof(int), "enum size");
+#define TR(m) train.m
+static const schema_field train_fields[] = {
+    ENUM(KC, "env", TR(env), TRAIN_ENV_CLUSTER, train_env_names),
+    U64(KC, "total_steps", TR(total_steps), 1000000),
+    INT(KC, "num_envs", TR(num_envs), 16, 1, 4096),
+    INT(KC, "num_steps", TR(num_steps), 128, 1, 100000),
+    INT(KC, "minibatches", TR(minibatches), 4, 1, 100000),
+    INT(KC, "epochs", TR(epochs), 4, 1, 1000),
+    POS(KC, "lr", TR(lr), 2.5e-4, 1),
+    BOOL(KC, "anneal_lr", TR(anneal_lr), 1),
+    DBL(KC, "gamma", TR(gamma), 0.99, 0, 1),
+    DBL(KC, "gae_lambda", TR(gae_lambda), 0.95, 0, 1),
+    POS(KC, "clip", TR(clip), 0.2, 10),
+    BOOL(KC, "clip_vloss", TR(clip_vloss), 1),
+    DBL(KC, "ent_coef", TR(ent_coef), 0.01, 0, 100),
+    DBL(KC, "vf_coef", TR(vf_coef), 0.5, 0, 100),
+    POS(KC, "max_grad_norm", TR(max_grad_norm), 0.5, 1e6),
+    DBL(KC, "target_kl", TR(target_kl), 0, 0, 100),
+    BOOL(KC, "norm_adv", TR(norm_adv), 1),
+    BOOL(KC, "norm_obs", TR(norm_obs), 1),
+    DBL(KC, "feature_mask_prob", TR(feature_mask_prob), 0.1, 0, 1),
+    INT(KC, "hidden", TR(hidden), 64, 1, 4096),
+    U64(KC, "seed", TR(seed), 1),
+    INT(KC, "checkpoint_every", TR(checkpoint_every), 10, 1, 1000000),
+    INT(KC, "eval_every", TR(eval_every), 10, 1, 1000000),
+    INT(KC, "eval_episodes", TR(eval_episodes), 8, 1, 100000),
+    U64(KC, "eval_seed", TR(eval_seed), 900000),
+    INT(KC, "threads", TR(threads), 1, 1, 256),
+    {.key = "remote", .kind = SF_ENDPOINTS, .off = offsetof(KC, train.remote),
+     .count_off = offsetof(KC, train.n_remote)},
+    END,
+};
+
 static const schema_field eval_fields[] = {
     INT(KC, "episodes", eval.episodes, 10, 1, 100000),
     U64(KC, "seed", eval.seed, 1000000),
@@ -245,6 +281,7 @@ const schema_field cfg_schema[] = {
     OBJ("workload", workload_fields),
     OBJ("load", load_fields),
     OBJ("reward", reward_fields),
+    OBJ("train", train_fields),
     OBJ("eval", eval_fields),
     END,
 };
@@ -279,6 +316,13 @@ void schema_defaults(const schema_field *fields, void *base)
             break;
         case SF_FEATURES:
             memset(p, 0, KISIM_F);
+            break;
+        case SF_BOOL:
+            *(int *)p = f->def != 0;
+            break;
+        case SF_ENDPOINTS:
+            memset(p, 0, (size_t)CFG_MAX_REMOTE * CFG_ENDPOINT_LEN);
+            *(int *)((char *)base + f->count_off) = 0;
             break;
         }
     }
@@ -408,6 +452,19 @@ static void emit_object(schema_buf *b, const schema_field *fields, const void *b
                 if (!first) schema_puts(b, indent < 0 ? "," : ", ");
                 put_string(b, kisim_features[i].name);
                 first = 0;
+            }
+            schema_puts(b, "]");
+            break;
+        }
+        case SF_BOOL:
+            schema_puts(b, *(const int *)p ? "true" : "false");
+            break;
+        case SF_ENDPOINTS: {
+            int n = *(const int *)((const char *)base + f->count_off);
+            schema_puts(b, "[");
+            for (int i = 0; i < n; i++) {
+                if (i) schema_puts(b, indent < 0 ? "," : ", ");
+                put_string(b, p + (size_t)i * CFG_ENDPOINT_LEN);
             }
             schema_puts(b, "]");
             break;

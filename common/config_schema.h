@@ -21,6 +21,9 @@ typedef enum {
     SF_OBJECT,     /* a nested section: fields[] share the parent's base struct */
     SF_NODE_TYPES, /* array of cfg_node_type at off, count at count_off; fields[] per element */
     SF_FEATURES,   /* array of feature names; uint8_t flags[KISIM_F] at off */
+    SF_BOOL,       /* int 0/1; a JSON true or false */
+    SF_ENDPOINTS,  /* array of up to CFG_MAX_REMOTE strings char[CFG_ENDPOINT_LEN], count at
+                    * count_off */
 } sf_kind;
 
 typedef struct schema_field {

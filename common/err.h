@@ -18,7 +18,9 @@
     X(INVALID_ACTION, 2, "invalid action")                                                     \
     X(STATE, 1, "call out of order")                                                           \
     X(UNSUPPORTED, 1, "not supported")                                                         \
-    X(INTERNAL, 1, "internal error")
+    X(INTERNAL, 1, "internal error")                                                           \
+    X(PROTOCOL, 1, "protocol error")                                                           \
+    X(TIMEOUT, 1, "timed out")  /* a remote endpoint did not answer in time */
 
 typedef enum {
     KISIM_OK = 0,

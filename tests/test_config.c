@@ -264,9 +264,14 @@ static void test_errors_type_and_range(void)
 
 static void test_errors_unknown_keys(void)
 {
-    expect_err("{\"train\": {}}",
-               "config: t.json: /train: unknown key (expected one of: env, cluster, workload, "
-               "load, reward, eval)");
+    expect_err("{\"scorer\": {}}",
+               "config: t.json: /scorer: unknown key (expected one of: env, cluster, workload, "
+               "load, reward, train, eval)");
+    expect_err("{\"train\": {\"anneal_lr\": 1}}",
+               "config: t.json: /train/anneal_lr: expected true or false, got 1");
+    expect_err("{\"train\": {\"remote\": [\"tcp://a:1\", 5]}}",
+               "config: t.json: /train/remote/1: expected an endpoint such as "
+               "\"tcp://10.0.0.2:5555\", got 5");
     expect_err("{\"cluster\": {\"nodez\": 3}}",
                "config: t.json: /cluster/nodez: unknown key (expected one of: nodes, node_types, "
                "noisy, telemetry, unavailable_features)");
