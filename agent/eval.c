@@ -31,52 +31,92 @@ void eval_trace_header(FILE *f)
     fputc('\n', f);
 }
 
-static void trace_row(FILE *f, const scorer *sc, uint64_t seed, int step, const int32_t a[2],
+static void trace_row(FILE *f, const char *who, uint64_t seed, int step, const int32_t a[2],
                       const float *info)
 {
-    fprintf(f, "%s,%llu,%d,%d,%d", scorer_name(sc), (unsigned long long)seed, step, a[0], a[1] - 1);
+    fprintf(f, "%s,%llu,%d,%d,%d", who, (unsigned long long)seed, step, a[0], a[1] - 1);
     for (int i = 0; i < KISIM_N_INFO; i++) fprintf(f, ",%.9g", info[i]);
     fputc('\n', f);
 }
 
+/* ---- the baseline actor: a scorer places, the HPA rule scales ---- */
+
+static int scorer_act(eval_actor *a, kisim_env *e, const float *obs, const uint8_t *mask,
+                      int32_t action[2])
+{
+    sched_view v;
+    env_sched_view(e, obs, mask, &v);
+    int node = scorer_pick(a->state, &v);
+    if (node < 0) return node;
+    action[0] = node;
+    action[1] = hpa_scale_action(v.service, mask + v.n_max);
+    return 0;
+}
+
+static void scorer_actor_reset(eval_actor *a, uint64_t seed)
+{
+    scorer_reset(a->state, seed);
+}
+
+static void scorer_actor_free(eval_actor *a)
+{
+    scorer_free(a->state);
+}
+
+int eval_actor_scorer(eval_actor *a, const char *name, uint64_t seed)
+{
+    memset(a, 0, sizeof *a);
+    scorer *sc;
+    int err = scorer_create(&sc, name, seed);
+    if (err) return err;
+    snprintf(a->name, sizeof a->name, "%s", name);
+    a->act = scorer_act;
+    a->reset = scorer_actor_reset;
+    a->free = scorer_actor_free;
+    a->state = sc;
+    return 0;
+}
+
+void eval_actor_free(eval_actor *a)
+{
+    if (a && a->free) a->free(a);
+    if (a) a->free = NULL;
+}
+
 /* Plays one episode; copies its ep_* statistics into row. */
-static int play_episode(kisim_env *e, scorer *sc, uint64_t seed, float *obs, uint8_t *mask,
-                        float *info, double *row, FILE *trace)
+static int play_episode(kisim_env *e, eval_actor *actor, uint64_t seed, float *obs,
+                        uint8_t *mask, float *info, double *row, FILE *trace)
 {
     int err = env_reset(e, seed, obs, mask);
     if (err) return err;
-    scorer_reset(sc, seed);
+    actor->reset(actor, seed);
     uint8_t term = 0, trunc = 0;
     for (int step = 0; !term && !trunc; step++) {
-        sched_view v;
-        env_sched_view(e, obs, mask, &v);
-        int node = scorer_pick(sc, &v);
-        if (node < 0) return node;
-        int32_t action[2] = {node, hpa_scale_action(v.service, mask + v.n_max)};
+        int32_t action[2];
+        err = actor->act(actor, e, obs, mask, action);
+        if (err) return err;
         float reward;
         err = env_step(e, action, obs, mask, &reward, &term, &trunc, info);
         if (err) return err;
-        if (trace) trace_row(trace, sc, seed, step, action, info);
+        if (trace) trace_row(trace, actor->name, seed, step, action, info);
     }
     for (int m = 0; m < EVAL_N_METRICS; m++) row[m] = info[eval_info_index[m]];
     return 0;
 }
 
-int eval_run(const kisim_config *cfg, const char *name, int episodes, uint64_t seed,
-             const eval_options *opt, eval_result *out)
+int eval_run_actor(const kisim_config *cfg, eval_actor *actor, int episodes, uint64_t seed,
+                   const eval_options *opt, eval_result *out)
 {
     eval_options none = {0, NULL};
     if (!opt) opt = &none;
     memset(out, 0, sizeof *out);
-    snprintf(out->scorer, sizeof out->scorer, "%s", name);
+    snprintf(out->scorer, sizeof out->scorer, "%s", actor->name);
     out->episodes = episodes;
     out->seed = seed;
     kisim_env *e = NULL;
-    scorer *sc = NULL;
     float *obs = NULL, *info = NULL;
     uint8_t *mask = NULL;
-    int err = scorer_create(&sc, name, seed);
-    if (!err) err = env_init(&e, cfg);
+    int err = env_init(&e, cfg);
     if (err) goto cleanup;
     env_spaces sp;
     env_get_spaces(e, &sp);
@@ -90,10 +130,10 @@ int eval_run(const kisim_config *cfg, const char *name, int episodes, uint64_t s
     }
     log_progress prog;
     char label[64];
-    snprintf(label, sizeof label, "eval %s", name);
+    snprintf(label, sizeof label, "eval %s", actor->name);
     log_progress_begin(&prog, label, "episodes", episodes);
     for (int i = 0; i < episodes && !err; i++) {
-        err = play_episode(e, sc, seed + (uint64_t)i, obs, mask, info,
+        err = play_episode(e, actor, seed + (uint64_t)i, obs, mask, info,
                            out->values + (size_t)i * EVAL_N_METRICS, opt->trace);
         if (opt->progress) log_progress_update(&prog, i + 1);
     }
@@ -113,8 +153,19 @@ cleanup:
     free(mask);
     free(info);
     env_free(e);
-    scorer_free(sc);
     if (err) eval_result_free(out);
+    return err;
+}
+
+int eval_run(const kisim_config *cfg, const char *name, int episodes, uint64_t seed,
+             const eval_options *opt, eval_result *out)
+{
+    eval_actor a;
+    memset(out, 0, sizeof *out);
+    int err = eval_actor_scorer(&a, name, seed);
+    if (err) return err;
+    err = eval_run_actor(cfg, &a, episodes, seed, opt, out);
+    eval_actor_free(&a);
     return err;
 }
 

@@ -46,13 +46,34 @@ typedef struct {
     stats_summary agg[EVAL_N_METRICS];
 } eval_result;
 
+/* Who decides: a baseline scorer with the HPA rule, or a learned policy (agent/policy_actor.h).
+ * act() picks the action for the env's current decision from its observation and mask. */
+struct kisim_env;
+typedef struct eval_actor eval_actor;
+struct eval_actor {
+    char name[32];
+    int (*act)(eval_actor *a, struct kisim_env *e, const float *obs, const uint8_t *mask,
+               int32_t action[2]);
+    void (*reset)(eval_actor *a, uint64_t seed); /* at each episode start */
+    void (*free)(eval_actor *a);
+    void *state;
+};
+
+/* A baseline: scorer `name` (env/scorer.h) places, the HPA rule scales. KISIM_EUSAGE for an
+ * unknown name. */
+int eval_actor_scorer(eval_actor *a, const char *name, uint64_t seed);
+void eval_actor_free(eval_actor *a);
+
 typedef struct {
     int progress;  /* print a progress line on stderr */
     FILE *trace;   /* if set, one CSV row per decision (header first: eval_trace_header) */
 } eval_options;
 
-/* Runs `episodes` episodes of the named scorer from `seed`; opt may be NULL. 0, or a negative
+/* Runs `episodes` episodes of the actor from `seed`; opt may be NULL. 0, or a negative
  * kisim_err with the message set. */
+int eval_run_actor(const kisim_config *cfg, eval_actor *actor, int episodes, uint64_t seed,
+                   const eval_options *opt, eval_result *out);
+/* The same for the baseline scorer `name`. */
 int eval_run(const kisim_config *cfg, const char *scorer, int episodes, uint64_t seed,
              const eval_options *opt, eval_result *out);
 /* The trace CSV's header line: scorer,seed,step,node,scale, then the info names. */

@@ -8,6 +8,8 @@ set(KISIM_POLICY_SOURCES
   policy/ppo_model.c
   policy/ppo_mlp.c
   policy/ppo_cluster.c
+  policy/ckpt.c
+  policy/ppo_io.c
 )
 set(KISIM_POLICY_CLI_SOURCES)
 set(KISIM_POLICY_LIBS PkgConfig::OPENBLAS PkgConfig::ZLIB)
