@@ -12,6 +12,7 @@ struct vecenv {
     kisim_env **envs;    /* [k] owned */
     uint64_t *episode;   /* [k] episodes started by each env */
     uint64_t seed;
+    uint64_t first, total; /* this vecenv's place in a larger vector env (vecenv_reset_span) */
     env_spaces sp;
 };
 
@@ -61,14 +62,22 @@ kisim_env *vecenv_env(vecenv *v, int k)
 
 static int start_episode(vecenv *v, int i, float *obs, uint8_t *mask)
 {
-    uint64_t seed = v->seed + (uint64_t)i + (uint64_t)v->k * v->episode[i]++;
+    uint64_t seed = v->seed + v->first + (uint64_t)i + v->total * v->episode[i]++;
     return env_reset(v->envs[i], seed, obs + (size_t)i * v->sp.obs_dim,
                      mask + (size_t)i * v->sp.mask_dim);
 }
 
 int vecenv_reset(vecenv *v, uint64_t seed, float *obs, uint8_t *mask)
 {
+    return vecenv_reset_span(v, seed, 0, (uint64_t)v->k, obs, mask);
+}
+
+int vecenv_reset_span(vecenv *v, uint64_t seed, uint64_t first, uint64_t total, float *obs,
+                      uint8_t *mask)
+{
     v->seed = seed;
+    v->first = first;
+    v->total = total;
     memset(v->episode, 0, (size_t)v->k * sizeof *v->episode);
     for (int i = 0; i < v->k; i++) {
         int err = start_episode(v, i, obs, mask);

@@ -18,6 +18,12 @@ void vecenv_free(vecenv *v);
 int vecenv_size(const vecenv *v);
 kisim_env *vecenv_env(vecenv *v, int k);
 int vecenv_reset(vecenv *v, uint64_t seed, float *obs, uint8_t *mask);
+/* vecenv_reset for K envs that are envs first .. first+K-1 of a larger vector env of `total`
+ * envs spread over several processes (the ZeroMQ server, one per machine): episode j of env k
+ * uses seed + first + k + total * j, so the pieces together seed exactly like one vecenv of
+ * `total` envs. vecenv_reset is vecenv_reset_span(v, seed, 0, K, ...). */
+int vecenv_reset_span(vecenv *v, uint64_t seed, uint64_t first, uint64_t total, float *obs,
+                      uint8_t *mask);
 /* actions: int32 [K, 2]. On an invalid action (error mode) returns its error with the env's
  * index in the message; envs before it have stepped. */
 int vecenv_step(vecenv *v, const int32_t *actions, float *obs, uint8_t *mask, float *rewards,
