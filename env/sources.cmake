@@ -1,4 +1,7 @@
-# env/: the cluster model, backends, spaces, load patterns, baselines, vector env.
+# env/: the cluster model, backends, spaces, load patterns, baselines, vector env, and the
+# ZeroMQ env server and C client (libzmq; zlib for the benchmark's trajectory CRC-32).
+pkg_check_modules(ZMQ REQUIRED IMPORTED_TARGET libzmq)
+pkg_check_modules(ENV_ZLIB REQUIRED IMPORTED_TARGET zlib)
 set(KISIM_ENV_SOURCES
   env/spaces.c
   env/load.c
@@ -13,6 +16,10 @@ set(KISIM_ENV_SOURCES
   env/scorer_oracle.c
   env/hpa.c
   env/cartpole.c
+  env/proto.c
+  env/curve.c
+  env/server.c
+  env/client.c
 )
 set(KISIM_ENV_CLI_SOURCES env/bench_env.c env/env_cli.c)
-set(KISIM_ENV_LIBS)
+set(KISIM_ENV_LIBS PkgConfig::ZMQ PkgConfig::ENV_ZLIB)
