@@ -81,6 +81,7 @@ int ppo_init(ppo *p, const kisim_config *cfg)
     if (!err) err = alloc_all(p);
     if (!err) err = p->envs.reset(&p->envs, cfg->env.seed, p->next_obs, p->next_mask);
     for (int f = 0; f < KISIM_F; f++) p->fstat[0][f] = INFINITY, p->fstat[1][f] = -INFINITY;
+    p->best_score = -INFINITY;
     return err;
 }
 

@@ -56,6 +56,7 @@ typedef struct {
     int K, S, batch, mbsize;
     int update, num_updates, adam_t;
     uint64_t global_step;
+    double best_score;   /* the best validation score so far (train.c) */
     /* rollout storage, [S, K, ...] */
     float *obs, *logp, *rew, *val, *adv, *ret;
     uint8_t *mask, *done;

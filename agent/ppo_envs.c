@@ -1,6 +1,7 @@
 /* ppo_envs.c: the cluster and CartPole adapters of ppo_envs.h. */
 #include "agent/ppo_envs.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,10 @@ const char *const ppo_ep_stat_names[EP_N_STATS] = {
 typedef struct {
     vecenv *v;
     env_spaces sp;
+    int32_t **log;       /* [k] actions of the current episode, [len, 2] */
+    int *log_len, *log_cap;
+    int32_t *log_flat;   /* save()'s concatenation */
+    uint64_t *episode;   /* save()'s episode indices */
     float *info, *ret;   /* [k, n_info], [k] */
     uint8_t *term, *trunc;
     uint8_t *hidden;     /* [k, F]: 1 = feature masked for this env's current episode */
@@ -56,16 +61,37 @@ static int cluster_reset(ppo_envs *e, uint64_t seed, float *obs, uint8_t *mask)
     int err = vecenv_reset(s->v, seed, obs, mask);
     for (int k = 0; k < e->k && !err; k++) {
         s->ret[k] = 0;
+        s->log_len[k] = 0;
         draw_feature_mask(s, k);
         apply_feature_mask(s, k, obs);
     }
     return err;
 }
 
+/* Appends env k's action to its episode log (for --resume's replay). */
+static int log_action(cluster_state *s, int k, const int32_t *a)
+{
+    if (s->log_len[k] == s->log_cap[k]) {
+        int cap = s->log_cap[k] ? 2 * s->log_cap[k] : 128;
+        int32_t *l = realloc(s->log[k], (size_t)cap * 2 * sizeof *l);
+        if (!l) return kisim_seterr(KISIM_ENOMEM, "train: out of memory for the action log");
+        s->log[k] = l;
+        s->log_cap[k] = cap;
+    }
+    s->log[k][2 * s->log_len[k]] = a[0];
+    s->log[k][2 * s->log_len[k] + 1] = a[1];
+    s->log_len[k]++;
+    return 0;
+}
+
 static int cluster_step(ppo_envs *e, const int32_t *actions, float *obs, uint8_t *mask,
                         float *reward, uint8_t *done, uint8_t *ep_done, float *ep)
 {
     cluster_state *s = e->state;
+    for (int k = 0; k < e->k; k++) {
+        int err = log_action(s, k, actions + 2 * k);
+        if (err) return err;
+    }
     int err = vecenv_step(s->v, actions, obs, mask, reward, s->term, s->trunc, s->info);
     if (err) return err;
     for (int k = 0; k < e->k; k++) {
@@ -81,10 +107,74 @@ static int cluster_step(ppo_envs *e, const int32_t *actions, float *obs, uint8_t
             st[EP_COST] = info[INFO_EP_COST];
             st[EP_ERROR_RATE] = info[INFO_EP_ERROR_RATE];
             s->ret[k] = 0;
+            s->log_len[k] = 0;
             draw_feature_mask(s, k);
         }
         apply_feature_mask(s, k, obs);
     }
+    return 0;
+}
+
+static int cluster_save(ppo_envs *e, ckpt *c)
+{
+    cluster_state *s = e->state;
+    int64_t K = e->k, total = 0, kf = (int64_t)e->k * KISIM_F, four = 4;
+    for (int k = 0; k < e->k; k++) total += s->log_len[k];
+    free(s->log_flat);
+    s->log_flat = malloc((size_t)(total ? total : 1) * 2 * sizeof *s->log_flat);
+    if (!s->log_flat) return kisim_seterr(KISIM_ENOMEM, "train: out of memory");
+    int32_t *dst = s->log_flat;
+    for (int k = 0; k < e->k; k++) {
+        memcpy(dst, s->log[k], (size_t)s->log_len[k] * 2 * sizeof *dst);
+        dst += 2 * s->log_len[k];
+        s->episode[k] = vecenv_episode(s->v, k);
+    }
+    int64_t shape2[2] = {total, 2};
+    int err = ckpt_add(c, "envs.episode", CKPT_U64, 1, &K, s->episode);
+    if (!err) err = ckpt_add(c, "envs.log_len", CKPT_I32, 1, &K, s->log_len);
+    if (!err) err = ckpt_add(c, "envs.log", CKPT_I32, 2, shape2, s->log_flat);
+    if (!err) err = ckpt_add(c, "envs.hidden", CKPT_U8, 1, &kf, s->hidden);
+    if (!err) err = ckpt_add(c, "envs.return", CKPT_F32, 1, &K, s->ret);
+    if (!err) err = ckpt_add(c, "envs.rng", CKPT_U64, 1, &four, s->rng.s);
+    return err;
+}
+
+/* Finds tensor `name` with exactly `nbytes` bytes, or explains what is wrong. */
+static const void *state_tensor(const ckpt *c, const char *name, size_t nbytes, const char *path)
+{
+    const ckpt_tensor *t = ckpt_find(c, name);
+    if (!t || t->nbytes != nbytes) {
+        kisim_seterr(KISIM_EINPUT, "checkpoint %s: cannot resume: tensor \"%s\" is %s", path,
+                     name, t ? "the wrong size for this config" : "missing");
+        return NULL;
+    }
+    return t->data;
+}
+
+static int cluster_load(ppo_envs *e, const ckpt *c, float *obs, uint8_t *mask, const char *path)
+{
+    cluster_state *s = e->state;
+    size_t K = (size_t)e->k;
+    const uint64_t *episode = state_tensor(c, "envs.episode", K * 8, path);
+    const int32_t *len = episode ? state_tensor(c, "envs.log_len", K * 4, path) : NULL;
+    if (!len) return KISIM_EINPUT;
+    size_t total = 0;
+    for (size_t k = 0; k < K; k++) total += (size_t)len[k];
+    const int32_t *log = state_tensor(c, "envs.log", total * 8, path);
+    const uint8_t *hidden = log ? state_tensor(c, "envs.hidden", K * KISIM_F, path) : NULL;
+    const float *ret = hidden ? state_tensor(c, "envs.return", K * 4, path) : NULL;
+    const uint64_t *r = ret ? state_tensor(c, "envs.rng", 32, path) : NULL;
+    if (!r) return KISIM_EINPUT;
+    for (size_t k = 0; k < K; k++) {
+        int err = vecenv_replay(s->v, (int)k, episode[k], log, len[k], obs, mask);
+        for (int i = 0; i < len[k] && !err; i++) err = log_action(s, (int)k, log + 2 * i);
+        if (err) return err;
+        log += 2 * len[k];
+    }
+    memcpy(s->hidden, hidden, K * KISIM_F);
+    memcpy(s->ret, ret, K * sizeof *ret);
+    memcpy(s->rng.s, r, 32);
+    for (size_t k = 0; k < K; k++) apply_feature_mask(s, (int)k, obs);
     return 0;
 }
 
@@ -93,6 +183,8 @@ static void cluster_free(ppo_envs *e)
     cluster_state *s = e->state;
     if (!s) return;
     vecenv_free(s->v);
+    for (int k = 0; s->log && k < e->k; k++) free(s->log[k]);
+    free(s->log), free(s->log_len), free(s->log_cap), free(s->log_flat), free(s->episode);
     free(s->info), free(s->ret), free(s->term), free(s->trunc), free(s->hidden);
     free(s);
     e->state = NULL;
@@ -113,7 +205,12 @@ static int open_cluster(ppo_envs *e, const kisim_config *cfg)
     s->term = calloc((size_t)K, 1);
     s->trunc = calloc((size_t)K, 1);
     s->hidden = calloc((size_t)K * KISIM_F, 1);
-    if (!s->info || !s->ret || !s->term || !s->trunc || !s->hidden)
+    s->log = calloc((size_t)K, sizeof *s->log);
+    s->log_len = calloc((size_t)K, sizeof *s->log_len);
+    s->log_cap = calloc((size_t)K, sizeof *s->log_cap);
+    s->episode = calloc((size_t)K, sizeof *s->episode);
+    if (!s->info || !s->ret || !s->term || !s->trunc || !s->hidden || !s->log || !s->log_len ||
+        !s->log_cap || !s->episode)
         return kisim_seterr(KISIM_ENOMEM, "train: out of memory");
     s->mask_prob = cfg->train.feature_mask_prob;
     rng_seed(&s->rng, cfg->train.seed ^ 0x6d61736bULL); /* "mask" */
@@ -124,6 +221,8 @@ static int open_cluster(ppo_envs *e, const kisim_config *cfg)
     e->window = s->sp.window;
     e->reset = cluster_reset;
     e->step = cluster_step;
+    e->save = cluster_save;
+    e->load = cluster_load;
     return 0;
 }
 
@@ -161,7 +260,7 @@ static int cp_step(ppo_envs *e, const int32_t *actions, float *obs, uint8_t *mas
         done[k] = ep_done[k] = term || trunc;
         if (done[k]) {
             float *st = ep + (size_t)k * EP_N_STATS;
-            memset(st, 0, EP_N_STATS * sizeof *st);
+            for (int i = 0; i < EP_N_STATS; i++) st[i] = NAN; /* not a cluster */
             st[EP_RETURN] = s->ret[k];
             st[EP_LENGTH] = (float)s->len[k];
             s->ret[k] = 0;
@@ -169,6 +268,33 @@ static int cp_step(ppo_envs *e, const int32_t *actions, float *obs, uint8_t *mas
             cartpole_reset_next(&s->c[k], o);
         }
     }
+    return 0;
+}
+
+static int cp_save(ppo_envs *e, ckpt *c)
+{
+    cartpole_state *s = e->state;
+    int64_t K = e->k, bytes = (int64_t)(e->k * sizeof *s->c);
+    int err = ckpt_add(c, "envs.cartpole", CKPT_U8, 1, &bytes, s->c);
+    if (!err) err = ckpt_add(c, "envs.return", CKPT_F32, 1, &K, s->ret);
+    if (!err) err = ckpt_add(c, "envs.length", CKPT_I32, 1, &K, s->len);
+    return err;
+}
+
+static int cp_load(ppo_envs *e, const ckpt *c, float *obs, uint8_t *mask, const char *path)
+{
+    (void)mask;
+    cartpole_state *s = e->state;
+    size_t K = (size_t)e->k;
+    const void *cp = state_tensor(c, "envs.cartpole", K * sizeof *s->c, path);
+    const void *ret = cp ? state_tensor(c, "envs.return", K * 4, path) : NULL;
+    const void *len = ret ? state_tensor(c, "envs.length", K * 4, path) : NULL;
+    if (!len) return KISIM_EINPUT;
+    memcpy(s->c, cp, K * sizeof *s->c);
+    memcpy(s->ret, ret, K * 4);
+    memcpy(s->len, len, K * 4);
+    for (size_t k = 0; k < K; k++)
+        for (int i = 0; i < CARTPOLE_OBS; i++) obs[k * CARTPOLE_OBS + i] = (float)s->c[k].s[i];
     return 0;
 }
 
@@ -196,6 +322,8 @@ static int open_cartpole(ppo_envs *e, int K)
     e->n_actions = CARTPOLE_ACTIONS;
     e->reset = cp_reset;
     e->step = cp_step;
+    e->save = cp_save;
+    e->load = cp_load;
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "common/config.h"
+#include "policy/ckpt.h"
 
 /* Episode statistics reported when an episode ends: X(id, name). */
 #define PPO_EP_STATS(X)                                                                        \
@@ -37,6 +38,11 @@ struct ppo_envs {
     int (*step)(ppo_envs *e, const int32_t *actions, float *obs, uint8_t *mask, float *reward,
                 uint8_t *done, uint8_t *ep_done, float *ep);
     void (*free)(ppo_envs *e);
+    /* Checkpointing for --resume: save adds the envs' state as tensors (data valid until the
+     * next step); load restores it (cluster envs by replaying each episode's actions from its
+     * seed) and writes the current obs and mask. */
+    int (*save)(ppo_envs *e, ckpt *c);
+    int (*load)(ppo_envs *e, const ckpt *c, float *obs, uint8_t *mask, const char *path);
     void *state;
 };
 

@@ -4,6 +4,8 @@ set(KISIM_AGENT_SOURCES
   agent/ppo_envs.c
   agent/ppo.c
   agent/policy_actor.c
+  agent/train.c
+  agent/train_state.c
 )
-set(KISIM_AGENT_CLI_SOURCES agent/eval_cli.c)
+set(KISIM_AGENT_CLI_SOURCES agent/eval_cli.c agent/train_cli.c)
 set(KISIM_AGENT_LIBS)

@@ -13,6 +13,7 @@ static const struct {
 } verbs[] = {
     {"config", verb_config, "check or show a scenario configuration"},
     {"env", verb_env, "the environment: spaces (observation, action and info layout)"},
+    {"train", verb_train, "train a PPO scheduling policy (or CartPole, to validate the learner)"},
     {"eval", verb_eval, "evaluate scorers over held-out episodes and compare them"},
     {"bench", verb_bench, "benchmarks (bench env: decisions per second)"},
 };

@@ -106,3 +106,23 @@ int vecenv_step(vecenv *v, const int32_t *actions, float *obs, uint8_t *mask, fl
     }
     return 0;
 }
+
+uint64_t vecenv_episode(const vecenv *v, int k)
+{
+    return v->episode[k] - 1; /* the counter already counts the current episode */
+}
+
+int vecenv_replay(vecenv *v, int k, uint64_t j, const int32_t *actions, int n, float *obs,
+                  uint8_t *mask)
+{
+    v->episode[k] = j;
+    int err = start_episode(v, k, obs, mask);
+    float *o = obs + (size_t)k * v->sp.obs_dim, r, info[KISIM_N_INFO];
+    uint8_t *m = mask + (size_t)k * v->sp.mask_dim, term, trunc;
+    for (int i = 0; i < n && !err; i++) {
+        err = env_step(v->envs[k], actions + 2 * i, o, m, &r, &term, &trunc, info);
+        if (!err && (term || trunc))
+            err = kisim_seterr(KISIM_ESTATE, "vecenv: replay of env %d ended its episode early", k);
+    }
+    return err;
+}

@@ -28,5 +28,11 @@ int vecenv_reset_span(vecenv *v, uint64_t seed, uint64_t first, uint64_t total, 
  * index in the message; envs before it have stepped. */
 int vecenv_step(vecenv *v, const int32_t *actions, float *obs, uint8_t *mask, float *rewards,
                 uint8_t *terminated, uint8_t *truncated, float *info);
+/* The index j of env k's current episode (its seed is seed + k + K * j). */
+uint64_t vecenv_episode(const vecenv *v, int k);
+/* Restores env k to episode j after `n` actions ([n, 2]): resets it with that episode's seed and
+ * replays them (envs are deterministic), writing its obs and mask. For resuming training. */
+int vecenv_replay(vecenv *v, int k, uint64_t j, const int32_t *actions, int n, float *obs,
+                  uint8_t *mask);
 
 #endif
