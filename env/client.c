@@ -20,6 +20,8 @@ typedef struct {
     char *endpoint;   /* owned copy */
     void *sock, *mon; /* DEALER and its monitor (PAIR) */
     int k, offset;    /* its envs, and the global index of its first */
+    int down;         /* its connection dropped and has not been re-established */
+    int refused;      /* it refused this client's CURVE key */
 } client_peer;
 
 struct kisim_client {
@@ -39,12 +41,14 @@ typedef struct {
 } reply_layout;
 
 #define MON_EVENTS                                                                             \
-    (ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |                                \
+    (ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | \
      ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
 
-/* Reads one monitor event; returns its id, or 0 if none is waiting. */
-static int read_event(void *mon)
+/* Reads one monitor event of p and notes what it says of the connection; returns its id, or
+ * 0 if none is waiting. */
+static int read_event(client_peer *p)
 {
+    void *mon = p->mon;
     zmq_msg_t m;
     zmq_msg_init(&m);
     if (zmq_msg_recv(&m, mon, ZMQ_DONTWAIT) < 0) {
@@ -59,6 +63,9 @@ static int read_event(void *mon)
         if (zmq_msg_recv(&m, mon, 0) < 0) break;
     }
     zmq_msg_close(&m);
+    if (ev == ZMQ_EVENT_DISCONNECTED) p->down = 1;
+    if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) p->down = p->refused = 0;
+    if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) p->refused = 1;
     return ev;
 }
 
@@ -86,8 +93,8 @@ static int has_more(void *sock)
 static int send_request(kisim_client *c, client_peer *p, const char *header, const void *arr,
                         size_t arr_size)
 {
-    /* Stale events (a drop and reconnect between calls) do not concern this request. */
-    while (read_event(p->mon)) {}
+    /* Events since the last request only update what is known of the connection. */
+    while (read_event(p)) {}
     if (zmq_send(p->sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
         zmq_send(p->sock, header, strlen(header), (arr ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0 ||
         (arr && zmq_send(p->sock, arr, arr_size, ZMQ_DONTWAIT) < 0))
@@ -192,6 +199,10 @@ static int gather(kisim_client *c, const char *what, int64_t id, const reply_lay
         goto cleanup;
     }
     double deadline = log_now() + timeout_ms / 1000.0;
+    for (int i = 0; i < n && !err; i++) /* refused before the request went out */
+        if (c->peers[i].refused)
+            err = kisim_seterr(KISIM_EIO, "client: %s: the server refused this client's CURVE "
+                               "key (not in its authorised keys)", c->peers[i].endpoint);
     while (left && !err) {
         int m = 0;
         for (int i = 0; i < n; i++) {
@@ -217,12 +228,13 @@ static int gather(kisim_client *c, const char *what, int64_t id, const reply_lay
                 if (r == 1) done[i] = 1, left--;
             }
             if (err || done[i] || !(mon_ev & ZMQ_POLLIN)) continue;
-            int ev = read_event(p->mon);
+            int ev = read_event(p);
+            if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) continue;
             /* A reply that arrived just before the drop is already queued: take it first. */
             int r = ev ? read_reply(p, id, lay, hdrs ? &hdrs[i] : NULL) : 0;
             if (r < 0) err = r;
             if (r == 1) done[i] = 1, left--;
-            else if (!err && ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+            else if (!err && (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || p->refused))
                 err = kisim_seterr(KISIM_EIO, "client: %s: the server refused this client's "
                                    "CURVE key (not in its authorised keys)", p->endpoint);
             else if (!err && (ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
@@ -236,10 +248,13 @@ static int gather(kisim_client *c, const char *what, int64_t id, const reply_lay
         if (!err && left && log_now() >= deadline) {
             for (int i = 0; i < n; i++)
                 if (!done[i]) {
-                    err = kisim_seterr(KISIM_ETIMEOUT,
-                                       "client: %s: no reply to %s within %d ms (server gone, "
-                                       "busy, or refusing this client?)",
-                                       c->peers[i].endpoint, what, timeout_ms);
+                    const client_peer *p = &c->peers[i];
+                    err = kisim_seterr(KISIM_ETIMEOUT, "client: %s: no reply to %s within %d ms%s",
+                                       p->endpoint, what, timeout_ms,
+                                       p->refused ? " (it refused this client's CURVE key)"
+                                       : p->down  ? " (its connection dropped: server gone?)"
+                                                  : " (no server there, busy, or refusing "
+                                                    "this client?)");
                     break;
                 }
         }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <zmq.h>
@@ -380,6 +381,8 @@ void server_close(kisim_server *s)
         zmq_close(s->zap);
     }
     if (s->ctx) zmq_ctx_term(s->ctx);
+    /* libzmq (>= 4.2) leaves a bound ipc socket's file behind; the binder removes it. */
+    if (!strncmp(s->endpoint, "ipc://", 6) && s->endpoint[6] != '@') unlink(s->endpoint + 6);
     vecenv_free(s->venv);
     free(s->active);
     free(s->masks);
