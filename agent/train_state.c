@@ -71,7 +71,9 @@ int train_state_resume(ppo *p, const char *dir)
             memcpy(p->model.norm_ctx.mean, loaded.norm_ctx.mean, n);
             memcpy(p->model.norm_ctx.var, loaded.norm_ctx.var, n);
             p->model.norm_ctx.count = loaded.norm_ctx.count;
+            obsnorm_sync(&p->model.norm_ctx);
         }
+        obsnorm_sync(&p->model.norm);
     }
     if (loaded.p.params) ppo_model_free(&loaded);
     uint64_t counters[4] = {0};

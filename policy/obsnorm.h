@@ -8,7 +8,11 @@ typedef struct {
     int n;
     double count;
     double *mean, *var; /* [n] owned */
+    float *fmean, *finv; /* [n] owned: mean and 1/sqrt(var + 1e-8) as floats, for apply */
 } obsnorm;
+
+/* Recomputes fmean/finv from mean/var (after loading statistics from a file). */
+void obsnorm_sync(obsnorm *o);
 
 int obsnorm_init(obsnorm *o, int n);
 void obsnorm_free(obsnorm *o);

@@ -82,6 +82,7 @@ static int load_norm(const ckpt *c, obsnorm *o, const char *prefix, const char *
     if (!err) err = load_tensor(c, name, CKPT_F64, (size_t)o->n, o->var, path);
     snprintf(name, sizeof name, "%s.count", prefix);
     if (!err) err = load_tensor(c, name, CKPT_F64, 1, &o->count, path);
+    if (!err) obsnorm_sync(o);
     return err;
 }
 

@@ -13,3 +13,6 @@ set(KISIM_POLICY_SOURCES
 )
 set(KISIM_POLICY_CLI_SOURCES)
 set(KISIM_POLICY_LIBS PkgConfig::OPENBLAS PkgConfig::ZLIB)
+# The kernels are loops the compiler must vectorise (tanh, pooling, normalisation): -O3 there.
+set_source_files_properties(policy/nn.c policy/obsnorm.c policy/ppo_cluster.c
+  PROPERTIES COMPILE_OPTIONS "-O3")

@@ -29,6 +29,7 @@ static double loss(void)
 
 static void check_all_tensors(const char *kind)
 {
+    int checked = 0, kinks = 0;
     memset(model.p.grads, 0, model.p.total * sizeof(float));
     loss();
     ppo_backward(&model, &acts, act, g_logp, g_ent, g_v);
@@ -38,17 +39,29 @@ static void check_all_tensors(const char *kind)
         for (int k = 0; k < 12; k++) {
             size_t i = tt->offset + rng_below(&r, (uint32_t)tt->size);
             float keep = model.p.params[i], h = 1e-2f;
+            double center = loss();
             model.p.params[i] = keep + h;
             double up = loss();
             model.p.params[i] = keep - h;
             double down = loss();
             model.p.params[i] = keep;
+            /* Max pooling has kinks where two nodes tie; a step across one makes the one-sided
+             * slopes disagree. Such samples say nothing about the gradient: skip them. */
+            double fwd = (up - center) / h, bwd = (center - down) / h;
+            if (fabs(fwd - bwd) > 0.05 * (fabs(fwd) + fabs(bwd)) + 1e-3) {
+                kinks++;
+                continue;
+            }
             double num = (up - down) / (2 * h), ana = model.p.grads[i];
-            double err = fabs(num - ana) / (fabs(num) + fabs(ana) + 1e-3);
+            checked++;
+            /* float losses carry ~1e-6 relative noise: divided by h, ~1e-4 absolute */
+            double err = fabs(num - ana) / (fabs(num) + fabs(ana) + 5e-3);
+            if (err > 3e-2) fprintf(stderr, "  %s[%zu]: numeric %.6g analytic %.6g\n", tt->name, i - tt->offset, num, ana);
             if (err > worst) worst = err;
         }
         CHECK_MSG(worst < 3e-2, "%s %s: worst relative error %.3g", kind, tt->name, worst);
     }
+    CHECK_MSG(kinks * 10 < checked, "%s: %d samples at kinks, %d checked", kind, kinks, checked);
 }
 
 static void random_inputs(int obs_dim)
