@@ -8,9 +8,10 @@ int verb_config(int argc, char **argv); /* common/config_cli.c: config check|sho
 int verb_eval(int argc, char **argv);   /* agent/eval_cli.c */
 int verb_train(int argc, char **argv);  /* agent/train_cli.c */
 int verb_bench(int argc, char **argv);  /* cli/bench.c: bench WHAT */
-int verb_env(int argc, char **argv);    /* env/env_cli.c: env spaces */
+int verb_env(int argc, char **argv);    /* env/env_cli.c: env spaces|serve|keygen */
 
 /* Benchmarks, dispatched by cli/bench.c; argv[0] is the benchmark's name. */
 int bench_env_main(int argc, char **argv); /* env/bench_env.c */
+int bench_zmq_main(int argc, char **argv); /* env/bench_zmq.c */
 
 #endif

@@ -21,5 +21,8 @@ set(KISIM_ENV_SOURCES
   env/server.c
   env/client.c
 )
-set(KISIM_ENV_CLI_SOURCES env/bench_env.c env/env_cli.c)
+set(KISIM_ENV_CLI_SOURCES env/bench_env.c env/bench_zmq.c env/env_cli.c)
+# `kisim bench zmq` finds configs/quickstart.json and the Python client in the source tree.
+set_source_files_properties(env/bench_zmq.c PROPERTIES
+  COMPILE_DEFINITIONS "KISIM_SOURCE_DIR=\"${CMAKE_SOURCE_DIR}\"")
 set(KISIM_ENV_LIBS PkgConfig::ZMQ PkgConfig::ENV_ZLIB)
