@@ -58,13 +58,6 @@ else:
         def unwrapped(self):
             return self
 
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.close()
-            return False
-
 
 _GAMMA = 0x9E3779B97F4A7C15
 _MASK = (1 << 64) - 1
@@ -240,6 +233,13 @@ class KisimEnv(_EnvBase):
         if self._mask is None:
             raise KisimError("action_masks: reset first", "not_reset", self.endpoint)
         return self._mask.astype(bool)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
 
     def close(self):
         if self._closed:
