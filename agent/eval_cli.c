@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "agent/eval.h"
+#include "agent/policy_actor.h"
 #include "cli/verbs.h"
 #include "common/cli_args.h"
 #include "common/err.h"
@@ -16,15 +17,19 @@
 static void eval_usage(FILE *out)
 {
     fprintf(out,
-            "usage: kisim eval --config FILE [--scorer NAMES] [--episodes E] [--seed S]\n"
-            "                  [--json] [--out FILE] [--trace FILE] [--quiet]\n\n"
+            "usage: kisim eval --config FILE [--scorer NAMES] [--policy FILE] [--episodes E]\n"
+            "                  [--seed S] [--sample] [--json] [--out FILE] [--trace FILE] [--quiet]\n\n"
             "Runs E episodes per scorer (episode i with seed S + i; defaults from the config's\n"
             "eval block: held-out seeds from 1000000) and prints, per scorer, the mean and 95%%\n"
             "confidence interval over episodes of request-weighted p50/p95/p99 latency, error\n"
             "rate, throughput, cost, contended share and reward.\n\n"
             "  --scorer NAMES  comma-separated, or \"all\" (default): ");
     for (const char *const *n = scorer_names(); *n; n++) fprintf(out, "%s%s", *n, n[1] ? ", " : "\n");
-    fprintf(out, "  --json          print JSON instead of the table: one object for one scorer,\n"
+    fprintf(out, "  --policy FILE   a trained policy (kisim train's best.safetensors): evaluated alone,\n"
+                 "                  or as the scorer \"policy\" next to others (--scorer all,policy);\n"
+                 "                  --model FILE is the same\n"
+                 "  --sample        the policy samples its actions instead of taking the most likely\n"
+                 "  --json          print JSON instead of the table: one object for one scorer,\n"
                  "                  an array of objects for several\n"
                  "  --out FILE      also write the JSON to FILE (atomically)\n"
                  "  --trace FILE    write one CSV row per decision: scorer, seed, step, action and\n"
@@ -79,15 +84,18 @@ static int finish_trace(FILE *f, const char *tmp, const char *path, int err)
     return err;
 }
 
-/* Splits "a,b" or "all" into scorer names; returns the count or a negative error. */
+/* Splits "a,b" into scorer names, "all" standing for every baseline; returns the count or a
+ * negative error. */
 static int parse_scorers(char *list, const char **names, int max)
 {
     int n = 0;
-    if (!strcmp(list, "all")) {
+    for (char *tok = strtok(list, ","); tok && n < max; tok = strtok(NULL, ",")) {
+        if (strcmp(tok, "all") != 0) {
+            names[n++] = tok;
+            continue;
+        }
         for (const char *const *s = scorer_names(); *s && n < max; s++) names[n++] = *s;
-        return n;
     }
-    for (char *tok = strtok(list, ","); tok && n < max; tok = strtok(NULL, ",")) names[n++] = tok;
     if (n == 0) return kisim_seterr(KISIM_EUSAGE, "eval: --scorer: no scorer named");
     return n;
 }
@@ -99,14 +107,18 @@ int verb_eval(int argc, char **argv)
         {"episodes", required_argument, 0, 'e'}, {"seed", required_argument, 0, 'S'},
         {"json", no_argument, 0, 'j'},         {"out", required_argument, 0, 'o'},
         {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
-        {"trace", required_argument, 0, 't'},  {0, 0, 0, 0}};
+        {"trace", required_argument, 0, 't'},  {"policy", required_argument, 0, 'p'},
+        {"model", required_argument, 0, 'p'},  {"sample", no_argument, 0, 'x'},
+        {0, 0, 0, 0}};
     const char *config = NULL, *out_path = NULL, *trace_path = NULL, *names[32];
-    char scorer_arg[512] = "all";
+    char scorer_arg[512] = "";
+    const char *policy = NULL;
+    int sample = 0;
     long episodes = -1;
     uint64_t seed = 0;
     int have_seed = 0, json = 0, quiet = 0, err = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:s:e:S:jo:t:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:s:e:S:jo:t:p:xqh", opts, NULL)) != -1) {
         switch (c) {
         case 'c': config = optarg; break;
         case 's': snprintf(scorer_arg, sizeof scorer_arg, "%s", optarg); break;
@@ -115,6 +127,8 @@ int verb_eval(int argc, char **argv)
         case 'j': json = 1; break;
         case 'o': out_path = optarg; break;
         case 't': trace_path = optarg; break;
+        case 'p': policy = optarg; break;
+        case 'x': sample = 1; break;
         case 'q': quiet = 1; break;
         case 'h': eval_usage(stdout); return 0;
         default: eval_usage(stderr); return 2;
@@ -126,8 +140,12 @@ int verb_eval(int argc, char **argv)
     if (!err && !config) err = kisim_seterr(KISIM_EUSAGE, "eval: --config FILE is required");
     kisim_config cfg;
     if (!err) err = cfg_read(&cfg, config);
+    if (!scorer_arg[0]) snprintf(scorer_arg, sizeof scorer_arg, "%s", policy ? "policy" : "all");
     int n = err ? 0 : parse_scorers(scorer_arg, names, 32);
     if (n < 0) err = n;
+    for (int i = 0; i < n && !err; i++)
+        if (!strcmp(names[i], "policy") && !policy)
+            err = kisim_seterr(KISIM_EUSAGE, "eval: the scorer \"policy\" needs --model FILE");
     if (err) {
         fprintf(stderr, "%s\n", kisim_errmsg());
         if (err == KISIM_EUSAGE) fprintf(stderr, "(kisim eval --help for usage)\n");
@@ -150,7 +168,11 @@ int verb_eval(int argc, char **argv)
     eval_result *res = calloc((size_t)n, sizeof *res);
     cJSON *all = cJSON_CreateArray();
     for (int i = 0; i < n && !err; i++) {
-        err = eval_run(&cfg, names[i], (int)episodes, seed, &opt, &res[i]);
+        eval_actor actor;
+        err = !strcmp(names[i], "policy") ? eval_actor_policy_file(&actor, policy, &cfg, sample)
+                                          : eval_actor_scorer(&actor, names[i], seed);
+        if (!err) err = eval_run_actor(&cfg, &actor, (int)episodes, seed, &opt, &res[i]);
+        eval_actor_free(&actor);
         if (!err) cJSON_AddItemToArray(all, eval_result_json(&res[i], &cfg));
     }
     if (!err) {

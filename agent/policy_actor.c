@@ -81,6 +81,7 @@ int eval_actor_policy_model(eval_actor *a, ppo_model *m, const kisim_config *cfg
 
 int eval_actor_policy_file(eval_actor *a, const char *path, const kisim_config *cfg, int sample)
 {
+    memset(a, 0, sizeof *a);
     ppo_model *m = calloc(1, sizeof *m);
     if (!m) return kisim_seterr(KISIM_ENOMEM, "policy: out of memory");
     int err = ppo_model_load(m, path);

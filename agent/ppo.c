@@ -43,9 +43,10 @@ static int alloc_all(ppo *p)
     p->g_logp = malloc(M * sizeof *p->g_logp);
     p->g_ent = malloc(M * sizeof *p->g_ent);
     p->g_v = malloc(M * sizeof *p->g_v);
+    p->disc = calloc((size_t)p->K, sizeof *p->disc);
     if (!p->obs || !p->mask || !p->logp || !p->rew || !p->val || !p->adv || !p->ret || !p->done ||
         !p->act || !p->next_obs || !p->next_mask || !p->next_done || !p->ep_done || !p->ep ||
-        !p->perm || !p->mb_obs || !p->mb_mask || !p->mb_act || !p->g_logp || !p->g_ent || !p->g_v)
+        !p->perm || !p->mb_obs || !p->mb_mask || !p->mb_act || !p->g_logp || !p->g_ent || !p->g_v || !p->disc)
         return kisim_seterr(KISIM_ENOMEM, "train: out of memory for the rollout buffers");
     return 0;
 }
@@ -82,6 +83,7 @@ int ppo_init(ppo *p, const kisim_config *cfg)
     if (!err) err = p->envs.reset(&p->envs, cfg->env.seed, p->next_obs, p->next_mask);
     for (int f = 0; f < KISIM_F; f++) p->fstat[0][f] = INFINITY, p->fstat[1][f] = -INFINITY;
     p->best_score = -INFINITY;
+    p->rms[0] = 0, p->rms[1] = 1, p->rms[2] = 1e-4;
     return err;
 }
 
@@ -95,6 +97,7 @@ void ppo_free(ppo *p)
     free(p->ret), free(p->done), free(p->act), free(p->next_obs), free(p->next_mask);
     free(p->next_done), free(p->ep_done), free(p->ep), free(p->perm), free(p->mb_obs);
     free(p->mb_mask), free(p->mb_act), free(p->g_logp), free(p->g_ent), free(p->g_v);
+    free(p->disc);
     memset(p, 0, sizeof *p);
 }
 
@@ -123,6 +126,33 @@ static void act(ppo *p, const float *obs, const uint8_t *mask, int32_t *a, float
     }
 }
 
+/* Gym's NormalizeReward: each env's discounted return feeds a running variance; rewards are
+ * divided by its standard deviation and clipped to [-10, 10]. Episode statistics keep the raw
+ * rewards. */
+static void scale_rewards(ppo *p, float *r, const uint8_t *done)
+{
+    double g = p->cfg.train.gamma;
+    int K = p->K;
+    double mean = 0, var = 0;
+    for (int k = 0; k < K; k++) {
+        p->disc[k] = p->disc[k] * g + r[k];
+        mean += p->disc[k];
+    }
+    mean /= K;
+    for (int k = 0; k < K; k++) var += (p->disc[k] - mean) * (p->disc[k] - mean);
+    var /= K;
+    double *rms = p->rms, delta = mean - rms[0], tot = rms[2] + K;
+    rms[0] += delta * K / tot;
+    rms[1] = (rms[1] * rms[2] + var * K + delta * delta * rms[2] * K / tot) / tot;
+    rms[2] = tot;
+    double scale = 1.0 / sqrt(rms[1] + 1e-8);
+    for (int k = 0; k < K; k++) {
+        double v = r[k] * scale;
+        r[k] = (float)(v < -10 ? -10 : v > 10 ? 10 : v);
+        if (done[k]) p->disc[k] = 0;
+    }
+}
+
 /* Runs S steps in K envs into the rollout buffers; adds finished episodes to m. */
 static int rollout(ppo *p, double *m, double sums[EP_N_STATS])
 {
@@ -135,6 +165,7 @@ static int rollout(ppo *p, double *m, double sums[EP_N_STATS])
         int err = p->envs.step(&p->envs, p->act + s * K * 2, p->next_obs, p->next_mask,
                                p->rew + s * K, p->next_done, p->ep_done, p->ep);
         if (err) return err;
+        if (p->cfg.train.norm_reward) scale_rewards(p, p->rew + s * K, p->next_done);
         p->global_step += K;
         for (size_t k = 0; k < K; k++) {
             if (!p->ep_done[k]) continue;

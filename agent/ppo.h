@@ -57,6 +57,8 @@ typedef struct {
     int update, num_updates, adam_t;
     uint64_t global_step;
     double best_score;   /* the best validation score so far (train.c) */
+    double rms[3];       /* reward scaling: mean, var, count of the discounted return */
+    double *disc;        /* [K] each env's discounted return so far */
     /* rollout storage, [S, K, ...] */
     float *obs, *logp, *rew, *val, *adv, *ret;
     uint8_t *mask, *done;

@@ -27,8 +27,10 @@ int train_state_capture(ppo *p, train_state *st, ckpt *c)
     if (!err) err = ckpt_add(c, "train.next_done", CKPT_U8, 1, &k, p->next_done);
     if (!err) err = ckpt_add(c, "train.feature_stats", CKPT_F64, 2, fs, p->fstat);
     if (!err) err = ckpt_add(c, "train.feature_counts", CKPT_F64, 1, &nf, p->fstat_n);
-    int64_t one = 1;
+    int64_t one = 1, three = 3;
     if (!err) err = ckpt_add(c, "train.best_score", CKPT_F64, 1, &one, &p->best_score);
+    if (!err) err = ckpt_add(c, "train.reward_rms", CKPT_F64, 1, &three, p->rms);
+    if (!err) err = ckpt_add(c, "train.reward_return", CKPT_F64, 1, &k, p->disc);
     if (!err) err = p->envs.save(&p->envs, c);
     return err;
 }
@@ -89,6 +91,8 @@ int train_state_resume(ppo *p, const char *dir)
     if (!err) err = restore(&c, "train.feature_stats", p->fstat, sizeof p->fstat, path);
     if (!err) err = restore(&c, "train.feature_counts", p->fstat_n, sizeof p->fstat_n, path);
     if (!err) err = restore(&c, "train.best_score", &p->best_score, sizeof p->best_score, path);
+    if (!err) err = restore(&c, "train.reward_rms", p->rms, sizeof p->rms, path);
+    if (!err) err = restore(&c, "train.reward_return", p->disc, K * sizeof *p->disc, path);
     /* The envs replay into the live buffers; the saved observation must come out again. */
     if (!err) err = p->envs.load(&p->envs, &c, p->next_obs, p->next_mask, path);
     const ckpt_tensor *saved = ckpt_find(&c, "train.next_obs");

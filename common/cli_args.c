@@ -50,11 +50,17 @@ int args_double(const char *verb, const char *opt, const char *text, double lo, 
 
 int write_file_atomic(const char *path, const char *text)
 {
+    return write_bytes_atomic(path, text, strlen(text));
+}
+
+int write_bytes_atomic(const char *path, const void *data, size_t len)
+{
+    const char *text = data;
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) return kisim_seterr(KISIM_EIO, "cannot write %s: %s", tmp, strerror(errno));
-    size_t len = strlen(text), off = 0;
+    size_t off = 0;
     while (off < len) {
         ssize_t n = write(fd, text + off, len - off);
         if (n < 0 && errno == EINTR) continue;

@@ -3,6 +3,7 @@
 #ifndef KISIM_CLI_ARGS_H
 #define KISIM_CLI_ARGS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Each returns 0, or KISIM_EUSAGE with the message "VERB: OPTION: expected ..., got \"TEXT\"". */
@@ -12,5 +13,7 @@ int args_double(const char *verb, const char *opt, const char *text, double lo, 
                 double *out);
 /* Writes text to path atomically: a temp file beside it, fsync, rename. KISIM_EIO on failure. */
 int write_file_atomic(const char *path, const char *text);
+/* The same for n bytes. */
+int write_bytes_atomic(const char *path, const void *data, size_t n);
 
 #endif

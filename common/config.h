@@ -170,6 +170,8 @@ typedef struct {
     double target_kl;             /* 0 = no early stop */
     int norm_adv;                 /* default true */
     int norm_obs;                 /* running observation normalisation; default true */
+    int norm_reward;              /* scale rewards by the running std of the discounted return
+                                   * (Gym's NormalizeReward), clipped to [-10, 10]; default true */
     double feature_mask_prob;     /* per episode and measured feature; default 0.1 */
     int hidden;                   /* default 64 */
     uint64_t seed;                /* learner seed (init, sampling, shuffles); default 1 */

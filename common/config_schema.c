@@ -136,7 +136,7 @@ static const schema_field sensitivity_fields[] = {KISIM_CONTENTION(SENS_ROW) END
 #define S(m) workload.service.m
 static const schema_field service_fields[] = {
     POS(KC, "base_service_ms", S(base_service_ms), 10, 1e5),
-    POS(KC, "slo_ms", S(slo_ms), 100, 1e6),
+    POS(KC, "slo_ms", S(slo_ms), 150, 1e6),
     POS(KC, "timeout_ms", S(timeout_ms), 1000, 1e7),
     POS(KC, "cpu_request", S(cpu_request), 1, 1024),
     POS(KC, "memory_gib", S(memory_gib), 1, 1e5),
@@ -227,7 +227,7 @@ static const schema_field reward_fields[] = {
      .n = 3},
     WEIGHT("errors", errors, 1),
     WEIGHT("throughput", throughput, 0.5),
-    WEIGHT("cost", cost, 0.1),
+    WEIGHT("cost", cost, 0.5),
     WEIGHT("contention", contention, 0.5),
     DBL(KC, "replica_price_per_hour", reward.replica_price_per_hour, 0.10, 0, 1e6),
     DBL(KC, "gpu_price_per_hour", reward.gpu_price_per_hour, 2.5, 0, 1e6),
@@ -256,6 +256,7 @@ static const schema_field train_fields[] = {
     DBL(KC, "target_kl", TR(target_kl), 0, 0, 100),
     BOOL(KC, "norm_adv", TR(norm_adv), 1),
     BOOL(KC, "norm_obs", TR(norm_obs), 1),
+    BOOL(KC, "norm_reward", TR(norm_reward), 1),
     DBL(KC, "feature_mask_prob", TR(feature_mask_prob), 0.1, 0, 1),
     INT(KC, "hidden", TR(hidden), 64, 1, 4096),
     U64(KC, "seed", TR(seed), 1),

@@ -105,7 +105,7 @@ static void test_defaults(void)
         CHECK_EQ_INT(c.cluster.unavailable[f], 0);
 
     CHECK_NEAR(c.workload.service.base_service_ms, 10, 0);
-    CHECK_NEAR(c.workload.service.slo_ms, 100, 0);
+    CHECK_NEAR(c.workload.service.slo_ms, 150, 0);
     CHECK_NEAR(c.workload.service.timeout_ms, 1000, 0);
     CHECK_NEAR(c.workload.service.cpu_request, 1, 0);
     CHECK_NEAR(c.workload.service.memory_gib, 1, 0);
@@ -153,7 +153,7 @@ static void test_defaults(void)
     CHECK_EQ_INT(c.reward.latency_percentile, 99);
     CHECK_NEAR(c.reward.errors, 1, 0);
     CHECK_NEAR(c.reward.throughput, 0.5, 0);
-    CHECK_NEAR(c.reward.cost, 0.1, 0);
+    CHECK_NEAR(c.reward.cost, 0.5, 0);
     CHECK_NEAR(c.reward.contention, 0.5, 0);
     CHECK_NEAR(c.reward.replica_price_per_hour, 0.10, 0);
     CHECK_NEAR(c.reward.gpu_price_per_hour, 2.5, 0);
