@@ -98,6 +98,7 @@ void ppo_free(ppo *p)
     free(p->next_done), free(p->ep_done), free(p->ep), free(p->perm), free(p->mb_obs);
     free(p->mb_mask), free(p->mb_act), free(p->g_logp), free(p->g_ent), free(p->g_v);
     free(p->disc);
+    free(p->episodes);
     memset(p, 0, sizeof *p);
 }
 
@@ -153,6 +154,22 @@ static void scale_rewards(ppo *p, float *r, const uint8_t *done)
     }
 }
 
+static int log_episode(ppo *p, int k)
+{
+    int row = 1 + EP_N_STATS;
+    if (p->n_episodes == p->cap_episodes) {
+        int cap = p->cap_episodes ? 2 * p->cap_episodes : 64;
+        float *e = realloc(p->episodes, (size_t)cap * row * sizeof *e);
+        if (!e) return kisim_seterr(KISIM_ENOMEM, "train: out of memory");
+        p->episodes = e;
+        p->cap_episodes = cap;
+    }
+    float *dst = p->episodes + (size_t)p->n_episodes++ * row;
+    dst[0] = (float)k;
+    memcpy(dst + 1, p->ep + (size_t)k * EP_N_STATS, EP_N_STATS * sizeof *dst);
+    return 0;
+}
+
 /* Runs S steps in K envs into the rollout buffers; adds finished episodes to m. */
 static int rollout(ppo *p, double *m, double sums[EP_N_STATS])
 {
@@ -171,6 +188,8 @@ static int rollout(ppo *p, double *m, double sums[EP_N_STATS])
             if (!p->ep_done[k]) continue;
             m[PM_EPISODES]++;
             for (int e = 0; e < EP_N_STATS; e++) sums[e] += p->ep[k * EP_N_STATS + e];
+            err = log_episode(p, (int)k);
+            if (err) return err;
         }
     }
     return 0;
@@ -334,6 +353,7 @@ static double explained_variance(const ppo *p)
 int ppo_iterate(ppo *p, double m[PM_N])
 {
     memset(m, 0, PM_N * sizeof *m);
+    p->n_episodes = 0;
     double t0 = log_now(), sums[EP_N_STATS] = {0};
     float lr = (float)p->cfg.train.lr;
     if (p->cfg.train.anneal_lr) lr *= 1.0f - (float)p->update / (float)p->num_updates;

@@ -58,6 +58,9 @@ typedef struct {
     uint64_t global_step;
     double best_score;   /* the best validation score so far (train.c) */
     double rms[3];       /* reward scaling: mean, var, count of the discounted return */
+    /* Episodes that ended in the last update: rows of [env, EP_N_STATS stats], owned. */
+    float *episodes;
+    int n_episodes, cap_episodes;
     double *disc;        /* [K] each env's discounted return so far */
     /* rollout storage, [S, K, ...] */
     float *obs, *logp, *rew, *val, *adv, *ret;

@@ -111,6 +111,17 @@ static int save_model(ppo *p, const char *path, int with_state)
     return err;
 }
 
+static void write_episodes(FILE *f, const ppo *p)
+{
+    for (int i = 0; i < p->n_episodes; i++) {
+        const float *e = p->episodes + (size_t)i * (1 + EP_N_STATS);
+        fprintf(f, "%d,%llu,%d", p->update, (unsigned long long)p->global_step, (int)e[0]);
+        for (int s = 0; s < EP_N_STATS; s++) fprintf(f, isfinite(e[1 + s]) ? ",%.9g" : ",", e[1 + s]);
+        fputc('\n', f);
+    }
+    fflush(f);
+}
+
 static void write_metrics(FILE *f, const double *m)
 {
     fputc('{', f);
@@ -146,7 +157,7 @@ int train_run(const kisim_config *cfg, const train_options *opt)
     char path[CFG_PATH_LEN + 32];
     ppo p;
     memset(&p, 0, sizeof p);
-    FILE *metrics = NULL;
+    FILE *metrics = NULL, *episodes = NULL;
     int err = make_dir(opt->out_dir);
     if (err) return err;
     char *shown = cfg_to_json(cfg);
@@ -162,6 +173,17 @@ int train_run(const kisim_config *cfg, const train_options *opt)
         err = kisim_seterr(KISIM_EIO, "train: cannot write %s: %s", path, strerror(errno));
         goto cleanup;
     }
+    path_in(path, sizeof path, opt->out_dir, "episodes.csv");
+    episodes = fopen(path, opt->resume_dir ? "a" : "w");
+    if (!episodes) {
+        err = kisim_seterr(KISIM_EIO, "train: cannot write %s: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    if (!opt->resume_dir) {
+        fputs("update,global_step,env", episodes);
+        for (int s = 0; s < EP_N_STATS; s++) fprintf(episodes, ",%s", ppo_ep_stat_names[s]);
+        fputc('\n', episodes);
+    }
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
@@ -173,6 +195,7 @@ int train_run(const kisim_config *cfg, const train_options *opt)
         err = ppo_iterate(&p, m);
         if (err) break;
         write_metrics(metrics, m);
+        write_episodes(episodes, &p);
         if (isfinite(m[PM_EP_RETURN])) ret_avg = isfinite(ret_avg) ? 0.9 * ret_avg + 0.1 * m[PM_EP_RETURN] : m[PM_EP_RETURN];
         if (isfinite(m[PM_EP_P99_MS])) p99_avg = isfinite(p99_avg) ? 0.9 * p99_avg + 0.1 * m[PM_EP_P99_MS] : m[PM_EP_P99_MS];
         if (opt->progress) show_progress(&p, m, t0, &t_last, ret_avg, p99_avg);
@@ -199,6 +222,7 @@ int train_run(const kisim_config *cfg, const train_options *opt)
     }
 cleanup:
     if (metrics) fclose(metrics);
+    if (episodes) fclose(episodes);
     ppo_free(&p);
     return err;
 }

@@ -2,6 +2,7 @@
  * into the output folder:
  *   config.json        the effective config
  *   metrics.jsonl      one JSON object per update (PPO_METRICS names)
+ *   episodes.csv       one row per finished training episode (update, env, PPO_EP_STATS)
  *   last.safetensors   every train.checkpoint_every updates and at the end (with the state
  *                      --resume needs)
  *   best.safetensors   the best policy by validation (train.eval_episodes episodes from

@@ -15,6 +15,7 @@ static const struct {
     {"env", verb_env, "the environment: spaces (observation, action and info layout)"},
     {"train", verb_train, "train a PPO scheduling policy (or CartPole, to validate the learner)"},
     {"eval", verb_eval, "evaluate scorers over held-out episodes and compare them"},
+    {"policy", verb_policy, "inspect a policy checkpoint"},
     {"bench", verb_bench, "benchmarks (bench env: decisions per second)"},
 };
 #define N_VERBS ((int)(sizeof verbs / sizeof verbs[0]))

@@ -7,6 +7,7 @@
 int verb_config(int argc, char **argv); /* common/config_cli.c: config check|show FILE */
 int verb_eval(int argc, char **argv);   /* agent/eval_cli.c */
 int verb_train(int argc, char **argv);  /* agent/train_cli.c */
+int verb_policy(int argc, char **argv); /* policy/policy_cli.c: policy inspect FILE */
 int verb_bench(int argc, char **argv);  /* cli/bench.c: bench WHAT */
 int verb_env(int argc, char **argv);    /* env/env_cli.c: env spaces|serve|keygen */
 

@@ -11,7 +11,7 @@ set(KISIM_POLICY_SOURCES
   policy/ckpt.c
   policy/ppo_io.c
 )
-set(KISIM_POLICY_CLI_SOURCES)
+set(KISIM_POLICY_CLI_SOURCES policy/policy_cli.c)
 set(KISIM_POLICY_LIBS PkgConfig::OPENBLAS PkgConfig::ZLIB)
 # The kernels are loops the compiler must vectorise (tanh, pooling, normalisation): -O3 there.
 set_source_files_properties(policy/nn.c policy/obsnorm.c policy/ppo_cluster.c
