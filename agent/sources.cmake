@@ -7,5 +7,5 @@ set(KISIM_AGENT_SOURCES
   agent/train.c
   agent/train_state.c
 )
-set(KISIM_AGENT_CLI_SOURCES agent/eval_cli.c agent/train_cli.c)
+set(KISIM_AGENT_CLI_SOURCES agent/eval_cli.c agent/train_cli.c agent/bench_ppo.c)
 set(KISIM_AGENT_LIBS)

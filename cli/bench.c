@@ -11,6 +11,7 @@ static const struct {
     const char *summary;
 } benches[] = {
     {"env", bench_env_main, "decisions per second of the sim backend, in-process"},
+    {"ppo", bench_ppo_main, "PPO training steps per second (CartPole, quickstart sim)"},
     {"zmq", bench_zmq_main, "decisions per second through the env server (C and Python clients)"},
 };
 #define N_BENCHES ((int)(sizeof benches / sizeof benches[0]))

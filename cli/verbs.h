@@ -13,6 +13,7 @@ int verb_env(int argc, char **argv);    /* env/env_cli.c: env spaces|serve|keyge
 
 /* Benchmarks, dispatched by cli/bench.c; argv[0] is the benchmark's name. */
 int bench_env_main(int argc, char **argv); /* env/bench_env.c */
+int bench_ppo_main(int argc, char **argv); /* agent/bench_ppo.c */
 int bench_zmq_main(int argc, char **argv); /* env/bench_zmq.c */
 
 #endif

@@ -271,7 +271,7 @@ static const schema_field train_fields[] = {
 };
 
 static const schema_field eval_fields[] = {
-    INT(KC, "episodes", eval.episodes, 10, 1, 100000),
+    INT(KC, "episodes", eval.episodes, 30, 1, 100000),
     U64(KC, "seed", eval.seed, 1000000),
     END,
 };

@@ -157,7 +157,7 @@ static void test_defaults(void)
     CHECK_NEAR(c.reward.contention, 0.5, 0);
     CHECK_NEAR(c.reward.replica_price_per_hour, 0.10, 0);
     CHECK_NEAR(c.reward.gpu_price_per_hour, 2.5, 0);
-    CHECK_EQ_INT(c.eval.episodes, 10);
+    CHECK_EQ_INT(c.eval.episodes, 30);
     CHECK(c.eval.seed == 1000000);
     CHECK(strcmp(c.path, "") == 0 && strcmp(c.dir, "") == 0);
 
