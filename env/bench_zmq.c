@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -179,6 +180,7 @@ static pid_t spawn(char *const argv[], const char *pythonpath, int *out_fd)
     if (pipe(fds) != 0) return -1;
     pid_t pid = fork();
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* a benchmark stopped mid-way takes its server along */
         dup2(fds[1], STDOUT_FILENO);
         close(fds[0]);
         close(fds[1]);

@@ -6,6 +6,7 @@
  * - Servers that disagree on spaces, or no server at all, fail client_open naming the
  *   endpoint. Every child is stopped by its pid. */
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,6 +83,7 @@ static pid_t spawn_server(const kisim_config *cfg, int k, const char *bind)
 {
     pid_t pid = fork();
     if (pid != 0) return pid;
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a test that crashed */
     struct sigaction sa = {.sa_handler = on_term};
     sigaction(SIGTERM, &sa, NULL);
     log_set_level(LOG_WARN);

@@ -6,8 +6,10 @@ Expected values come from elsewhere: shapes and names from `kisim env spaces`, e
 from a splitmix64 written out here, trajectories from a second server driven independently
 (the vector path against the in-process C run is `kisim bench zmq`'s CRC check)."""
 
+import ctypes
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -31,10 +33,15 @@ SPACES = json.loads(subprocess.run([KISIM, "env", "spaces", "--config", CONFIG],
 SERVERS = []
 
 
+def _die_with_parent():
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: never outlive this test
+
+
 def serve(envs, config=CONFIG, bind="tcp://127.0.0.1:*"):
     """Starts `kisim env serve`, returns its endpoint; stopped by pid in tearDownModule."""
     p = subprocess.Popen([KISIM, "env", "serve", "--config", config, "--bind", bind, "--envs",
-                          str(envs), "--quiet"], stdout=subprocess.PIPE, text=True)
+                          str(envs), "--quiet"], stdout=subprocess.PIPE, text=True,
+                         preexec_fn=_die_with_parent)
     SERVERS.append(p)
     line = p.stdout.readline().split()
     assert line[:1] == ["endpoint"], line
