@@ -159,7 +159,7 @@ static void test_killed_and_frozen_servers(void)
     CHECK(err == KISIM_ETIMEOUT);
     CHECK_STR_CONTAINS(kisim_errmsg(), ep[2]);
     CHECK_STR_CONTAINS(kisim_errmsg(), "no reply to step within 1000 ms");
-    CHECK_MSG(took >= 0.9 && took <= 1.6, "took %.2f s for a 1 s timeout", took);
+    CHECK_MSG(took >= 0.9 && took <= 2.5, "took %.2f s for a 1 s timeout", took);
     client_close(c);
     free(obs), free(info), free(mask);
 
@@ -168,7 +168,7 @@ static void test_killed_and_frozen_servers(void)
     t0 = log_now();
     CHECK(client_open(&c, nobody, 2, &(client_opts){.timeout_ms = 500}) == KISIM_ETIMEOUT);
     CHECK_STR_CONTAINS(kisim_errmsg(), ep[1]);
-    CHECK(log_now() - t0 < 1.2);
+    CHECK(log_now() - t0 < 2.0);
 done:
     for (int i = 0; i < 3; i++)
         if (pid[i] > 0) stop_child(pid[i]);
