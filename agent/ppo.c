@@ -57,7 +57,10 @@ int ppo_init(ppo *p, const kisim_config *cfg)
     p->cfg = *cfg;
     const cfg_train *t = &cfg->train;
     openblas_set_num_threads(t->threads);
-    p->K = t->num_envs;
+    rng_seed(&p->rng, t->seed);
+    int err = ppo_envs_open(&p->envs, cfg);
+    if (err) return err;
+    p->K = p->envs.k; /* train.num_envs, or what the env servers host */
     p->S = t->num_steps;
     p->batch = p->K * p->S;
     p->mbsize = p->batch / t->minibatches;
@@ -69,12 +72,9 @@ int ppo_init(ppo *p, const kisim_config *cfg)
         return kisim_seterr(KISIM_ECONFIG, "config: /train/total_steps: %llu steps are less than "
                             "one batch of num_envs x num_steps = %d",
                             (unsigned long long)t->total_steps, p->batch);
-    rng_seed(&p->rng, t->seed);
-    int err = ppo_envs_open(&p->envs, cfg);
-    if (!err)
-        err = p->envs.mask_dim ? ppo_model_init_cluster(&p->model, t->hidden, t->seed)
-                               : ppo_model_init_mlp(&p->model, p->envs.obs_dim,
-                                                    p->envs.n_actions, t->hidden, t->seed);
+    err = p->envs.mask_dim ? ppo_model_init_cluster(&p->model, t->hidden, t->seed)
+                           : ppo_model_init_mlp(&p->model, p->envs.obs_dim, p->envs.n_actions,
+                                                t->hidden, t->seed);
     if (err) return err;
     p->model.norm_frozen = 1; /* refreshed once per update from its rollout (ppo.h) */
     err = ppo_acts_alloc(&p->roll, &p->model, p->K, p->envs.n_nodes);

@@ -9,6 +9,7 @@
 #include "common/rng.h"
 #include "env/cartpole.h"
 #include "env/spaces.h"
+#include "env/client.h"
 #include "env/vecenv.h"
 
 const char *const ppo_ep_stat_names[EP_N_STATS] = {
@@ -20,7 +21,8 @@ const char *const ppo_ep_stat_names[EP_N_STATS] = {
 /* ---- cluster ---- */
 
 typedef struct {
-    vecenv *v;
+    vecenv *v;           /* in-process envs, or */
+    kisim_client *remote; /* env servers (train.remote) */
     env_spaces sp;
     int32_t **log;       /* [k] actions of the current episode, [len, 2] */
     int *log_len, *log_cap;
@@ -58,7 +60,8 @@ static void apply_feature_mask(const cluster_state *s, int k, float *obs)
 static int cluster_reset(ppo_envs *e, uint64_t seed, float *obs, uint8_t *mask)
 {
     cluster_state *s = e->state;
-    int err = vecenv_reset(s->v, seed, obs, mask);
+    int err = s->remote ? client_reset(s->remote, seed, obs, mask)
+                        : vecenv_reset(s->v, seed, obs, mask);
     for (int k = 0; k < e->k && !err; k++) {
         s->ret[k] = 0;
         s->log_len[k] = 0;
@@ -92,7 +95,9 @@ static int cluster_step(ppo_envs *e, const int32_t *actions, float *obs, uint8_t
         int err = log_action(s, k, actions + 2 * k);
         if (err) return err;
     }
-    int err = vecenv_step(s->v, actions, obs, mask, reward, s->term, s->trunc, s->info);
+    int err = s->remote ? client_step(s->remote, actions, obs, mask, reward, s->term, s->trunc,
+                                      s->info)
+                        : vecenv_step(s->v, actions, obs, mask, reward, s->term, s->trunc, s->info);
     if (err) return err;
     for (int k = 0; k < e->k; k++) {
         const float *info = s->info + (size_t)k * KISIM_N_INFO;
@@ -118,6 +123,7 @@ static int cluster_step(ppo_envs *e, const int32_t *actions, float *obs, uint8_t
 static int cluster_save(ppo_envs *e, ckpt *c)
 {
     cluster_state *s = e->state;
+    if (s->remote) return 0; /* remote envs keep their own state; see cluster_load */
     int64_t K = e->k, total = 0, kf = (int64_t)e->k * KISIM_F, four = 4;
     for (int k = 0; k < e->k; k++) total += s->log_len[k];
     free(s->log_flat);
@@ -154,6 +160,10 @@ static const void *state_tensor(const ckpt *c, const char *name, size_t nbytes, 
 static int cluster_load(ppo_envs *e, const ckpt *c, float *obs, uint8_t *mask, const char *path)
 {
     cluster_state *s = e->state;
+    if (s->remote)
+        return kisim_seterr(KISIM_EUNSUPPORTED, "checkpoint %s: cannot resume a run against env "
+                            "servers (train.remote): their episodes cannot be replayed from here; "
+                            "start a new run from this checkpoint's policy instead", path);
     size_t K = (size_t)e->k;
     const uint64_t *episode = state_tensor(c, "envs.episode", K * 8, path);
     const int32_t *len = episode ? state_tensor(c, "envs.log_len", K * 4, path) : NULL;
@@ -183,6 +193,7 @@ static void cluster_free(ppo_envs *e)
     cluster_state *s = e->state;
     if (!s) return;
     vecenv_free(s->v);
+    client_close(s->remote);
     for (int k = 0; s->log && k < e->k; k++) free(s->log[k]);
     free(s->log), free(s->log_len), free(s->log_cap), free(s->log_flat), free(s->episode);
     free(s->info), free(s->ret), free(s->term), free(s->trunc), free(s->hidden);
@@ -197,9 +208,20 @@ static int open_cluster(ppo_envs *e, const kisim_config *cfg)
     if (!s) return kisim_seterr(KISIM_ENOMEM, "train: out of memory");
     e->state = s;
     e->free = cluster_free;
-    int err = vecenv_init(&s->v, cfg, K);
-    if (err) return err;
-    env_get_spaces(vecenv_env(s->v, 0), &s->sp);
+    int err = 0;
+    if (cfg->train.n_remote) {
+        const char *eps[CFG_MAX_REMOTE];
+        for (int i = 0; i < cfg->train.n_remote; i++) eps[i] = cfg->train.remote[i];
+        client_opts o = {0};
+        err = client_open(&s->remote, eps, cfg->train.n_remote, &o);
+        if (err) return err;
+        K = client_size(s->remote); /* the servers decide how many envs there are */
+        client_get_spaces(s->remote, &s->sp);
+    } else {
+        err = vecenv_init(&s->v, cfg, K);
+        if (err) return err;
+        env_get_spaces(vecenv_env(s->v, 0), &s->sp);
+    }
     s->info = calloc((size_t)K * KISIM_N_INFO, sizeof *s->info);
     s->ret = calloc((size_t)K, sizeof *s->ret);
     s->term = calloc((size_t)K, 1);
