@@ -157,6 +157,14 @@ static const void *state_tensor(const ckpt *c, const char *name, size_t nbytes, 
     return t->data;
 }
 
+/* Tensor data in a checkpoint has no alignment guarantee: copy before use. */
+static void *aligned_copy(const void *src, size_t n)
+{
+    void *dst = malloc(n ? n : 1);
+    if (dst) memcpy(dst, src, n);
+    return dst;
+}
+
 static int cluster_load(ppo_envs *e, const ckpt *c, float *obs, uint8_t *mask, const char *path)
 {
     cluster_state *s = e->state;
@@ -165,27 +173,36 @@ static int cluster_load(ppo_envs *e, const ckpt *c, float *obs, uint8_t *mask, c
                             "servers (train.remote): their episodes cannot be replayed from here; "
                             "start a new run from this checkpoint's policy instead", path);
     size_t K = (size_t)e->k;
-    const uint64_t *episode = state_tensor(c, "envs.episode", K * 8, path);
-    const int32_t *len = episode ? state_tensor(c, "envs.log_len", K * 4, path) : NULL;
-    if (!len) return KISIM_EINPUT;
+    const void *ep_data = state_tensor(c, "envs.episode", K * 8, path);
+    const void *len_data = ep_data ? state_tensor(c, "envs.log_len", K * 4, path) : NULL;
+    if (!len_data) return KISIM_EINPUT;
+    uint64_t *episode = aligned_copy(ep_data, K * 8);
+    int32_t *len = aligned_copy(len_data, K * 4), *log = NULL;
     size_t total = 0;
-    for (size_t k = 0; k < K; k++) total += (size_t)len[k];
-    const int32_t *log = state_tensor(c, "envs.log", total * 8, path);
-    const uint8_t *hidden = log ? state_tensor(c, "envs.hidden", K * KISIM_F, path) : NULL;
-    const float *ret = hidden ? state_tensor(c, "envs.return", K * 4, path) : NULL;
-    const uint64_t *r = ret ? state_tensor(c, "envs.rng", 32, path) : NULL;
-    if (!r) return KISIM_EINPUT;
-    for (size_t k = 0; k < K; k++) {
-        int err = vecenv_replay(s->v, (int)k, episode[k], log, len[k], obs, mask);
-        for (int i = 0; i < len[k] && !err; i++) err = log_action(s, (int)k, log + 2 * i);
-        if (err) return err;
-        log += 2 * len[k];
+    for (size_t k = 0; len && k < K; k++) total += (size_t)len[k];
+    const void *log_data = len ? state_tensor(c, "envs.log", total * 8, path) : NULL;
+    const void *hidden = log_data ? state_tensor(c, "envs.hidden", K * KISIM_F, path) : NULL;
+    const void *ret = hidden ? state_tensor(c, "envs.return", K * 4, path) : NULL;
+    const void *r = ret ? state_tensor(c, "envs.rng", 32, path) : NULL;
+    int err = r && episode ? 0 : KISIM_EINPUT;
+    if (!err) log = aligned_copy(log_data, total * 8);
+    if (!err && !log) err = kisim_seterr(KISIM_ENOMEM, "train: out of memory");
+    const int32_t *next = log;
+    for (size_t k = 0; k < K && !err; k++) {
+        err = vecenv_replay(s->v, (int)k, episode[k], next, len[k], obs, mask);
+        for (int i = 0; i < len[k] && !err; i++) err = log_action(s, (int)k, next + 2 * i);
+        next += 2 * len[k];
     }
-    memcpy(s->hidden, hidden, K * KISIM_F);
-    memcpy(s->ret, ret, K * sizeof *ret);
-    memcpy(s->rng.s, r, 32);
-    for (size_t k = 0; k < K; k++) apply_feature_mask(s, (int)k, obs);
-    return 0;
+    if (!err) {
+        memcpy(s->hidden, hidden, K * KISIM_F);
+        memcpy(s->ret, ret, K * sizeof *s->ret);
+        memcpy(s->rng.s, r, 32);
+        for (size_t k = 0; k < K; k++) apply_feature_mask(s, (int)k, obs);
+    }
+    free(episode);
+    free(len);
+    free(log);
+    return err;
 }
 
 static void cluster_free(ppo_envs *e)

@@ -209,10 +209,14 @@ int ckpt_read(ckpt *c, const char *path, const char *want_kind)
     memset(c, 0, sizeof *c);
     int err = read_file(path, &c->file, &c->file_size);
     if (err) return err;
-    if (c->file_size < 8) return bad(path, "truncated: shorter than the 8-byte header length");
     uint64_t hlen = 0;
-    for (int i = 0; i < 8; i++) hlen |= (uint64_t)c->file[i] << (8 * i);
-    if (hlen > c->file_size - 8) return bad(path, "truncated: the header runs past the file's end");
+    for (int i = 0; i < 8 && c->file_size >= 8; i++) hlen |= (uint64_t)c->file[i] << (8 * i);
+    if (c->file_size < 8) err = bad(path, "truncated: shorter than the 8-byte header length");
+    else if (hlen > c->file_size - 8) err = bad(path, "truncated: the header runs past the file's end");
+    if (err) {
+        ckpt_free(c);
+        return err;
+    }
     cJSON *h = cJSON_ParseWithLength((const char *)c->file + 8, (size_t)hlen);
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(h, "__metadata__");
     if (!cJSON_IsObject(h) || !cJSON_IsObject(meta)) err = bad(path, "not a safetensors file with __metadata__");

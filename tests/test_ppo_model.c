@@ -158,9 +158,10 @@ static void test_cluster_structure(void)
     CHECK(ppo_acts_alloc(&big, &model, 1, NB) == 0);
     env_spaces sb;
     spaces_init(&sb, NB, T);
-    static float obig[NB * T * KISIM_F + 64];
+    static float obig[NB * T * KISIM_F + KISIM_P + KISIM_S + NB + KISIM_F];
     uint8_t mbig[NB + 3] = {0};
     memset(obig, 0, sizeof obig);
+    CHECK((size_t)sb.obs_dim == sizeof obig / sizeof *obig);
     memcpy(obig + sb.off_nodes, obs + sp.off_nodes, (size_t)N * T * KISIM_F * sizeof(float));
     memcpy(obig + sb.off_pod, obs + sp.off_pod, (KISIM_P + KISIM_S) * sizeof(float));
     memcpy(obig + sb.off_availability, obs + sp.off_availability, KISIM_F * sizeof(float));
