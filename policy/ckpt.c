@@ -181,7 +181,10 @@ static int check_features(const char *path, const char *features)
     return err;
 }
 
-static int parse_tensor(ckpt *c, const cJSON *t, size_t data_size, const char *path)
+/* Adds the header entry t as a tensor pointing into the data section; *end gets its end
+ * offset so the caller can check that the tensors cover the whole section. */
+static int parse_tensor(ckpt *c, const cJSON *t, const uint8_t *data, size_t data_size,
+                        size_t *end, const char *path)
 {
     const cJSON *dt = cJSON_GetObjectItemCaseSensitive(t, "dtype");
     const cJSON *sh = cJSON_GetObjectItemCaseSensitive(t, "shape");
@@ -197,10 +200,11 @@ static int parse_tensor(ckpt *c, const cJSON *t, size_t data_size, const char *p
     for (int i = 0; i < ndim; i++) shape[i] = (int64_t)cJSON_GetArrayItem(sh, i)->valuedouble;
     double b = cJSON_GetArrayItem(of, 0)->valuedouble, e = cJSON_GetArrayItem(of, 1)->valuedouble;
     if (b < 0 || e < b || e > (double)data_size) return bad(path, "truncated: a tensor ends past the file's end");
-    int err = ckpt_add(c, t->string, (ckpt_dtype)d, ndim, shape, NULL);
+    int err = ckpt_add(c, t->string, (ckpt_dtype)d, ndim, shape, data + (size_t)b);
     if (err) return err;
-    ckpt_tensor *ct = &c->t[c->n - 1];
-    if ((double)ct->nbytes != e - b) return bad(path, "malformed header: a tensor's shape and offsets disagree");
+    if ((double)c->t[c->n - 1].nbytes != e - b)
+        return bad(path, "malformed header: a tensor's shape and offsets disagree");
+    *end = (size_t)e;
     return 0;
 }
 
@@ -231,11 +235,9 @@ int ckpt_read(ckpt *c, const char *path, const char *want_kind)
     size_t data_off = 8 + (size_t)hlen, data_size = c->file_size - data_off, end = 0;
     for (const cJSON *t = h ? h->child : NULL; !err && t; t = t->next) {
         if (!strcmp(t->string, "__metadata__")) continue;
-        err = parse_tensor(c, t, data_size, path);
-        double e = err ? 0 : cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(t, "data_offsets"), 1)->valuedouble;
-        if ((size_t)e > end) end = (size_t)e;
-        if (!err) c->t[c->n - 1].data = c->file + data_off +
-                   (size_t)cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(t, "data_offsets"), 0)->valuedouble;
+        size_t e = 0;
+        err = parse_tensor(c, t, c->file + data_off, data_size, &e, path);
+        if (e > end) end = e;
     }
     if (!err && end != data_size) err = bad(path, "truncated or padded: the data section's size does not match the header");
     if (!err) {
