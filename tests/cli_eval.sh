@@ -3,28 +3,7 @@
 # (table, --json with the result names other parts rely on, --out written atomically, usage
 # errors with exit code 2) and `bench env --json`. CTest sets KISIM and KISIM_SOURCE_DIR.
 set -u
-KISIM=${KISIM:?set KISIM to the kisim binary}
-SRC=${KISIM_SOURCE_DIR:-.}
-PY=/usr/bin/python3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-checks=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-
-# run CODE ARGS...: runs kisim ARGS, checks the exit code; output in $tmp/out and $tmp/err.
-run() {
-    local code=$1
-    shift
-    checks=$((checks + 1))
-    "$KISIM" "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    [ "$rc" = "$code" ] || fail "kisim $*: exit code $rc, want $code (stderr: $(cat "$tmp/err"))"
-}
-contains() {
-    checks=$((checks + 1))
-    grep -qF -- "$2" "$tmp/$1" || fail "$1 lacks \"$2\": $(head -c 600 "$tmp/$1")"
-}
+source "$(dirname "$0")/lib.sh"
 
 QS="$SRC/configs/quickstart.json"
 
@@ -133,5 +112,4 @@ assert len(d["pod_context"]) == 11 and "ep_p99_ms" in d["info"]["names"]
 PYEOF
 run 2 env spaces; contains err "usage: kisim env spaces"
 
-echo "$checks checks, $failures failed"
-[ "$failures" = 0 ]
+finish

@@ -5,30 +5,7 @@
 # saves and exits cleanly; checkpoints read back with numpy alone (policy/read_checkpoint.py);
 # usage errors exit 2. CTest sets KISIM and KISIM_SOURCE_DIR.
 set -u
-KISIM=${KISIM:?set KISIM to the kisim binary}
-SRC=${KISIM_SOURCE_DIR:-.}
-PY=/usr/bin/python3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-checks=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-run() {
-    local code=$1
-    shift
-    checks=$((checks + 1))
-    "$KISIM" "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    [ "$rc" = "$code" ] || fail "kisim $*: exit code $rc, want $code (stderr: $(cat "$tmp/err"))"
-}
-contains() {
-    checks=$((checks + 1))
-    grep -qF -- "$2" "$tmp/$1" || fail "$1 lacks \"$2\": $(head -c 600 "$tmp/$1")"
-}
-same() {
-    checks=$((checks + 1))
-    cmp -s "$1" "$2" || fail "$1 and $2 differ"
-}
+source "$(dirname "$0")/lib.sh"
 
 cat >"$tmp/tiny.json" <<'JSON'
 {"env": {"horizon_s": 120, "max_nodes": 8}, "cluster": {"nodes": 6},
@@ -126,5 +103,4 @@ run 2 policy inspect "$tmp/cut.safetensors"; contains err "truncated"
 run 2 eval --config "$tmp/tiny.json" --policy "$tmp/cut.safetensors" --episodes 1 --quiet; contains err "truncated"
 run 2 policy; contains err "usage: kisim policy inspect FILE"
 
-echo "$checks checks, $failures failed"
-[ "$failures" = 0 ]
+finish
