@@ -17,6 +17,7 @@ static const struct {
     {"eval", verb_eval, "evaluate scorers over held-out episodes and compare them"},
     {"policy", verb_policy, "inspect a policy checkpoint"},
     {"bench", verb_bench, "benchmarks (bench env: decisions per second)"},
+    {"collect", verb_collect, "the eBPF node telemetry collector (needs root)"},
 };
 #define N_VERBS ((int)(sizeof verbs / sizeof verbs[0]))
 

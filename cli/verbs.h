@@ -10,6 +10,7 @@ int verb_train(int argc, char **argv);  /* agent/train_cli.c */
 int verb_policy(int argc, char **argv); /* policy/policy_cli.c: policy inspect FILE */
 int verb_bench(int argc, char **argv);  /* cli/bench.c: bench WHAT */
 int verb_env(int argc, char **argv);    /* env/env_cli.c: env spaces|serve|keygen */
+int verb_collect(int argc, char **argv); /* bpf/collect_cli.c: the telemetry collector */
 
 /* Benchmarks, dispatched by cli/bench.c; argv[0] is the benchmark's name. */
 int bench_env_main(int argc, char **argv); /* env/bench_env.c */

@@ -1,0 +1,197 @@
+/* cgroupfs.c: cgroup files the collector reads every period (see cgroupfs.h). v1 and v2 name the
+ * same things differently; each reader tries v1's name first. */
+#include "bpf/cgroupfs.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include "common/err.h"
+
+#define CGROUP2_MAGIC 0x63677270
+
+int cgroupfs_hier_id(const char *controller)
+{
+    FILE *f = fopen("/proc/cgroups", "r");
+    if (!f) return -1;
+    char line[256], name[64];
+    int hier, id = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "%63s %d", name, &hier) == 2 && !strcmp(name, controller)) id = hier;
+    fclose(f);
+    return id;
+}
+
+const char *cgroupfs_root(const char *controller)
+{
+    static char path[PATH_MAX];
+    struct statfs fs;
+    if (statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_MAGIC) return "/sys/fs/cgroup";
+    snprintf(path, sizeof path, "/sys/fs/cgroup/%s", controller);
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? path : NULL;
+}
+
+/* Reads "KEY VALUE" lines of a flat-keyed file; 0 if the key is there. */
+static int read_key(const char *path, const char *key, unsigned long long *v)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    char k[128];
+    unsigned long long x;
+    int found = -1;
+    while (fscanf(f, "%127s %llu", k, &x) == 2)
+        if (!strcmp(k, key)) {
+            *v = x;
+            found = 0;
+            break;
+        }
+    fclose(f);
+    return found;
+}
+
+/* A file holding one number ("max" on v2 reads as no limit). */
+static int read_u64(const char *path, unsigned long long *v)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    char buf[64] = "";
+    int ok = fgets(buf, sizeof buf, f) != NULL;
+    fclose(f);
+    if (!ok) return -1;
+    if (!strncmp(buf, "max", 3)) {
+        *v = ULLONG_MAX;
+        return 0;
+    }
+    char *end;
+    long long x = strtoll(buf, &end, 10);
+    if (end == buf) return -1;
+    *v = x < 0 ? ULLONG_MAX : (unsigned long long)x; /* v1 quota -1: none */
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    unsigned long long x = *(const unsigned long long *)a, y = *(const unsigned long long *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int walk(const char *dir, cgroupfs_tree *t, int depth)
+{
+    struct stat st;
+    if (depth > 32 || stat(dir, &st) || !S_ISDIR(st.st_mode)) return -1;
+    if (t->n == t->cap) {
+        int cap = t->cap ? 2 * t->cap : 64;
+        unsigned long long *v = realloc(t->ids, (size_t)cap * sizeof *v);
+        if (!v) return -1;
+        t->ids = v;
+        t->cap = cap;
+    }
+    t->ids[t->n++] = (unsigned long long)st.st_ino;
+    char path[PATH_MAX];
+    unsigned long long p, th;
+    snprintf(path, sizeof path, "%s/cpu.stat", dir);
+    if (read_key(path, "nr_periods", &p) == 0 && read_key(path, "nr_throttled", &th) == 0) {
+        t->periods += p;
+        t->throttled += th;
+        t->has_cpu_stat = 1;
+    }
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_type == DT_DIR && e->d_name[0] != '.') {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            walk(path, t, depth + 1); /* a child removed meanwhile is simply skipped */
+        }
+    closedir(d);
+    return 0;
+}
+
+int cgroupfs_walk(const char *dir, cgroupfs_tree *t)
+{
+    memset(t, 0, sizeof *t);
+    if (walk(dir, t, 0)) {
+        cgroupfs_tree_free(t);
+        return kisim_seterr(KISIM_EIO, "collect: cannot read cgroup %s", dir);
+    }
+    qsort(t->ids, (size_t)t->n, sizeof *t->ids, cmp_u64);
+    return 0;
+}
+
+void cgroupfs_tree_free(cgroupfs_tree *t)
+{
+    free(t->ids);
+    memset(t, 0, sizeof *t);
+}
+
+static int mem_total(unsigned long long *total, unsigned long long *avail)
+{
+    unsigned long long t = 0, a = 0;
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f) return -1;
+    char k[64];
+    unsigned long long v;
+    while (fscanf(f, "%63s %llu kB", k, &v) == 2) {
+        if (!strcmp(k, "MemTotal:")) t = v * 1024;
+        if (!strcmp(k, "MemAvailable:")) a = v * 1024;
+    }
+    fclose(f);
+    *total = t;
+    *avail = a;
+    return t ? 0 : -1;
+}
+
+int cgroupfs_memory(const char *dir, double *ratio)
+{
+    unsigned long long total, avail;
+    if (mem_total(&total, &avail)) return kisim_seterr(KISIM_EIO, "collect: cannot read /proc/meminfo");
+    if (!dir) {
+        *ratio = (double)(total - (avail < total ? avail : total)) / (double)total;
+        return 0;
+    }
+    char path[PATH_MAX];
+    unsigned long long usage, inactive = 0, limit = ULLONG_MAX;
+    snprintf(path, sizeof path, "%s/memory.usage_in_bytes", dir);
+    if (read_u64(path, &usage) == 0) { /* v1 */
+        snprintf(path, sizeof path, "%s/memory.stat", dir);
+        read_key(path, "total_inactive_file", &inactive);
+        read_key(path, "hierarchical_memory_limit", &limit);
+    } else { /* v2 */
+        snprintf(path, sizeof path, "%s/memory.current", dir);
+        if (read_u64(path, &usage)) return kisim_seterr(KISIM_EIO, "collect: cannot read %s", path);
+        snprintf(path, sizeof path, "%s/memory.stat", dir);
+        read_key(path, "inactive_file", &inactive);
+        snprintf(path, sizeof path, "%s/memory.max", dir);
+        read_u64(path, &limit);
+    }
+    if (limit > total) limit = total;
+    unsigned long long ws = usage > inactive ? usage - inactive : 0;
+    *ratio = (double)ws / (double)limit;
+    return 0;
+}
+
+double cgroupfs_cpu_capacity(const char *dir, double ncpu)
+{
+    char path[PATH_MAX];
+    unsigned long long quota, period;
+    snprintf(path, sizeof path, "%s/cpu.cfs_quota_us", dir);
+    if (read_u64(path, &quota) == 0) {
+        snprintf(path, sizeof path, "%s/cpu.cfs_period_us", dir);
+        if (read_u64(path, &period)) return ncpu;
+    } else { /* v2: "QUOTA PERIOD" or "max PERIOD" */
+        snprintf(path, sizeof path, "%s/cpu.max", dir);
+        FILE *f = fopen(path, "r");
+        if (!f) return ncpu;
+        int n = fscanf(f, "%llu %llu", &quota, &period);
+        fclose(f);
+        if (n != 2) return ncpu;
+    }
+    if (quota == ULLONG_MAX || period == 0) return ncpu;
+    double cap = (double)quota / (double)period;
+    return cap < ncpu ? cap : ncpu;
+}

@@ -1,0 +1,31 @@
+/* cgroupfs.h: what the collector reads from cgroup files rather than from BPF: the subtree of a
+ * node (its cgroup ids, for summing BPF counters), CPU throttling (cpu.stat), memory use and
+ * limits, and the CPU quota. Works on cgroup v1 (one mount per controller) and v2. */
+#ifndef KISIM_BPF_CGROUPFS_H
+#define KISIM_BPF_CGROUPFS_H
+
+/* A cgroup subtree: every cgroup id (directory inode) under it, and cpu.stat summed over it. */
+typedef struct {
+    unsigned long long *ids; /* owned, sorted */
+    int n, cap;
+    unsigned long long periods, throttled; /* cpu.stat nr_periods, nr_throttled */
+    int has_cpu_stat;                      /* 1 if any cpu.stat was read */
+} cgroupfs_tree;
+
+/* The v1 hierarchy id of a controller from /proc/cgroups; 0 when it is on the unified (v2)
+ * hierarchy; -1 if the kernel does not know the controller. */
+int cgroupfs_hier_id(const char *controller);
+/* The folder under which a controller's cgroups live: /sys/fs/cgroup/<controller> on v1,
+ * /sys/fs/cgroup on v2; NULL if neither exists. Static storage. */
+const char *cgroupfs_root(const char *controller);
+/* Collects dir and every folder below it. 0, or KISIM_EIO if dir cannot be read. */
+int cgroupfs_walk(const char *dir, cgroupfs_tree *t);
+void cgroupfs_tree_free(cgroupfs_tree *t);
+/* Working set (usage minus inactive file pages, as the kubelet counts it) over the limit, the
+ * limit being at most the machine's memory. dir NULL: the whole machine from /proc/meminfo.
+ * 0, or KISIM_EIO. */
+int cgroupfs_memory(const char *dir, double *ratio);
+/* CPUs the cgroup may use: its CFS quota / period, at most ncpu (ncpu when it has no quota). */
+double cgroupfs_cpu_capacity(const char *dir, double ncpu);
+
+#endif

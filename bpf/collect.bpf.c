@@ -1,0 +1,181 @@
+/* collect.bpf.c: the collector's kernel side. BTF tracepoints on the scheduler, the block layer
+ * and the network stack count events for the whole machine and per cgroup; the user side
+ * (collect.c) reads the maps every sampling period. BTF tracepoints (tp_btf) need no tracefs and
+ * hand us trusted task pointers, which the cgroup v1 kfunc requires. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "collect.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by the user side before load. cpu_hier: the cgroup v1 hierarchy id of the cpu controller
+ * (tasks are attributed to their cgroup there); 0 means the unified v2 hierarchy. */
+const volatile unsigned int cpu_hier = 0;
+
+struct cgroup *bpf_task_get_cgroup1(struct task_struct *task, int hierarchy_id) __ksym;
+void bpf_cgroup_release(struct cgroup *cgrp) __ksym;
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct telem_counters);
+} totals SEC(".maps");
+
+/* Keyed by cgroup id in the cpu hierarchy (cpu_ns, tx_pkts). LRU: cgroups that disappear age out. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+    __uint(max_entries, 16384);
+    __type(key, __u64);
+    __type(value, struct telem_counters);
+} cg_task SEC(".maps");
+
+/* Keyed by cgroup id in the blkio hierarchy (io_*): the block layer's own owner of the I/O. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+    __uint(max_entries, 16384);
+    __type(key, __u64);
+    __type(value, struct telem_counters);
+} cg_blk SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct telem_running);
+} running SEC(".maps");
+
+struct issued {
+    __u64 ts;
+    __u64 cgid;
+};
+
+/* Requests in flight, keyed by the request's address, for the issue -> complete time. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 16384);
+    __type(key, __u64);
+    __type(value, struct issued);
+} inflight SEC(".maps");
+
+static struct telem_counters zero_counters;
+
+static __always_inline struct telem_counters *total(void)
+{
+    __u32 k = 0;
+    return bpf_map_lookup_elem(&totals, &k);
+}
+
+static __always_inline struct telem_counters *per_cgroup(void *map, __u64 cgid)
+{
+    struct telem_counters *c = bpf_map_lookup_elem(map, &cgid);
+    if (c) return c;
+    bpf_map_update_elem(map, &cgid, &zero_counters, BPF_NOEXIST);
+    return bpf_map_lookup_elem(map, &cgid);
+}
+
+/* The task's cgroup id in the cpu hierarchy (v1, via the kfunc) or the unified one (v2). */
+static __always_inline __u64 task_cgid(struct task_struct *t)
+{
+    if (!cpu_hier) return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+    struct cgroup *cg = bpf_task_get_cgroup1(t, cpu_hier);
+    if (!cg) return 0;
+    __u64 id = BPF_CORE_READ(cg, kn, id);
+    bpf_cgroup_release(cg);
+    return id;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+    __u32 k = 0;
+    struct telem_running *r = bpf_map_lookup_elem(&running, &k);
+    if (!r) return 0;
+    __u64 now = bpf_ktime_get_ns();
+    /* The time since the last switch on this CPU belongs to the task that ran (prev). */
+    if (r->start_ns && r->pid) {
+        __u64 d = now - r->start_ns;
+        struct telem_counters *t = total();
+        if (t) t->cpu_ns += d;
+        struct telem_counters *c = per_cgroup(&cg_task, r->cgid);
+        if (c) c->cpu_ns += d;
+    }
+    int pid = BPF_CORE_READ(next, pid);
+    r->pid = pid;
+    r->cgid = pid ? task_cgid(next) : 0;
+    r->start_ns = now;
+    return 0;
+}
+
+/* The blkio cgroup the block layer charged the request to (the submitter's, for direct I/O). */
+static __always_inline __u64 rq_cgid(struct request *rq)
+{
+    if (!bpf_core_field_exists(rq->bio->bi_blkg)) return 0;
+    struct bio *bio = BPF_CORE_READ(rq, bio);
+    if (!bio) return 0;
+    return BPF_CORE_READ(bio, bi_blkg, blkcg, css.cgroup, kn, id);
+}
+
+SEC("tp_btf/block_rq_issue")
+int BPF_PROG(on_issue, struct request *rq)
+{
+    __u64 key = (__u64)rq;
+    struct issued v = {.ts = bpf_ktime_get_ns(), .cgid = rq_cgid(rq)};
+    bpf_map_update_elem(&inflight, &key, &v, BPF_ANY);
+    return 0;
+}
+
+SEC("tp_btf/block_rq_complete")
+int BPF_PROG(on_complete, struct request *rq)
+{
+    __u64 key = (__u64)rq;
+    struct telem_counters *t = total();
+    if (t) t->io_done++;
+    struct issued *v = bpf_map_lookup_elem(&inflight, &key);
+    if (!v) return 0; /* issued before we attached: counted, not timed */
+    __u64 d = bpf_ktime_get_ns() - v->ts;
+    __u64 cgid = v->cgid;
+    bpf_map_delete_elem(&inflight, &key);
+    if (t) {
+        t->io_timed++;
+        t->io_wait_ns += d;
+    }
+    struct telem_counters *c = per_cgroup(&cg_blk, cgid);
+    if (c) {
+        c->io_done++;
+        c->io_timed++;
+        c->io_wait_ns += d;
+    }
+    return 0;
+}
+
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(on_rx, struct sk_buff *skb)
+{
+    /* Receive runs in softirq, on whatever task the CPU interrupted: whole machine only. */
+    struct telem_counters *t = total();
+    if (t) t->rx_pkts++;
+    return 0;
+}
+
+SEC("tp_btf/net_dev_xmit")
+int BPF_PROG(on_tx, struct sk_buff *skb, int rc)
+{
+    if (rc != 0) return 0; /* NETDEV_TX_OK only */
+    struct telem_counters *t = total();
+    if (t) t->tx_pkts++;
+    struct telem_counters *c = per_cgroup(&cg_task, task_cgid(bpf_get_current_task_btf()));
+    if (c) c->tx_pkts++;
+    return 0;
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(on_drop)
+{
+    struct telem_counters *t = total();
+    if (t) t->drops++;
+    return 0;
+}

@@ -1,0 +1,201 @@
+/* collect_bpf.c: loads collect.bpf.c through its generated skeleton (open -> configure -> load ->
+ * attach) and turns its per-CPU maps into one snapshot. */
+#include "bpf/collect_bpf.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "collect.skel.h"
+#include "common/err.h"
+#include "common/log.h"
+
+struct collect {
+    struct collect_bpf *skel;
+    int ncpu; /* possible CPUs: the length of every per-CPU value */
+};
+
+/* libbpf's own messages only at debug level: the user sees our one-line errors. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+    if (level == LIBBPF_DEBUG || log_get_level() < LOG_DEBUG) return 0;
+    return vfprintf(stderr, fmt, ap);
+}
+
+int collect_open(collect **out, unsigned cpu_hier)
+{
+    int err = 0;
+    *out = NULL;
+    collect *c = calloc(1, sizeof *c);
+    if (!c) return kisim_seterr(KISIM_ENOMEM, "collect: out of memory");
+    libbpf_set_print(libbpf_print);
+    c->ncpu = libbpf_num_possible_cpus();
+    if (c->ncpu <= 0) {
+        err = kisim_seterr(KISIM_EIO, "collect: cannot count the possible CPUs");
+        goto cleanup;
+    }
+    c->skel = collect_bpf__open();
+    if (!c->skel) {
+        err = kisim_seterr(KISIM_EIO, "collect: cannot open the BPF object: %s", strerror(errno));
+        goto cleanup;
+    }
+    c->skel->rodata->cpu_hier = cpu_hier;
+    int e = collect_bpf__load(c->skel);
+    if (e) {
+        err = kisim_seterr(KISIM_EUNSUPPORTED,
+                           "collect: the kernel refused the BPF programs (%s); it needs BTF "
+                           "(/sys/kernel/btf/vmlinux)%s; run with -v for the verifier's log",
+                           strerror(-e), cpu_hier ? " and the bpf_task_get_cgroup1 kfunc (6.8+)" : "");
+        goto cleanup;
+    }
+    e = collect_bpf__attach(c->skel);
+    if (e) {
+        err = kisim_seterr(KISIM_EIO, "collect: cannot attach the BPF programs: %s", strerror(-e));
+        goto cleanup;
+    }
+    *out = c;
+    return 0;
+cleanup:
+    collect_close(c);
+    return err;
+}
+
+void collect_close(collect *c)
+{
+    if (!c) return;
+    collect_bpf__destroy(c->skel); /* detaches every link, closes maps and programs */
+    free(c);
+}
+
+static void add(struct telem_counters *a, const struct telem_counters *b)
+{
+    a->cpu_ns += b->cpu_ns;
+    a->io_done += b->io_done;
+    a->io_timed += b->io_timed;
+    a->io_wait_ns += b->io_wait_ns;
+    a->rx_pkts += b->rx_pkts;
+    a->tx_pkts += b->tx_pkts;
+    a->drops += b->drops;
+}
+
+static int cmp_cg(const void *a, const void *b)
+{
+    unsigned long long x = ((const collect_cg *)a)->id, y = ((const collect_cg *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+/* Every entry of a per-CPU hash, summed over CPUs, sorted by id; extra slots left for callers. */
+static int read_hash(collect *c, int fd, int extra, collect_cg **out, int *n_out)
+{
+    int cap = 64, n = 0;
+    collect_cg *v = malloc((size_t)cap * sizeof *v);
+    struct telem_counters *per = calloc((size_t)c->ncpu, sizeof *per);
+    if (!v || !per) goto nomem;
+    unsigned long long key, next;
+    void *prev = NULL;
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+        key = next;
+        prev = &key;
+        if (bpf_map_lookup_elem(fd, &key, per)) continue; /* evicted meanwhile */
+        if (n + extra >= cap) {
+            cap *= 2;
+            collect_cg *nv = realloc(v, (size_t)cap * sizeof *v);
+            if (!nv) goto nomem;
+            v = nv;
+        }
+        memset(&v[n], 0, sizeof v[n]);
+        v[n].id = key;
+        for (int i = 0; i < c->ncpu; i++) add(&v[n].c, &per[i]);
+        n++;
+    }
+    if (n + extra >= cap) {
+        collect_cg *nv = realloc(v, (size_t)(n + extra + 1) * sizeof *v);
+        if (!nv) goto nomem;
+        v = nv;
+    }
+    free(per);
+    *out = v;
+    *n_out = n;
+    return 0;
+nomem:
+    free(v);
+    free(per);
+    return kisim_seterr(KISIM_ENOMEM, "collect: out of memory reading a map");
+}
+
+int collect_read(collect *c, collect_snap *s)
+{
+    memset(s, 0, sizeof *s);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock of bpf_ktime_get_ns */
+    unsigned long long now = (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+    s->t = (double)now / 1e9;
+    int err = read_hash(c, bpf_map__fd(c->skel->maps.cg_task), c->ncpu, &s->task, &s->n_task);
+    if (!err) err = read_hash(c, bpf_map__fd(c->skel->maps.cg_blk), 0, &s->blk, &s->n_blk);
+    struct telem_counters *per = calloc((size_t)c->ncpu, sizeof *per);
+    struct telem_running *run = calloc((size_t)c->ncpu, sizeof *run);
+    unsigned zero = 0;
+    if (!err && (!per || !run)) err = kisim_seterr(KISIM_ENOMEM, "collect: out of memory");
+    if (!err && (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.totals), &zero, per) ||
+                 bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.running), &zero, run)))
+        err = kisim_seterr(KISIM_EIO, "collect: cannot read the BPF maps: %s", strerror(errno));
+    if (!err) {
+        for (int i = 0; i < c->ncpu; i++) add(&s->total, &per[i]);
+        /* A task running since its switch-in has not been charged yet: charge it up to now. The
+         * next switch charges the whole stretch, so cumulative totals stay consistent. */
+        for (int i = 0; i < c->ncpu; i++) {
+            if (!run[i].pid || !run[i].start_ns || run[i].start_ns > now) continue;
+            unsigned long long d = now - run[i].start_ns;
+            s->total.cpu_ns += d;
+            int j = 0;
+            while (j < s->n_task && s->task[j].id != run[i].cgid) j++;
+            if (j == s->n_task) {
+                memset(&s->task[j], 0, sizeof s->task[j]);
+                s->task[j].id = run[i].cgid;
+                s->n_task++;
+            }
+            s->task[j].c.cpu_ns += d;
+        }
+        qsort(s->task, (size_t)s->n_task, sizeof *s->task, cmp_cg);
+        qsort(s->blk, (size_t)s->n_blk, sizeof *s->blk, cmp_cg);
+    }
+    free(per);
+    free(run);
+    if (err) collect_snap_free(s);
+    return err;
+}
+
+void collect_snap_free(collect_snap *s)
+{
+    free(s->task);
+    free(s->blk);
+    s->task = s->blk = NULL;
+    s->n_task = s->n_blk = 0;
+}
+
+const struct telem_counters *collect_snap_find(const collect_cg *v, int n, unsigned long long id)
+{
+    collect_cg k = {.id = id};
+    const collect_cg *p = bsearch(&k, v, (size_t)n, sizeof *v, cmp_cg);
+    return p ? &p->c : NULL;
+}
+
+void collect_prog_stats(collect *c, void (*fn)(void *, const char *, unsigned long long,
+                                               unsigned long long),
+                        void *arg)
+{
+    struct bpf_program *p;
+    bpf_object__for_each_program(p, c->skel->obj)
+    {
+        struct bpf_prog_info info;
+        unsigned len = sizeof info;
+        memset(&info, 0, sizeof info);
+        if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len)) continue;
+        fn(arg, bpf_program__name(p), info.run_cnt, info.run_time_ns);
+    }
+}

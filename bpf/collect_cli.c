@@ -1,0 +1,399 @@
+/* collect_cli.c: `kisim collect`, the node telemetry collector daemon. Loads the BPF programs,
+ * samples every --interval-ms, and publishes one telemetry frame per node (DESIGN, "Telemetry
+ * collector and frames") over a ZeroMQ PUB socket, plus /metrics. SIGINT/SIGTERM stop the loop
+ * and everything is detached on the way out. */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "bpf/cgroupfs.h"
+#include "bpf/collect_bpf.h"
+#include "bpf/metrics.h"
+#include "bpf/node.h"
+#include "cli/verbs.h"
+#include "common/cli_args.h"
+#include "common/err.h"
+#include "common/log.h"
+
+#define MAX_NODES 32
+#define MAX_ENDPOINTS 16
+#define MAX_PODS 256
+
+typedef struct {
+    node_unit unit;
+    char rel[PATH_MAX]; /* "" for the whole machine */
+    node_unit *pods[MAX_PODS]; /* owned */
+    int n_pods;
+} node;
+
+static volatile sig_atomic_t stop;
+static void on_signal(int sig) { (void)sig, stop = 1; }
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: kisim collect --node NAME[=CGROUP_PATH] ... (--publish ENDPOINT | --connect ENDPOINT ...)\n"
+        "                     [--interval-ms N] [--metrics HOST:PORT] [--count N] [-v]\n\n"
+        "Node telemetry collector: eBPF programs on scheduler, block and network tracepoints plus\n"
+        "cgroup files; every interval one frame per node, topic \"telemetry.NAME\", JSON body\n"
+        "{\"v\":1,\"node\",\"ts_ms\",\"features\":[15],\"available\":[15],\"pods\":{...}}.\n\n"
+        "  --node NAME            the whole machine\n"
+        "  --node NAME=PATH       a cgroup subtree (relative to each controller's root, e.g.\n"
+        "                         kisim/node1, or /sys/fs/cgroup/cpu/kisim/node1); its child\n"
+        "                         cgroups are reported as pods (repeatable, at most %d)\n"
+        "  --publish ENDPOINT     bind a PUB socket (e.g. tcp://127.0.0.1:5601)\n"
+        "  --connect ENDPOINT     connect the PUB socket to a consumer's SUB (repeatable)\n"
+        "  --interval-ms N        sampling period, default 1000\n"
+        "  --metrics HOST:PORT    serve Prometheus text on http://HOST:PORT/metrics\n"
+        "  --count N              stop after N frames per node (default: until SIGINT/SIGTERM)\n"
+        "  -v                     debug messages (libbpf's and the verifier's too)\n\n"
+        "Needs root, or CAP_BPF and CAP_PERFMON. Exit codes: 0 stopped, 1 failure, 2 bad usage.\n",
+        MAX_NODES);
+}
+
+/* Root, or CAP_BPF + CAP_PERFMON (CAP_SYS_ADMIN covers both on any kernel). Names what lacks. */
+static int check_privileges(void)
+{
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    memset(d, 0, sizeof d);
+    if (syscall(SYS_capget, &h, d))
+        return kisim_seterr(KISIM_EIO, "collect: cannot read this process's capabilities: %s", strerror(errno));
+#define HAS(cap) ((d[(cap) / 32].effective >> ((cap) % 32)) & 1u)
+    if (HAS(21) || (HAS(39) && HAS(38))) return 0; /* SYS_ADMIN, or BPF (39) and PERFMON (38) */
+    return kisim_seterr(KISIM_EUNSUPPORTED,
+                        "collect: needs root, or the capabilities CAP_BPF and CAP_PERFMON "
+                        "(missing:%s%s); run it with sudo",
+                        HAS(39) ? "" : " CAP_BPF", HAS(38) ? "" : " CAP_PERFMON");
+#undef HAS
+}
+
+/* The BTF tracepoints need no tracefs, but tools that inspect us do: mount it if it is absent. */
+static void ensure_tracefs(void)
+{
+    struct stat st;
+    if (stat("/sys/kernel/tracing/events", &st) == 0) return;
+    if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL))
+        log_warn("collect: tracefs is not mounted and mounting it failed (%s); continuing", strerror(errno));
+    else
+        log_info("collect: mounted tracefs on /sys/kernel/tracing");
+}
+
+/* NAME or NAME=PATH into n; PATH must name an existing cgroup of the cpu controller. */
+static int parse_node(const char *arg, node *n)
+{
+    const char *eq = strchr(arg, '=');
+    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+    if (len == 0 || len >= 64 || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") < len)
+        return kisim_seterr(KISIM_EUSAGE, "collect: --node: expected NAME[=CGROUP_PATH] with NAME of "
+                            "1-63 letters, digits, '.', '_' or '-', got \"%s\"", arg);
+    char name[64];
+    memcpy(name, arg, len);
+    name[len] = 0;
+    memset(n, 0, sizeof *n);
+    if (!eq) {
+        node_unit_init(&n->unit, name, NULL);
+        return 0;
+    }
+    const char *path = eq + 1, *root = cgroupfs_root("cpu");
+    if (!root) return kisim_seterr(KISIM_EUSAGE, "collect: --node %s: no cgroup cpu controller is mounted", arg);
+    size_t rl = strlen(root);
+    if (!strncmp(path, root, rl) && path[rl] == '/') path += rl + 1;
+    else if (!strncmp(path, "/sys/fs/cgroup/", 15)) /* another controller's folder: same path */
+        path = strchr(path + 15, '/') ? strchr(path + 15, '/') + 1 : "";
+    while (*path == '/') path++;
+    if (!*path || strstr(path, "..") || strlen(path) >= sizeof n->rel)
+        return kisim_seterr(KISIM_EUSAGE, "collect: --node %s: expected a cgroup path below %s", arg, root);
+    snprintf(n->rel, sizeof n->rel, "%s", path);
+    node_unit_init(&n->unit, name, n->rel);
+    if (!n->unit.cpu_dir[0])
+        return kisim_seterr(KISIM_EUSAGE, "collect: --node %s: no cgroup %s/%s", arg, root, n->rel);
+    return 0;
+}
+
+/* Keeps n's pods in step with the child cgroups of its cpu folder. */
+static void refresh_pods(node *n)
+{
+    if (!n->rel[0]) return;
+    for (int i = 0; i < n->n_pods; i++) n->pods[i]->valid = -1; /* unseen */
+    DIR *d = opendir(n->unit.cpu_dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
+        int i = 0;
+        while (i < n->n_pods && strcmp(n->pods[i]->name, e->d_name)) i++;
+        if (i < n->n_pods) {
+            n->pods[i]->valid = 0;
+            continue;
+        }
+        if (n->n_pods == MAX_PODS) continue;
+        node_unit *p = malloc(sizeof *p);
+        char rel[PATH_MAX];
+        if (!p || snprintf(rel, sizeof rel, "%s/%s", n->rel, e->d_name) >= (int)sizeof rel) {
+            free(p);
+            continue;
+        }
+        node_unit_init(p, e->d_name, rel);
+        n->pods[n->n_pods++] = p;
+    }
+    if (d) closedir(d);
+    for (int i = 0; i < n->n_pods;) /* drop the pods whose cgroup went away */
+        if (n->pods[i]->valid == -1) {
+            free(n->pods[i]);
+            n->pods[i] = n->pods[--n->n_pods];
+        } else
+            i++;
+}
+
+static cJSON *features_json(const node_unit *u, const char *key)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int f = 0; f < KISIM_F; f++) {
+        int av = u->valid && u->avail[f];
+        if (!strcmp(key, "available")) cJSON_AddItemToArray(a, cJSON_CreateNumber(av));
+        else cJSON_AddItemToArray(a, av ? cJSON_CreateNumber(u->feat[f]) : cJSON_CreateNull());
+    }
+    return a;
+}
+
+/* The frame body of one node; NULL on allocation failure. Caller frees. */
+static char *frame_json(const node *n, long long ts_ms)
+{
+    cJSON *o = cJSON_CreateObject(), *pods = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "v", 1);
+    cJSON_AddStringToObject(o, "node", n->unit.name);
+    cJSON_AddNumberToObject(o, "ts_ms", (double)ts_ms);
+    cJSON_AddItemToObject(o, "features", features_json(&n->unit, "features"));
+    cJSON_AddItemToObject(o, "available", features_json(&n->unit, "available"));
+    for (int i = 0; i < n->n_pods; i++) {
+        if (!n->pods[i]->valid) continue; /* a new pod shows from its second reading */
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddItemToObject(p, "features", features_json(n->pods[i], "features"));
+        cJSON_AddItemToObject(p, "available", features_json(n->pods[i], "available"));
+        cJSON_AddItemToObject(pods, n->pods[i]->name, p);
+    }
+    cJSON_AddItemToObject(o, "pods", pods);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+} text;
+
+static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(text *t, const char *fmt, ...)
+{
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int n = vsnprintf(t->buf ? t->buf + t->len : NULL, t->buf ? t->cap - t->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) return;
+        if (t->buf && t->len + (size_t)n < t->cap) {
+            t->len += (size_t)n;
+            return;
+        }
+        size_t cap = (t->cap + (size_t)n + 1) * 2;
+        char *b = realloc(t->buf, cap);
+        if (!b) return;
+        t->buf = b;
+        t->cap = cap;
+    }
+}
+
+static void prog_line(void *arg, const char *name, unsigned long long cnt, unsigned long long ns)
+{
+    put(arg, "kisim_bpf_prog_run_count{prog=\"%s\"} %llu\nkisim_bpf_prog_run_time_ns{prog=\"%s\"} %llu\n",
+        name, cnt, name, ns);
+}
+
+static void metrics_page(metrics *m, collect *c, node *nodes, int n_nodes, long frames)
+{
+    text t = {0};
+    put(&t, "# HELP kisim_node_feature Node telemetry feature, raw units (common/features.h).\n"
+            "# TYPE kisim_node_feature gauge\n");
+    for (int i = 0; i < n_nodes; i++)
+        for (int f = 0; f < KISIM_F; f++)
+            if (nodes[i].unit.valid && nodes[i].unit.avail[f])
+                put(&t, "kisim_node_feature{node=\"%s\",feature=\"%s\",unit=\"%s\"} %.9g\n",
+                    nodes[i].unit.name, kisim_features[f].name, kisim_features[f].unit, nodes[i].unit.feat[f]);
+    put(&t, "# HELP kisim_node_feature_available 1 if the collector measures the feature here.\n"
+            "# TYPE kisim_node_feature_available gauge\n");
+    for (int i = 0; i < n_nodes; i++)
+        for (int f = 0; f < KISIM_F; f++)
+            put(&t, "kisim_node_feature_available{node=\"%s\",feature=\"%s\"} %d\n", nodes[i].unit.name,
+                kisim_features[f].name, nodes[i].unit.valid && nodes[i].unit.avail[f]);
+    put(&t, "# HELP kisim_bpf_prog_run_count Runs of each BPF program (kernel.bpf_stats_enabled=1).\n"
+            "# TYPE kisim_bpf_prog_run_count counter\n"
+            "# HELP kisim_bpf_prog_run_time_ns Run time of each BPF program (kernel.bpf_stats_enabled=1).\n"
+            "# TYPE kisim_bpf_prog_run_time_ns counter\n");
+    collect_prog_stats(c, prog_line, &t);
+    put(&t, "# HELP kisim_collect_frames_total Telemetry frames published.\n"
+            "# TYPE kisim_collect_frames_total counter\nkisim_collect_frames_total %ld\n", frames);
+    if (t.buf) metrics_set(m, t.buf);
+    free(t.buf);
+}
+
+static int publish(void *sock, const node *n)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    char *body = frame_json(n, (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+    if (!body) return kisim_seterr(KISIM_ENOMEM, "collect: out of memory");
+    char topic[16 + sizeof n->unit.name];
+    snprintf(topic, sizeof topic, "telemetry.%.127s", n->unit.name);
+    int ok = zmq_send(sock, topic, strlen(topic), ZMQ_SNDMORE) >= 0 &&
+             zmq_send(sock, body, strlen(body), 0) >= 0;
+    free(body);
+    if (!ok && errno != EINTR)
+        return kisim_seterr(KISIM_EIO, "collect: sending a frame: %s", zmq_strerror(errno));
+    return 0;
+}
+
+/* Samples every node and pod, publishes, refreshes /metrics. */
+static int tick(collect *c, void *sock, metrics *m, node *nodes, int n_nodes, long *frames, int send)
+{
+    collect_snap s;
+    int err = collect_read(c, &s);
+    if (err) return err;
+    double ncpu = (double)sysconf(_SC_NPROCESSORS_ONLN);
+    for (int i = 0; i < n_nodes && !err; i++) {
+        refresh_pods(&nodes[i]);
+        if (node_unit_sample(&nodes[i].unit, &s, ncpu))
+            log_warn("collect: node %s: its cgroup %s is gone; features unavailable", nodes[i].unit.name,
+                     nodes[i].rel);
+        for (int p = 0; p < nodes[i].n_pods; p++) node_unit_sample(nodes[i].pods[p], &s, ncpu);
+        if (send) err = publish(sock, &nodes[i]);
+    }
+    collect_snap_free(&s);
+    if (send && !err) (*frames)++;
+    if (m) metrics_page(m, c, nodes, n_nodes, *frames);
+    return err;
+}
+
+int verb_collect(int argc, char **argv)
+{
+    static node nodes[MAX_NODES]; /* large (paths): static rather than on the stack */
+    const char *publish_ep = NULL, *connect_ep[MAX_ENDPOINTS], *metrics_at = NULL;
+    int n_nodes = 0, n_connect = 0, err = 0;
+    long interval_ms = 1000, count = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "-v")) {
+            log_set_level(LOG_DEBUG);
+            continue;
+        }
+        if (strcmp(a, "--node") && strcmp(a, "--publish") && strcmp(a, "--connect") &&
+            strcmp(a, "--interval-ms") && strcmp(a, "--metrics") && strcmp(a, "--count")) {
+            fprintf(stderr, "collect: unknown option \"%s\"\n\n", a);
+            usage(stderr);
+            return 2;
+        }
+        if (!v) {
+            fprintf(stderr, "collect: %s: expected a value\n", a);
+            return 2;
+        }
+        i++;
+        if (!strcmp(a, "--node")) {
+            if (n_nodes == MAX_NODES) err = kisim_seterr(KISIM_EUSAGE, "collect: --node: at most %d nodes", MAX_NODES);
+            else err = parse_node(v, &nodes[n_nodes++]);
+            for (int j = 0; !err && j < n_nodes - 1; j++)
+                if (!strcmp(nodes[j].unit.name, nodes[n_nodes - 1].unit.name))
+                    err = kisim_seterr(KISIM_EUSAGE, "collect: --node: the name \"%s\" is used twice", nodes[j].unit.name);
+        } else if (!strcmp(a, "--publish")) {
+            publish_ep = v;
+        } else if (!strcmp(a, "--connect")) {
+            if (n_connect == MAX_ENDPOINTS) err = kisim_seterr(KISIM_EUSAGE, "collect: --connect: at most %d endpoints", MAX_ENDPOINTS);
+            else connect_ep[n_connect++] = v;
+        } else if (!strcmp(a, "--interval-ms")) {
+            err = args_int("collect", "--interval-ms", v, 10, 3600000, &interval_ms);
+        } else if (!strcmp(a, "--count")) {
+            err = args_int("collect", "--count", v, 1, 1000000000, &count);
+        } else {
+            metrics_at = v;
+        }
+        if (err) {
+            fprintf(stderr, "%s\n", kisim_errmsg());
+            return 2;
+        }
+    }
+    if (!n_nodes || (!publish_ep && !n_connect) || (publish_ep && n_connect)) {
+        fprintf(stderr, "collect: give at least one --node and either --publish or --connect\n\n");
+        usage(stderr);
+        return 2;
+    }
+    if ((err = check_privileges())) {
+        fprintf(stderr, "%s\n", kisim_errmsg());
+        return 1;
+    }
+    collect *c = NULL;
+    metrics *m = NULL;
+    void *ctx = NULL, *sock = NULL;
+    long frames = 0;
+    ensure_tracefs();
+    int hier = cgroupfs_hier_id("cpu");
+    if ((err = collect_open(&c, hier > 0 ? (unsigned)hier : 0))) goto cleanup;
+    ctx = zmq_ctx_new();
+    sock = ctx ? zmq_socket(ctx, ZMQ_PUB) : NULL;
+    if (!sock) {
+        err = kisim_seterr(KISIM_EIO, "collect: cannot create a ZeroMQ socket: %s", zmq_strerror(errno));
+        goto cleanup;
+    }
+    int linger = 0;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    if (publish_ep && zmq_bind(sock, publish_ep)) {
+        err = kisim_seterr(KISIM_EUSAGE, "collect: --publish %s: %s", publish_ep, zmq_strerror(errno));
+        goto cleanup;
+    }
+    for (int i = 0; i < n_connect; i++)
+        if (zmq_connect(sock, connect_ep[i])) {
+            err = kisim_seterr(KISIM_EUSAGE, "collect: --connect %s: %s", connect_ep[i], zmq_strerror(errno));
+            goto cleanup;
+        }
+    if (metrics_at && (err = metrics_open(&m, metrics_at))) goto cleanup;
+    struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: sleeps end at once */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    log_info("collect: %d node(s), every %ld ms, publishing on %s%s", n_nodes, interval_ms,
+             publish_ep ? publish_ep : connect_ep[0], n_connect > 1 ? " and more" : "");
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    if ((err = tick(c, sock, m, nodes, n_nodes, &frames, 0))) goto cleanup; /* first reading */
+    while (!stop && (!count || frames < count)) {
+        next.tv_nsec += (interval_ms % 1000) * 1000000;
+        next.tv_sec += interval_ms / 1000 + next.tv_nsec / 1000000000;
+        next.tv_nsec %= 1000000000;
+        while (!stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR) {}
+        if (stop) break;
+        if ((err = tick(c, sock, m, nodes, n_nodes, &frames, 1))) goto cleanup;
+    }
+    log_info("collect: stopped after %ld frame(s) per node; detaching", frames);
+cleanup:
+    if (err) fprintf(stderr, "%s\n", kisim_errmsg());
+    metrics_close(m);
+    if (sock) zmq_close(sock);
+    if (ctx) zmq_ctx_term(ctx);
+    collect_close(c);
+    for (int i = 0; i < n_nodes; i++)
+        for (int p = 0; p < nodes[i].n_pods; p++) free(nodes[i].pods[p]);
+    return err ? kisim_exit_code(err) : 0;
+}

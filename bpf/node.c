@@ -1,0 +1,127 @@
+/* node.c: features of a node or pod over one sampling interval (see node.h), in the order and
+ * units of common/features.h. What cannot be measured is marked unavailable, never zero. */
+#include "bpf/node.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bpf/cgroupfs.h"
+
+static void dir_of(char *out, const char *controller, const char *rel)
+{
+    const char *root = cgroupfs_root(controller);
+    struct stat st;
+    out[0] = 0;
+    if (!root) return;
+    snprintf(out, PATH_MAX, "%s/%s", root, rel);
+    if (stat(out, &st) || !S_ISDIR(st.st_mode)) out[0] = 0;
+}
+
+void node_unit_init(node_unit *u, const char *name, const char *rel)
+{
+    memset(u, 0, sizeof *u);
+    snprintf(u->name, sizeof u->name, "%s", name);
+    u->whole = rel == NULL;
+    if (rel) {
+        dir_of(u->cpu_dir, "cpu", rel);
+        dir_of(u->mem_dir, "memory", rel);
+        dir_of(u->blk_dir, "blkio", rel);
+    } else {
+        const char *root = cgroupfs_root("cpu");
+        if (root) snprintf(u->cpu_dir, sizeof u->cpu_dir, "%s", root);
+    }
+}
+
+/* Sums the counters of every cgroup id of the tree. */
+static void sum_tree(const cgroupfs_tree *t, const collect_cg *v, int n, struct telem_counters *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < t->n; i++) {
+        const struct telem_counters *c = collect_snap_find(v, n, t->ids[i]);
+        if (!c) continue;
+        out->cpu_ns += c->cpu_ns;
+        out->io_done += c->io_done;
+        out->io_timed += c->io_timed;
+        out->io_wait_ns += c->io_wait_ns;
+        out->tx_pkts += c->tx_pkts;
+    }
+}
+
+/* Counters only grow, but a subtree loses a removed child's share: clamp at 0. */
+static double delta(unsigned long long now, unsigned long long before)
+{
+    return now > before ? (double)(now - before) : 0.0;
+}
+
+static void set(node_unit *u, int f, double v)
+{
+    u->feat[f] = v;
+    u->avail[f] = 1;
+}
+
+int node_unit_sample(node_unit *u, const collect_snap *s, double ncpu)
+{
+    struct telem_counters task = s->total, blk = s->total;
+    cgroupfs_tree cpu = {0};
+    int have_cpu_stat = 0;
+    unsigned long long periods = 0, throttled = 0;
+    /* Whole machine: throttling summed over every cgroup of the cpu hierarchy. */
+    if (u->cpu_dir[0] && cgroupfs_walk(u->cpu_dir, &cpu) == 0) {
+        have_cpu_stat = cpu.has_cpu_stat;
+        periods = cpu.periods;
+        throttled = cpu.throttled;
+        if (!u->whole) sum_tree(&cpu, s->task, s->n_task, &task);
+    } else if (!u->whole) {
+        memset(&u->avail, 0, sizeof u->avail);
+        u->valid = 0;
+        return -1; /* the node's cgroup is gone */
+    }
+    cgroupfs_tree_free(&cpu);
+    if (!u->whole && u->blk_dir[0]) {
+        cgroupfs_tree b;
+        if (cgroupfs_walk(u->blk_dir, &b) == 0) {
+            sum_tree(&b, s->blk, s->n_blk, &blk);
+            cgroupfs_tree_free(&b);
+        }
+    }
+    memset(u->avail, 0, sizeof u->avail);
+    memset(u->feat, 0, sizeof u->feat);
+    u->valid = 0;
+    double dt = s->t - u->prev_t;
+    if (u->have_prev && dt > 0) {
+        u->valid = 1;
+        double cap = u->whole ? ncpu : cgroupfs_cpu_capacity(u->cpu_dir, ncpu);
+        set(u, FEAT_CPU_UTILIZATION, delta(task.cpu_ns, u->prev_task.cpu_ns) / 1e9 / dt / cap);
+        if (have_cpu_stat) {
+            double p = delta(periods, u->prev_periods);
+            /* No CFS period ran: nothing had a quota, so nothing was throttled. */
+            set(u, FEAT_CPU_THROTTLE_RATE, p > 0 ? delta(throttled, u->prev_throttled) / p : 0.0);
+        }
+        double mem;
+        if ((u->whole || u->mem_dir[0]) && cgroupfs_memory(u->whole ? NULL : u->mem_dir, &mem) == 0)
+            set(u, FEAT_MEMORY_UTILIZATION, mem);
+        /* Memory bandwidth, L3 misses and occupancy need a PMU / resctrl: never measured here. */
+        if (u->whole || u->blk_dir[0]) {
+            double n = delta(blk.io_timed, u->prev_blk.io_timed);
+            set(u, FEAT_DISK_IO_WAIT_MS, n > 0 ? delta(blk.io_wait_ns, u->prev_blk.io_wait_ns) / n / 1e6 : 0.0);
+            set(u, FEAT_DISK_IOPS, delta(blk.io_done, u->prev_blk.io_done) / dt);
+        }
+        set(u, FEAT_NETWORK_TX_PACKETS_SEC, delta(task.tx_pkts, u->prev_task.tx_pkts) / dt);
+        if (u->whole) { /* receive and drops run in softirq: not attributable to a cgroup */
+            double rx = delta(s->total.rx_pkts, u->prev_total.rx_pkts);
+            double tx = delta(s->total.tx_pkts, u->prev_total.tx_pkts);
+            double dr = delta(s->total.drops, u->prev_total.drops);
+            set(u, FEAT_NETWORK_RX_PACKETS_SEC, rx / dt);
+            set(u, FEAT_NETWORK_DROP_RATE, rx + tx > 0 ? dr / (rx + tx) : 0.0);
+        }
+    }
+    u->have_prev = 1;
+    u->prev_t = s->t;
+    u->prev_task = task;
+    u->prev_blk = blk;
+    u->prev_total = s->total;
+    u->prev_periods = periods;
+    u->prev_throttled = throttled;
+    return 0;
+}

@@ -1,0 +1,33 @@
+/* node.h: one unit the collector reports on (a node, or a pod inside a node): where its cgroups
+ * are, its previous cumulative counters, and the 15 features of common/features.h computed from
+ * two snapshots. A node is the whole machine or a cgroup subtree; its pods are the child cgroups
+ * of that subtree. */
+#ifndef KISIM_BPF_NODE_H
+#define KISIM_BPF_NODE_H
+
+#include <limits.h>
+
+#include "bpf/collect_bpf.h"
+#include "common/features.h"
+
+typedef struct {
+    char name[128];
+    int whole; /* 1: the whole machine; else the directories below are the subtree's roots */
+    char cpu_dir[PATH_MAX], mem_dir[PATH_MAX], blk_dir[PATH_MAX]; /* "" when not mounted */
+    int have_prev;
+    double prev_t;
+    struct telem_counters prev_task, prev_blk, prev_total;
+    unsigned long long prev_periods, prev_throttled;
+    double feat[KISIM_F]; /* raw units; meaningful where avail is 1 */
+    int avail[KISIM_F];
+    int valid; /* feat/avail hold a sample (needs two readings) */
+} node_unit;
+
+/* Sets up a unit: rel NULL for the whole machine, else the cgroup path relative to each
+ * controller's root ("kisim/node1"). */
+void node_unit_init(node_unit *u, const char *name, const char *rel);
+/* Reads the cgroup files, sums the snapshot over the unit's subtree and, from the second call on,
+ * computes the features of the interval since the previous call. ncpu: online CPUs. */
+int node_unit_sample(node_unit *u, const collect_snap *s, double ncpu);
+
+#endif
