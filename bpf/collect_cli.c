@@ -277,7 +277,9 @@ static int tick(collect *c, void *sock, metrics *m, node *nodes, int n_nodes, lo
         if (node_unit_sample(&nodes[i].unit, &s, ncpu))
             log_warn("collect: node %s: its cgroup %s is gone; features unavailable", nodes[i].unit.name,
                      nodes[i].rel);
-        for (int p = 0; p < nodes[i].n_pods; p++) node_unit_sample(nodes[i].pods[p], &s, ncpu);
+        /* A pod may use at most its node's CPUs: its utilisation is of min(own quota, node's). */
+        double node_cap = nodes[i].rel[0] ? cgroupfs_cpu_capacity(nodes[i].unit.cpu_dir, ncpu) : ncpu;
+        for (int p = 0; p < nodes[i].n_pods; p++) node_unit_sample(nodes[i].pods[p], &s, node_cap);
         if (send) err = publish(sock, &nodes[i]);
     }
     collect_snap_free(&s);

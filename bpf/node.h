@@ -27,7 +27,8 @@ typedef struct {
  * controller's root ("kisim/node1"). */
 void node_unit_init(node_unit *u, const char *name, const char *rel);
 /* Reads the cgroup files, sums the snapshot over the unit's subtree and, from the second call on,
- * computes the features of the interval since the previous call. ncpu: online CPUs. */
+ * computes the features of the interval since the previous call. ncpu: the CPUs the unit may use
+ * at most (online CPUs for a node, its node's capacity for a pod); a CFS quota lowers it. */
 int node_unit_sample(node_unit *u, const collect_snap *s, double ncpu);
 
 #endif

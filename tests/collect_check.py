@@ -1,0 +1,292 @@
+"""collect_check.py: drives a running `kisim collect` (tests/cli_collect.sh) with known activity.
+
+Creates two cgroup nodes a and b (cpu, cpuacct, memory, blkio hierarchies, cgroup v1) with a pod
+a/pod1, starts the collector on them and on the whole machine, then runs in a/pod1 in turn a
+CPU-bound process under a 0.5-CPU quota, direct-I/O writes to a temp file, and loopback TCP
+traffic. Checks a's matching features move (against cpuacct.usage for CPU) and b's do not; the
+whole machine's disk and network counts agree with /proc/diskstats and /proc/net/dev within 20%;
+frames arrive at the interval with increasing timestamps; unavailable means null. Everything it
+starts it stops by pid; every cgroup it creates it removes. Exit 0 = all checks passed.
+
+usage: collect_check.py KISIM PORT
+"""
+import json, os, signal, socket, subprocess, sys, tempfile, threading, time
+import zmq
+
+KISIM, PORT = sys.argv[1], int(sys.argv[2])
+INTERVAL = 0.5
+TAG = "kisim-test-%d" % os.getpid()
+CTRLS = ["cpu", "cpuacct", "memory", "blkio"]
+failures = []
+
+
+def check(cond, msg):
+    print(("ok    " if cond else "FAIL  ") + msg, flush=True)
+    if not cond:
+        failures.append(msg)
+
+
+def cg(ctrl, rel=""):
+    return os.path.join("/sys/fs/cgroup", ctrl, TAG, rel)
+
+
+def make_cgroups():
+    for c in CTRLS:
+        for rel in ["", "a", "a/pod1", "b"]:
+            os.makedirs(cg(c, rel), exist_ok=True)
+    with open(cg("cpu", "a/cpu.cfs_period_us"), "w") as f:
+        f.write("100000")
+    with open(cg("cpu", "a/cpu.cfs_quota_us"), "w") as f:
+        f.write("50000")
+
+
+def remove_cgroups():
+    for c in CTRLS:
+        for rel in ["a/pod1", "a", "b", ""]:
+            try:
+                os.rmdir(cg(c, rel))
+            except OSError as e:
+                print("cleanup: rmdir %s: %s" % (cg(c, rel), e))
+
+
+def spawn_in(rel, argv):
+    """Starts argv with its pid in cgroup rel of every controller before it execs."""
+    def enter():
+        for c in CTRLS:
+            with open(os.path.join(cg(c, rel), "cgroup.procs"), "w") as f:
+                f.write(str(os.getpid()))
+    return subprocess.Popen(argv, preexec_fn=enter, stdout=subprocess.DEVNULL)
+
+
+def stop(p):
+    if p.poll() is None:
+        p.kill()
+    p.wait()
+
+
+class Frames:
+    """Collects every frame on a background thread: (receipt time, node, body)."""
+    def __init__(self):
+        self.ctx = zmq.Context()
+        self.s = self.ctx.socket(zmq.SUB)
+        self.s.connect("tcp://127.0.0.1:%d" % PORT)
+        self.s.setsockopt(zmq.SUBSCRIBE, b"telemetry.")
+        self.s.setsockopt(zmq.RCVTIMEO, 200)
+        self.frames, self.lock, self.done = [], threading.Lock(), False
+        self.probes = {}  # receipt of a frame of node "machine" -> /proc readings then
+        self.t = threading.Thread(target=self.run)
+        self.t.start()
+
+    def run(self):
+        while not self.done:
+            try:
+                topic, body = self.s.recv_multipart()
+            except zmq.Again:
+                continue
+            now = time.monotonic()
+            f = json.loads(body)
+            with self.lock:
+                self.frames.append((now, topic.decode(), f))
+                if f["node"] == "machine":
+                    self.probes[len(self.frames) - 1] = (diskstats(), netdev())
+
+    def of(self, node, after=0.0, before=1e18):
+        with self.lock:
+            return [(i, t, f) for i, (t, top, f) in enumerate(self.frames)
+                    if f["node"] == node and after <= t <= before]
+
+    def close(self):
+        self.done = True
+        self.t.join()
+        self.s.close(0)
+        self.ctx.term()
+
+
+def diskstats():
+    """Requests completed (reads, writes, discards, flushes) on blk-mq whole disks: the devices
+    whose requests the block_rq tracepoints see."""
+    n = 0
+    for line in open("/proc/diskstats"):
+        x = line.split()
+        if not os.path.isdir("/sys/block/%s/mq" % x[2]):
+            continue
+        v = [int(y) for y in x[3:]]
+        n += v[0] + v[4] + (v[11] if len(v) > 11 else 0) + (v[15] if len(v) > 15 else 0)
+    return n
+
+
+def netdev():
+    rx = tx = 0
+    for line in open("/proc/net/dev").readlines()[2:]:
+        v = line.split(":", 1)[1].split()
+        rx += int(v[1])
+        tx += int(v[9])
+    return rx, tx
+
+
+def feat(f, name):
+    return f["features"][NAMES.index(name)]
+
+
+NAMES = ["cpu_utilization", "cpu_throttle_rate", "memory_utilization", "memory_bandwidth_gbps",
+         "l3_cache_miss_rate", "l3_cache_occupancy_mb", "disk_io_wait_ms", "disk_iops",
+         "network_rx_packets_sec", "network_tx_packets_sec", "network_drop_rate",
+         "cpu_requested_ratio", "memory_requested_ratio", "pods_ratio", "gpu_utilization"]
+
+
+def window(fr, start, end):
+    """Frames of a, b and machine whose intervals lie inside [start, end] (receipt times)."""
+    return {n: [f for _, t, f in fr.of(n, start + INTERVAL * 1.2, end)] for n in ("a", "b", "machine")}
+
+
+def mean(fs, name, pod=None):
+    v = [(f["pods"][pod] if pod else f)["features"][NAMES.index(name)] for f in fs
+         if not pod or pod in f["pods"]]
+    v = [x for x in v if x is not None]
+    return sum(v) / len(v) if v else float("nan")
+
+
+def compare_machine(fr, start, end, what):
+    """Sum of the machine's per-frame rates * frame spacing vs /proc over the same frames."""
+    m = fr.of("machine", start + INTERVAL * 1.2, end)
+    if len(m) < 3:
+        check(False, "%s: too few machine frames (%d)" % (what, len(m)))
+        return
+    i0, i1 = m[0][0], m[-1][0]
+    p0, p1 = fr.probes.get(i0), fr.probes.get(i1)
+    got = {"disk": 0.0, "rx": 0.0, "tx": 0.0}
+    for (_, _, prev), (_, _, f) in zip(m, m[1:]):
+        dt = (f["ts_ms"] - prev["ts_ms"]) / 1000.0
+        got["disk"] += feat(f, "disk_iops") * dt
+        got["rx"] += feat(f, "network_rx_packets_sec") * dt
+        got["tx"] += feat(f, "network_tx_packets_sec") * dt
+    want = {"disk": p1[0] - p0[0], "rx": p1[1][0] - p0[1][0], "tx": p1[1][1] - p0[1][1]}
+    for k in (["disk"] if what == "disk" else ["rx", "tx"]):
+        ok = want[k] > 50 and abs(got[k] - want[k]) <= 0.2 * want[k]
+        check(ok, "%s: machine %s count %.0f vs /proc %d (within 20%%)" % (what, k, got[k], want[k]))
+
+
+def main():
+    make_cgroups()
+    collector = fr = None
+    procs = []
+    tmpdir = tempfile.mkdtemp(dir="/var/tmp")
+    try:
+        fr = Frames()
+        collector = subprocess.Popen([KISIM, "collect", "--node", "machine", "--node", "a=%s/a" % TAG,
+                                      "--node", "b=/sys/fs/cgroup/cpu/%s/b" % TAG,
+                                      "--publish", "tcp://127.0.0.1:%d" % PORT,
+                                      "--interval-ms", str(int(INTERVAL * 1000))])
+        t0 = time.monotonic()
+        while not fr.of("machine") and time.monotonic() - t0 < 30:
+            time.sleep(0.1)
+        check(bool(fr.of("machine")), "frames arrive")
+        time.sleep(3 * INTERVAL)
+
+        # CPU: a busy loop in a/pod1 under a's 0.5-CPU quota.
+        acct = cg("cpuacct", "a/cpuacct.usage")
+        u0, s = int(open(acct).read()), time.monotonic()
+        p = spawn_in("a/pod1", ["sh", "-c", "while :; do :; done"])
+        procs.append(p)
+        time.sleep(3.0)
+        e, u1 = time.monotonic(), int(open(acct).read())
+        stop(p)
+        w = window(fr, s, e)
+        want = (u1 - u0) / 1e9 / (e - s) / 0.5  # cpuacct's share of a's 0.5-CPU capacity
+        got = mean(w["a"], "cpu_utilization")
+        check(abs(got - want) <= 0.2 * want, "cpu: a's utilisation %.3f vs cpuacct.usage %.3f" % (got, want))
+        check(mean(w["a"], "cpu_throttle_rate") > 0.5, "cpu: a is throttled (%.2f)" % mean(w["a"], "cpu_throttle_rate"))
+        check(mean(w["a"], "cpu_utilization", "pod1") > 0.5 * want, "cpu: pod a/pod1 carries it (%.3f)" %
+              mean(w["a"], "cpu_utilization", "pod1"))
+        check(mean(w["b"], "cpu_utilization") < 0.02, "cpu: b stays idle (%.4f)" % mean(w["b"], "cpu_utilization"))
+        check(mean(w["b"], "cpu_throttle_rate") == 0, "cpu: b is not throttled")
+
+        # Disk: direct-I/O 4 KiB writes from a/pod1.
+        s = time.monotonic()
+        p = spawn_in("a/pod1", ["timeout", "3", "dd", "if=/dev/zero", "of=%s/f" % tmpdir, "bs=4k",
+                                "count=200000", "oflag=direct", "status=none"])
+        procs.append(p)
+        p.wait()
+        e = time.monotonic()
+        w = window(fr, s, e)
+        check(mean(w["a"], "disk_iops") > 100, "disk: a's IOPS move (%.0f/s)" % mean(w["a"], "disk_iops"))
+        check(mean(w["a"], "disk_io_wait_ms") > 0, "disk: a's I/O wait moves (%.3f ms)" % mean(w["a"], "disk_io_wait_ms"))
+        check(mean(w["b"], "disk_iops") == 0, "disk: b's IOPS stay 0 (%.1f)" % mean(w["b"], "disk_iops"))
+        compare_machine(fr, s, e, "disk")
+
+        # Network: loopback TCP from a/pod1 to a sink in this process (root cgroup).
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        sink_done = threading.Event()
+
+        def sink():
+            c, _ = srv.accept()
+            while c.recv(65536):
+                pass
+            c.close()
+            sink_done.set()
+        threading.Thread(target=sink, daemon=True).start()
+        sender = ("import socket,time\ns=socket.create_connection(('127.0.0.1',%d))\n"
+                  "s.setsockopt(socket.IPPROTO_TCP,socket.TCP_NODELAY,1)\nend=time.time()+3\n"
+                  "while time.time()<end:\n s.send(b'x'*100)\n time.sleep(0.0002)\ns.close()\n"
+                  % srv.getsockname()[1])
+        s = time.monotonic()
+        p = spawn_in("a/pod1", ["/usr/bin/python3", "-c", sender])
+        procs.append(p)
+        p.wait()
+        e = time.monotonic()
+        sink_done.wait(5)
+        srv.close()
+        w = window(fr, s, e)
+        check(mean(w["a"], "network_tx_packets_sec") > 200, "net: a's tx packets move (%.0f/s)" %
+              mean(w["a"], "network_tx_packets_sec"))
+        check(mean(w["b"], "network_tx_packets_sec") == 0, "net: b's tx packets stay 0")
+        compare_machine(fr, s, e, "net")
+
+        # Frames: rate, increasing timestamps, null exactly where unavailable.
+        for n in ("machine", "a", "b"):
+            ts = [f["ts_ms"] for _, _, f in fr.of(n)]
+            gaps = [(y - x) / 1000.0 for x, y in zip(ts, ts[1:])]
+            gaps.sort()
+            med = gaps[len(gaps) // 2] if gaps else 0
+            check(all(g > 0 for g in gaps), "%s: timestamps increase" % n)
+            check(abs(med - INTERVAL) <= 0.1 * INTERVAL and max(gaps) < 4 * INTERVAL,
+                  "%s: frames every %.3f s (median; max %.3f)" % (n, med, max(gaps)))
+            ok = True
+            for _, _, f in fr.of(n):
+                units = [f] + list(f["pods"].values())
+                for u in units:
+                    ok &= len(u["features"]) == 15 and len(u["available"]) == 15
+                    ok &= all((x is None) == (a == 0) for x, a in zip(u["features"], u["available"]))
+                    ok &= all(u["available"][i] == 0 for i in (3, 4, 5, 11, 12, 13, 14))
+            check(ok, "%s: null exactly where available is 0; no PMU, no orchestrator features" % n)
+        check(all(f["available"][NAMES.index("network_rx_packets_sec")] == 0 for _, _, f in fr.of("a")),
+              "a: receive is marked unattributable")
+    finally:
+        for p in procs:
+            stop(p)
+        if collector:
+            if collector.poll() is None:
+                collector.send_signal(signal.SIGINT)
+            try:
+                rc = collector.wait(20)
+            except subprocess.TimeoutExpired:
+                collector.kill()
+                rc = collector.wait()
+            check(rc == 0, "collector stops on SIGINT with 0 (got %s)" % rc)
+        if fr:
+            fr.close()
+        try:
+            os.remove(os.path.join(tmpdir, "f"))
+        except OSError:
+            pass
+        os.rmdir(tmpdir)
+        remove_cgroups()
+    progs = subprocess.run(["bpftool", "prog", "show"], capture_output=True, text=True).stdout
+    check("on_switch" not in progs and "on_complete" not in progs, "no program left attached")
+    print("%d failed" % len(failures))
+    return 1 if failures else 0
+
+
+sys.exit(main())
