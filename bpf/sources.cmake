@@ -25,7 +25,7 @@ else()
   add_custom_command(OUTPUT ${KISIM_BPF_GEN}/vmlinux.h
     COMMAND ${CMAKE_COMMAND} -E copy ${CMAKE_SOURCE_DIR}/bpf/vmlinux_fallback.h ${KISIM_BPF_GEN}/vmlinux.h
     DEPENDS ${CMAKE_SOURCE_DIR}/bpf/vmlinux_fallback.h
-    COMMENT "vmlinux.h from the pinned fallback (no BTF on this machine)")
+    COMMENT "vmlinux.h from the pinned fallback bpf/vmlinux_fallback.h")
 endif()
 add_custom_command(OUTPUT ${KISIM_BPF_GEN}/collect.bpf.o
   COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${KISIM_BPF_ARCH} -Wall
