@@ -77,14 +77,37 @@ static __always_inline struct telem_counters *per_cgroup(void *map, __u64 cgid)
     return bpf_map_lookup_elem(map, &cgid);
 }
 
+/* Per task: the cgroup id last looked up and the css_set it was looked up for. A task's css_set
+ * pointer changes whenever it moves to another cgroup, so an equal pointer means the cached id is
+ * still right, and the kfunc (which walks the css_set's links and takes a reference) runs only
+ * when a task first runs or moves. */
+struct cg_cache {
+    void *cset;
+    __u64 cgid;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, struct cg_cache);
+} task_cg SEC(".maps");
+
 /* The task's cgroup id in the cpu hierarchy (v1, via the kfunc) or the unified one (v2). */
 static __always_inline __u64 task_cgid(struct task_struct *t)
 {
     if (!cpu_hier) return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+    void *cset = BPF_CORE_READ(t, cgroups);
+    struct cg_cache *cc = bpf_task_storage_get(&task_cg, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (cc && cc->cset == cset) return cc->cgid;
     struct cgroup *cg = bpf_task_get_cgroup1(t, cpu_hier);
     if (!cg) return 0;
     __u64 id = BPF_CORE_READ(cg, kn, id);
     bpf_cgroup_release(cg);
+    if (cc) {
+        cc->cset = cset;
+        cc->cgid = id;
+    }
     return id;
 }
 
