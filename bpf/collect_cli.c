@@ -360,7 +360,7 @@ int verb_collect(int argc, char **argv)
         err = kisim_seterr(KISIM_EIO, "collect: cannot create a ZeroMQ socket: %s", zmq_strerror(errno));
         goto cleanup;
     }
-    int linger = 0;
+    int linger = 500; /* the last frames still leave at exit, without hanging on a dead peer */
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     if (publish_ep && zmq_bind(sock, publish_ep)) {
         err = kisim_seterr(KISIM_EUSAGE, "collect: --publish %s: %s", publish_ep, zmq_strerror(errno));
@@ -375,8 +375,9 @@ int verb_collect(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: sleeps end at once */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    log_info("collect: %d node(s), every %ld ms, publishing on %s%s", n_nodes, interval_ms,
-             publish_ep ? publish_ep : connect_ep[0], n_connect > 1 ? " and more" : "");
+    log_info("collect: %d node(s), every %ld ms, %s %s%s", n_nodes, interval_ms,
+             publish_ep ? "publishing on" : "connected to", publish_ep ? publish_ep : connect_ep[0],
+             n_connect > 1 ? " and more" : "");
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
     if ((err = tick(c, sock, m, nodes, n_nodes, &frames, 0))) goto cleanup; /* first reading */

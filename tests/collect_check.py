@@ -8,9 +8,11 @@ whole machine's disk and network counts agree with /proc/diskstats and /proc/net
 frames arrive at the interval with increasing timestamps; unavailable means null. Everything it
 starts it stops by pid; every cgroup it creates it removes. Exit 0 = all checks passed.
 
+Also: /metrics serves the features as Prometheus text; --connect reaches a SUB that binds.
+
 usage: collect_check.py KISIM PORT
 """
-import json, os, signal, socket, subprocess, sys, tempfile, threading, time
+import json, os, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
 import zmq
 
 KISIM, PORT = sys.argv[1], int(sys.argv[2])
@@ -166,6 +168,42 @@ def compare_machine(fr, start, end, what):
         check(ok, "%s: machine %s count %.0f vs /proc %d (within 20%%)" % (what, k, got[k], want[k]))
 
 
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def connect_mode():
+    """--connect: the consumer binds a SUB; the collector connects and stops after --count."""
+    ctx = zmq.Context()
+    sub = ctx.socket(zmq.SUB)
+    port = sub.bind_to_random_port("tcp://127.0.0.1")
+    sub.setsockopt(zmq.SUBSCRIBE, b"telemetry.m")
+    sub.setsockopt(zmq.RCVTIMEO, 20000)
+    # Received while the collector runs: a SUB drops what is queued from a peer that has left.
+    p = subprocess.Popen([KISIM, "collect", "--node", "m", "--connect", "tcp://127.0.0.1:%d" % port,
+                          "--interval-ms", "200", "--count", "4"])
+    got = []
+    try:
+        for _ in range(3):  # the first frame can precede the subscription; later ones arrive
+            got.append(json.loads(sub.recv_multipart()[1]))
+    except zmq.Again:
+        pass
+    try:
+        p.wait(60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    sub.close(0)
+    ctx.term()
+    check(p.returncode == 0 and len(got) == 3 and all(f["node"] == "m" for f in got),
+          "--connect: a binding SUB receives frames; --count ends with 0 (%d frames, exit %d)"
+          % (len(got), p.returncode))
+
+
 def main():
     make_cgroups()
     collector = fr = None
@@ -176,7 +214,8 @@ def main():
         collector = subprocess.Popen([KISIM, "collect", "--node", "machine", "--node", "a=%s/a" % TAG,
                                       "--node", "b=/sys/fs/cgroup/cpu/%s/b" % TAG,
                                       "--publish", "tcp://127.0.0.1:%d" % PORT,
-                                      "--interval-ms", str(int(INTERVAL * 1000))])
+                                      "--interval-ms", str(int(INTERVAL * 1000)),
+                                      "--metrics", "127.0.0.1:%d" % free_port()])
         t0 = time.monotonic()
         while not fr.of("machine") and time.monotonic() - t0 < 30:
             time.sleep(0.1)
@@ -263,6 +302,11 @@ def main():
             check(ok, "%s: null exactly where available is 0; no PMU, no orchestrator features" % n)
         check(all(f["available"][NAMES.index("network_rx_packets_sec")] == 0 for _, _, f in fr.of("a")),
               "a: receive is marked unattributable")
+        text = urllib.request.urlopen("http://" + collector.args[-1] + "/metrics", timeout=5).read().decode()
+        check('kisim_node_feature{node="a",feature="cpu_utilization",unit="ratio"}' in text and
+              'kisim_node_feature_available{node="a",feature="network_rx_packets_sec"} 0' in text and
+              'kisim_bpf_prog_run_count{prog="on_switch"}' in text, "/metrics serves the features")
+        connect_mode()
     finally:
         for p in procs:
             stop(p)
