@@ -12,7 +12,7 @@ static const struct {
     const char *summary;
 } verbs[] = {
     {"config", verb_config, "check or show a scenario configuration"},
-    {"env", verb_env, "the environment: spaces (observation, action and info layout)"},
+    {"env", verb_env, "the environment: spaces (layout), serve (ZeroMQ env server), keygen (CURVE keys)"},
     {"train", verb_train, "train a PPO scheduling policy (or CartPole, to validate the learner)"},
     {"eval", verb_eval, "evaluate scorers over held-out episodes and compare them"},
     {"policy", verb_policy, "inspect a policy checkpoint"},
