@@ -48,19 +48,6 @@ struct {
     __type(value, struct telem_running);
 } running SEC(".maps");
 
-struct issued {
-    __u64 ts;
-    __u64 cgid;
-};
-
-/* Requests in flight, keyed by the request's address, for the issue -> complete time. */
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 16384);
-    __type(key, __u64);
-    __type(value, struct issued);
-} inflight SEC(".maps");
-
 static struct telem_counters zero_counters;
 
 static __always_inline struct telem_counters *total(void)
@@ -133,7 +120,8 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
     return 0;
 }
 
-/* The blkio cgroup the block layer charged the request to (the submitter's, for direct I/O). */
+/* The blkio cgroup the block layer charged the request to (the submitter's, for direct I/O).
+ * At completion the bios are still attached: the tracepoint fires before they are ended. */
 static __always_inline __u64 rq_cgid(struct request *rq)
 {
     if (!bpf_core_field_exists(rq->bio->bi_blkg)) return 0;
@@ -142,35 +130,27 @@ static __always_inline __u64 rq_cgid(struct request *rq)
     return BPF_CORE_READ(bio, bi_blkg, blkcg, css.cgroup, kn, id);
 }
 
-SEC("tp_btf/block_rq_issue")
-int BPF_PROG(on_issue, struct request *rq)
-{
-    __u64 key = (__u64)rq;
-    struct issued v = {.ts = bpf_ktime_get_ns(), .cgid = rq_cgid(rq)};
-    bpf_map_update_elem(&inflight, &key, &v, BPF_ANY);
-    return 0;
-}
-
+/* The time is the block layer's own: rq->start_time_ns is stamped when the request is allocated
+ * (when the queue keeps I/O statistics) and is what /proc/diskstats' "time spent" fields add up,
+ * so io_wait_ns is queueing plus service time, as in iostat's await. No issue-side program and no
+ * in-flight map: one program per request. */
 SEC("tp_btf/block_rq_complete")
 int BPF_PROG(on_complete, struct request *rq)
 {
-    __u64 key = (__u64)rq;
     struct telem_counters *t = total();
-    if (t) t->io_done++;
-    struct issued *v = bpf_map_lookup_elem(&inflight, &key);
-    if (!v) return 0; /* issued before we attached: counted, not timed */
-    __u64 d = bpf_ktime_get_ns() - v->ts;
-    __u64 cgid = v->cgid;
-    bpf_map_delete_elem(&inflight, &key);
+    struct telem_counters *c = per_cgroup(&cg_blk, rq_cgid(rq));
+    __u64 start = BPF_CORE_READ(rq, start_time_ns);
+    __u64 now = bpf_ktime_get_ns();
+    int timed = start && start <= now; /* 0: the queue keeps no I/O statistics */
     if (t) {
-        t->io_timed++;
-        t->io_wait_ns += d;
+        t->io_done++;
+        t->io_timed += timed;
+        t->io_wait_ns += timed ? now - start : 0;
     }
-    struct telem_counters *c = per_cgroup(&cg_blk, cgid);
     if (c) {
         c->io_done++;
-        c->io_timed++;
-        c->io_wait_ns += d;
+        c->io_timed += timed;
+        c->io_wait_ns += timed ? now - start : 0;
     }
     return 0;
 }

@@ -8,8 +8,8 @@
 struct telem_counters {
     unsigned long long cpu_ns;     /* on-CPU time of non-idle tasks (sched_switch) */
     unsigned long long io_done;    /* block requests completed (block_rq_complete) */
-    unsigned long long io_timed;   /* completions whose issue we saw (so io_wait_ns covers them) */
-    unsigned long long io_wait_ns; /* sum of issue -> complete time of io_timed requests */
+    unsigned long long io_timed;   /* completions with a start time (io_wait_ns covers them) */
+    unsigned long long io_wait_ns; /* sum of start -> complete time of io_timed requests */
     unsigned long long rx_pkts;    /* packets into the stack (netif_receive_skb) */
     unsigned long long tx_pkts;    /* packets handed to a device successfully (net_dev_xmit) */
     unsigned long long drops;      /* skbs freed as dropped (kfree_skb) */

@@ -65,6 +65,7 @@ struct bio {
 };
 struct request {
     struct bio *bio;
+    u64 start_time_ns;
 };
 struct sk_buff {
     unsigned int len;

@@ -105,16 +105,17 @@ class Frames:
 
 
 def diskstats():
-    """Requests completed (reads, writes, discards, flushes) on blk-mq whole disks: the devices
-    whose requests the block_rq tracepoints see."""
-    n = 0
+    """(requests completed, milliseconds they spent) over reads, writes, discards and flushes of
+    the blk-mq whole disks: the devices whose requests the block_rq tracepoints see."""
+    n = ms = 0
     for line in open("/proc/diskstats"):
         x = line.split()
         if not os.path.isdir("/sys/block/%s/mq" % x[2]):
             continue
-        v = [int(y) for y in x[3:]]
-        n += v[0] + v[4] + (v[11] if len(v) > 11 else 0) + (v[15] if len(v) > 15 else 0)
-    return n
+        v = [int(y) for y in x[3:]] + [0] * 17
+        n += v[0] + v[4] + v[11] + v[15]
+        ms += v[3] + v[7] + v[14] + v[16]
+    return n, ms
 
 
 def netdev():
@@ -156,16 +157,43 @@ def compare_machine(fr, start, end, what):
         return
     i0, i1 = m[0][0], m[-1][0]
     p0, p1 = fr.probes.get(i0), fr.probes.get(i1)
-    got = {"disk": 0.0, "rx": 0.0, "tx": 0.0}
+    got = {"disk": 0.0, "rx": 0.0, "tx": 0.0, "wait_ms": 0.0}
     for (_, _, prev), (_, _, f) in zip(m, m[1:]):
         dt = (f["ts_ms"] - prev["ts_ms"]) / 1000.0
         got["disk"] += feat(f, "disk_iops") * dt
+        got["wait_ms"] += feat(f, "disk_io_wait_ms") * feat(f, "disk_iops") * dt
         got["rx"] += feat(f, "network_rx_packets_sec") * dt
         got["tx"] += feat(f, "network_tx_packets_sec") * dt
-    want = {"disk": p1[0] - p0[0], "rx": p1[1][0] - p0[1][0], "tx": p1[1][1] - p0[1][1]}
+    want = {"disk": p1[0][0] - p0[0][0], "rx": p1[1][0] - p0[1][0], "tx": p1[1][1] - p0[1][1]}
     for k in (["disk"] if what == "disk" else ["rx", "tx"]):
         ok = want[k] > 50 and abs(got[k] - want[k]) <= 0.2 * want[k]
         check(ok, "%s: machine %s count %.0f vs /proc %d (within 20%%)" % (what, k, got[k], want[k]))
+    if what == "disk" and want["disk"] > 0 and got["disk"] > 0:
+        w, g = (p1[0][1] - p0[0][1]) / want["disk"], got["wait_ms"] / got["disk"]
+        check(abs(g - w) <= 0.2 * w + 0.002, "disk: machine mean I/O wait %.4f ms vs /proc/diskstats "
+              "time spent %.4f ms (within 20%%)" % (g, w))
+
+
+def bpf_ids(pid):
+    """The BPF program and link ids a process holds, from its fds' fdinfo."""
+    ids = {"prog_id": set(), "link_id": set()}
+    for fd in os.listdir("/proc/%d/fdinfo" % pid):
+        try:
+            for line in open("/proc/%d/fdinfo/%s" % (pid, fd)):
+                k, _, v = line.partition(":")
+                if k in ids:
+                    ids[k].add(int(v))
+        except OSError:
+            pass
+    return ids
+
+
+def loaded_ids():
+    out = {}
+    for kind, key in (("prog", "prog_id"), ("link", "link_id")):
+        j = subprocess.run(["bpftool", "-j", kind, "show"], capture_output=True, text=True).stdout
+        out[key] = {x["id"] for x in json.loads(j or "[]")}
+    return out
 
 
 def free_port():
@@ -206,7 +234,7 @@ def connect_mode():
 
 def main():
     make_cgroups()
-    collector = fr = None
+    collector = fr = ours = None
     procs = []
     tmpdir = tempfile.mkdtemp(dir="/var/tmp")
     try:
@@ -220,6 +248,9 @@ def main():
         while not fr.of("machine") and time.monotonic() - t0 < 30:
             time.sleep(0.1)
         check(bool(fr.of("machine")), "frames arrive")
+        ours = bpf_ids(collector.pid)
+        check(len(ours["prog_id"]) >= 5 and len(ours["link_id"]) >= 5,
+              "the collector holds its programs and links (%d, %d)" % (len(ours["prog_id"]), len(ours["link_id"])))
         time.sleep(3 * INTERVAL)
 
         # CPU: a busy loop in a/pod1 under a's 0.5-CPU quota.
@@ -327,8 +358,10 @@ def main():
             pass
         os.rmdir(tmpdir)
         remove_cgroups()
-    progs = subprocess.run(["bpftool", "prog", "show"], capture_output=True, text=True).stdout
-    check("on_switch" not in progs and "on_complete" not in progs, "no program left attached")
+    if collector and ours:  # other collectors (a parallel test run) may be loaded: only ours
+        left = loaded_ids()
+        check(not (ours["prog_id"] & left["prog_id"]) and not (ours["link_id"] & left["link_id"]),
+              "after SIGINT none of its programs or links is left")
     print("%d failed" % len(failures))
     return 1 if failures else 0
 
