@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#define NN_MAX_TENSORS 48
+#define NN_MAX_TENSORS 64 /* the attention scorer has 52 */
 #define NN_NAME_LEN 48
 
 typedef struct {

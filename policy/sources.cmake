@@ -10,9 +10,11 @@ set(KISIM_POLICY_SOURCES
   policy/ppo_cluster.c
   policy/ckpt.c
   policy/ppo_io.c
+  policy/attention.c
+  policy/attention_io.c
 )
 set(KISIM_POLICY_CLI_SOURCES policy/policy_cli.c)
 set(KISIM_POLICY_LIBS PkgConfig::OPENBLAS PkgConfig::ZLIB)
 # The kernels are loops the compiler must vectorise (tanh, pooling, normalisation): -O3 there.
-set_source_files_properties(policy/nn.c policy/obsnorm.c policy/ppo_cluster.c
+set_source_files_properties(policy/nn.c policy/obsnorm.c policy/ppo_cluster.c policy/attention.c
   PROPERTIES COMPILE_OPTIONS "-O3")
