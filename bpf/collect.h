@@ -17,12 +17,19 @@ struct telem_counters {
 
 /* Per CPU: the task switched in at start_ns, its pid (0 = idle) and cgroup id. The user side adds
  * (now - start_ns) for a CPU that has been running one task since the last switch, so a CPU-bound
- * task that never switches still shows up in the sample. */
+ * task that never switches still shows up in the sample.
+ * Pending amounts: on-CPU time and transmits of one cgroup not yet added to its map entry. A CPU
+ * usually runs the same cgroup again (idle in between is not counted), so the per-cgroup hash is
+ * touched only when the cgroup changes; the user side adds what is pending. */
 struct telem_running {
     unsigned long long start_ns;
     unsigned long long cgid;
     unsigned int pid;
     unsigned int pad;
+    unsigned long long cpu_cgid, cpu_pending; /* ns */
+    unsigned long long tx_cgid, tx_pending;   /* packets */
+    unsigned long long io_cgid;               /* blkio cgroup id */
+    unsigned long long io_done, io_timed, io_wait_ns;
 };
 
 #endif

@@ -128,6 +128,19 @@ nomem:
     return kisim_seterr(KISIM_ENOMEM, "collect: out of memory reading a map");
 }
 
+/* The entry of a cgroup id in v (n entries), appended if new (read_hash left room). */
+static collect_cg *charge(collect_cg *v, int *n, unsigned long long id)
+{
+    int j = 0;
+    while (j < *n && v[j].id != id) j++;
+    if (j == *n) {
+        memset(&v[j], 0, sizeof v[j]);
+        v[j].id = id;
+        (*n)++;
+    }
+    return &v[j];
+}
+
 int collect_read(collect *c, collect_snap *s)
 {
     memset(s, 0, sizeof *s);
@@ -135,8 +148,8 @@ int collect_read(collect *c, collect_snap *s)
     clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock of bpf_ktime_get_ns */
     unsigned long long now = (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
     s->t = (double)now / 1e9;
-    int err = read_hash(c, bpf_map__fd(c->skel->maps.cg_task), c->ncpu, &s->task, &s->n_task);
-    if (!err) err = read_hash(c, bpf_map__fd(c->skel->maps.cg_blk), 0, &s->blk, &s->n_blk);
+    int err = read_hash(c, bpf_map__fd(c->skel->maps.cg_task), 3 * c->ncpu, &s->task, &s->n_task);
+    if (!err) err = read_hash(c, bpf_map__fd(c->skel->maps.cg_blk), c->ncpu, &s->blk, &s->n_blk);
     struct telem_counters *per = calloc((size_t)c->ncpu, sizeof *per);
     struct telem_running *run = calloc((size_t)c->ncpu, sizeof *run);
     unsigned zero = 0;
@@ -146,20 +159,23 @@ int collect_read(collect *c, collect_snap *s)
         err = kisim_seterr(KISIM_EIO, "collect: cannot read the BPF maps: %s", strerror(errno));
     if (!err) {
         for (int i = 0; i < c->ncpu; i++) add(&s->total, &per[i]);
-        /* A task running since its switch-in has not been charged yet: charge it up to now. The
-         * next switch charges the whole stretch, so cumulative totals stay consistent. */
+        /* Per CPU: what is pending for a cgroup, and the task running since its switch-in,
+         * which has not been charged yet: charge it up to now. The next switch charges the whole
+         * stretch, so cumulative totals stay consistent. */
         for (int i = 0; i < c->ncpu; i++) {
-            if (!run[i].pid || !run[i].start_ns || run[i].start_ns > now) continue;
-            unsigned long long d = now - run[i].start_ns;
-            s->total.cpu_ns += d;
-            int j = 0;
-            while (j < s->n_task && s->task[j].id != run[i].cgid) j++;
-            if (j == s->n_task) {
-                memset(&s->task[j], 0, sizeof s->task[j]);
-                s->task[j].id = run[i].cgid;
-                s->n_task++;
+            const struct telem_running *r = &run[i];
+            if (r->cpu_pending) charge(s->task, &s->n_task, r->cpu_cgid)->c.cpu_ns += r->cpu_pending;
+            if (r->tx_pending) charge(s->task, &s->n_task, r->tx_cgid)->c.tx_pkts += r->tx_pending;
+            if (r->io_done) {
+                collect_cg *b = charge(s->blk, &s->n_blk, r->io_cgid);
+                b->c.io_done += r->io_done;
+                b->c.io_timed += r->io_timed;
+                b->c.io_wait_ns += r->io_wait_ns;
             }
-            s->task[j].c.cpu_ns += d;
+            if (!r->pid || !r->start_ns || r->start_ns > now) continue;
+            unsigned long long d = now - r->start_ns;
+            s->total.cpu_ns += d;
+            charge(s->task, &s->n_task, r->cgid)->c.cpu_ns += d;
         }
         qsort(s->task, (size_t)s->n_task, sizeof *s->task, cmp_cg);
         qsort(s->blk, (size_t)s->n_blk, sizeof *s->blk, cmp_cg);
