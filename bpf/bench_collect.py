@@ -3,7 +3,7 @@
 Runs loopback UDP at a fixed packet rate (default 50,000/s, sender and receiver in this script's
 children) and direct-I/O 4 KiB writes (dd oflag=direct) while `kisim collect` samples the whole
 machine and one cgroup node every second. Over a steady window it reads the collector's CPU time
-(/proc/PID/stat utime+stime) and the BPF programs' own run time and run count (its /metrics,
+(every thread's /proc/PID/task/*/schedstat) and the BPF programs' own run time and run count (its /metrics,
 kernel.bpf_stats_enabled=1, restored afterwards), and the achieved packet and I/O rates from
 /proc. Prints one line per program and the total as a share of one core. Needs root.
 
@@ -14,7 +14,6 @@ import os, re, signal, socket, subprocess, sys, tempfile, time, urllib.request
 KISIM = sys.argv[1]
 SECS = float(sys.argv[2]) if len(sys.argv) > 2 else 20.0
 PPS = int(sys.argv[3]) if len(sys.argv) > 3 else 50000
-HZ = os.sysconf("SC_CLK_TCK")
 TAG = "kisim-bench-%d" % os.getpid()
 
 
@@ -27,8 +26,12 @@ def free_port():
 
 
 def cpu_s(pid):
-    v = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
-    return (int(v[11]) + int(v[12])) / HZ
+    """CPU time of every thread of pid (main loop, ZeroMQ I/O threads, HTTP thread), in ns
+    precision from schedstat rather than the 10 ms ticks of /proc/PID/stat."""
+    t = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        t += int(open("/proc/%d/task/%s/schedstat" % (pid, tid)).read().split()[0])
+    return t / 1e9
 
 
 def progs(url):
