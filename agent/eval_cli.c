@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "agent/eval.h"
+#include "agent/fit.h"
 #include "agent/policy_actor.h"
 #include "cli/verbs.h"
 #include "common/cli_args.h"
@@ -28,6 +29,8 @@ static void eval_usage(FILE *out)
     fprintf(out, "  --policy FILE   a trained policy (kisim train's best.safetensors): evaluated alone,\n"
                  "                  or as the scorer \"policy\" next to others (--scorer all,policy);\n"
                  "                  --model FILE is the same\n"
+                 "                  the scorers attention, mlp, xgboost (kisim fit-scorer's output)\n"
+                 "                  read their model from --model FILE too\n"
                  "  --sample        the policy samples its actions instead of taking the most likely\n"
                  "  --json          print JSON instead of the table: one object for one scorer,\n"
                  "                  an array of objects for several\n"
@@ -100,6 +103,12 @@ static int parse_scorers(char *list, const char **names, int max)
     return n;
 }
 
+/* The supervised scorers of agent/fit.h, loaded from --model FILE. */
+static int is_learned(const char *name)
+{
+    return !strcmp(name, "attention") || !strcmp(name, "mlp") || !strcmp(name, "xgboost");
+}
+
 int verb_eval(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -146,6 +155,9 @@ int verb_eval(int argc, char **argv)
     for (int i = 0; i < n && !err; i++)
         if (!strcmp(names[i], "policy") && !policy)
             err = kisim_seterr(KISIM_EUSAGE, "eval: the scorer \"policy\" needs --model FILE");
+        else if (is_learned(names[i]) && !policy)
+            err = kisim_seterr(KISIM_EUSAGE, "eval: the scorer \"%s\" needs --model FILE",
+                               names[i]);
     if (err) {
         fprintf(stderr, "%s\n", kisim_errmsg());
         if (err == KISIM_EUSAGE) fprintf(stderr, "(kisim eval --help for usage)\n");
@@ -170,6 +182,7 @@ int verb_eval(int argc, char **argv)
     for (int i = 0; i < n && !err; i++) {
         eval_actor actor;
         err = !strcmp(names[i], "policy") ? eval_actor_policy_file(&actor, policy, &cfg, sample)
+              : is_learned(names[i])      ? eval_actor_learned(&actor, names[i], policy, &cfg)
                                           : eval_actor_scorer(&actor, names[i], seed);
         if (!err) err = eval_run_actor(&cfg, &actor, (int)episodes, seed, &opt, &res[i]);
         eval_actor_free(&actor);

@@ -18,6 +18,8 @@ static const struct {
     {"policy", verb_policy, "inspect a policy checkpoint"},
     {"bench", verb_bench, "benchmarks (bench env: decisions per second)"},
     {"collect", verb_collect, "the eBPF node telemetry collector (needs root)"},
+    {"dataset", verb_dataset, "record shadow-mode scheduling events for the supervised scorers"},
+    {"fit-scorer", verb_fit_scorer, "train a supervised scorer (attention) on a dataset"},
 };
 #define N_VERBS ((int)(sizeof verbs / sizeof verbs[0]))
 

@@ -11,6 +11,8 @@ int verb_policy(int argc, char **argv); /* policy/policy_cli.c: policy inspect F
 int verb_bench(int argc, char **argv);  /* cli/bench.c: bench WHAT */
 int verb_env(int argc, char **argv);    /* env/env_cli.c: env spaces|serve|keygen */
 int verb_collect(int argc, char **argv); /* bpf/collect_cli.c: the telemetry collector */
+int verb_dataset(int argc, char **argv); /* agent/fit_cli.c: shadow-mode scheduling events */
+int verb_fit_scorer(int argc, char **argv); /* agent/fit_cli.c: train a supervised scorer */
 
 /* Benchmarks, dispatched by cli/bench.c; argv[0] is the benchmark's name. */
 int bench_env_main(int argc, char **argv); /* env/bench_env.c */

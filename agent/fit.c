@@ -1,0 +1,295 @@
+/* fit.c: training the attention scorer on shadow-mode events (fit.h), and the learned scorer as
+ * an eval actor. Loss per candidate node: weighted binary cross-entropy of sigmoid(score logit)
+ * against the label (the seed's weights: a good outcome 1.0 with weight 1, a bad one 0.0 with
+ * weight 3), plus the confidence head's cross-entropy against 1 - |label - prediction| (the
+ * prediction held fixed), weight 0.1. Validation events are whole episodes (episode % 5 == 4). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/fit.h"
+#include "common/err.h"
+#include "common/rng.h"
+#include "env/env.h"
+#include "env/scorer.h"
+#include "env/spaces.h"
+#include "policy/attention.h"
+#include "policy/nn.h"
+
+static const float *label_of(const ds_event *e, const char *label)
+{
+    if (!strcmp(label, "latency")) return e->y_latency;
+    if (!strcmp(label, "bootstrap")) return e->y_bootstrap;
+    return e->y_contention;
+}
+
+static int is_val(const ds_event *e)
+{
+    return e->episode % 5 == 4;
+}
+
+/* Per-feature mean and 1/std of the temporal means over the training events' candidates. */
+static void input_stats(att_model *m, const ds_set *d)
+{
+    double s[KISIM_F] = {0}, s2[KISIM_F] = {0}, cnt = 0;
+    for (int k = 0; k < d->n; k++) {
+        const ds_event *e = &d->ev[k];
+        if (is_val(e)) continue;
+        for (int i = 0; i < e->n; i++) {
+            if (!e->mask[i]) continue;
+            for (int f = 0; f < KISIM_F; f++) {
+                double v = 0;
+                for (int t = 0; t < e->T; t++) v += e->nodes[((size_t)i * e->T + t) * KISIM_F + f];
+                v /= e->T;
+                s[f] += v, s2[f] += v * v;
+            }
+            cnt++;
+        }
+    }
+    for (int f = 0; f < KISIM_F; f++) {
+        double mean = cnt ? s[f] / cnt : 0, var = cnt ? s2[f] / cnt - mean * mean : 1;
+        m->in_mean[f] = (float)mean;
+        m->in_inv[f] = (float)(1.0 / sqrt((var > 0 ? var : 0) + 1e-6));
+    }
+}
+
+typedef struct {
+    float s;
+    float y;
+} scored;
+
+static int cmp_scored(const void *a, const void *b)
+{
+    float x = ((const scored *)a)->s, y = ((const scored *)b)->s;
+    return (x > y) - (x < y);
+}
+
+/* Area under the ROC curve (Mann-Whitney, ties as halves) of scores against y > 0.5. */
+static double auc(scored *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_scored);
+    double pos = 0, neg = 0, rank_sum = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && v[j].s == v[i].s) j++;
+        double r = (i + 1 + j) / 2.0; /* average 1-based rank of the tie group */
+        for (size_t k = i; k < j; k++)
+            if (v[k].y > 0.5f) rank_sum += r, pos++;
+            else neg++;
+        i = j;
+    }
+    if (!pos || !neg) return NAN;
+    return (rank_sum - pos * (pos + 1) / 2) / (pos * neg);
+}
+
+/* Forward on one event and the loss's logit gradients into dl [n, 2]; returns the weighted
+ * score loss summed over candidates, its weight sum in *wsum. */
+static double event_loss(const att_model *m, att_acts *a, const ds_event *e, const float *avail,
+                         const char *label, float *dl, double *wsum)
+{
+    att_forward(m, a, e->nodes, e->n, e->T, avail, e->mask, e->pod);
+    const float *y = label_of(e, label);
+    double l = 0, ws = 0;
+    for (int i = 0; i < e->n; i++) {
+        dl[2 * i] = dl[2 * i + 1] = 0;
+        if (!e->mask[i]) continue;
+        float w = y[i] >= 0.5f ? 1.0f : 3.0f, p = a->score[i] / 100, c = a->conf[i];
+        float pc = fminf(fmaxf(p, 1e-7f), 1 - 1e-7f);
+        l += -w * (y[i] * logf(pc) + (1 - y[i]) * logf(1 - pc));
+        ws += w;
+        dl[2 * i] = w * (p - y[i]);
+        float target = 1 - fabsf(y[i] - p);
+        dl[2 * i + 1] = 0.1f * (c - target);
+    }
+    *wsum = ws;
+    return l;
+}
+
+static void evaluate(const att_model *m, att_acts *a, const ds_set *d, const char *label,
+                     float *dl, scored *buf, double *loss, double *area, double *top1)
+{
+    double l = 0, ws = 0;
+    size_t nb = 0;
+    int agree = 0, events = 0;
+    for (int k = 0; k < d->n; k++) {
+        const ds_event *e = &d->ev[k];
+        if (!is_val(e)) continue;
+        double w;
+        l += event_loss(m, a, e, e->avail, label, dl, &w);
+        ws += w;
+        const float *y = label_of(e, label);
+        int best = -1;
+        for (int i = 0; i < e->n; i++) {
+            if (!e->mask[i]) continue;
+            buf[nb].s = a->score[i], buf[nb].y = y[i], nb++;
+            if (best < 0 || a->score[i] > a->score[best]) best = i;
+        }
+        agree += best == e->oracle;
+        events++;
+    }
+    *loss = ws ? l / ws : NAN;
+    *area = auc(buf, nb);
+    *top1 = events ? (double)agree / events : NAN;
+}
+
+int fit_attention(const ds_set *d, const fit_options *o, const char *out)
+{
+    int maxn = 1, nval = 0, ntrain = 0;
+    size_t rows = 0;
+    for (int k = 0; k < d->n; k++) {
+        if (d->ev[k].n > maxn) maxn = d->ev[k].n;
+        if (is_val(&d->ev[k])) nval++, rows += (size_t)d->ev[k].n;
+        else ntrain++;
+    }
+    if (!nval || !ntrain)
+        return kisim_seterr(KISIM_EINPUT, "fit-scorer: the dataset needs events from at least 5 "
+                            "episodes (validation is every fifth episode); it has %d training "
+                            "and %d validation events", ntrain, nval);
+    att_model m;
+    att_acts a;
+    int err = att_model_init(&m, o->d_model, o->ff, o->head_hidden, o->seed);
+    if (err) return err;
+    err = att_acts_alloc(&a, &m, maxn);
+    float *dl = malloc((size_t)maxn * 2 * sizeof *dl);
+    float *best = malloc(m.p.total * sizeof *best);
+    scored *buf = malloc((rows + 1) * sizeof *buf);
+    int *order = malloc((size_t)d->n * sizeof *order);
+    if (!err && (!dl || !best || !buf || !order))
+        err = kisim_seterr(KISIM_ENOMEM, "fit-scorer: out of memory");
+    if (err) goto done;
+    input_stats(&m, d);
+    rng r;
+    rng_seed(&r, o->seed);
+    double best_loss = INFINITY;
+    int best_epoch = 0, step = 0, since = 0;
+    const int batch = 16;
+    for (int epoch = 1; epoch <= o->epochs; epoch++) {
+        int n = 0;
+        for (int k = 0; k < d->n; k++)
+            if (!is_val(&d->ev[k])) order[n++] = k;
+        for (int k = n - 1; k > 0; k--) { /* Fisher-Yates */
+            int j = (int)rng_below(&r, (uint32_t)(k + 1)), t = order[k];
+            order[k] = order[j], order[j] = t;
+        }
+        double tl = 0, tw = 0;
+        memset(m.p.grads, 0, m.p.total * sizeof(float));
+        double bw = 0;
+        for (int k = 0; k < n; k++) {
+            const ds_event *e = &d->ev[order[k]];
+            float avail[KISIM_F];
+            for (int f = 0; f < KISIM_F; f++) /* random feature masking: measured ones */
+                avail[f] = e->avail[f] > 0.5f && f < KISIM_F_MEASURED &&
+                                   rng_uniform(&r) < o->feature_drop ? 0.0f : e->avail[f];
+            double w;
+            tl += event_loss(&m, &a, e, avail, o->label, dl, &w);
+            tw += w, bw += w;
+            att_backward(&m, &a, dl);
+            if ((k + 1) % batch == 0 || k == n - 1) {
+                float inv = bw > 0 ? (float)(1.0 / bw) : 0;
+                for (size_t i = 0; i < m.p.total; i++) m.p.grads[i] *= inv;
+                nn_clip_grad_norm(m.p.grads, m.p.total, 1.0f);
+                nn_adam(m.p.params, m.p.grads, m.p.m, m.p.v, m.p.total, o->lr, 0.9f, 0.999f,
+                        1e-8f, ++step);
+                memset(m.p.grads, 0, m.p.total * sizeof(float));
+                bw = 0;
+            }
+        }
+        double vl, va, vt;
+        evaluate(&m, &a, d, o->label, dl, buf, &vl, &va, &vt);
+        if (o->progress)
+            fprintf(stderr, "fit-scorer: epoch %d/%d  train loss %.4f  val loss %.4f  val AUC %.4f"
+                    "  top-1 vs oracle %.3f%s\n", epoch, o->epochs, tw ? tl / tw : NAN, vl, va, vt,
+                    vl < best_loss ? "  (best)" : "");
+        if (vl < best_loss) {
+            best_loss = vl, best_epoch = epoch, since = 0;
+            memcpy(best, m.p.params, m.p.total * sizeof *best);
+        } else if (++since >= o->patience) {
+            if (o->progress) fprintf(stderr, "fit-scorer: no better for %d epochs: stop\n", since);
+            break;
+        }
+    }
+    memcpy(m.p.params, best, m.p.total * sizeof *best);
+    char extra[256];
+    snprintf(extra, sizeof extra, "{\"label\": \"%s\", \"best_epoch\": %d, \"val_loss\": %.6g, "
+             "\"events\": %d}", o->label, best_epoch, best_loss, d->n);
+    err = att_model_save(&m, out, extra);
+done:
+    free(dl);
+    free(best);
+    free(buf);
+    free(order);
+    att_acts_free(&a);
+    att_model_free(&m);
+    return err;
+}
+
+/* ---- the learned scorer as an eval actor ---- */
+
+typedef struct {
+    att_model m;
+    att_acts a;
+    env_spaces sp;
+} learned_state;
+
+static int learned_act(eval_actor *ac, struct kisim_env *e, const float *obs, const uint8_t *mask,
+                       int32_t action[2])
+{
+    learned_state *s = ac->state;
+    int N = s->sp.n_max;
+    att_forward(&s->m, &s->a, obs + s->sp.off_nodes, N, s->sp.window,
+                obs + s->sp.off_availability, mask, obs + s->sp.off_pod);
+    int best = -1;
+    for (int i = 0; i < N; i++)
+        if (mask[i] && (best < 0 || s->a.score[i] > s->a.score[best])) best = i;
+    if (best < 0) return kisim_seterr(KISIM_EINPUT, "%s: no node is open for the pod", ac->name);
+    sched_view v;
+    env_sched_view(e, obs, mask, &v);
+    action[0] = best;
+    action[1] = hpa_scale_action(v.service, mask + N);
+    return 0;
+}
+
+static void learned_reset(eval_actor *a, uint64_t seed)
+{
+    (void)a, (void)seed; /* deterministic: ties go to the lowest index */
+}
+
+static void learned_free(eval_actor *ac)
+{
+    learned_state *s = ac->state;
+    if (!s) return;
+    att_acts_free(&s->a);
+    att_model_free(&s->m);
+    free(s);
+    ac->state = NULL;
+}
+
+int eval_actor_learned(eval_actor *ac, const char *kind, const char *path,
+                       const kisim_config *cfg)
+{
+    memset(ac, 0, sizeof *ac);
+    if (strcmp(kind, "attention") != 0)
+        return kisim_seterr(KISIM_EUNSUPPORTED, "eval: the %s scorer is not implemented yet "
+                            "(issue 5); \"attention\" is", kind);
+    learned_state *s = calloc(1, sizeof *s);
+    if (!s) return kisim_seterr(KISIM_ENOMEM, "eval: out of memory");
+    int err = att_model_load(&s->m, path);
+    if (err) {
+        free(s);
+        return err;
+    }
+    spaces_init(&s->sp, cfg->env.max_nodes, cfg->env.window);
+    err = att_acts_alloc(&s->a, &s->m, cfg->env.max_nodes);
+    if (err) {
+        att_model_free(&s->m);
+        free(s);
+        return err;
+    }
+    snprintf(ac->name, sizeof ac->name, "%s", kind);
+    ac->act = learned_act;
+    ac->reset = learned_reset;
+    ac->free = learned_free;
+    ac->state = s;
+    return 0;
+}

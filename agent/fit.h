@@ -1,0 +1,59 @@
+/* fit.h: the supervised scorers' data and training (agent/DATASET.md has the event schema).
+ *
+ * dataset: runs the environment with a baseline scorer deciding (shadow mode: the learned scorer
+ * only watches) and records one event per scheduling decision: the cluster tensor, pod context,
+ * availability and node masks, the node chosen, the oracle's choice and per-node outcome labels
+ * read from the simulator's hidden state.
+ * fit: trains the attention scorer on such events; eval: a learned scorer as an eval actor. */
+#ifndef KISIM_FIT_H
+#define KISIM_FIT_H
+
+#include <stdint.h>
+
+#include "agent/eval.h"
+#include "common/config.h"
+
+/* A latency-sensitive replica "keeps its SLO" on a node when the service-time inflation it would
+ * see there (sim_ls_inflation with the pod added) is at most this. */
+#define DATASET_SLO_INFLATION 1.25
+
+typedef struct {
+    int episode, step, n, T;
+    uint64_t seed;
+    float *nodes;       /* [n, T, F] */
+    float avail[KISIM_F];
+    float pod[KISIM_P];
+    uint8_t *mask;      /* [n] */
+    int chosen, oracle;
+    float *y_contention, *y_latency, *inflation, *y_bootstrap; /* [n] each */
+} ds_event;
+
+typedef struct {
+    ds_event *ev;
+    int n, cap;
+} ds_set;
+
+/* Collects `events` events from episodes seed, seed + 1, ... with the baseline `scorer` placing.
+ * Writes JSON lines to path (atomically). */
+int dataset_collect(const kisim_config *cfg, const char *scorer, int events, uint64_t seed,
+                    const char *path, int progress);
+/* Reads a JSONL dataset; errors name the file and line. */
+int dataset_read(ds_set *d, const char *path);
+void dataset_free(ds_set *d);
+
+typedef struct {
+    int epochs, patience, d_model, ff, head_hidden;
+    float lr, feature_drop; /* Adam step; probability of masking a measured feature */
+    const char *label;      /* "contention" (default), "latency" or "bootstrap" */
+    uint64_t seed;
+    int progress;
+} fit_options;
+
+/* Trains an attention scorer on d and writes the best validation epoch's model to out. */
+int fit_attention(const ds_set *d, const fit_options *o, const char *out);
+
+/* The learned scorer in `path` (kind attention-scorer) as an eval actor: it places, the HPA rule
+ * scales. */
+int eval_actor_learned(eval_actor *a, const char *kind, const char *path, const kisim_config *cfg);
+
+#endif
