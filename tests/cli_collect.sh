@@ -40,6 +40,20 @@ setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-se
 rc=$?
 [ "$rc" = 1 ] || fail "unprivileged collect: exit code $rc, want 1 ($(cat "$tmp/err"))"
 contains err "CAP_BPF"
+# Root's uid with only CAP_BPF: still refused, naming CAP_PERFMON; with CAP_BPF and CAP_PERFMON
+# (no CAP_SYS_ADMIN) it loads, attaches and publishes.
+checks=$((checks + 1))
+setpriv --bounding-set=-all,+bpf "$KISIM" collect --node m --publish "tcp://127.0.0.1:$port" \
+    >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" = 1 ] || fail "collect with CAP_BPF only: exit code $rc, want 1 ($(cat "$tmp/err"))"
+contains err "missing: CAP_PERFMON"
+checks=$((checks + 1))
+timeout 60 setpriv --bounding-set=-all,+bpf,+perfmon "$KISIM" collect --node m \
+    --publish "tcp://127.0.0.1:$port" --interval-ms 200 --count 2 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" = 0 ] || fail "collect with CAP_BPF and CAP_PERFMON: exit code $rc, want 0 ($(cat "$tmp/err"))"
+contains err "stopped after 2 frame(s)"
 
 # The collector counts every event on the machine: tests running beside it only add load, which
 # the checks allow for (they compare against /proc over the same interval).
