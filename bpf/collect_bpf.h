@@ -21,6 +21,8 @@ typedef struct {
     int n_task;
     collect_cg *blk;             /* blkio-hierarchy cgroups: io_* */
     int n_blk;
+    int have_llc;                /* the caller filled llc_* from the PMU (pmu.h) */
+    unsigned long long llc_refs, llc_misses;
 } collect_snap;
 
 /* Opens, loads and attaches every program. cpu_hier is the v1 hierarchy id of the cpu

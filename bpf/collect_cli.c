@@ -22,6 +22,7 @@
 #include "bpf/collect_bpf.h"
 #include "bpf/metrics.h"
 #include "bpf/node.h"
+#include "bpf/pmu.h"
 #include "cli/verbs.h"
 #include "common/cli_args.h"
 #include "common/err.h"
@@ -266,11 +267,13 @@ static int publish(void *sock, const node *n)
 }
 
 /* Samples every node and pod, publishes, refreshes /metrics. */
-static int tick(collect *c, void *sock, metrics *m, node *nodes, int n_nodes, long *frames, int send)
+static int tick(collect *c, pmu *hw, void *sock, metrics *m, node *nodes, int n_nodes, long *frames,
+                int send)
 {
     collect_snap s;
     int err = collect_read(c, &s);
     if (err) return err;
+    s.have_llc = hw && pmu_read(hw, &s.llc_refs, &s.llc_misses) == 0;
     double ncpu = (double)sysconf(_SC_NPROCESSORS_ONLN);
     for (int i = 0; i < n_nodes && !err; i++) {
         refresh_pods(&nodes[i]);
@@ -349,11 +352,13 @@ int verb_collect(int argc, char **argv)
     }
     collect *c = NULL;
     metrics *m = NULL;
+    pmu *hw = NULL;
     void *ctx = NULL, *sock = NULL;
     long frames = 0;
     ensure_tracefs();
     int hier = cgroupfs_hier_id("cpu");
     if ((err = collect_open(&c, hier > 0 ? (unsigned)hier : 0))) goto cleanup;
+    hw = pmu_open(); /* NULL without a PMU: the L3 miss rate is then unavailable */
     ctx = zmq_ctx_new();
     sock = ctx ? zmq_socket(ctx, ZMQ_PUB) : NULL;
     if (!sock) {
@@ -380,14 +385,14 @@ int verb_collect(int argc, char **argv)
              n_connect > 1 ? " and more" : "");
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
-    if ((err = tick(c, sock, m, nodes, n_nodes, &frames, 0))) goto cleanup; /* first reading */
+    if ((err = tick(c, hw, sock, m, nodes, n_nodes, &frames, 0))) goto cleanup; /* first reading */
     while (!stop && (!count || frames < count)) {
         next.tv_nsec += (interval_ms % 1000) * 1000000;
         next.tv_sec += interval_ms / 1000 + next.tv_nsec / 1000000000;
         next.tv_nsec %= 1000000000;
         while (!stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR) {}
         if (stop) break;
-        if ((err = tick(c, sock, m, nodes, n_nodes, &frames, 1))) goto cleanup;
+        if ((err = tick(c, hw, sock, m, nodes, n_nodes, &frames, 1))) goto cleanup;
     }
     log_info("collect: stopped after %ld frame(s) per node; detaching", frames);
 cleanup:
@@ -395,6 +400,7 @@ cleanup:
     metrics_close(m);
     if (sock) zmq_close(sock);
     if (ctx) zmq_ctx_term(ctx);
+    pmu_close(hw);
     collect_close(c);
     for (int i = 0; i < n_nodes; i++)
         for (int p = 0; p < nodes[i].n_pods; p++) free(nodes[i].pods[p]);

@@ -101,7 +101,12 @@ int node_unit_sample(node_unit *u, const collect_snap *s, double ncpu)
         double mem;
         if ((u->whole || u->mem_dir[0]) && cgroupfs_memory(u->whole ? NULL : u->mem_dir, &mem) == 0)
             set(u, FEAT_MEMORY_UTILIZATION, mem);
-        /* Memory bandwidth, L3 misses and occupancy need a PMU / resctrl: never measured here. */
+        /* L3 misses: hardware counters, whole machine only. Memory bandwidth and L3 occupancy
+         * need resctrl, which the collector does not read: never measured. */
+        if (u->whole && s->have_llc) {
+            double r = delta(s->llc_refs, u->prev_llc_refs);
+            set(u, FEAT_L3_CACHE_MISS_RATE, r > 0 ? delta(s->llc_misses, u->prev_llc_misses) / r : 0.0);
+        }
         if (u->whole || u->blk_dir[0]) {
             double n = delta(blk.io_timed, u->prev_blk.io_timed);
             set(u, FEAT_DISK_IO_WAIT_MS, n > 0 ? delta(blk.io_wait_ns, u->prev_blk.io_wait_ns) / n / 1e6 : 0.0);
@@ -123,5 +128,7 @@ int node_unit_sample(node_unit *u, const collect_snap *s, double ncpu)
     u->prev_total = s->total;
     u->prev_periods = periods;
     u->prev_throttled = throttled;
+    u->prev_llc_refs = s->llc_refs;
+    u->prev_llc_misses = s->llc_misses;
     return 0;
 }

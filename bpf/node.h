@@ -18,6 +18,7 @@ typedef struct {
     double prev_t;
     struct telem_counters prev_task, prev_blk, prev_total;
     unsigned long long prev_periods, prev_throttled;
+    unsigned long long prev_llc_refs, prev_llc_misses;
     double feat[KISIM_F]; /* raw units; meaningful where avail is 1 */
     int avail[KISIM_F];
     int valid; /* feat/avail hold a sample (needs two readings) */
