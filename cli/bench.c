@@ -13,6 +13,7 @@ static const struct {
     {"env", bench_env_main, "decisions per second of the sim backend, in-process"},
     {"ppo", bench_ppo_main, "PPO training steps per second (CartPole, quickstart sim)"},
     {"zmq", bench_zmq_main, "decisions per second through the env server (C and Python clients)"},
+    {"scorer", bench_scorer_main, "attention scorer inference latency at 10/100/1000 nodes"},
 };
 #define N_BENCHES ((int)(sizeof benches / sizeof benches[0]))
 

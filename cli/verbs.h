@@ -18,5 +18,6 @@ int verb_fit_scorer(int argc, char **argv); /* agent/fit_cli.c: train a supervis
 int bench_env_main(int argc, char **argv); /* env/bench_env.c */
 int bench_ppo_main(int argc, char **argv); /* agent/bench_ppo.c */
 int bench_zmq_main(int argc, char **argv); /* env/bench_zmq.c */
+int bench_scorer_main(int argc, char **argv); /* policy/attention_bench.c */
 
 #endif

@@ -13,7 +13,7 @@ set(KISIM_POLICY_SOURCES
   policy/attention.c
   policy/attention_io.c
 )
-set(KISIM_POLICY_CLI_SOURCES policy/policy_cli.c)
+set(KISIM_POLICY_CLI_SOURCES policy/policy_cli.c policy/attention_bench.c)
 set(KISIM_POLICY_LIBS PkgConfig::OPENBLAS PkgConfig::ZLIB)
 # The kernels are loops the compiler must vectorise (tanh, pooling, normalisation): -O3 there.
 set_source_files_properties(policy/nn.c policy/obsnorm.c policy/ppo_cluster.c policy/attention.c
