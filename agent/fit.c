@@ -15,7 +15,66 @@
 #include "env/scorer.h"
 #include "env/spaces.h"
 #include "policy/attention.h"
+#include "policy/mlp_scorer.h"
 #include "policy/nn.h"
+
+/* One learned scorer behind one forward/backward, whatever its kind. */
+typedef struct {
+    int is_mlp;
+    att_model att;
+    att_acts aa;
+    mlp_scorer mlp;
+    mlp_acts ma;
+    nn_params *p;
+    float *in_mean, *in_inv, *score, *conf; /* score/conf: the last forward's outputs */
+} learned;
+
+static int learned_init(learned *l, const fit_options *o, int maxn)
+{
+    memset(l, 0, sizeof *l);
+    l->is_mlp = !strcmp(o->model, "mlp");
+    int err;
+    if (l->is_mlp) {
+        err = mlp_scorer_init(&l->mlp, 64, 32, o->seed);
+        if (!err) err = mlp_acts_alloc(&l->ma, &l->mlp, maxn);
+        l->p = &l->mlp.p, l->in_mean = l->mlp.in_mean, l->in_inv = l->mlp.in_inv;
+        l->score = l->ma.score, l->conf = l->ma.conf;
+    } else {
+        err = att_model_init(&l->att, o->d_model, o->ff, o->head_hidden, o->seed);
+        if (!err) err = att_acts_alloc(&l->aa, &l->att, maxn);
+        l->p = &l->att.p, l->in_mean = l->att.in_mean, l->in_inv = l->att.in_inv;
+        l->score = l->aa.score, l->conf = l->aa.conf;
+    }
+    return err;
+}
+
+static void learned_release(learned *l)
+{
+    if (l->is_mlp) {
+        mlp_acts_free(&l->ma);
+        mlp_scorer_free(&l->mlp);
+    } else {
+        att_acts_free(&l->aa);
+        att_model_free(&l->att);
+    }
+}
+
+static void l_forward(learned *l, const ds_event *e, const float *avail)
+{
+    if (l->is_mlp) mlp_scorer_forward(&l->mlp, &l->ma, e->nodes, e->n, e->T, avail, e->mask, e->pod);
+    else att_forward(&l->att, &l->aa, e->nodes, e->n, e->T, avail, e->mask, e->pod);
+}
+
+static void l_backward(learned *l, const float *dl)
+{
+    if (l->is_mlp) mlp_scorer_backward(&l->mlp, &l->ma, dl);
+    else att_backward(&l->att, &l->aa, dl);
+}
+
+static int l_save(const learned *l, const char *path, const char *extra)
+{
+    return l->is_mlp ? mlp_scorer_save(&l->mlp, path, extra) : att_model_save(&l->att, path, extra);
+}
 
 static const float *label_of(const ds_event *e, const char *label)
 {
@@ -30,7 +89,7 @@ static int is_val(const ds_event *e)
 }
 
 /* Per-feature mean and 1/std of the temporal means over the training events' candidates. */
-static void input_stats(att_model *m, const ds_set *d)
+static void input_stats(float *in_mean, float *in_inv, const ds_set *d)
 {
     double s[KISIM_F] = {0}, s2[KISIM_F] = {0}, cnt = 0;
     for (int k = 0; k < d->n; k++) {
@@ -49,8 +108,8 @@ static void input_stats(att_model *m, const ds_set *d)
     }
     for (int f = 0; f < KISIM_F; f++) {
         double mean = cnt ? s[f] / cnt : 0, var = cnt ? s2[f] / cnt - mean * mean : 1;
-        m->in_mean[f] = (float)mean;
-        m->in_inv[f] = (float)(1.0 / sqrt((var > 0 ? var : 0) + 1e-6));
+        in_mean[f] = (float)mean;
+        in_inv[f] = (float)(1.0 / sqrt((var > 0 ? var : 0) + 1e-6));
     }
 }
 
@@ -85,10 +144,10 @@ static double auc(scored *v, size_t n)
 
 /* Forward on one event and the loss's logit gradients into dl [n, 2]; returns the weighted
  * score loss summed over candidates, its weight sum in *wsum. */
-static double event_loss(const att_model *m, att_acts *a, const ds_event *e, const float *avail,
-                         const char *label, float *dl, double *wsum)
+static double event_loss(learned *a, const ds_event *e, const float *avail, const char *label,
+                         float *dl, double *wsum)
 {
-    att_forward(m, a, e->nodes, e->n, e->T, avail, e->mask, e->pod);
+    l_forward(a, e, avail);
     const float *y = label_of(e, label);
     double l = 0, ws = 0;
     for (int i = 0; i < e->n; i++) {
@@ -106,7 +165,7 @@ static double event_loss(const att_model *m, att_acts *a, const ds_event *e, con
     return l;
 }
 
-static void evaluate(const att_model *m, att_acts *a, const ds_set *d, const char *label,
+static void evaluate(learned *a, const ds_set *d, const char *label,
                      float *dl, scored *buf, double *loss, double *area, double *top1)
 {
     double l = 0, ws = 0;
@@ -116,7 +175,7 @@ static void evaluate(const att_model *m, att_acts *a, const ds_set *d, const cha
         const ds_event *e = &d->ev[k];
         if (!is_val(e)) continue;
         double w;
-        l += event_loss(m, a, e, e->avail, label, dl, &w);
+        l += event_loss(a, e, e->avail, label, dl, &w);
         ws += w;
         const float *y = label_of(e, label);
         int best = -1;
@@ -133,7 +192,7 @@ static void evaluate(const att_model *m, att_acts *a, const ds_set *d, const cha
     *top1 = events ? (double)agree / events : NAN;
 }
 
-int fit_attention(const ds_set *d, const fit_options *o, const char *out)
+int fit_scorer(const ds_set *d, const fit_options *o, const char *out)
 {
     int maxn = 1, nval = 0, ntrain = 0;
     size_t rows = 0;
@@ -146,19 +205,17 @@ int fit_attention(const ds_set *d, const fit_options *o, const char *out)
         return kisim_seterr(KISIM_EINPUT, "fit-scorer: the dataset needs events from at least 5 "
                             "episodes (validation is every fifth episode); it has %d training "
                             "and %d validation events", ntrain, nval);
-    att_model m;
-    att_acts a;
-    int err = att_model_init(&m, o->d_model, o->ff, o->head_hidden, o->seed);
-    if (err) return err;
-    err = att_acts_alloc(&a, &m, maxn);
+    learned a;
+    int err = learned_init(&a, o, maxn);
+    nn_params *P = a.p;
     float *dl = malloc((size_t)maxn * 2 * sizeof *dl);
-    float *best = malloc(m.p.total * sizeof *best);
+    float *best = malloc(P->total * sizeof *best);
     scored *buf = malloc((rows + 1) * sizeof *buf);
     int *order = malloc((size_t)d->n * sizeof *order);
     if (!err && (!dl || !best || !buf || !order))
         err = kisim_seterr(KISIM_ENOMEM, "fit-scorer: out of memory");
     if (err) goto done;
-    input_stats(&m, d);
+    input_stats(a.in_mean, a.in_inv, d);
     rng r;
     rng_seed(&r, o->seed);
     double best_loss = INFINITY;
@@ -173,7 +230,7 @@ int fit_attention(const ds_set *d, const fit_options *o, const char *out)
             order[k] = order[j], order[j] = t;
         }
         double tl = 0, tw = 0;
-        memset(m.p.grads, 0, m.p.total * sizeof(float));
+        memset(P->grads, 0, P->total * sizeof(float));
         double bw = 0;
         for (int k = 0; k < n; k++) {
             const ds_event *e = &d->ev[order[k]];
@@ -182,53 +239,51 @@ int fit_attention(const ds_set *d, const fit_options *o, const char *out)
                 avail[f] = e->avail[f] > 0.5f && f < KISIM_F_MEASURED &&
                                    rng_uniform(&r) < o->feature_drop ? 0.0f : e->avail[f];
             double w;
-            tl += event_loss(&m, &a, e, avail, o->label, dl, &w);
+            tl += event_loss(&a, e, avail, o->label, dl, &w);
             tw += w, bw += w;
-            att_backward(&m, &a, dl);
+            l_backward(&a, dl);
             if ((k + 1) % batch == 0 || k == n - 1) {
                 float inv = bw > 0 ? (float)(1.0 / bw) : 0;
-                for (size_t i = 0; i < m.p.total; i++) m.p.grads[i] *= inv;
-                nn_clip_grad_norm(m.p.grads, m.p.total, 1.0f);
-                nn_adam(m.p.params, m.p.grads, m.p.m, m.p.v, m.p.total, o->lr, 0.9f, 0.999f,
-                        1e-8f, ++step);
-                memset(m.p.grads, 0, m.p.total * sizeof(float));
+                for (size_t i = 0; i < P->total; i++) P->grads[i] *= inv;
+                nn_clip_grad_norm(P->grads, P->total, 1.0f);
+                nn_adam(P->params, P->grads, P->m, P->v, P->total, o->lr, 0.9f, 0.999f, 1e-8f,
+                        ++step);
+                memset(P->grads, 0, P->total * sizeof(float));
                 bw = 0;
             }
         }
         double vl, va, vt;
-        evaluate(&m, &a, d, o->label, dl, buf, &vl, &va, &vt);
+        evaluate(&a, d, o->label, dl, buf, &vl, &va, &vt);
         if (o->progress)
             fprintf(stderr, "fit-scorer: epoch %d/%d  train loss %.4f  val loss %.4f  val AUC %.4f"
                     "  top-1 vs oracle %.3f%s\n", epoch, o->epochs, tw ? tl / tw : NAN, vl, va, vt,
                     vl < best_loss ? "  (best)" : "");
         if (vl < best_loss) {
             best_loss = vl, best_epoch = epoch, since = 0;
-            memcpy(best, m.p.params, m.p.total * sizeof *best);
+            memcpy(best, P->params, P->total * sizeof *best);
         } else if (++since >= o->patience) {
             if (o->progress) fprintf(stderr, "fit-scorer: no better for %d epochs: stop\n", since);
             break;
         }
     }
-    memcpy(m.p.params, best, m.p.total * sizeof *best);
+    memcpy(P->params, best, P->total * sizeof *best);
     char extra[256];
     snprintf(extra, sizeof extra, "{\"label\": \"%s\", \"best_epoch\": %d, \"val_loss\": %.6g, "
              "\"events\": %d}", o->label, best_epoch, best_loss, d->n);
-    err = att_model_save(&m, out, extra);
+    err = l_save(&a, out, extra);
 done:
     free(dl);
     free(best);
     free(buf);
     free(order);
-    att_acts_free(&a);
-    att_model_free(&m);
+    learned_release(&a);
     return err;
 }
 
 /* ---- the learned scorer as an eval actor ---- */
 
 typedef struct {
-    att_model m;
-    att_acts a;
+    learned l;
     env_spaces sp;
 } learned_state;
 
@@ -237,11 +292,14 @@ static int learned_act(eval_actor *ac, struct kisim_env *e, const float *obs, co
 {
     learned_state *s = ac->state;
     int N = s->sp.n_max;
-    att_forward(&s->m, &s->a, obs + s->sp.off_nodes, N, s->sp.window,
-                obs + s->sp.off_availability, mask, obs + s->sp.off_pod);
+    ds_event ev = {.n = N, .T = s->sp.window, .nodes = (float *)(obs + s->sp.off_nodes),
+                   .mask = (uint8_t *)mask};
+    memcpy(ev.pod, obs + s->sp.off_pod, sizeof ev.pod);
+    l_forward(&s->l, &ev, obs + s->sp.off_availability);
+    const float *score = s->l.score;
     int best = -1;
     for (int i = 0; i < N; i++)
-        if (mask[i] && (best < 0 || s->a.score[i] > s->a.score[best])) best = i;
+        if (mask[i] && (best < 0 || score[i] > score[best])) best = i;
     if (best < 0) return kisim_seterr(KISIM_EINPUT, "%s: no node is open for the pod", ac->name);
     sched_view v;
     env_sched_view(e, obs, mask, &v);
@@ -259,8 +317,7 @@ static void learned_free(eval_actor *ac)
 {
     learned_state *s = ac->state;
     if (!s) return;
-    att_acts_free(&s->a);
-    att_model_free(&s->m);
+    learned_release(&s->l);
     free(s);
     ac->state = NULL;
 }
@@ -269,23 +326,30 @@ int eval_actor_learned(eval_actor *ac, const char *kind, const char *path,
                        const kisim_config *cfg)
 {
     memset(ac, 0, sizeof *ac);
-    if (strcmp(kind, "attention") != 0)
+    int mlp = !strcmp(kind, "mlp");
+    if (!mlp && strcmp(kind, "attention") != 0)
         return kisim_seterr(KISIM_EUNSUPPORTED, "eval: the %s scorer is not implemented yet "
-                            "(issue 5); \"attention\" is", kind);
+                            "(issue 5); attention and mlp are", kind);
     learned_state *s = calloc(1, sizeof *s);
     if (!s) return kisim_seterr(KISIM_ENOMEM, "eval: out of memory");
-    int err = att_model_load(&s->m, path);
+    learned *l = &s->l;
+    l->is_mlp = mlp;
+    int err = mlp ? mlp_scorer_load(&l->mlp, path) : att_model_load(&l->att, path);
     if (err) {
         free(s);
         return err;
     }
-    spaces_init(&s->sp, cfg->env.max_nodes, cfg->env.window);
-    err = att_acts_alloc(&s->a, &s->m, cfg->env.max_nodes);
+    int N = cfg->env.max_nodes;
+    spaces_init(&s->sp, N, cfg->env.window);
+    err = mlp ? mlp_acts_alloc(&l->ma, &l->mlp, N) : att_acts_alloc(&l->aa, &l->att, N);
     if (err) {
-        att_model_free(&s->m);
+        if (mlp) mlp_scorer_free(&l->mlp);
+        else att_model_free(&l->att);
         free(s);
         return err;
     }
+    l->score = mlp ? l->ma.score : l->aa.score;
+    l->conf = mlp ? l->ma.conf : l->aa.conf;
     snprintf(ac->name, sizeof ac->name, "%s", kind);
     ac->act = learned_act;
     ac->reset = learned_reset;

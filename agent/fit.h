@@ -42,6 +42,7 @@ int dataset_read(ds_set *d, const char *path);
 void dataset_free(ds_set *d);
 
 typedef struct {
+    const char *model;      /* "attention" or "mlp" */
     int epochs, patience, d_model, ff, head_hidden;
     float lr, feature_drop; /* Adam step; probability of masking a measured feature */
     const char *label;      /* "contention" (default), "latency" or "bootstrap" */
@@ -49,10 +50,10 @@ typedef struct {
     int progress;
 } fit_options;
 
-/* Trains an attention scorer on d and writes the best validation epoch's model to out. */
-int fit_attention(const ds_set *d, const fit_options *o, const char *out);
+/* Trains the scorer o->model on d and writes the best validation epoch's model to out. */
+int fit_scorer(const ds_set *d, const fit_options *o, const char *out);
 
-/* The learned scorer in `path` (kind attention-scorer) as an eval actor: it places, the HPA rule
+/* The learned scorer `kind` (attention or mlp) in `path` as an eval actor: it places, the HPA rule
  * scales. */
 int eval_actor_learned(eval_actor *a, const char *kind, const char *path, const kisim_config *cfg);
 

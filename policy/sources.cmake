@@ -12,6 +12,7 @@ set(KISIM_POLICY_SOURCES
   policy/ppo_io.c
   policy/attention.c
   policy/attention_io.c
+  policy/mlp_scorer.c
 )
 set(KISIM_POLICY_CLI_SOURCES policy/policy_cli.c policy/attention_bench.c)
 set(KISIM_POLICY_LIBS PkgConfig::OPENBLAS PkgConfig::ZLIB)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # cli_fit_scorer.sh: `kisim dataset`, `kisim fit-scorer --model attention` and `kisim eval
-# --scorer attention --model FILE` as a user runs them, on the quickstart scenario: the event
+# --scorer attention|mlp --model FILE` as a user runs them, on the quickstart scenario: the event
 # schema (agent/DATASET.md), labels consistent with the oracle's choice, per-epoch validation
 # lines, an attention-scorer checkpoint, and on held-out seeds a contended share below
 # k8s-default's with non-overlapping 95% intervals; bad inputs exit 2 naming the problem.
@@ -68,6 +68,18 @@ print("attention", a, "k8s-default", k, file=sys.stderr)
 assert a["ci95"][1] < k["ci95"][0], (a, k)
 assert a["mean"] < k["mean"] - 0.10, (a, k)
 PYEOF
+
+# The MLP scorer (26 inputs, each node alone) through the same verbs.
+run 0 fit-scorer --model mlp --data "$tmp/ds.jsonl" --epochs 4 --out "$tmp/mlp.safetensors" --quiet
+run 0 eval --config "$cfg" --scorer mlp --model "$tmp/mlp.safetensors" --episodes 20 --json --quiet
+checks=$((checks + 1))
+$PY - "$tmp/out" <<'PYEOF' || fail "mlp: $(head -c 400 "$tmp/out")"
+import json, sys
+a = json.load(open(sys.argv[1]))["aggregate"]["contended_share"]
+assert a["mean"] < 0.25, a
+PYEOF
+run 1 fit-scorer --model xgboost --data "$tmp/ds.jsonl" --out "$tmp/x" --quiet
+contains err "not implemented"
 
 # Errors: usage (exit 2), a model that is not implemented, a bad dataset line, a wrong file.
 run 2 fit-scorer --model attention --data "$tmp/ds.jsonl" --out "$tmp/x" --label nope

@@ -24,9 +24,9 @@ static void test_seed_node_table(void)
     CHECK(dataset_collect(&cfg, "k8s-default", 1200, 0, ds, 0) == 0);
     ds_set d;
     CHECK(dataset_read(&d, ds) == 0);
-    fit_options o = {.epochs = 8, .patience = 8, .d_model = 32, .ff = 64, .head_hidden = 16,
+    fit_options o = {.model = "attention", .epochs = 8, .patience = 8, .d_model = 32, .ff = 64, .head_hidden = 16,
                      .lr = 1e-3f, .feature_drop = 0.1f, .label = "contention", .seed = 1};
-    CHECK(fit_attention(&d, &o, model) == 0);
+    CHECK(fit_scorer(&d, &o, model) == 0);
     dataset_free(&d);
     att_model m;
     CHECK(att_model_load(&m, model) == 0);
