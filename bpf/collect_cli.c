@@ -2,12 +2,10 @@
  * samples every --interval-ms, and publishes one telemetry frame per node (DESIGN, "Telemetry
  * collector and frames") over a ZeroMQ PUB socket, plus /metrics. SIGINT/SIGTERM stop the loop
  * and everything is detached on the way out. */
-#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <linux/capability.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +18,7 @@
 
 #include "bpf/cgroupfs.h"
 #include "bpf/collect_bpf.h"
+#include "bpf/frame.h"
 #include "bpf/metrics.h"
 #include "bpf/node.h"
 #include "bpf/pmu.h"
@@ -158,103 +157,12 @@ static void refresh_pods(node *n)
             i++;
 }
 
-static cJSON *features_json(const node_unit *u, const char *key)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (int f = 0; f < KISIM_F; f++) {
-        int av = u->valid && u->avail[f];
-        if (!strcmp(key, "available")) cJSON_AddItemToArray(a, cJSON_CreateNumber(av));
-        else cJSON_AddItemToArray(a, av ? cJSON_CreateNumber(u->feat[f]) : cJSON_CreateNull());
-    }
-    return a;
-}
-
-/* The frame body of one node; NULL on allocation failure. Caller frees. */
-static char *frame_json(const node *n, long long ts_ms)
-{
-    cJSON *o = cJSON_CreateObject(), *pods = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "v", 1);
-    cJSON_AddStringToObject(o, "node", n->unit.name);
-    cJSON_AddNumberToObject(o, "ts_ms", (double)ts_ms);
-    cJSON_AddItemToObject(o, "features", features_json(&n->unit, "features"));
-    cJSON_AddItemToObject(o, "available", features_json(&n->unit, "available"));
-    for (int i = 0; i < n->n_pods; i++) {
-        if (!n->pods[i]->valid) continue; /* a new pod shows from its second reading */
-        cJSON *p = cJSON_CreateObject();
-        cJSON_AddItemToObject(p, "features", features_json(n->pods[i], "features"));
-        cJSON_AddItemToObject(p, "available", features_json(n->pods[i], "available"));
-        cJSON_AddItemToObject(pods, n->pods[i]->name, p);
-    }
-    cJSON_AddItemToObject(o, "pods", pods);
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
-}
-
-typedef struct {
-    char *buf;
-    size_t len, cap;
-} text;
-
-static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(text *t, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = vsnprintf(t->buf ? t->buf + t->len : NULL, t->buf ? t->cap - t->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) return;
-        if (t->buf && t->len + (size_t)n < t->cap) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t cap = (t->cap + (size_t)n + 1) * 2;
-        char *b = realloc(t->buf, cap);
-        if (!b) return;
-        t->buf = b;
-        t->cap = cap;
-    }
-}
-
-static void prog_line(void *arg, const char *name, unsigned long long cnt, unsigned long long ns)
-{
-    put(arg, "kisim_bpf_prog_run_count{prog=\"%s\"} %llu\nkisim_bpf_prog_run_time_ns{prog=\"%s\"} %llu\n",
-        name, cnt, name, ns);
-}
-
-static void metrics_page(metrics *m, collect *c, node *nodes, int n_nodes, long frames)
-{
-    text t = {0};
-    put(&t, "# HELP kisim_node_feature Node telemetry feature, raw units (common/features.h).\n"
-            "# TYPE kisim_node_feature gauge\n");
-    for (int i = 0; i < n_nodes; i++)
-        for (int f = 0; f < KISIM_F; f++)
-            if (nodes[i].unit.valid && nodes[i].unit.avail[f])
-                put(&t, "kisim_node_feature{node=\"%s\",feature=\"%s\",unit=\"%s\"} %.9g\n",
-                    nodes[i].unit.name, kisim_features[f].name, kisim_features[f].unit, nodes[i].unit.feat[f]);
-    put(&t, "# HELP kisim_node_feature_available 1 if the collector measures the feature here.\n"
-            "# TYPE kisim_node_feature_available gauge\n");
-    for (int i = 0; i < n_nodes; i++)
-        for (int f = 0; f < KISIM_F; f++)
-            put(&t, "kisim_node_feature_available{node=\"%s\",feature=\"%s\"} %d\n", nodes[i].unit.name,
-                kisim_features[f].name, nodes[i].unit.valid && nodes[i].unit.avail[f]);
-    put(&t, "# HELP kisim_bpf_prog_run_count Runs of each BPF program (kernel.bpf_stats_enabled=1).\n"
-            "# TYPE kisim_bpf_prog_run_count counter\n"
-            "# HELP kisim_bpf_prog_run_time_ns Run time of each BPF program (kernel.bpf_stats_enabled=1).\n"
-            "# TYPE kisim_bpf_prog_run_time_ns counter\n");
-    collect_prog_stats(c, prog_line, &t);
-    put(&t, "# HELP kisim_collect_frames_total Telemetry frames published.\n"
-            "# TYPE kisim_collect_frames_total counter\nkisim_collect_frames_total %ld\n", frames);
-    if (t.buf) metrics_set(m, t.buf);
-    free(t.buf);
-}
-
 static int publish(void *sock, const node *n)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    char *body = frame_json(n, (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+    long long ts_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    char *body = frame_json(&n->unit, n->pods, n->n_pods, ts_ms);
     if (!body) return kisim_seterr(KISIM_ENOMEM, "collect: out of memory");
     char topic[16 + sizeof n->unit.name];
     snprintf(topic, sizeof topic, "telemetry.%.127s", n->unit.name);
@@ -287,7 +195,13 @@ static int tick(collect *c, pmu *hw, void *sock, metrics *m, node *nodes, int n_
     }
     collect_snap_free(&s);
     if (send && !err) (*frames)++;
-    if (m) metrics_page(m, c, nodes, n_nodes, *frames);
+    if (m) {
+        node_unit *units[MAX_NODES];
+        for (int i = 0; i < n_nodes; i++) units[i] = &nodes[i].unit;
+        char *page = frame_metrics_text(c, units, n_nodes, *frames);
+        if (page) metrics_set(m, page);
+        free(page);
+    }
     return err;
 }
 
