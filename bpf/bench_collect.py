@@ -37,8 +37,12 @@ def cpu_s(pid):
 def progs(url):
     text = urllib.request.urlopen(url, timeout=5).read().decode()
     out = {}
-    for kind, name, val in re.findall(r'kisim_bpf_prog_run_(count|time_ns)\{prog="(\w+)"\} (\d+)', text):
-        out.setdefault(name, {})["count" if kind == "count" else "time_ns"] = int(val)
+    for kind, name, val in re.findall(r'kisim_bpf_prog_(runs|run_seconds)_total\{prog="(\w+)"\} ([0-9.]+)', text):
+        if kind == "runs":
+            out.setdefault(name, {})["count"] = int(val)
+        else:  # "S.NNNNNNNNN": exact nanoseconds
+            sec, _, frac = val.partition(".")
+            out.setdefault(name, {})["time_ns"] = int(sec) * 10**9 + int((frac + "000000000")[:9])
     return out
 
 

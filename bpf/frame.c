@@ -66,10 +66,17 @@ static void put(text *t, const char *fmt, ...)
     }
 }
 
-static void prog_line(void *arg, const char *name, unsigned long long cnt, unsigned long long ns)
+static void prog_runs(void *arg, const char *name, unsigned long long cnt, unsigned long long ns)
 {
-    put(arg, "kisim_bpf_prog_run_count{prog=\"%s\"} %llu\nkisim_bpf_prog_run_time_ns{prog=\"%s\"} %llu\n",
-        name, cnt, name, ns);
+    (void)ns;
+    put(arg, "kisim_bpf_prog_runs_total{prog=\"%s\"} %llu\n", name, cnt);
+}
+
+static void prog_seconds(void *arg, const char *name, unsigned long long cnt, unsigned long long ns)
+{
+    (void)cnt;
+    put(arg, "kisim_bpf_prog_run_seconds_total{prog=\"%s\"} %llu.%09llu\n", name, ns / 1000000000ull,
+        ns % 1000000000ull);
 }
 
 char *frame_metrics_text(collect *c, node_unit *const *nodes, int n_nodes, long frames)
@@ -88,11 +95,12 @@ char *frame_metrics_text(collect *c, node_unit *const *nodes, int n_nodes, long 
         for (int f = 0; f < KISIM_F; f++)
             put(&t, "kisim_node_feature_available{node=\"%s\",feature=\"%s\"} %d\n", nodes[i]->name,
                 kisim_features[f].name, nodes[i]->valid && nodes[i]->avail[f]);
-    put(&t, "# HELP kisim_bpf_prog_run_count Runs of each BPF program (kernel.bpf_stats_enabled=1).\n"
-            "# TYPE kisim_bpf_prog_run_count counter\n"
-            "# HELP kisim_bpf_prog_run_time_ns Run time of each BPF program (kernel.bpf_stats_enabled=1).\n"
-            "# TYPE kisim_bpf_prog_run_time_ns counter\n");
-    collect_prog_stats(c, prog_line, &t);
+    put(&t, "# HELP kisim_bpf_prog_runs_total Runs of each BPF program (kernel.bpf_stats_enabled=1).\n"
+            "# TYPE kisim_bpf_prog_runs_total counter\n");
+    collect_prog_stats(c, prog_runs, &t);
+    put(&t, "# HELP kisim_bpf_prog_run_seconds_total Run time of each BPF program "
+            "(kernel.bpf_stats_enabled=1).\n# TYPE kisim_bpf_prog_run_seconds_total counter\n");
+    collect_prog_stats(c, prog_seconds, &t);
     put(&t, "# HELP kisim_collect_frames_total Telemetry frames published.\n"
             "# TYPE kisim_collect_frames_total counter\nkisim_collect_frames_total %ld\n", frames);
     return t.buf;

@@ -342,7 +342,10 @@ def main():
         text = urllib.request.urlopen("http://" + collector.args[-1] + "/metrics", timeout=5).read().decode()
         check('kisim_node_feature{node="a",feature="cpu_utilization",unit="ratio"}' in text and
               'kisim_node_feature_available{node="a",feature="network_rx_packets_sec"} 0' in text and
-              'kisim_bpf_prog_run_count{prog="on_switch"}' in text, "/metrics serves the features")
+              'kisim_bpf_prog_runs_total{prog="on_switch"}' in text, "/metrics serves the features")
+        if os.path.exists("/usr/bin/promtool"):
+            lint = subprocess.run(["/usr/bin/promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+            check(lint.returncode == 0, "/metrics passes promtool check metrics %s" % (lint.stdout + lint.stderr).strip())
         connect_mode()
     finally:
         for p in procs:
