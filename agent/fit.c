@@ -17,10 +17,12 @@
 #include "policy/attention.h"
 #include "policy/mlp_scorer.h"
 #include "policy/nn.h"
+#include "policy/xgb_scorer.h"
 
 /* One learned scorer behind one forward/backward, whatever its kind. */
 typedef struct {
-    int is_mlp;
+    int is_mlp, is_xgb;
+    xgb_scorer xgb;
     att_model att;
     att_acts aa;
     mlp_scorer mlp;
@@ -50,7 +52,9 @@ static int learned_init(learned *l, const fit_options *o, int maxn)
 
 static void learned_release(learned *l)
 {
-    if (l->is_mlp) {
+    if (l->is_xgb) {
+        xgb_scorer_free(&l->xgb);
+    } else if (l->is_mlp) {
         mlp_acts_free(&l->ma);
         mlp_scorer_free(&l->mlp);
     } else {
@@ -61,7 +65,10 @@ static void learned_release(learned *l)
 
 static void l_forward(learned *l, const ds_event *e, const float *avail)
 {
-    if (l->is_mlp) mlp_scorer_forward(&l->mlp, &l->ma, e->nodes, e->n, e->T, avail, e->mask, e->pod);
+    if (l->is_xgb) {
+        if (xgb_scorer_forward(&l->xgb, e->nodes, e->n, e->T, avail, e->pod) != 0)
+            for (int i = 0; i < e->n; i++) l->xgb.score[i] = 50, l->xgb.conf[i] = 0; /* neutral */
+    } else if (l->is_mlp) mlp_scorer_forward(&l->mlp, &l->ma, e->nodes, e->n, e->T, avail, e->mask, e->pod);
     else att_forward(&l->att, &l->aa, e->nodes, e->n, e->T, avail, e->mask, e->pod);
 }
 
@@ -73,6 +80,7 @@ static void l_backward(learned *l, const float *dl)
 
 static int l_save(const learned *l, const char *path, const char *extra)
 {
+    if (l->is_xgb) return xgb_scorer_save(&l->xgb, path, extra);
     return l->is_mlp ? mlp_scorer_save(&l->mlp, path, extra) : att_model_save(&l->att, path, extra);
 }
 
@@ -192,6 +200,70 @@ static void evaluate(learned *a, const ds_set *d, const char *label,
     *top1 = events ? (double)agree / events : NAN;
 }
 
+/* The candidates' rows of the training or validation events: inputs, labels, weights. */
+static int xgb_rows(const xgb_scorer *m, const ds_set *d, const char *label, int val, float **X,
+                    float **y, float **w, int *rows)
+{
+    size_t n = 0;
+    for (int k = 0; k < d->n; k++)
+        if (is_val(&d->ev[k]) == val)
+            for (int i = 0; i < d->ev[k].n; i++) n += d->ev[k].mask[i];
+    *X = malloc((n + 1) * XGB_IN * sizeof(float));
+    *y = malloc((n + 1) * sizeof(float));
+    *w = malloc((n + 1) * sizeof(float));
+    if (!*X || !*y || !*w) return kisim_seterr(KISIM_ENOMEM, "fit-scorer: out of memory");
+    size_t r = 0;
+    for (int k = 0; k < d->n; k++) {
+        const ds_event *e = &d->ev[k];
+        if (is_val(e) != val) continue;
+        const float *lab = label_of(e, label);
+        for (int i = 0; i < e->n; i++) {
+            if (!e->mask[i]) continue;
+            xgb_scorer_inputs(m, *X + r * XGB_IN, e->nodes + (size_t)i * e->T * KISIM_F, e->T,
+                              e->avail, e->pod);
+            (*y)[r] = lab[i];
+            (*w)[r] = lab[i] >= 0.5f ? 1.0f : 3.0f;
+            r++;
+        }
+    }
+    *rows = (int)r;
+    return 0;
+}
+
+/* XGBoost: boosting rounds instead of epochs (--epochs), no feature masking (missing values
+ * are native to the trees); then the same validation metrics as the networks. */
+static int fit_xgboost(const ds_set *d, const fit_options *o, const char *out, int maxn)
+{
+    learned l;
+    memset(&l, 0, sizeof l);
+    l.is_xgb = 1;
+    int err = xgb_scorer_init(&l.xgb, maxn);
+    if (err) return err;
+    l.score = l.xgb.score, l.conf = l.xgb.conf;
+    input_stats(l.xgb.in_mean, l.xgb.in_inv, d);
+    float *X = NULL, *y = NULL, *w = NULL, *Xv = NULL, *yv = NULL, *wv = NULL;
+    int rows = 0, rows_v = 0;
+    err = xgb_rows(&l.xgb, d, o->label, 0, &X, &y, &w, &rows);
+    if (!err) err = xgb_rows(&l.xgb, d, o->label, 1, &Xv, &yv, &wv, &rows_v);
+    if (!err) err = xgb_scorer_train(&l.xgb, X, y, w, rows, Xv, yv, wv, rows_v, o->epochs,
+                                     o->seed, o->progress);
+    float *dl = malloc((size_t)maxn * 2 * sizeof *dl);
+    scored *buf = malloc(((size_t)rows_v + (size_t)d->n * maxn + 1) * sizeof *buf);
+    if (!err && (!dl || !buf)) err = kisim_seterr(KISIM_ENOMEM, "fit-scorer: out of memory");
+    double vl = NAN, va = NAN, vt = NAN;
+    if (!err) evaluate(&l, d, o->label, dl, buf, &vl, &va, &vt);
+    if (!err && o->progress)
+        fprintf(stderr, "fit-scorer: xgboost %d rounds  val loss %.4f  val AUC %.4f  top-1 vs "
+                "oracle %.3f\n", o->epochs, vl, va, vt);
+    char extra[256];
+    snprintf(extra, sizeof extra, "{\"label\": \"%s\", \"rounds\": %d, \"val_loss\": %.6g, "
+             "\"events\": %d}", o->label, o->epochs, vl, d->n);
+    if (!err) err = l_save(&l, out, extra);
+    free(X), free(y), free(w), free(Xv), free(yv), free(wv), free(dl), free(buf);
+    learned_release(&l);
+    return err;
+}
+
 int fit_scorer(const ds_set *d, const fit_options *o, const char *out)
 {
     int maxn = 1, nval = 0, ntrain = 0;
@@ -205,6 +277,7 @@ int fit_scorer(const ds_set *d, const fit_options *o, const char *out)
         return kisim_seterr(KISIM_EINPUT, "fit-scorer: the dataset needs events from at least 5 "
                             "episodes (validation is every fifth episode); it has %d training "
                             "and %d validation events", ntrain, nval);
+    if (!strcmp(o->model, "xgboost")) return fit_xgboost(d, o, out, maxn);
     learned a;
     int err = learned_init(&a, o, maxn);
     nn_params *P = a.p;
@@ -326,30 +399,31 @@ int eval_actor_learned(eval_actor *ac, const char *kind, const char *path,
                        const kisim_config *cfg)
 {
     memset(ac, 0, sizeof *ac);
-    int mlp = !strcmp(kind, "mlp");
-    if (!mlp && strcmp(kind, "attention") != 0)
-        return kisim_seterr(KISIM_EUNSUPPORTED, "eval: the %s scorer is not implemented yet "
-                            "(issue 5); attention and mlp are", kind);
+    int mlp = !strcmp(kind, "mlp"), xgb = !strcmp(kind, "xgboost");
+    if (!mlp && !xgb && strcmp(kind, "attention") != 0)
+        return kisim_seterr(KISIM_EUSAGE, "eval: unknown learned scorer \"%s\"", kind);
     learned_state *s = calloc(1, sizeof *s);
     if (!s) return kisim_seterr(KISIM_ENOMEM, "eval: out of memory");
     learned *l = &s->l;
-    l->is_mlp = mlp;
-    int err = mlp ? mlp_scorer_load(&l->mlp, path) : att_model_load(&l->att, path);
+    l->is_mlp = mlp, l->is_xgb = xgb;
+    int N = cfg->env.max_nodes;
+    int err = xgb   ? xgb_scorer_load(&l->xgb, path, N)
+              : mlp ? mlp_scorer_load(&l->mlp, path)
+                    : att_model_load(&l->att, path);
     if (err) {
         free(s);
         return err;
     }
-    int N = cfg->env.max_nodes;
     spaces_init(&s->sp, N, cfg->env.window);
-    err = mlp ? mlp_acts_alloc(&l->ma, &l->mlp, N) : att_acts_alloc(&l->aa, &l->att, N);
+    if (!xgb) err = mlp ? mlp_acts_alloc(&l->ma, &l->mlp, N) : att_acts_alloc(&l->aa, &l->att, N);
     if (err) {
         if (mlp) mlp_scorer_free(&l->mlp);
         else att_model_free(&l->att);
         free(s);
         return err;
     }
-    l->score = mlp ? l->ma.score : l->aa.score;
-    l->conf = mlp ? l->ma.conf : l->aa.conf;
+    l->score = xgb ? l->xgb.score : mlp ? l->ma.score : l->aa.score;
+    l->conf = xgb ? l->xgb.conf : mlp ? l->ma.conf : l->aa.conf;
     snprintf(ac->name, sizeof ac->name, "%s", kind);
     ac->act = learned_act;
     ac->reset = learned_reset;

@@ -1,6 +1,7 @@
 # policy/: the neural-network core, the models and the checkpoint format.
 pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
+pkg_check_modules(XGBOOST REQUIRED IMPORTED_TARGET xgboost)
 set(KISIM_POLICY_SOURCES
   policy/nn.c
   policy/params.c
@@ -13,9 +14,10 @@ set(KISIM_POLICY_SOURCES
   policy/attention.c
   policy/attention_io.c
   policy/mlp_scorer.c
+  policy/xgb_scorer.c
 )
 set(KISIM_POLICY_CLI_SOURCES policy/policy_cli.c policy/attention_bench.c)
-set(KISIM_POLICY_LIBS PkgConfig::OPENBLAS PkgConfig::ZLIB)
+set(KISIM_POLICY_LIBS PkgConfig::OPENBLAS PkgConfig::ZLIB PkgConfig::XGBOOST)
 # The kernels are loops the compiler must vectorise (tanh, pooling, normalisation): -O3 there.
 set_source_files_properties(policy/nn.c policy/obsnorm.c policy/ppo_cluster.c policy/attention.c
   PROPERTIES COMPILE_OPTIONS "-O3")

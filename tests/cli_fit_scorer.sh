@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # cli_fit_scorer.sh: `kisim dataset`, `kisim fit-scorer --model attention` and `kisim eval
-# --scorer attention|mlp --model FILE` as a user runs them, on the quickstart scenario: the event
+# --scorer attention|mlp|xgboost --model FILE` as a user runs them, on the quickstart scenario: the event
 # schema (agent/DATASET.md), labels consistent with the oracle's choice, per-epoch validation
 # lines, an attention-scorer checkpoint, and on held-out seeds a contended share below
 # k8s-default's with non-overlapping 95% intervals; bad inputs exit 2 naming the problem.
@@ -78,8 +78,18 @@ import json, sys
 a = json.load(open(sys.argv[1]))["aggregate"]["contended_share"]
 assert a["mean"] < 0.25, a
 PYEOF
-run 1 fit-scorer --model xgboost --data "$tmp/ds.jsonl" --out "$tmp/x" --quiet
-contains err "not implemented"
+# The XGBoost scorer likewise (--epochs = boosting rounds).
+run 0 fit-scorer --model xgboost --data "$tmp/ds.jsonl" --epochs 10 --out "$tmp/xgb.safetensors"
+contains err "val AUC"
+run 0 eval --config "$cfg" --scorer xgboost --model "$tmp/xgb.safetensors" --episodes 20 --json --quiet
+checks=$((checks + 1))
+$PY - "$tmp/out" <<'PYEOF' || fail "xgboost: $(head -c 400 "$tmp/out")"
+import json, sys
+a = json.load(open(sys.argv[1]))["aggregate"]["contended_share"]
+assert a["mean"] < 0.25, a
+PYEOF
+run 2 eval --config "$cfg" --scorer xgboost --model "$tmp/mlp.safetensors" --quiet
+contains err "wrong model kind"
 
 # Errors: usage (exit 2), a model that is not implemented, a bad dataset line, a wrong file.
 run 2 fit-scorer --model attention --data "$tmp/ds.jsonl" --out "$tmp/x" --label nope
