@@ -4,7 +4,8 @@
  * only watches) and records one event per scheduling decision: the cluster tensor, pod context,
  * availability and node masks, the node chosen, the oracle's choice and per-node outcome labels
  * read from the simulator's hidden state.
- * fit: trains the attention scorer on such events; eval: a learned scorer as an eval actor. */
+ * fit: trains the attention, MLP or XGBoost scorer on such events; eval: a learned scorer as an
+ * eval actor. */
 #ifndef KISIM_FIT_H
 #define KISIM_FIT_H
 

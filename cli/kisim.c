@@ -19,7 +19,7 @@ static const struct {
     {"bench", verb_bench, "benchmarks (bench env: decisions per second)"},
     {"collect", verb_collect, "the eBPF node telemetry collector (needs root)"},
     {"dataset", verb_dataset, "record shadow-mode scheduling events for the supervised scorers"},
-    {"fit-scorer", verb_fit_scorer, "train a supervised scorer (attention) on a dataset"},
+    {"fit-scorer", verb_fit_scorer, "train a supervised scorer (attention, mlp, xgboost) on a dataset"},
 };
 #define N_VERBS ((int)(sizeof verbs / sizeof verbs[0]))
 
