@@ -7,29 +7,11 @@
 #include "common/err.h"
 #include "policy/attention.h"
 
-static char *stats_json(const att_model *m)
-{
-    cJSON *s = cJSON_CreateObject(), *mean = cJSON_AddObjectToObject(s, "mean");
-    cJSON *inv = cJSON_AddObjectToObject(s, "inv_std");
-    for (int f = 0; f < KISIM_F; f++) {
-        cJSON_AddNumberToObject(mean, kisim_features[f].name, m->in_mean[f]);
-        cJSON_AddNumberToObject(inv, kisim_features[f].name, m->in_inv[f]);
-    }
-    char *t = cJSON_PrintUnformatted(s);
-    cJSON_Delete(s);
-    return t;
-}
-
 int att_model_save(const att_model *m, const char *path, const char *extra)
 {
     ckpt c;
     memset(&c, 0, sizeof c);
-    int err = 0;
-    for (int i = 0; i < m->p.n && !err; i++) {
-        const nn_tensor *t = &m->p.t[i];
-        int64_t shape[2] = {t->shape[0], t->shape[1]};
-        err = ckpt_add(&c, t->name, CKPT_F32, t->ndim, shape, m->p.params + t->offset);
-    }
+    int err = nn_params_to_ckpt(&m->p, &c);
     int64_t nf = KISIM_F;
     if (!err) err = ckpt_add(&c, "input.mean", CKPT_F32, 1, &nf, m->in_mean);
     if (!err) err = ckpt_add(&c, "input.inv_std", CKPT_F32, 1, &nf, m->in_inv);
@@ -41,7 +23,7 @@ int att_model_save(const att_model *m, const char *path, const char *extra)
     cJSON_AddNumberToObject(h, "heads", ATT_HEADS);
     cJSON *x = extra ? cJSON_Parse(extra) : NULL;
     if (x) cJSON_AddItemToObject(h, "train", x);
-    char *hs = cJSON_PrintUnformatted(h), *ss = stats_json(m);
+    char *hs = cJSON_PrintUnformatted(h), *ss = ckpt_feature_scale_json(m->in_mean, m->in_inv);
     cJSON_Delete(h);
     if (!err) err = ckpt_set_meta(&c, "attention-scorer", hs, ss);
     if (!err) err = ckpt_write(&c, path);

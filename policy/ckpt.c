@@ -276,3 +276,16 @@ void ckpt_free(ckpt *c)
     free(c->file);
     memset(c, 0, sizeof *c);
 }
+
+char *ckpt_feature_scale_json(const float *mean_v, const float *inv_v)
+{
+    cJSON *s = cJSON_CreateObject(), *mean = cJSON_AddObjectToObject(s, "mean");
+    cJSON *inv = cJSON_AddObjectToObject(s, "inv_std");
+    for (int f = 0; f < KISIM_F; f++) {
+        cJSON_AddNumberToObject(mean, kisim_features[f].name, mean_v[f]);
+        cJSON_AddNumberToObject(inv, kisim_features[f].name, inv_v[f]);
+    }
+    char *t = cJSON_PrintUnformatted(s);
+    cJSON_Delete(s);
+    return t;
+}

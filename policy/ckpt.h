@@ -49,6 +49,9 @@ int ckpt_read(ckpt *c, const char *path, const char *want_kind);
 const ckpt_tensor *ckpt_find(const ckpt *c, const char *name);
 void ckpt_free(ckpt *c);
 const char *ckpt_dtype_name(ckpt_dtype d);
+/* The feature_stats metadata of the supervised scorers: {"mean": {feature: x}, "inv_std":
+ * {feature: y}} over the feature table (malloc'd). */
+char *ckpt_feature_scale_json(const float *mean, const float *inv_std);
 size_t ckpt_dtype_size(ckpt_dtype d);
 
 #endif

@@ -117,29 +117,18 @@ int mlp_scorer_save(const mlp_scorer *m, const char *path, const char *extra)
 {
     ckpt c;
     memset(&c, 0, sizeof c);
-    int err = 0;
-    for (int i = 0; i < m->p.n && !err; i++) {
-        const nn_tensor *t = &m->p.t[i];
-        int64_t shape[2] = {t->shape[0], t->shape[1]};
-        err = ckpt_add(&c, t->name, CKPT_F32, t->ndim, shape, m->p.params + t->offset);
-    }
+    int err = nn_params_to_ckpt(&m->p, &c);
     int64_t nf = KISIM_F;
     if (!err) err = ckpt_add(&c, "input.mean", CKPT_F32, 1, &nf, m->in_mean);
     if (!err) err = ckpt_add(&c, "input.inv_std", CKPT_F32, 1, &nf, m->in_inv);
-    cJSON *h = cJSON_CreateObject(), *s = cJSON_CreateObject();
+    cJSON *h = cJSON_CreateObject();
     cJSON_AddNumberToObject(h, "h1", m->H1);
     cJSON_AddNumberToObject(h, "h2", m->H2);
     cJSON_AddNumberToObject(h, "inputs", MLP_IN);
     cJSON *x = extra ? cJSON_Parse(extra) : NULL;
     if (x) cJSON_AddItemToObject(h, "train", x);
-    cJSON *mean = cJSON_AddObjectToObject(s, "mean"), *inv = cJSON_AddObjectToObject(s, "inv_std");
-    for (int f = 0; f < KISIM_F; f++) {
-        cJSON_AddNumberToObject(mean, kisim_features[f].name, m->in_mean[f]);
-        cJSON_AddNumberToObject(inv, kisim_features[f].name, m->in_inv[f]);
-    }
-    char *hs = cJSON_PrintUnformatted(h), *ss = cJSON_PrintUnformatted(s);
+    char *hs = cJSON_PrintUnformatted(h), *ss = ckpt_feature_scale_json(m->in_mean, m->in_inv);
     cJSON_Delete(h);
-    cJSON_Delete(s);
     if (!err) err = ckpt_set_meta(&c, "mlp-scorer", hs, ss);
     if (!err) err = ckpt_write(&c, path);
     free(hs);

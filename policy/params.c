@@ -49,3 +49,14 @@ int nn_params_find(const nn_params *p, const char *name)
         if (strcmp(p->t[i].name, name) == 0) return i;
     return -1;
 }
+
+int nn_params_to_ckpt(const nn_params *p, ckpt *c)
+{
+    int err = 0;
+    for (int i = 0; i < p->n && !err; i++) {
+        const nn_tensor *t = &p->t[i];
+        int64_t shape[2] = {t->shape[0], t->shape[1]};
+        err = ckpt_add(c, t->name, CKPT_F32, t->ndim, shape, p->params + t->offset);
+    }
+    return err;
+}

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "policy/ckpt.h"
+
 #define NN_MAX_TENSORS 64 /* the attention scorer has 52 */
 #define NN_NAME_LEN 48
 
@@ -38,5 +40,9 @@ static inline float *nn_grad(const nn_params *p, int i)
 }
 /* Index of a tensor by name, or -1. */
 int nn_params_find(const nn_params *p, const char *name);
+
+/* Adds every parameter tensor to a checkpoint being written (F32, by table name; data borrowed
+ * until ckpt_write). */
+int nn_params_to_ckpt(const nn_params *p, ckpt *c);
 
 #endif

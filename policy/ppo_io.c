@@ -22,12 +22,7 @@ static int add_norm(ckpt *c, const obsnorm *o, const char *prefix)
 
 int ppo_model_to_ckpt(const ppo_model *m, ckpt *c)
 {
-    int err = 0;
-    for (int i = 0; i < m->p.n && !err; i++) {
-        const nn_tensor *t = &m->p.t[i];
-        int64_t shape[2] = {t->shape[0], t->shape[1]};
-        err = ckpt_add(c, t->name, CKPT_F32, t->ndim, shape, m->p.params + t->offset);
-    }
+    int err = nn_params_to_ckpt(&m->p, c);
     if (!err) err = add_norm(c, &m->norm, "obs_norm");
     if (!err && m->kind == PPO_MODEL_CLUSTER) err = add_norm(c, &m->norm_ctx, "obs_norm_ctx");
     return err;

@@ -116,20 +116,14 @@ int xgb_scorer_save(const xgb_scorer *m, const char *path, const char *extra)
     int err = ckpt_add(&c, "xgboost.model", CKPT_U8, 1, &n, buf);
     if (!err) err = ckpt_add(&c, "input.mean", CKPT_F32, 1, &nf, m->in_mean);
     if (!err) err = ckpt_add(&c, "input.inv_std", CKPT_F32, 1, &nf, m->in_inv);
-    cJSON *h = cJSON_CreateObject(), *s = cJSON_CreateObject();
+    cJSON *h = cJSON_CreateObject();
     cJSON_AddNumberToObject(h, "inputs", XGB_IN);
     cJSON_AddStringToObject(h, "objective", "binary:logistic");
     cJSON_AddNumberToObject(h, "max_depth", 6);
     cJSON *x = extra ? cJSON_Parse(extra) : NULL;
     if (x) cJSON_AddItemToObject(h, "train", x);
-    cJSON *mean = cJSON_AddObjectToObject(s, "mean"), *inv = cJSON_AddObjectToObject(s, "inv_std");
-    for (int f = 0; f < KISIM_F; f++) {
-        cJSON_AddNumberToObject(mean, kisim_features[f].name, m->in_mean[f]);
-        cJSON_AddNumberToObject(inv, kisim_features[f].name, m->in_inv[f]);
-    }
-    char *hs = cJSON_PrintUnformatted(h), *ss = cJSON_PrintUnformatted(s);
+    char *hs = cJSON_PrintUnformatted(h), *ss = ckpt_feature_scale_json(m->in_mean, m->in_inv);
     cJSON_Delete(h);
-    cJSON_Delete(s);
     if (!err) err = ckpt_set_meta(&c, "xgboost-scorer", hs, ss);
     if (!err) err = ckpt_write(&c, path);
     free(hs);
