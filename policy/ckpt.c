@@ -289,3 +289,30 @@ char *ckpt_feature_scale_json(const float *mean_v, const float *inv_v)
     cJSON_Delete(s);
     return t;
 }
+
+int ckpt_copy(const ckpt *c, const char *name, ckpt_dtype dtype, size_t count, void *dst,
+              const char *path)
+{
+    const ckpt_tensor *t = ckpt_find(c, name);
+    if (!t) return kisim_seterr(KISIM_EINPUT, "checkpoint %s: tensor \"%s\" is missing", path, name);
+    if (t->dtype != dtype || t->nbytes != count * dtype_sizes[dtype])
+        return kisim_seterr(KISIM_EINPUT,
+                            "checkpoint %s: tensor \"%s\" has dtype %s and %zu bytes, expected %s "
+                            "and %zu", path, name, dtype_names[t->dtype], t->nbytes,
+                            dtype_names[dtype], count * dtype_sizes[dtype]);
+    memcpy(dst, t->data, t->nbytes);
+    return 0;
+}
+
+int ckpt_hyper_int(const ckpt *c, const char *key, int lo, int hi, int *out, const char *path)
+{
+    cJSON *h = cJSON_Parse(c->hyperparameters);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(h, key);
+    int ok = cJSON_IsNumber(v) && v->valuedouble >= lo && v->valuedouble <= hi;
+    if (ok) *out = (int)v->valuedouble;
+    cJSON_Delete(h);
+    if (!ok)
+        return kisim_seterr(KISIM_EINPUT, "checkpoint %s: hyperparameters lack a valid \"%s\"",
+                            path, key);
+    return 0;
+}

@@ -47,6 +47,12 @@ int ckpt_write(ckpt *c, const char *path);
  * kind, feature order. */
 int ckpt_read(ckpt *c, const char *path, const char *want_kind);
 const ckpt_tensor *ckpt_find(const ckpt *c, const char *name);
+/* Copies tensor `name`, which must have `dtype` and `count` elements, into dst (tensor data
+ * has no alignment guarantee, so readers copy). KISIM_EINPUT naming file and tensor otherwise. */
+int ckpt_copy(const ckpt *c, const char *name, ckpt_dtype dtype, size_t count, void *dst,
+              const char *path);
+/* An integer in [lo, hi] from the hyperparameters JSON, or KISIM_EINPUT naming the key. */
+int ckpt_hyper_int(const ckpt *c, const char *key, int lo, int hi, int *out, const char *path);
 void ckpt_free(ckpt *c);
 const char *ckpt_dtype_name(ckpt_dtype d);
 /* The feature_stats metadata of the supervised scorers: {"mean": {feature: x}, "inv_std":

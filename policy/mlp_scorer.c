@@ -137,18 +137,6 @@ int mlp_scorer_save(const mlp_scorer *m, const char *path, const char *extra)
     return err;
 }
 
-static int load(const ckpt *c, const char *name, size_t count, float *dst, const char *path)
-{
-    const ckpt_tensor *t = ckpt_find(c, name);
-    if (!t) return kisim_seterr(KISIM_EINPUT, "checkpoint %s: tensor \"%s\" is missing", path, name);
-    if (t->dtype != CKPT_F32 || t->nbytes != count * sizeof(float))
-        return kisim_seterr(KISIM_EINPUT, "checkpoint %s: tensor \"%s\" has dtype %s and %zu "
-                            "bytes, expected F32 and %zu", path, name, ckpt_dtype_name(t->dtype),
-                            t->nbytes, count * sizeof(float));
-    memcpy(dst, t->data, t->nbytes);
-    return 0;
-}
-
 int mlp_scorer_load(mlp_scorer *m, const char *path)
 {
     memset(m, 0, sizeof *m);
@@ -164,10 +152,9 @@ int mlp_scorer_load(mlp_scorer *m, const char *path)
                            "\"h2\"", path);
     if (!err) err = mlp_scorer_init(m, (int)h1->valuedouble, (int)h2->valuedouble, 0);
     cJSON_Delete(h);
-    for (int i = 0; i < m->p.n && !err; i++)
-        err = load(&c, m->p.t[i].name, m->p.t[i].size, nn_param(&m->p, i), path);
-    if (!err) err = load(&c, "input.mean", KISIM_F, m->in_mean, path);
-    if (!err) err = load(&c, "input.inv_std", KISIM_F, m->in_inv, path);
+    if (!err) err = nn_params_from_ckpt(&m->p, &c, path);
+    if (!err) err = ckpt_copy(&c, "input.mean", CKPT_F32, KISIM_F, m->in_mean, path);
+    if (!err) err = ckpt_copy(&c, "input.inv_std", CKPT_F32, KISIM_F, m->in_inv, path);
     if (err) mlp_scorer_free(m);
     ckpt_free(&c);
     return err;

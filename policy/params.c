@@ -60,3 +60,11 @@ int nn_params_to_ckpt(const nn_params *p, ckpt *c)
     }
     return err;
 }
+
+int nn_params_from_ckpt(nn_params *p, const ckpt *c, const char *path)
+{
+    int err = 0;
+    for (int i = 0; i < p->n && !err; i++)
+        err = ckpt_copy(c, p->t[i].name, CKPT_F32, p->t[i].size, nn_param(p, i), path);
+    return err;
+}

@@ -44,5 +44,7 @@ int nn_params_find(const nn_params *p, const char *name);
 /* Adds every parameter tensor to a checkpoint being written (F32, by table name; data borrowed
  * until ckpt_write). */
 int nn_params_to_ckpt(const nn_params *p, ckpt *c);
+/* Fills every parameter tensor from a checkpoint (by table name, F32, exact size). */
+int nn_params_from_ckpt(nn_params *p, const ckpt *c, const char *path);
 
 #endif

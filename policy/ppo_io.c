@@ -43,61 +43,33 @@ char *ppo_model_hyperparameters(const ppo_model *m, const char *extra)
     return s;
 }
 
-static int hyper_int(const cJSON *h, const char *key, int *out, const char *path)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(h, key);
-    if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 1e6)
-        return kisim_seterr(KISIM_EINPUT, "checkpoint %s: hyperparameters lack a valid \"%s\"",
-                            path, key);
-    *out = (int)v->valuedouble;
-    return 0;
-}
-
-/* Copies tensor `name` (dtype, element count) into dst. */
-static int load_tensor(const ckpt *c, const char *name, ckpt_dtype dtype, size_t count,
-                       void *dst, const char *path)
-{
-    const ckpt_tensor *t = ckpt_find(c, name);
-    if (!t) return kisim_seterr(KISIM_EINPUT, "checkpoint %s: tensor \"%s\" is missing", path, name);
-    if (t->dtype != dtype || t->nbytes != count * ckpt_dtype_size(dtype))
-        return kisim_seterr(KISIM_EINPUT,
-                            "checkpoint %s: tensor \"%s\" has dtype %s and %zu bytes, expected %s "
-                            "and %zu", path, name, ckpt_dtype_name(t->dtype), t->nbytes,
-                            ckpt_dtype_name(dtype), count * ckpt_dtype_size(dtype));
-    memcpy(dst, t->data, t->nbytes);
-    return 0;
-}
-
 static int load_norm(const ckpt *c, obsnorm *o, const char *prefix, const char *path)
 {
     char name[CKPT_NAME_LEN];
     snprintf(name, sizeof name, "%s.mean", prefix);
-    int err = load_tensor(c, name, CKPT_F64, (size_t)o->n, o->mean, path);
+    int err = ckpt_copy(c, name, CKPT_F64, (size_t)o->n, o->mean, path);
     snprintf(name, sizeof name, "%s.var", prefix);
-    if (!err) err = load_tensor(c, name, CKPT_F64, (size_t)o->n, o->var, path);
+    if (!err) err = ckpt_copy(c, name, CKPT_F64, (size_t)o->n, o->var, path);
     snprintf(name, sizeof name, "%s.count", prefix);
-    if (!err) err = load_tensor(c, name, CKPT_F64, 1, &o->count, path);
+    if (!err) err = ckpt_copy(c, name, CKPT_F64, 1, &o->count, path);
     if (!err) obsnorm_sync(o);
     return err;
 }
 
 int ppo_model_from_ckpt(ppo_model *m, const ckpt *c, const char *path)
 {
-    cJSON *h = cJSON_Parse(c->hyperparameters);
     int hidden = 0, obs_dim = 0, n_actions = 0, err = 0;
     int mlp = !strcmp(c->model_kind, "ppo-mlp");
     if (!mlp && strcmp(c->model_kind, "ppo-cluster") != 0)
         err = kisim_seterr(KISIM_EINPUT, "checkpoint %s: wrong model kind: \"%s\", expected a PPO "
                            "policy (\"ppo-cluster\" or \"ppo-mlp\")", path, c->model_kind);
-    if (!err) err = hyper_int(h, "hidden", &hidden, path);
-    if (!err && mlp) err = hyper_int(h, "obs_dim", &obs_dim, path);
-    if (!err && mlp) err = hyper_int(h, "n_actions", &n_actions, path);
-    cJSON_Delete(h);
+    if (!err) err = ckpt_hyper_int(c, "hidden", 1, 1000000, &hidden, path);
+    if (!err && mlp) err = ckpt_hyper_int(c, "obs_dim", 1, 1000000, &obs_dim, path);
+    if (!err && mlp) err = ckpt_hyper_int(c, "n_actions", 1, 1000000, &n_actions, path);
     if (err) return err;
     err = mlp ? ppo_model_init_mlp(m, obs_dim, n_actions, hidden, 0)
               : ppo_model_init_cluster(m, hidden, 0);
-    for (int i = 0; i < m->p.n && !err; i++)
-        err = load_tensor(c, m->p.t[i].name, CKPT_F32, m->p.t[i].size, nn_param(&m->p, i), path);
+    if (!err) err = nn_params_from_ckpt(&m->p, c, path);
     if (!err) err = load_norm(c, &m->norm, "obs_norm", path);
     if (!err && !mlp) err = load_norm(c, &m->norm_ctx, "obs_norm_ctx", path);
     if (err) ppo_model_free(m);
