@@ -9,5 +9,6 @@ set(KISIM_COMMON_SOURCES
   common/provenance.c
   common/stats.c
   common/cli_args.c
+  common/telem_frame.c
 )
 set(KISIM_COMMON_CLI_SOURCES common/config_cli.c)
