@@ -1,6 +1,11 @@
 # scheduler/: the scoring service (policy chain, telemetry store, BatchScore, extender HTTP API).
 # Library sources in KISIM_SCHEDULER_SOURCES (tests link them), verbs in
 # KISIM_SCHEDULER_CLI_SOURCES.
-set(KISIM_SCHEDULER_SOURCES)
+pkg_check_modules(SCHED_ZMQ REQUIRED IMPORTED_TARGET libzmq)
+find_package(Threads REQUIRED)
+set(KISIM_SCHEDULER_SOURCES
+  scheduler/score.c
+  scheduler/telem_store.c
+)
 set(KISIM_SCHEDULER_CLI_SOURCES)
-set(KISIM_SCHEDULER_LIBS)
+set(KISIM_SCHEDULER_LIBS PkgConfig::SCHED_ZMQ Threads::Threads)
