@@ -9,3 +9,6 @@ set(KISIM_SCHEDULER_SOURCES
 )
 set(KISIM_SCHEDULER_CLI_SOURCES)
 set(KISIM_SCHEDULER_LIBS PkgConfig::SCHED_ZMQ Threads::Threads)
+# Kubernetes scheduler extender (h6b): quantities, pod context, wire format, HTTP server.
+list(APPEND KISIM_SCHEDULER_SOURCES scheduler/extender_quantity.c scheduler/extender_pod.c
+  scheduler/extender_json.c)

@@ -1,0 +1,352 @@
+/* extender_json.c: ExtenderArgs parsing and ExtenderFilterResult / HostPriorityList writing
+ * (see extender_json.h). Answers are written by hand into one growing buffer: the prioritize
+ * verb is on kube-scheduler's critical path, and building a cJSON tree only to print it costs
+ * as much as the parse. */
+#include "scheduler/extender_json.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/err.h"
+#include "scheduler/extender_quantity.h"
+
+/* ---- output buffer ---- */
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+    int oom;
+} buf;
+
+static void buf_grow(buf *b, size_t more)
+{
+    if (b->oom || b->len + more + 1 <= b->cap) return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + more + 1) cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p) {
+        b->oom = 1;
+        return;
+    }
+    b->p = p;
+    b->cap = cap;
+}
+
+static void buf_put(buf *b, const char *s, size_t n)
+{
+    buf_grow(b, n);
+    if (b->oom) return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+static void buf_str(buf *b, const char *s)
+{
+    buf_put(b, s, strlen(s));
+}
+
+/* s as a JSON string literal. */
+static void buf_json_str(buf *b, const char *s)
+{
+    buf_put(b, "\"", 1);
+    const char *run = s;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        buf_put(b, run, (size_t)(s - run));
+        char esc[8];
+        if (c == '"' || c == '\\') snprintf(esc, sizeof esc, "\\%c", c);
+        else snprintf(esc, sizeof esc, "\\u%04x", c);
+        buf_str(b, esc);
+        run = s + 1;
+    }
+    buf_put(b, run, (size_t)(s - run));
+    buf_put(b, "\"", 1);
+}
+
+static int buf_finish(buf *b, char **out, size_t *len)
+{
+    buf_grow(b, 0);
+    if (b->oom) {
+        free(b->p);
+        *out = NULL;
+        *len = 0;
+        return kisim_seterr(KISIM_ENOMEM, "extender: out of memory writing an answer");
+    }
+    *out = b->p;
+    *len = b->len;
+    return 0;
+}
+
+/* ---- parsing ---- */
+
+static int node_allocatable(extender_node *nd, const cJSON *node, const char *path)
+{
+    static const struct {
+        const char *name;
+        int scale10;
+        size_t off;
+    } res[] = {{"cpu", 3, offsetof(extender_node, alloc_cpu_m)},
+               {"memory", 0, offsetof(extender_node, alloc_mem_b)},
+               {"pods", 0, offsetof(extender_node, alloc_pods)},
+               {"nvidia.com/gpu", 0, offsetof(extender_node, alloc_gpus)}};
+    const cJSON *status = cJSON_GetObjectItem(node, "status");
+    const cJSON *lists[2] = {cJSON_GetObjectItem(status, "allocatable"),
+                             cJSON_GetObjectItem(status, "capacity")};
+    char p[320];
+    for (size_t r = 0; r < sizeof res / sizeof res[0]; r++) {
+        int64_t *dst = (int64_t *)((char *)nd + res[r].off);
+        *dst = -1;
+        for (int l = 0; l < 2 && *dst < 0; l++) {
+            snprintf(p, sizeof p, "%s.status.%s", path, l ? "capacity" : "allocatable");
+            int64_t v;
+            int rc = extender_quantity_field(lists[l], res[r].name, res[r].scale10, &v, p);
+            if (rc < 0) return rc;
+            if (rc && v < 0) return kisim_seterr(KISIM_EINPUT, "%s.%s: negative", p, res[r].name);
+            if (rc) *dst = v;
+        }
+    }
+    return 0;
+}
+
+static int node_orch_features(extender_node *nd, const cJSON *node, const char *path)
+{
+    const cJSON *ann = cJSON_GetObjectItem(cJSON_GetObjectItem(node, "metadata"), "annotations");
+    for (int j = 0; j < EXTENDER_N_ORCH; j++) {
+        char key[96];
+        snprintf(key, sizeof key, "%s%s", EXTENDER_ANN_PREFIX, kisim_features[KISIM_F_MEASURED + j].name);
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(ann, key);
+        if (!cJSON_IsString(v)) continue;
+        char *end;
+        double x = strtod(v->valuestring, &end);
+        if (end == v->valuestring || *end || !isfinite(x) || x < 0)
+            return kisim_seterr(KISIM_EINPUT, "%s.metadata.annotations[\"%s\"]: expected a "
+                                "non-negative number, got \"%.64s\"", path, key, v->valuestring);
+        nd->orch[j] = (float)x;
+        nd->orch_avail[j] = 1;
+    }
+    return 0;
+}
+
+/* Details of a v1.Node: its allocatable resources and orchestrator-feature annotations. */
+static int node_details(extender_node *nd, const cJSON *node, int i)
+{
+    char path[64];
+    snprintf(path, sizeof path, "Nodes.items[%d]", i);
+    if (!cJSON_IsObject(node)) return kisim_seterr(KISIM_EINPUT, "%s: expected a v1.Node", path);
+    nd->item = node;
+    int rc = node_allocatable(nd, node, path);
+    return rc ? rc : node_orch_features(nd, node, path);
+}
+
+static const char *node_name(const cJSON *node)
+{
+    const cJSON *name = cJSON_GetObjectItem(cJSON_GetObjectItem(node, "metadata"), "name");
+    return cJSON_IsString(name) ? name->valuestring : NULL;
+}
+
+static void node_unknown(extender_node *nd)
+{
+    memset(nd, 0, sizeof *nd);
+    nd->alloc_cpu_m = nd->alloc_mem_b = nd->alloc_pods = nd->alloc_gpus = -1;
+}
+
+static int parse_candidates(extender_args *a, const cJSON *names, const cJSON *items)
+{
+    int n = a->by_name ? cJSON_GetArraySize(names) : cJSON_GetArraySize(items);
+    a->nodes = calloc(n ? (size_t)n : 1, sizeof *a->nodes);
+    if (!a->nodes) return kisim_seterr(KISIM_ENOMEM, "extender: out of memory (%d nodes)", n);
+    const cJSON *it;
+    int i = 0, rc;
+    if (a->by_name) {
+        cJSON_ArrayForEach(it, names)
+        {
+            if (!cJSON_IsString(it))
+                return kisim_seterr(KISIM_EINPUT, "NodeNames[%d]: expected a node name string", i);
+            node_unknown(&a->nodes[i]);
+            a->nodes[i++].name = it->valuestring;
+        }
+        a->n = n;
+        /* Nodes as well (never from kube-scheduler, which sends one or the other): details by name. */
+        int j = 0;
+        cJSON_ArrayForEach(it, items)
+        {
+            const char *nm = node_name(it);
+            for (int k = 0; nm && k < n; k++)
+                if (!strcmp(a->nodes[k].name, nm) && (rc = node_details(&a->nodes[k], it, j)))
+                    return rc;
+            j++;
+        }
+        return 0;
+    }
+    cJSON_ArrayForEach(it, items)
+    {
+        node_unknown(&a->nodes[i]);
+        if ((rc = node_details(&a->nodes[i], it, i))) return rc;
+        if (!(a->nodes[i].name = node_name(it)))
+            return kisim_seterr(KISIM_EINPUT, "Nodes.items[%d].metadata.name: missing", i);
+        i++;
+    }
+    a->n = n;
+    return 0;
+}
+
+static const char *meta_string(const cJSON *pod, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(pod, "metadata"), key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+int extender_json_parse(extender_args *a, const char *body, size_t len)
+{
+    memset(a, 0, sizeof *a);
+    const char *end = NULL;
+    a->root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    int rc;
+    if (!a->root) {
+        rc = kisim_seterr(KISIM_EINPUT, "ExtenderArgs: not valid JSON (at byte %zu)",
+                          end ? (size_t)(end - body) : (size_t)0);
+        goto fail;
+    }
+    if (!cJSON_IsObject(a->root)) {
+        rc = kisim_seterr(KISIM_EINPUT, "ExtenderArgs: expected a JSON object");
+        goto fail;
+    }
+    const cJSON *pod = cJSON_GetObjectItem(a->root, "Pod");
+    const cJSON *names = cJSON_GetObjectItem(a->root, "NodeNames");
+    const cJSON *nodes = cJSON_GetObjectItem(a->root, "Nodes");
+    const cJSON *items = cJSON_GetObjectItem(nodes, "items");
+    if (!pod || cJSON_IsNull(pod)) {
+        rc = kisim_seterr(KISIM_EINPUT, "ExtenderArgs.Pod: missing");
+        goto fail;
+    }
+    if ((names && !cJSON_IsNull(names) && !cJSON_IsArray(names)) ||
+        (nodes && !cJSON_IsNull(nodes) && !cJSON_IsObject(nodes)) ||
+        (items && !cJSON_IsNull(items) && !cJSON_IsArray(items))) {
+        rc = kisim_seterr(KISIM_EINPUT, "ExtenderArgs: NodeNames must be an array of strings and "
+                                        "Nodes a v1.NodeList object with an items array");
+        goto fail;
+    }
+    a->by_name = cJSON_IsArray(names);
+    a->has_nodes = cJSON_IsObject(nodes);
+    if (!a->by_name && !a->has_nodes) {
+        rc = kisim_seterr(KISIM_EINPUT, "ExtenderArgs: neither Nodes nor NodeNames given");
+        goto fail;
+    }
+    if ((rc = parse_candidates(a, names, items))) goto fail;
+    if ((rc = extender_pod_context(pod, a->pod, &a->pod_info))) goto fail;
+    a->pod_name = meta_string(pod, "name");
+    a->pod_namespace = meta_string(pod, "namespace");
+    return 0;
+fail:
+    extender_json_free(a);
+    return rc;
+}
+
+void extender_json_free(extender_args *a)
+{
+    if (!a) return;
+    cJSON_Delete(a->root);
+    free(a->nodes);
+    memset(a, 0, sizeof *a);
+}
+
+/* ---- answers ---- */
+
+int extender_score10(double score100)
+{
+    if (!(score100 > 0)) return 0; /* also NaN */
+    if (score100 >= 100) return 10;
+    return (int)floor(score100 / 10.0 + 0.5);
+}
+
+int extender_json_prioritize(char **out, size_t *len, const extender_args *a, const int *score10)
+{
+    buf b = {0};
+    buf_put(&b, "[", 1);
+    for (int i = 0; i < a->n; i++) {
+        char num[32];
+        buf_str(&b, i ? ",{\"Host\":" : "{\"Host\":");
+        buf_json_str(&b, a->nodes[i].name);
+        snprintf(num, sizeof num, ",\"Score\":%d}", score10[i]);
+        buf_str(&b, num);
+    }
+    buf_put(&b, "]", 1);
+    return buf_finish(&b, out, len);
+}
+
+static void failed_map(buf *b, const char *key, const extender_args *a, const char *const *fail,
+                       const uint8_t *unresolvable, int want)
+{
+    int first = 1;
+    buf_str(b, key);
+    buf_put(b, "{", 1);
+    for (int i = 0; i < a->n; i++) {
+        if (!fail[i] || !!unresolvable[i] != want) continue;
+        if (!first) buf_put(b, ",", 1);
+        first = 0;
+        buf_json_str(b, a->nodes[i].name);
+        buf_put(b, ":", 1);
+        buf_json_str(b, fail[i]);
+    }
+    buf_put(b, "}", 1);
+}
+
+int extender_json_filter(char **out, size_t *len, const extender_args *a, const char *const *fail,
+                         const uint8_t *unresolvable)
+{
+    buf b = {0};
+    buf_str(&b, "{\"Nodes\":");
+    if (a->has_nodes) {
+        buf_str(&b, "{\"metadata\":{},\"items\":[");
+        int first = 1;
+        for (int i = 0; i < a->n; i++) {
+            if (fail[i] || !a->nodes[i].item) continue;
+            char *s = cJSON_PrintUnformatted(a->nodes[i].item);
+            if (!s) {
+                b.oom = 1;
+                break;
+            }
+            if (!first) buf_put(&b, ",", 1);
+            first = 0;
+            buf_str(&b, s);
+            cJSON_free(s);
+        }
+        buf_str(&b, "]}");
+    } else {
+        buf_str(&b, "null");
+    }
+    buf_str(&b, ",\"NodeNames\":");
+    if (a->by_name) {
+        buf_put(&b, "[", 1);
+        int first = 1;
+        for (int i = 0; i < a->n; i++) {
+            if (fail[i]) continue;
+            if (!first) buf_put(&b, ",", 1);
+            first = 0;
+            buf_json_str(&b, a->nodes[i].name);
+        }
+        buf_put(&b, "]", 1);
+    } else {
+        buf_str(&b, "null");
+    }
+    failed_map(&b, ",\"FailedNodes\":", a, fail, unresolvable, 0);
+    failed_map(&b, ",\"FailedAndUnresolvableNodes\":", a, fail, unresolvable, 1);
+    buf_str(&b, ",\"Error\":\"\"}");
+    return buf_finish(&b, out, len);
+}
+
+int extender_json_error(char **out, size_t *len, const char *msg)
+{
+    buf b = {0};
+    buf_str(&b, "{\"Error\":");
+    buf_json_str(&b, msg);
+    buf_put(&b, "}", 1);
+    return buf_finish(&b, out, len);
+}
