@@ -13,6 +13,8 @@ int verb_env(int argc, char **argv);    /* env/env_cli.c: env spaces|serve|keyge
 int verb_collect(int argc, char **argv); /* bpf/collect_cli.c: the telemetry collector */
 int verb_dataset(int argc, char **argv); /* agent/fit_cli.c: shadow-mode scheduling events */
 int verb_fit_scorer(int argc, char **argv); /* agent/fit_cli.c: train a supervised scorer */
+int verb_load(int argc, char **argv);   /* loadgen/load_cli.c: a config's users(t) */
+int verb_target(int argc, char **argv); /* loadgen/target.c: the latency-sensitive service */
 
 /* Benchmarks, dispatched by cli/bench.c; argv[0] is the benchmark's name. */
 int bench_env_main(int argc, char **argv); /* env/bench_env.c */
