@@ -22,6 +22,7 @@
 #define SCORE_DEFAULT_BREAKER_COOLDOWN_MS 5000
 #define SCORE_NEUTRAL 50
 #define SCORE_MAX_NODES 4096          /* candidates in one request */
+#define SCORE_MAX_WINDOW 64           /* T of inline telemetry and of the store */
 #define SCORE_REASON_MAX 160
 #define SCORE_VERSION_MAX 128
 #define SCORE_ORCH_F (KISIM_F - KISIM_F_MEASURED) /* orchestrator features: the last four */
@@ -149,7 +150,7 @@ typedef struct {
     const char *const *nodes;      /* [n] node names */
     /* Inline telemetry, or NULL to read every node's window from the telemetry store. */
     const float *telemetry;        /* [n, T, F] raw units, oldest sample first */
-    int T;                         /* 1..64 with telemetry */
+    int T;                         /* 1..SCORE_MAX_WINDOW with telemetry */
     const uint8_t *available;      /* [F] 1 = measured; NULL = all measured */
     /* The orchestrator's features when the caller knows them (e.g. from Node objects), which
      * replace those in the telemetry: [n, SCORE_ORCH_F] raw (cpu_requested_ratio,
@@ -200,6 +201,9 @@ void score_reply_free(score_reply *r);
  * model in place; returns the first error (its message says which file and why), 0 if both
  * loaded. Thread-safe. */
 int score_service_reload(score_service *s);
+
+/* Test only: makes a link's workers sleep ms before each job (0 = no delay). */
+void score_service_set_test_delay(score_service *s, score_link link, int ms);
 
 /* Counts a malformed request that never reached score_service_score (e.g. an HTTP 400). */
 void score_service_count_error(score_service *s, score_verb verb);

@@ -6,6 +6,12 @@ find_package(Threads REQUIRED)
 set(KISIM_SCHEDULER_SOURCES
   scheduler/score.c
   scheduler/telem_store.c
+  scheduler/breaker.c
+  scheduler/score_model.c
+  scheduler/chain.c
+  scheduler/reason.c
+  scheduler/shadow.c
+  scheduler/score_fixture.c
 )
 set(KISIM_SCHEDULER_CLI_SOURCES)
 set(KISIM_SCHEDULER_LIBS PkgConfig::SCHED_ZMQ Threads::Threads)

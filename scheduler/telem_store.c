@@ -16,7 +16,7 @@
 #include "common/err.h"
 #include "common/log.h"
 
-#define MAX_WINDOW 64
+#define MAX_WINDOW SCORE_MAX_WINDOW
 #define MAX_STORE_NODES 65536
 
 typedef struct {
