@@ -100,13 +100,17 @@ static int node_allocatable(extender_node *nd, const cJSON *node, const char *pa
     const cJSON *lists[2] = {cJSON_GetObjectItem(status, "allocatable"),
                              cJSON_GetObjectItem(status, "capacity")};
     char p[320];
+    snprintf(p, sizeof p, "%s.status.capacity", path);
+    int rc = extender_quantity_field(lists[1], "memory", 0, &nd->cap_mem_b, p);
+    if (rc < 0) return rc;
+    if (!rc || nd->cap_mem_b < 0) nd->cap_mem_b = -1;
     for (size_t r = 0; r < sizeof res / sizeof res[0]; r++) {
         int64_t *dst = (int64_t *)((char *)nd + res[r].off);
         *dst = -1;
         for (int l = 0; l < 2 && *dst < 0; l++) {
             snprintf(p, sizeof p, "%s.status.%s", path, l ? "capacity" : "allocatable");
             int64_t v;
-            int rc = extender_quantity_field(lists[l], res[r].name, res[r].scale10, &v, p);
+            rc = extender_quantity_field(lists[l], res[r].name, res[r].scale10, &v, p);
             if (rc < 0) return rc;
             if (rc && v < 0) return kisim_seterr(KISIM_EINPUT, "%s.%s: negative", p, res[r].name);
             if (rc) *dst = v;
@@ -154,7 +158,7 @@ static const char *node_name(const cJSON *node)
 static void node_unknown(extender_node *nd)
 {
     memset(nd, 0, sizeof *nd);
-    nd->alloc_cpu_m = nd->alloc_mem_b = nd->alloc_pods = nd->alloc_gpus = -1;
+    nd->alloc_cpu_m = nd->alloc_mem_b = nd->alloc_pods = nd->alloc_gpus = nd->cap_mem_b = -1;
 }
 
 static int parse_candidates(extender_args *a, const cJSON *names, const cJSON *items)

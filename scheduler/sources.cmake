@@ -16,5 +16,8 @@ set(KISIM_SCHEDULER_SOURCES
 set(KISIM_SCHEDULER_CLI_SOURCES)
 set(KISIM_SCHEDULER_LIBS PkgConfig::SCHED_ZMQ Threads::Threads)
 # Kubernetes scheduler extender (h6b): quantities, pod context, wire format, HTTP server.
+pkg_check_modules(SCHED_MHD REQUIRED IMPORTED_TARGET libmicrohttpd)
 list(APPEND KISIM_SCHEDULER_SOURCES scheduler/extender_quantity.c scheduler/extender_pod.c
-  scheduler/extender_json.c)
+  scheduler/extender_json.c scheduler/extender_verbs.c scheduler/extender_metrics.c
+  scheduler/extender.c)
+list(APPEND KISIM_SCHEDULER_LIBS PkgConfig::SCHED_MHD)
