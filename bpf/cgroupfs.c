@@ -175,6 +175,18 @@ int cgroupfs_memory(const char *dir, double *ratio)
     return 0;
 }
 
+int cgroupfs_cpu_usage(const char *dir, unsigned long long *ns)
+{
+    char path[PATH_MAX];
+    unsigned long long us;
+    snprintf(path, sizeof path, "%s/cpuacct.usage", dir);
+    if (read_u64(path, ns) == 0) return 0;
+    snprintf(path, sizeof path, "%s/cpu.stat", dir);
+    if (read_key(path, "usage_usec", &us)) return -1;
+    *ns = us * 1000;
+    return 0;
+}
+
 double cgroupfs_cpu_capacity(const char *dir, double ncpu)
 {
     char path[PATH_MAX];

@@ -1,6 +1,6 @@
 /* cgroupfs.h: what the collector reads from cgroup files rather than from BPF: the subtree of a
- * node (its cgroup ids, for summing BPF counters), CPU throttling (cpu.stat), memory use and
- * limits, and the CPU quota. Works on cgroup v1 (one mount per controller) and v2. */
+ * node (its cgroup ids, for summing BPF counters), CPU time (cpuacct), CPU throttling (cpu.stat),
+ * memory use and limits, and the CPU quota. Works on cgroup v1 (one mount per controller) and v2. */
 #ifndef KISIM_BPF_CGROUPFS_H
 #define KISIM_BPF_CGROUPFS_H
 
@@ -25,6 +25,10 @@ void cgroupfs_tree_free(cgroupfs_tree *t);
  * limit being at most the machine's memory. dir NULL: the whole machine from /proc/meminfo.
  * 0, or KISIM_EIO. */
 int cgroupfs_memory(const char *dir, double *ratio);
+/* On-CPU time the scheduler has charged to the cgroup dir and everything below it, in ns:
+ * cpuacct.usage on v1 (dir in the cpuacct hierarchy), cpu.stat usage_usec on v2. The root's is
+ * the whole machine's. 0, or -1 if neither file can be read. */
+int cgroupfs_cpu_usage(const char *dir, unsigned long long *ns);
 /* CPUs the cgroup may use: its CFS quota / period, at most ncpu (ncpu when it has no quota). */
 double cgroupfs_cpu_capacity(const char *dir, double ncpu);
 

@@ -74,7 +74,6 @@ void collect_close(collect *c)
 
 static void add(struct telem_counters *a, const struct telem_counters *b)
 {
-    a->cpu_ns += b->cpu_ns;
     a->io_done += b->io_done;
     a->io_timed += b->io_timed;
     a->io_wait_ns += b->io_wait_ns;
@@ -145,26 +144,20 @@ int collect_read(collect *c, collect_snap *s)
 {
     memset(s, 0, sizeof *s);
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock of bpf_ktime_get_ns */
-    unsigned long long now = (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
-    s->t = (double)now / 1e9;
-    int err = read_hash(c, bpf_map__fd(c->skel->maps.cg_task), 3 * c->ncpu, &s->task, &s->n_task);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    s->t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    int err = read_hash(c, bpf_map__fd(c->skel->maps.cg_task), c->ncpu, &s->task, &s->n_task);
     if (!err) err = read_hash(c, bpf_map__fd(c->skel->maps.cg_blk), c->ncpu, &s->blk, &s->n_blk);
-    struct telem_counters *per = calloc((size_t)c->ncpu, sizeof *per);
-    struct telem_running *run = calloc((size_t)c->ncpu, sizeof *run);
+    struct telem_cpu *cpu = calloc((size_t)c->ncpu, sizeof *cpu);
     unsigned zero = 0;
-    if (!err && (!per || !run)) err = kisim_seterr(KISIM_ENOMEM, "collect: out of memory");
-    if (!err && (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.totals), &zero, per) ||
-                 bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.running), &zero, run)))
+    if (!err && !cpu) err = kisim_seterr(KISIM_ENOMEM, "collect: out of memory");
+    if (!err && bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.pcpu), &zero, cpu))
         err = kisim_seterr(KISIM_EIO, "collect: cannot read the BPF maps: %s", strerror(errno));
     if (!err) {
-        for (int i = 0; i < c->ncpu; i++) add(&s->total, &per[i]);
-        /* Per CPU: what is pending for a cgroup, and the task running since its switch-in,
-         * which has not been charged yet: charge it up to now. The next switch charges the whole
-         * stretch, so cumulative totals stay consistent. */
+        /* Per CPU: the whole machine's counters, and what is pending for a cgroup. */
         for (int i = 0; i < c->ncpu; i++) {
-            const struct telem_running *r = &run[i];
-            if (r->cpu_pending) charge(s->task, &s->n_task, r->cpu_cgid)->c.cpu_ns += r->cpu_pending;
+            const struct telem_cpu *r = &cpu[i];
+            add(&s->total, &r->total);
             if (r->tx_pending) charge(s->task, &s->n_task, r->tx_cgid)->c.tx_pkts += r->tx_pending;
             if (r->io_done) {
                 collect_cg *b = charge(s->blk, &s->n_blk, r->io_cgid);
@@ -172,16 +165,11 @@ int collect_read(collect *c, collect_snap *s)
                 b->c.io_timed += r->io_timed;
                 b->c.io_wait_ns += r->io_wait_ns;
             }
-            if (!r->pid || !r->start_ns || r->start_ns > now) continue;
-            unsigned long long d = now - r->start_ns;
-            s->total.cpu_ns += d;
-            charge(s->task, &s->n_task, r->cgid)->c.cpu_ns += d;
         }
         qsort(s->task, (size_t)s->n_task, sizeof *s->task, cmp_cg);
         qsort(s->blk, (size_t)s->n_blk, sizeof *s->blk, cmp_cg);
     }
-    free(per);
-    free(run);
+    free(cpu);
     if (err) collect_snap_free(s);
     return err;
 }

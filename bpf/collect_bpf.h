@@ -17,7 +17,7 @@ typedef struct {
 typedef struct {
     double t;                    /* CLOCK_MONOTONIC seconds at the reading */
     struct telem_counters total; /* whole machine */
-    collect_cg *task;            /* cpu-hierarchy cgroups: cpu_ns, tx_pkts */
+    collect_cg *task;            /* cpu-hierarchy cgroups: tx_pkts */
     int n_task;
     collect_cg *blk;             /* blkio-hierarchy cgroups: io_* */
     int n_blk;

@@ -25,11 +25,14 @@ void node_unit_init(node_unit *u, const char *name, const char *rel)
     u->whole = rel == NULL;
     if (rel) {
         dir_of(u->cpu_dir, "cpu", rel);
+        dir_of(u->acct_dir, "cpuacct", rel);
         dir_of(u->mem_dir, "memory", rel);
         dir_of(u->blk_dir, "blkio", rel);
     } else {
         const char *root = cgroupfs_root("cpu");
         if (root) snprintf(u->cpu_dir, sizeof u->cpu_dir, "%s", root);
+        root = cgroupfs_root("cpuacct"); /* the root's usage is every task's */
+        if (root) snprintf(u->acct_dir, sizeof u->acct_dir, "%s", root);
     }
 }
 
@@ -40,7 +43,6 @@ static void sum_tree(const cgroupfs_tree *t, const collect_cg *v, int n, struct 
     for (int i = 0; i < t->n; i++) {
         const struct telem_counters *c = collect_snap_find(v, n, t->ids[i]);
         if (!c) continue;
-        out->cpu_ns += c->cpu_ns;
         out->io_done += c->io_done;
         out->io_timed += c->io_timed;
         out->io_wait_ns += c->io_wait_ns;
@@ -85,6 +87,8 @@ int node_unit_sample(node_unit *u, const collect_snap *s, double ncpu)
             cgroupfs_tree_free(&b);
         }
     }
+    unsigned long long cpu_ns = 0;
+    int have_cpu_ns = u->acct_dir[0] && cgroupfs_cpu_usage(u->acct_dir, &cpu_ns) == 0;
     memset(u->avail, 0, sizeof u->avail);
     memset(u->feat, 0, sizeof u->feat);
     u->valid = 0;
@@ -92,7 +96,8 @@ int node_unit_sample(node_unit *u, const collect_snap *s, double ncpu)
     if (u->have_prev && dt > 0) {
         u->valid = 1;
         double cap = u->whole ? ncpu : cgroupfs_cpu_capacity(u->cpu_dir, ncpu);
-        set(u, FEAT_CPU_UTILIZATION, delta(task.cpu_ns, u->prev_task.cpu_ns) / 1e9 / dt / cap);
+        if (have_cpu_ns && u->prev_have_cpu_ns)
+            set(u, FEAT_CPU_UTILIZATION, delta(cpu_ns, u->prev_cpu_ns) / 1e9 / dt / cap);
         if (have_cpu_stat) {
             double p = delta(periods, u->prev_periods);
             /* No CFS period ran: nothing had a quota, so nothing was throttled. */
@@ -128,6 +133,8 @@ int node_unit_sample(node_unit *u, const collect_snap *s, double ncpu)
     u->prev_total = s->total;
     u->prev_periods = periods;
     u->prev_throttled = throttled;
+    u->prev_cpu_ns = cpu_ns;
+    u->prev_have_cpu_ns = have_cpu_ns;
     u->prev_llc_refs = s->llc_refs;
     u->prev_llc_misses = s->llc_misses;
     return 0;

@@ -13,11 +13,12 @@
 typedef struct {
     char name[128];
     int whole; /* 1: the whole machine; else the directories below are the subtree's roots */
-    char cpu_dir[PATH_MAX], mem_dir[PATH_MAX], blk_dir[PATH_MAX]; /* "" when not mounted */
+    char cpu_dir[PATH_MAX], acct_dir[PATH_MAX], mem_dir[PATH_MAX], blk_dir[PATH_MAX]; /* "": none */
     int have_prev;
     double prev_t;
     struct telem_counters prev_task, prev_blk, prev_total;
-    unsigned long long prev_periods, prev_throttled;
+    unsigned long long prev_periods, prev_throttled, prev_cpu_ns;
+    int prev_have_cpu_ns;
     unsigned long long prev_llc_refs, prev_llc_misses;
     double feat[KISIM_F]; /* raw units; meaningful where avail is 1 */
     int avail[KISIM_F];
@@ -27,7 +28,7 @@ typedef struct {
 /* Sets up a unit: rel NULL for the whole machine, else the cgroup path relative to each
  * controller's root ("kisim/node1"). */
 void node_unit_init(node_unit *u, const char *name, const char *rel);
-/* Reads the cgroup files, sums the snapshot over the unit's subtree and, from the second call on,
+/* Reads the cgroup files (CPU time, throttling, memory), sums the snapshot over the unit's subtree and, from the second call on,
  * computes the features of the interval since the previous call. ncpu: the CPUs the unit may use
  * at most (online CPUs for a node, its node's capacity for a pod); a CFS quota lowers it. */
 int node_unit_sample(node_unit *u, const collect_snap *s, double ncpu);

@@ -38,7 +38,7 @@ add_custom_command(OUTPUT ${KISIM_BPF_GEN}/collect.skel.h
   DEPENDS ${KISIM_BPF_GEN}/collect.bpf.o
   COMMENT "BPF skeleton collect.skel.h (bpftool gen skeleton)")
 set(KISIM_BPF_SOURCES)
-set(KISIM_BPF_CLI_SOURCES bpf/collect_cli.c bpf/collect_bpf.c bpf/cgroupfs.c bpf/node.c bpf/metrics.c bpf/pmu.c bpf/frame.c
+set(KISIM_BPF_CLI_SOURCES bpf/collect_cli.c bpf/bench_collect.c bpf/bench_load.c bpf/collect_bpf.c bpf/cgroupfs.c bpf/node.c bpf/metrics.c bpf/pmu.c bpf/frame.c
   ${KISIM_BPF_GEN}/collect.skel.h)
 set_source_files_properties(bpf/collect_bpf.c PROPERTIES
   INCLUDE_DIRECTORIES ${KISIM_BPF_GEN} OBJECT_DEPENDS ${KISIM_BPF_GEN}/collect.skel.h)

@@ -14,6 +14,7 @@ static const struct {
     {"ppo", bench_ppo_main, "PPO training steps per second (CartPole, quickstart sim)"},
     {"zmq", bench_zmq_main, "decisions per second through the env server (C and Python clients)"},
     {"scorer", bench_scorer_main, "attention scorer inference latency at 10/100/1000 nodes"},
+    {"collect", bench_collect_main, "the telemetry collector's CPU and BPF cost under load (root)"},
 };
 #define N_BENCHES ((int)(sizeof benches / sizeof benches[0]))
 

@@ -21,5 +21,6 @@ int bench_env_main(int argc, char **argv); /* env/bench_env.c */
 int bench_ppo_main(int argc, char **argv); /* agent/bench_ppo.c */
 int bench_zmq_main(int argc, char **argv); /* env/bench_zmq.c */
 int bench_scorer_main(int argc, char **argv); /* policy/attention_bench.c */
+int bench_collect_main(int argc, char **argv); /* bpf/bench_collect.c (root) */
 
 #endif

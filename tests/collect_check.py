@@ -17,6 +17,9 @@ import zmq
 
 KISIM, PORT = sys.argv[1], int(sys.argv[2])
 INTERVAL = 0.5
+N_IO = 6000    # direct-I/O writes the disk check makes
+N_UDP = 20000  # datagrams the UDP check sends
+PROGS = {"on_complete", "on_tx", "on_drop"}  # bpf/collect.bpf.c's programs
 TAG = "kisim-test-%d" % os.getpid()
 CTRLS = ["cpu", "cpuacct", "memory", "blkio"]
 failures = []
@@ -90,7 +93,7 @@ class Frames:
             with self.lock:
                 self.frames.append((now, topic.decode(), f))
                 if f["node"] == "machine":
-                    self.probes[len(self.frames) - 1] = (diskstats(), netdev())
+                    self.probes[len(self.frames) - 1] = (diskstats(), netdev(), procstat())
 
     def of(self, node, after=0.0, before=1e18):
         with self.lock:
@@ -127,6 +130,33 @@ def netdev():
     return rx, tx
 
 
+def task_ns(pid):
+    """A task's run time so far (the scheduler's per-task sum, /proc/PID/schedstat), in ns."""
+    return int(open("/proc/%d/schedstat" % pid).read().split()[0])
+
+
+def procstat():
+    """(busy, all) CPU time of the machine in USER_HZ ticks from /proc/stat: busy is user, nice,
+    system, irq and softirq (guest time is inside user); all adds idle and iowait."""
+    v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    busy = v[0] + v[1] + v[2] + v[5] + v[6]
+    return busy, busy + v[3] + v[4]
+
+
+def count(fr, node, name, start, end):
+    """Events a node's frames received in (start, end] add up to: rate x frame spacing."""
+    fs = [f for _, t, f in fr.of(node) if start < t <= end + 0.2]
+    allf = [f for _, _, f in fr.of(node)]
+    total = 0.0
+    for f in fs:
+        i = allf.index(f)
+        if i == 0:
+            continue
+        dt = (f["ts_ms"] - allf[i - 1]["ts_ms"]) / 1000.0
+        total += (feat(f, name) or 0) * dt
+    return total
+
+
 def feat(f, name):
     return f["features"][NAMES.index(name)]
 
@@ -159,14 +189,22 @@ def compare_machine(fr, start, end, what):
         return
     i0, i1 = m[0][0], m[-1][0]
     p0, p1 = fr.probes.get(i0), fr.probes.get(i1)
-    got = {"disk": 0.0, "rx": 0.0, "tx": 0.0, "wait_ms": 0.0}
+    got = {"disk": 0.0, "rx": 0.0, "tx": 0.0, "wait_ms": 0.0, "cpu": 0.0, "dt": 0.0}
     for (_, _, prev), (_, _, f) in zip(m, m[1:]):
         dt = (f["ts_ms"] - prev["ts_ms"]) / 1000.0
+        got["dt"] += dt
+        got["cpu"] += feat(f, "cpu_utilization") * dt
         got["disk"] += feat(f, "disk_iops") * dt
         got["wait_ms"] += feat(f, "disk_io_wait_ms") * feat(f, "disk_iops") * dt
         got["rx"] += feat(f, "network_rx_packets_sec") * dt
         got["tx"] += feat(f, "network_tx_packets_sec") * dt
     want = {"disk": p1[0][0] - p0[0][0], "rx": p1[1][0] - p0[1][0], "tx": p1[1][1] - p0[1][1]}
+    if what == "cpu":  # the share of all CPUs busy: cpuacct's root vs /proc/stat's ticks
+        busy = (p1[2][0] - p0[2][0]) / (p1[2][1] - p0[2][1])
+        g = got["cpu"] / got["dt"]
+        check(abs(g - busy) <= 0.2 * busy, "cpu: machine utilisation %.3f vs /proc/stat busy %.3f (within 20%%)"
+              % (g, busy))
+        return
     for k in (["disk"] if what == "disk" else ["rx", "tx"]):
         ok = want[k] > 50 and abs(got[k] - want[k]) <= 0.2 * want[k]
         check(ok, "%s: machine %s count %.0f vs /proc %d (within 20%%)" % (what, k, got[k], want[k]))
@@ -251,40 +289,54 @@ def main():
             time.sleep(0.1)
         check(bool(fr.of("machine")), "frames arrive")
         ours = bpf_ids(collector.pid)
-        check(len(ours["prog_id"]) >= 5 and len(ours["link_id"]) >= 5,
-              "the collector holds its programs and links (%d, %d)" % (len(ours["prog_id"]), len(ours["link_id"])))
+        names = set()
+        for i in ours["prog_id"]:
+            j = subprocess.run(["bpftool", "-j", "prog", "show", "id", str(i)], capture_output=True, text=True).stdout
+            names.add(json.loads(j or "{}").get("name"))
+        check(names == PROGS and len(ours["link_id"]) == len(PROGS),
+              "the collector loads and attaches every program (%s; %d links)" % (" ".join(sorted(names, key=str)),
+                                                                              len(ours["link_id"])))
         time.sleep(3 * INTERVAL)
 
         # CPU: a busy loop in a/pod1 under a's 0.2-CPU quota (small, so it is throttled even when
-    # other tests share the machine).
-        acct = cg("cpuacct", "a/cpuacct.usage")
-        u0, s = int(open(acct).read()), time.monotonic()
+        # other tests share the machine). The collector reads the cgroups' cpuacct; the reference
+        # is the busy process's own run time (/proc/PID/schedstat, the scheduler's per-task sum),
+        # and the whole machine's is checked against /proc/stat's busy time.
+        s = time.monotonic()
         p = spawn_in("a/pod1", ["sh", "-c", "while :; do :; done"])
         procs.append(p)
+        time.sleep(0.2)
+        r0, t0 = task_ns(p.pid), time.monotonic()
         time.sleep(3.0)
-        e, u1 = time.monotonic(), int(open(acct).read())
+        r1, t1 = task_ns(p.pid), time.monotonic()
+        e = time.monotonic()
         stop(p)
-        w = window(fr, s, e)
-        want = (u1 - u0) / 1e9 / (e - s) / 0.2  # cpuacct's share of a's 0.2-CPU capacity
+        w = window(fr, s + 0.2, e)
+        want = (r1 - r0) / 1e9 / (t1 - t0) / 0.2  # the process's share of a's 0.2-CPU capacity
         got = mean(w["a"], "cpu_utilization")
-        check(abs(got - want) <= 0.2 * want, "cpu: a's utilisation %.3f vs cpuacct.usage %.3f" % (got, want))
+        check(abs(got - want) <= 0.2 * want and got <= 1.2,
+              "cpu: a's utilisation %.3f vs its process's schedstat %.3f (at most 1: the quota)" % (got, want))
         check(mean(w["a"], "cpu_throttle_rate") > 0.5, "cpu: a is throttled (%.2f)" % mean(w["a"], "cpu_throttle_rate"))
         check(mean(w["a"], "cpu_utilization", "pod1") > 0.5 * want, "cpu: pod a/pod1 carries it (%.3f)" %
               mean(w["a"], "cpu_utilization", "pod1"))
         check(mean(w["b"], "cpu_utilization") < 0.02, "cpu: b stays idle (%.4f)" % mean(w["b"], "cpu_utilization"))
         check(mean(w["b"], "cpu_throttle_rate") == 0, "cpu: b is not throttled")
+        compare_machine(fr, s + 0.2, e, "cpu")
 
-        # Disk: direct-I/O 4 KiB writes from a/pod1.
+        # Disk: a known number of direct-I/O 4 KiB writes from a/pod1: each is one block request,
+        # charged to a's blkio cgroup.
         s = time.monotonic()
-        p = spawn_in("a/pod1", ["timeout", "3", "dd", "if=/dev/zero", "of=%s/f" % tmpdir, "bs=4k",
-                                "count=200000", "oflag=direct", "status=none"])
+        p = spawn_in("a/pod1", ["dd", "if=/dev/zero", "of=%s/f" % tmpdir, "bs=4k", "count=%d" % N_IO,
+                                "oflag=direct", "status=none"])
         procs.append(p)
         p.wait()
         e = time.monotonic()
+        time.sleep(3 * INTERVAL)  # the frames covering the last writes
         w = window(fr, s, e)
-        check(mean(w["a"], "disk_iops") > 100, "disk: a's IOPS move (%.0f/s)" % mean(w["a"], "disk_iops"))
         check(mean(w["a"], "disk_io_wait_ms") > 0, "disk: a's I/O wait moves (%.3f ms)" % mean(w["a"], "disk_io_wait_ms"))
         check(mean(w["b"], "disk_iops") == 0, "disk: b's IOPS stay 0 (%.1f)" % mean(w["b"], "disk_iops"))
+        n = count(fr, "a", "disk_iops", s, e + 3 * INTERVAL)
+        check(abs(n - N_IO) <= 0.2 * N_IO, "disk: a's requests %.0f vs the %d direct writes (within 20%%)" % (n, N_IO))
         compare_machine(fr, s, e, "disk")
 
         # Network: loopback TCP from a/pod1 to a sink in this process (root cgroup).
@@ -317,6 +369,27 @@ def main():
         check(mean(w["b"], "network_tx_packets_sec") == 0, "net: b's tx packets stay 0")
         compare_machine(fr, s, e, "net")
 
+        # UDP: a known number of datagrams from a/pod1 to a sink here: one transmit each, in the
+        # sender's context, so a's transmit count is that number, b's 0.
+        rcv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rcv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        rcv.bind(("127.0.0.1", 0))
+        sender = ("import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                  "for i in range(%d):\n s.sendto(b'x'*64,('127.0.0.1',%d))\n if i%%100==99: time.sleep(0.01)\n"
+                  % (N_UDP, rcv.getsockname()[1]))
+        s = time.monotonic()
+        p = spawn_in("a/pod1", ["/usr/bin/python3", "-c", sender])
+        procs.append(p)
+        p.wait()
+        e = time.monotonic()
+        time.sleep(3 * INTERVAL)
+        rcv.close()
+        n = count(fr, "a", "network_tx_packets_sec", s, e + 3 * INTERVAL)
+        check(abs(n - N_UDP) <= 0.2 * N_UDP, "udp: a's transmits %.0f vs the %d datagrams it sent (within 20%%)" % (n, N_UDP))
+        check(count(fr, "b", "network_tx_packets_sec", s, e + 3 * INTERVAL) == 0, "udp: b's transmits stay 0")
+        rx = count(fr, "machine", "network_rx_packets_sec", s, e + 3 * INTERVAL)
+        check(rx >= 0.9 * N_UDP, "udp: the machine received at least the %d datagrams (%.0f)" % (N_UDP, rx))
+
         # Frames: rate, increasing timestamps, null exactly where unavailable.
         for n in ("machine", "a", "b"):
             ts = [f["ts_ms"] for _, _, f in fr.of(n)]
@@ -342,7 +415,7 @@ def main():
         text = urllib.request.urlopen("http://" + collector.args[-1] + "/metrics", timeout=5).read().decode()
         check('kisim_node_feature{node="a",feature="cpu_utilization",unit="ratio"}' in text and
               'kisim_node_feature_available{node="a",feature="network_rx_packets_sec"} 0' in text and
-              'kisim_bpf_prog_runs_total{prog="on_switch"}' in text, "/metrics serves the features")
+              'kisim_bpf_prog_runs_total{prog="on_tx"}' in text, "/metrics serves the features")
         if os.path.exists("/usr/bin/promtool"):
             lint = subprocess.run(["/usr/bin/promtool", "check", "metrics"], input=text, capture_output=True, text=True)
             check(lint.returncode == 0, "/metrics passes promtool check metrics %s" % (lint.stdout + lint.stderr).strip())
