@@ -264,11 +264,13 @@ static void print_medians(const run_result *r, int n)
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: kisim bench collect [--runs N] [--seconds S] [--warmup S] [--pps N] [--dir DIR]\n\n"
+        "usage: kisim bench collect [--runs N] [--seconds S] [--warmup S] [--pps N] [--writers N]\n"
+        "                           [--dir DIR]\n\n"
         "The telemetry collector's cost at 1 s sampling under load (needs root, like collect).\n"
         "Each run starts `kisim collect --node machine --node n1=CGROUP` and, inside that cgroup,\n"
-        "a loopback UDP sender paced to --pps datagrams/s (default 50000) with its receiver and a\n"
-        "back-to-back 4 KiB direct-I/O writer on a file in --dir (default /var/tmp); after --warmup\n"
+        "a loopback UDP sender paced to --pps datagrams/s (default 50000) with its receiver and\n"
+        "--writers processes (default 4) writing 4 KiB blocks back to back with O_DIRECT to a file\n"
+        "in --dir (default /var/tmp), the heavy disk I/O; after --warmup\n"
         "seconds (default 3) it measures --seconds (default 20): the collector's CPU time (all\n"
         "threads) plus its BPF programs' run time (kernel BPF stats, on for the run only), per\n"
         "program and in total as %% of one core, events/s and ns/event. Prints each run and the\n"
@@ -280,8 +282,9 @@ int bench_collect_main(int argc, char **argv)
     static const struct option opts[] = {
         {"runs", required_argument, 0, 'r'}, {"seconds", required_argument, 0, 's'},
         {"warmup", required_argument, 0, 'w'}, {"pps", required_argument, 0, 'p'},
-        {"dir", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    long runs = 5, pps = 50000;
+        {"dir", required_argument, 0, 'd'}, {"writers", required_argument, 0, 'W'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    long runs = 5, pps = 50000, writers = 4;
     double seconds = 20, warmup = 3;
     bench_load_opts o = {.dir = "/var/tmp"};
     int err = 0, c;
@@ -293,6 +296,7 @@ int bench_collect_main(int argc, char **argv)
         case 'w': err = args_double("bench collect", "--warmup", optarg, 0, 600, &warmup); break;
         case 'p': err = args_int("bench collect", "--pps", optarg, 0, 10000000, &pps); break;
         case 'd': o.dir = optarg; break;
+        case 'W': err = args_int("bench collect", "--writers", optarg, 0, BENCH_LOAD_MAX_WRITERS, &writers); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -306,6 +310,7 @@ int bench_collect_main(int argc, char **argv)
         return 2;
     }
     o.pps = pps;
+    o.writers = writers;
     if (geteuid() != 0) {
         fprintf(stderr, "bench collect: needs root (it loads BPF programs, enables BPF stats and "
                         "creates a cgroup)\n");
@@ -318,7 +323,7 @@ int bench_collect_main(int argc, char **argv)
     }
     static run_result r[MAX_RUNS];
     printf("kisim bench collect: %ld run(s) of %.0f s after %.0f s warm-up; load %ld loopback UDP "
-           "packets/s + 4 KiB direct-I/O writes in %s\n", runs, seconds, warmup, pps, o.dir);
+           "packets/s + %ld direct-I/O 4 KiB writers in %s\n", runs, seconds, warmup, pps, writers, o.dir);
     int done = 0;
     for (int i = 0; i < runs && !err; i++) {
         err = one_run(&o, warmup, seconds, &r[i]);

@@ -1,5 +1,5 @@
 /* bench_load.c: the load of `kisim bench collect` (see bench_load.h): child processes in a
- * benchmark cgroup sending paced loopback UDP and writing 4 KiB blocks with O_DIRECT, and the
+ * benchmark cgroup sending paced loopback UDP and writing 4 KiB blocks with O_DIRECT (in parallel), and the
  * machine's own packet and block request counters to check the load reached its rate. */
 #include "bpf/bench_load.h"
 
@@ -94,15 +94,15 @@ static void sender(int port, long pps)
     }
 }
 
-/* Back-to-back 4 KiB O_DIRECT writes over the first 64 MiB of path. */
-static void writer(const char *path)
+/* Back-to-back 4 KiB O_DIRECT writes over the i-th 64 MiB of path. */
+static void writer(const char *path, int i)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_DIRECT, 0600);
     void *buf;
     if (fd < 0 || posix_memalign(&buf, 4096, 4096)) _exit(1);
     memset(buf, 0x5a, 4096);
     for (off_t off = 0;; off = (off + 4096) % (64 << 20))
-        if (pwrite(fd, buf, 4096, off) < 0 && errno != EINTR) _exit(1);
+        if (pwrite(fd, buf, 4096, ((off_t)i << 26) + off) < 0 && errno != EINTR) _exit(1);
 }
 
 static pid_t child(const char *rel)
@@ -154,13 +154,14 @@ int bench_load_start(bench_load *l, const bench_load_opts *o, const char *rel)
                             l->file, strerror(errno));
     }
     close(probe);
-    if ((l->pid[2] = child(rel)) == 0) writer(l->file);
+    for (int i = 0; i < o->writers && i < BENCH_LOAD_MAX_WRITERS; i++)
+        if ((l->pid[2 + i] = child(rel)) == 0) writer(l->file, i);
     return 0;
 }
 
 void bench_load_stop(bench_load *l)
 {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 2 + BENCH_LOAD_MAX_WRITERS; i++)
         if (l->pid[i] > 0) {
             kill(l->pid[i], SIGKILL);
             waitpid(l->pid[i], NULL, 0);

@@ -1,18 +1,21 @@
 /* bench_load.h: the load `kisim bench collect` runs under: a paced loopback UDP sender and its
- * receiver, and a back-to-back 4 KiB direct-I/O writer, each a child process (stopped by pid)
+ * receiver, and back-to-back 4 KiB direct-I/O writers, each a child process (stopped by pid)
  * inside a cgroup the benchmark creates; and the machine's own counts of both. */
 #ifndef KISIM_BPF_BENCH_LOAD_H
 #define KISIM_BPF_BENCH_LOAD_H
 
 #include <sys/types.h>
 
+#define BENCH_LOAD_MAX_WRITERS 16
+
 typedef struct {
     long pps;        /* UDP datagrams per second over loopback; 0: none */
+    long writers;    /* direct-I/O writer processes, each on its own 64 MiB of the file */
     const char *dir; /* folder of the direct-I/O file */
 } bench_load_opts;
 
 typedef struct {
-    pid_t pid[3];
+    pid_t pid[2 + BENCH_LOAD_MAX_WRITERS]; /* receiver, sender, writers */
     char file[4096];
 } bench_load;
 

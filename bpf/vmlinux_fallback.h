@@ -49,12 +49,14 @@ struct cgroup {
 };
 struct cgroup_subsys_state {
     struct cgroup *cgroup;
+    u64 serial_nr;
 };
 struct css_set {
     struct cgroup *dfl_cgrp;
 };
 struct task_struct {
     int pid;
+    u64 start_time;
     struct css_set *cgroups;
 };
 struct blkcg {

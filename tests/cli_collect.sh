@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # cli_collect.sh: `kisim collect`, the eBPF telemetry collector. Usage errors exit 2 naming the
-# option; without capabilities (setpriv, user nobody) it exits 1 saying what is missing; as root
-# collect_check.py runs known CPU, disk and network activity in one cgroup node and checks the
-# frames against cpuacct, /proc/diskstats and /proc/net/dev. Needs root, BTF and cgroup v1 for the
-# last part and says so when it skips it.
+# option; without capabilities (setpriv, user nobody) it exits 1 saying what is missing; it mounts
+# tracefs where it is missing (checked in a private mount namespace); SIGTERM detaches everything;
+# as root collect_check.py runs known CPU, disk and network activity in one cgroup node and checks the
+# frames against the known activity, the process's schedstat, /proc/stat, /proc/diskstats and
+# /proc/net/dev. Needs root, BTF, cgroup v1, setpriv and unshare for the privileged part and says so
+# when it skips it.
 source "$(dirname "$0")/lib.sh"
 
 run 2 collect
@@ -27,6 +29,8 @@ why=""
 [ -n "$why" ] || [ -r /sys/kernel/btf/vmlinux ] || why="no kernel BTF at /sys/kernel/btf/vmlinux"
 [ -n "$why" ] || [ -d /sys/fs/cgroup/cpu ] || why="no cgroup v1 cpu hierarchy (the activity test creates v1 cgroups)"
 [ -n "$why" ] || command -v setpriv >/dev/null || why="no setpriv"
+[ -n "$why" ] || command -v unshare >/dev/null || why="no unshare"
+[ -n "$why" ] || command -v bpftool >/dev/null || why="no bpftool"
 if [ -n "$why" ]; then
     echo "SKIP: the privileged collector checks need root, BTF, cgroup v1 and setpriv: $why"
     finish
@@ -54,6 +58,38 @@ timeout 60 setpriv --bounding-set=-all,+bpf,+perfmon "$KISIM" collect --node m \
 rc=$?
 [ "$rc" = 0 ] || fail "collect with CAP_BPF and CAP_PERFMON: exit code $rc, want 0 ($(cat "$tmp/err"))"
 contains err "stopped after 2 frame(s)"
+
+# tracefs: in a private mount namespace where it is not mounted, the collector mounts it (the
+# machine's own mount is untouched). Then SIGTERM: exit 0, and none of its programs or links left.
+checks=$((checks + 1))
+unshare -m --propagation private sh -c '
+    umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/debug/tracing 2>/dev/null
+    [ ! -d /sys/kernel/tracing/events ] || { echo "tracefs still mounted"; exit 3; }
+    "$1" collect --node m --publish "tcp://127.0.0.1:$2" --interval-ms 200 --count 1 || exit 4
+    [ -d /sys/kernel/tracing/events ] || { echo "tracefs not mounted"; exit 5; }' sh "$KISIM" "$port" \
+    >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" = 0 ] || fail "collect without tracefs: exit $rc ($(cat "$tmp/out" "$tmp/err"))"
+contains err "mounted tracefs on /sys/kernel/tracing"
+checks=$((checks + 1))
+"$KISIM" collect --node m --publish "tcp://127.0.0.1:$port" --interval-ms 200 >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+ids=""
+for _ in $(seq 100); do # attached once its fds name its programs' ids
+    ids=$(cat /proc/$pid/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*//p' | sort -u)
+    [ "$(echo "$ids" | grep -c .)" -ge 3 ] && grep -q "every 200 ms" "$tmp/err" && break
+    sleep 0.2
+done
+kill -TERM $pid
+wait $pid
+rc=$?
+[ "$rc" = 0 ] || fail "collect after SIGTERM: exit $rc, want 0 ($(cat "$tmp/err"))"
+contains err "detaching"
+checks=$((checks + 1))
+[ -n "$ids" ] || fail "SIGTERM check: never saw the collector's program ids"
+for id in $ids; do
+    bpftool prog show id "$id" >/dev/null 2>&1 && fail "program id $id still loaded after SIGTERM"
+done
 
 # The collector counts every event on the machine: tests running beside it only add load, which
 # the checks allow for (they compare against /proc over the same interval).
