@@ -22,6 +22,12 @@ run 2 collect --node m --publish tcp://127.0.0.1:1 --bogus
 contains err "unknown option"
 run 0 collect --help
 contains out "--connect ENDPOINT"
+run 2 bench collect --runs 0
+contains err "--runs"
+run 2 bench collect --writers 99
+contains err "--writers"
+run 0 bench collect --help
+contains out "--pps N"
 
 port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 why=""
@@ -90,6 +96,15 @@ checks=$((checks + 1))
 for id in $ids; do
     bpftool prog show id "$id" >/dev/null 2>&1 && fail "program id $id still loaded after SIGTERM"
 done
+
+# kisim bench collect: one short run under a light load prints each program and the total.
+run 0 bench collect --runs 1 --seconds 2 --warmup 1 --pps 2000 --writers 1
+contains out "BPF on_tx"
+contains out "BPF on_complete"
+contains out "total"
+checks=$((checks + 1))
+grep -Eq "^  load: (1[89][0-9][0-9]|2[01][0-9][0-9]) loopback packets/s" "$tmp/out" ||
+    fail "bench collect: the load did not run at 2,000 packets/s: $(grep load: "$tmp/out")"
 
 # The collector counts every event on the machine: tests running beside it only add load, which
 # the checks allow for (they compare against /proc over the same interval).
