@@ -102,9 +102,9 @@ run 0 bench collect --runs 1 --seconds 2 --warmup 1 --pps 2000 --writers 1
 contains out "BPF on_tx"
 contains out "BPF on_complete"
 contains out "total"
-checks=$((checks + 1))
-grep -Eq "^  load: (1[89][0-9][0-9]|2[01][0-9][0-9]) loopback packets/s" "$tmp/out" ||
-    fail "bench collect: the load did not run at 2,000 packets/s: $(grep load: "$tmp/out")"
+checks=$((checks + 1)) # at least the paced 2,000/s (other loopback traffic on the machine adds to it)
+pps=$(sed -n 's/^  load: \([0-9]*\) loopback packets\/s.*/\1/p' "$tmp/out")
+[ "${pps:-0}" -ge 1800 ] || fail "bench collect: the load did not run at 2,000 packets/s: $(grep load: "$tmp/out")"
 
 # The collector counts every event on the machine: tests running beside it only add load, which
 # the checks allow for (they compare against /proc over the same interval).
