@@ -15,6 +15,7 @@ static const struct {
     {"zmq", bench_zmq_main, "decisions per second through the env server (C and Python clients)"},
     {"scorer", bench_scorer_main, "attention scorer inference latency at 10/100/1000 nodes"},
     {"collect", bench_collect_main, "the telemetry collector's CPU and BPF cost under load (root)"},
+    {"extender", bench_extender_main, "wrk against the scheduler extender's prioritize (PPO link)"},
 };
 #define N_BENCHES ((int)(sizeof benches / sizeof benches[0]))
 

@@ -22,5 +22,6 @@ int bench_ppo_main(int argc, char **argv); /* agent/bench_ppo.c */
 int bench_zmq_main(int argc, char **argv); /* env/bench_zmq.c */
 int bench_scorer_main(int argc, char **argv); /* policy/attention_bench.c */
 int bench_collect_main(int argc, char **argv); /* bpf/bench_collect.c (root) */
+int bench_extender_main(int argc, char **argv); /* scheduler/extender_bench.c */
 
 #endif

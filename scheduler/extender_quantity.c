@@ -97,6 +97,25 @@ static int suffix_exponent(const char *s, long *e10, int *e2)
     return 1;
 }
 
+__extension__ typedef unsigned __int128 u128;
+
+/* The same computation in 128 bits for up to 18 digits (nearly every real quantity): d < 10^18,
+ * times 2^60 stays under 2^120, and k is bounded by the caller. */
+static int64_t small_value(uint64_t d, int e2, long k)
+{
+    u128 v = (u128)d << e2;
+    if (k > 0) {
+        for (long i = 0; i < k; i++)
+            if ((v *= 10) > (u128)INT64_MAX) return INT64_MAX;
+    } else if (k < 0) {
+        if (-k > 38) return 1; /* v < 2^120 < 10^37: a fraction in (0, 1) */
+        u128 p = 1;
+        for (long i = 0; i < -k; i++) p *= 10;
+        v = v / p + (v % p != 0);
+    }
+    return v > (u128)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
 int extender_quantity_parse(const char *s, int scale10, int64_t *out)
 {
     *out = 0;
@@ -105,20 +124,29 @@ int extender_quantity_parse(const char *s, int scale10, int64_t *out)
     const char *p = s;
     int neg = *p == '-';
     if (*p == '-' || *p == '+') p++;
-    big d;
-    memset(&d, 0, sizeof d);
+    const char *first = p;
+    uint64_t small = 0;
     int digits = 0, frac = 0;
-    for (; *p >= '0' && *p <= '9'; p++, digits++) big_muladd(&d, 10, (uint32_t)(*p - '0'));
+    for (; *p >= '0' && *p <= '9'; p++, digits++) small = small * 10 + (uint64_t)(*p - '0');
     if (*p == '.')
         for (p++; *p >= '0' && *p <= '9'; p++, digits++, frac++)
-            big_muladd(&d, 10, (uint32_t)(*p - '0'));
+            small = small * 10 + (uint64_t)(*p - '0'); /* wraps past 19 digits: unused then */
     if (!digits) return KISIM_EINPUT; /* "", "+", "." and suffix-only strings */
     long e10;
     int e2;
     if (!suffix_exponent(p, &e10, &e2)) return KISIM_EINPUT;
+    long k = e10 + scale10 - frac; /* value * 10^scale10 = digits * 2^e2 * 10^k */
+    if (digits <= 18) {
+        int64_t v = !small ? 0 : k > 19 ? INT64_MAX : small_value(small, e2, k);
+        *out = neg ? -v : v;
+        return 0;
+    }
+    big d;
+    memset(&d, 0, sizeof d);
+    for (p = first; (*p >= '0' && *p <= '9') || *p == '.'; p++)
+        if (*p != '.') big_muladd(&d, 10, (uint32_t)(*p - '0'));
     if (big_is_zero(&d)) return 0;
     big_shl(&d, e2);
-    long k = e10 + scale10 - frac; /* value * 10^scale10 = d * 10^k */
     if (k > 0) {
         if (k > 19) { /* d >= 1, so the product is at least 10^20 */
             *out = neg ? -INT64_MAX : INT64_MAX;

@@ -21,3 +21,4 @@ list(APPEND KISIM_SCHEDULER_SOURCES scheduler/extender_quantity.c scheduler/exte
   scheduler/extender_json.c scheduler/extender_verbs.c scheduler/extender_metrics.c
   scheduler/extender.c)
 list(APPEND KISIM_SCHEDULER_LIBS PkgConfig::SCHED_MHD)
+list(APPEND KISIM_SCHEDULER_CLI_SOURCES scheduler/extender_bench.c)

@@ -93,6 +93,26 @@ static void test_exactness(void)
     check_q("0.00000000000000000000000000000000000001Ki", 0, 1);
 }
 
+/* Up to 18 digits take a 128-bit path, longer ones the multi-precision one: the same quantities
+ * padded with leading zeros (more than 18 digits, same value) must read the same. */
+static void test_both_paths(void)
+{
+    static const struct {
+        const char *q;
+        int scale;
+        int64_t want;
+    } cases[] = {{"1.5Gi", 0, 1610612736LL}, {"1.1Ki", 0, 1127},      {"0.1m", 3, 1},
+                 {"123Mi", 0, 128974848},    {"1e-3", 3, 1},           {"999999n", 3, 1},
+                 {"8Ei", 0, INT64_MAX},      {"9.3E", 0, INT64_MAX},   {"1.0001", 3, 1001},
+                 {"0.000000001Ki", 0, 1},    {"7Ei", 0, 8070450532247928832LL}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char padded[64];
+        snprintf(padded, sizeof padded, "00000000000000000000%s", cases[i].q);
+        check_q(cases[i].q, cases[i].scale, cases[i].want);
+        check_q(padded, cases[i].scale, cases[i].want);
+    }
+}
+
 static void test_rejected(void)
 {
     check_bad("");
@@ -127,6 +147,7 @@ int main(void)
     RUN(test_cpu_millis);
     RUN(test_memory_bytes);
     RUN(test_exactness);
+    RUN(test_both_paths);
     RUN(test_rejected);
     TEST_MAIN_END();
 }
