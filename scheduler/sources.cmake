@@ -12,6 +12,10 @@ set(KISIM_SCHEDULER_SOURCES
   scheduler/reason.c
   scheduler/shadow.c
   scheduler/score_fixture.c
+  scheduler/batch.c
+  scheduler/rebalance.c
+  scheduler/batch_server.c
+  scheduler/batch_client.c
 )
 set(KISIM_SCHEDULER_CLI_SOURCES)
 set(KISIM_SCHEDULER_LIBS PkgConfig::SCHED_ZMQ Threads::Threads)

@@ -1,0 +1,234 @@
+/* batch_server.c: the BatchScore socket loop (batch_server.h): receive a request, parse it
+ * (batch.c), score or rebalance through the service, send the reply. */
+#include "scheduler/batch_server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <zmq.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "scheduler/batch.h"
+#include "scheduler/rebalance.h"
+
+struct batch_server {
+    score_service *svc;   /* borrowed */
+    void *ctx, *sock;
+    char endpoint[512];
+    batch_server_stats stats;
+};
+
+typedef struct {
+    zmq_msg_t rid;
+    int delimited;
+} envelope;
+
+/* Sends the envelope, header and n raw parts (each data/size, copied by ZeroMQ). */
+static int send_reply(batch_server *b, envelope *env, const char *header, const void *const *data,
+                      const size_t *size, int n)
+{
+    int bad = zmq_msg_send(&env->rid, b->sock, ZMQ_SNDMORE) < 0 ||
+              (env->delimited && zmq_send(b->sock, "", 0, ZMQ_SNDMORE) < 0) ||
+              zmq_send(b->sock, header, strlen(header), n ? ZMQ_SNDMORE : 0) < 0;
+    for (int i = 0; !bad && i < n; i++)
+        bad = zmq_send(b->sock, data[i], size[i], i + 1 < n ? ZMQ_SNDMORE : 0) < 0;
+    if (bad) return kisim_seterr(KISIM_EIO, "score serve: send failed: %s", zmq_strerror(errno));
+    return 0;
+}
+
+static int send_error(batch_server *b, envelope *env, const batch_request *req, batch_code code,
+                      const char *message)
+{
+    b->stats.errors++;
+    log_info("score serve: %s: %s", batch_code_name(code), message);
+    char *h = batch_error_header(req, code, message);
+    int err = h ? send_reply(b, env, h, NULL, NULL, 0)
+                : kisim_seterr(KISIM_ENOMEM, "score serve: out of memory");
+    free(h);
+    return err;
+}
+
+static int answer_score(batch_server *b, envelope *env, const batch_request *req)
+{
+    score_request sr;
+    score_reply rep;
+    batch_to_score_request(req, &sr);
+    if (score_service_score(b->svc, &sr, &rep))
+        return send_error(b, env, req, BATCH_E_SCORE_ERROR, kisim_errmsg());
+    int n = rep.n, err = 0;
+    size_t reasons_len = 0;
+    char *header = batch_score_header(req, &rep), *reasons = batch_reasons_text(&rep, &reasons_len);
+    uint8_t *bytes = malloc((size_t)n * 3);
+    float *conf = malloc((size_t)n * sizeof *conf);
+    if (!header || !reasons || !bytes || !conf) {
+        err = send_error(b, env, req, BATCH_E_SCORE_ERROR, "out of memory for the reply");
+        goto cleanup;
+    }
+    batch_score_arrays(&rep, bytes, conf, bytes + n, bytes + 2 * n);
+    const void *data[5] = {bytes, conf, bytes + n, bytes + 2 * n, reasons};
+    size_t size[5] = {(size_t)n, (size_t)n * sizeof *conf, (size_t)n, (size_t)n, reasons_len};
+    err = send_reply(b, env, header, data, size, 5);
+cleanup:
+    free(header);
+    free(reasons);
+    free(bytes);
+    free(conf);
+    score_reply_free(&rep);
+    return err;
+}
+
+static int answer_rebalance(batch_server *b, envelope *env, const batch_request *req)
+{
+    rebalance_move *mv = NULL;
+    int n = 0;
+    if (rebalance_plan(b->svc, req->min_delta, req->max_moves, &mv, &n))
+        return send_error(b, env, req, BATCH_E_SCORE_ERROR, kisim_errmsg());
+    cJSON *o = cJSON_CreateObject(), *moves = cJSON_AddArrayToObject(o, "moves");
+    cJSON_AddNumberToObject(o, "v", BATCH_VERSION);
+    cJSON_AddBoolToObject(o, "ok", 1);
+    if (req->has_id) cJSON_AddNumberToObject(o, "id", (double)req->id);
+    cJSON_AddNumberToObject(o, "n", n);
+    for (int i = 0; moves && i < n; i++) {
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "pod", mv[i].pod);
+        cJSON_AddStringToObject(m, "from", mv[i].from);
+        cJSON_AddStringToObject(m, "to", mv[i].to);
+        cJSON_AddNumberToObject(m, "from_score", mv[i].from_score);
+        cJSON_AddNumberToObject(m, "to_score", mv[i].to_score);
+        cJSON_AddNumberToObject(m, "delta", mv[i].delta);
+        cJSON_AddStringToObject(m, "link", score_link_name(mv[i].link));
+        cJSON_AddItemToArray(moves, m);
+    }
+    char *h = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    free(mv);
+    int err = h ? send_reply(b, env, h, NULL, NULL, 0) : send_error(b, env, req, BATCH_E_SCORE_ERROR, "out of memory");
+    free(h);
+    return err;
+}
+
+static int handle(batch_server *b)
+{
+    envelope env = {.delimited = 0};
+    zmq_msg_t parts[BATCH_MAX_FRAMES];
+    proto_frame frames[BATCH_MAX_FRAMES];
+    int n_parts = 0, n_frames = 0, more, err = 0;
+    zmq_msg_init(&env.rid);
+    if (zmq_msg_recv(&env.rid, b->sock, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&env.rid);
+        return errno == EAGAIN || errno == EINTR ? 0 : kisim_seterr(KISIM_EIO, "score serve: receive failed: %s", zmq_strerror(errno));
+    }
+    more = zmq_msg_more(&env.rid);
+    for (int first = 1; more; first = 0) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, b->sock, 0) < 0) {
+            zmq_msg_close(&m);
+            err = kisim_seterr(KISIM_EIO, "score serve: receive failed: %s", zmq_strerror(errno));
+            goto cleanup;
+        }
+        more = zmq_msg_more(&m);
+        if (first && zmq_msg_size(&m) == 0) { /* REQ / DEALER delimiter */
+            env.delimited = 1;
+            zmq_msg_close(&m);
+            continue;
+        }
+        if (n_parts < BATCH_MAX_FRAMES) {
+            parts[n_parts] = m;
+            frames[n_parts].data = zmq_msg_data(&parts[n_parts]);
+            frames[n_parts].size = zmq_msg_size(&parts[n_parts]);
+            n_parts++;
+        } else {
+            zmq_msg_close(&m);
+        }
+        n_frames++;
+    }
+    b->stats.requests++;
+    batch_request req;
+    char msg[1024];
+    batch_code code = batch_parse(frames, n_frames > BATCH_MAX_FRAMES ? BATCH_MAX_FRAMES + 1 : n_frames, &req, msg, sizeof msg);
+    if (n_frames > BATCH_MAX_FRAMES && !code) {
+        code = BATCH_E_FRAME_COUNT;
+        snprintf(msg, sizeof msg, "%d frames, at most %d are read", n_frames, BATCH_MAX_FRAMES);
+    }
+    if (code) {
+        score_service_count_error(b->svc, req.cmd == BATCH_REBALANCE ? SCORE_VERB_REBALANCE : SCORE_VERB_BATCHSCORE);
+        err = send_error(b, &env, &req, code, msg);
+    } else if (req.cmd == BATCH_SCORE) {
+        err = answer_score(b, &env, &req);
+    } else {
+        err = answer_rebalance(b, &env, &req);
+    }
+    batch_request_free(&req);
+cleanup:
+    for (int i = 0; i < n_parts; i++) zmq_msg_close(&parts[i]);
+    zmq_msg_close(&env.rid);
+    return err;
+}
+
+int batch_server_poll(batch_server *b, int timeout_ms)
+{
+    zmq_pollitem_t it = {b->sock, 0, ZMQ_POLLIN, 0};
+    int rc = zmq_poll(&it, 1, timeout_ms);
+    if (rc < 0) return errno == EINTR ? 0 : kisim_seterr(KISIM_EIO, "score serve: poll: %s", zmq_strerror(errno));
+    if (rc > 0 && (it.revents & ZMQ_POLLIN)) return handle(b);
+    return 0;
+}
+
+int batch_server_open(batch_server **out, score_service *s, const char *endpoint)
+{
+    *out = NULL;
+    const char *bind = endpoint ? endpoint : SCORE_DEFAULT_ENDPOINT;
+    batch_server *b = calloc(1, sizeof *b);
+    if (!b) return kisim_seterr(KISIM_ENOMEM, "score serve: out of memory");
+    b->svc = s;
+    b->ctx = zmq_ctx_new();
+    b->sock = b->ctx ? zmq_socket(b->ctx, ZMQ_ROUTER) : NULL;
+    int err = 0;
+    if (!b->sock) {
+        err = kisim_seterr(KISIM_ENOMEM, "score serve: no ZeroMQ context or socket");
+        goto fail;
+    }
+    int linger = 0, hwm = 64;
+    /* the largest request: a 1 MiB header, telemetry [4096, 64, F] and orch, with some room */
+    int64_t max_msg = (int64_t)BATCH_MAX_HEADER + (int64_t)SCORE_MAX_NODES * SCORE_MAX_WINDOW * KISIM_F * 4 + 4096;
+    zmq_setsockopt(b->sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(b->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(b->sock, ZMQ_MAXMSGSIZE, &max_msg, sizeof max_msg);
+    if (zmq_bind(b->sock, bind) != 0) {
+        err = kisim_seterr(KISIM_EUSAGE, "score serve: cannot bind %s: %s", bind, zmq_strerror(errno));
+        goto fail;
+    }
+    size_t len = sizeof b->endpoint;
+    if (zmq_getsockopt(b->sock, ZMQ_LAST_ENDPOINT, b->endpoint, &len) != 0)
+        snprintf(b->endpoint, sizeof b->endpoint, "%s", bind);
+    *out = b;
+    return 0;
+fail:
+    batch_server_close(b);
+    return err;
+}
+
+const char *batch_server_endpoint(const batch_server *b)
+{
+    return b->endpoint;
+}
+
+void batch_server_get_stats(const batch_server *b, batch_server_stats *st)
+{
+    *st = b->stats;
+}
+
+void batch_server_close(batch_server *b)
+{
+    if (!b) return;
+    if (b->sock) zmq_close(b->sock);
+    if (b->ctx) zmq_ctx_term(b->ctx);
+    if (!strncmp(b->endpoint, "ipc://", 6) && b->endpoint[6] != '@') unlink(b->endpoint + 6);
+    free(b);
+}
