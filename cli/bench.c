@@ -16,6 +16,7 @@ static const struct {
     {"scorer", bench_scorer_main, "attention scorer inference latency at 10/100/1000 nodes"},
     {"collect", bench_collect_main, "the telemetry collector's CPU and BPF cost under load (root)"},
     {"extender", bench_extender_main, "wrk against the scheduler extender's prioritize (PPO link)"},
+    {"score", bench_score_main, "BatchScore latency through each link of the scoring service"},
 };
 #define N_BENCHES ((int)(sizeof benches / sizeof benches[0]))
 

@@ -20,6 +20,9 @@ static const struct {
     {"collect", verb_collect, "the eBPF node telemetry collector (needs root)"},
     {"dataset", verb_dataset, "record shadow-mode scheduling events for the supervised scorers"},
     {"fit-scorer", verb_fit_scorer, "train a supervised scorer (attention, mlp, xgboost) on a dataset"},
+    {"score", verb_score, "the scheduler scoring service (BatchScore, extender, telemetry store)"},
+    {"rebalance", verb_rebalance, "ask a running scorer which pods to move off contended nodes"},
+    {"telemetry", verb_telemetry, "replay or record telemetry frames"},
     {"load", verb_load, "print a config's load pattern: users at every whole second"},
     {"target", verb_target, "the latency-sensitive target service (HTTP; CPU and memory work per request)"},
 };

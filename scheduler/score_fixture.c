@@ -52,7 +52,7 @@ int score_fixture_ppo(const char *path, int hidden, uint64_t seed, const char *f
 int score_fixture_attention(const char *path, int D, uint64_t seed)
 {
     att_model m;
-    int err = att_model_init(&m, D, 2 * D, D, seed);
+    int err = att_model_init(&m, D, 2 * D, D / 2 > 0 ? D / 2 : 1, seed);
     if (err) return err;
     for (int f = 0; f < KISIM_F; f++) m.in_mean[f] = 0.5f, m.in_inv[f] = 4.0f;
     err = att_model_save(&m, path, NULL);

@@ -5,6 +5,7 @@ pkg_check_modules(SCHED_ZMQ REQUIRED IMPORTED_TARGET libzmq)
 find_package(Threads REQUIRED)
 set(KISIM_SCHEDULER_SOURCES
   scheduler/score.c
+  scheduler/score_names.c
   scheduler/telem_store.c
   scheduler/breaker.c
   scheduler/score_model.c
@@ -16,8 +17,9 @@ set(KISIM_SCHEDULER_SOURCES
   scheduler/rebalance.c
   scheduler/batch_server.c
   scheduler/batch_client.c
+  scheduler/telem_replay.c
 )
-set(KISIM_SCHEDULER_CLI_SOURCES)
+set(KISIM_SCHEDULER_CLI_SOURCES scheduler/score_cli.c scheduler/score_bench.c)
 set(KISIM_SCHEDULER_LIBS PkgConfig::SCHED_ZMQ Threads::Threads)
 # Kubernetes scheduler extender (h6b): quantities, pod context, wire format, HTTP server.
 pkg_check_modules(SCHED_MHD REQUIRED IMPORTED_TARGET libmicrohttpd)

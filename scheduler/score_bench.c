@@ -1,0 +1,229 @@
+/* score_bench.c: `kisim bench score`: BatchScore round-trip latency through each link of the
+ * policy chain (PPO, attention, neutral) at 10, 100 and 1,000 nodes, over a real ZeroMQ socket,
+ * with the telemetry store fed by a replay of recorded frames. The models are built with the
+ * policy API at their trained shapes (PPO hidden 64; attention d_model 128): weights do not
+ * change the cost. Each request's answering link is checked, so a row whose link missed its
+ * budget says so in answered_by_link. */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/verbs.h"
+#include "common/cli_args.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/telem_frame.h"
+#include "scheduler/batch_client.h"
+#include "scheduler/batch_server.h"
+#include "scheduler/score.h"
+#include "scheduler/score_fixture.h"
+#include "scheduler/telem_replay.h"
+#include "scheduler/telem_store.h"
+
+#define MAX_NODES_BENCH 1000
+
+typedef struct {
+    batch_server *b;
+    volatile int stop;
+} server_thread;
+
+static void *serve(void *arg)
+{
+    server_thread *t = arg;
+    while (!t->stop) batch_server_poll(t->b, 50);
+    return NULL;
+}
+
+/* The recording: T frames of each of n nodes, node i's features at a level that varies by node
+ * and sample (all features available, within the feature table's ranges). */
+static int write_recording(const char *path, int n, int T)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return kisim_seterr(KISIM_EIO, "bench score: cannot write %s", path);
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < n; i++) {
+            telem_frame fr = {0};
+            snprintf(fr.node, sizeof fr.node, "node-%04d", i);
+            fr.ts_ms = 1700000000000LL + 1000LL * t;
+            for (int k = 0; k < KISIM_F; k++) {
+                float level = (float)((i * 7 + k * 3 + t) % 17) / 17.0f * 0.8f + 0.1f;
+                fr.features[k] = (float)feature_denormalize(k, level);
+                fr.available[k] = 1;
+            }
+            char *s = telem_frame_json(&fr);
+            if (s) fprintf(f, "%s\n", s);
+            free(s);
+        }
+    return fclose(f) == 0 ? 0 : kisim_seterr(KISIM_EIO, "bench score: cannot write %s", path);
+}
+
+/* Replays the recording into the service's store and waits until every node has T samples. */
+static int feed_store(score_service *s, const char *recording, int n, int T)
+{
+    telem_recording r;
+    int err = telem_recording_read(&r, recording);
+    if (err) return err;
+    telem_store *st = score_service_store(s);
+    telem_replay_opts o = {.connect = telem_store_endpoint(st), .loops = 1, .wait_ms = 300, .rate = 1e6};
+    volatile int stop = 0;
+    long sent = 0;
+    err = telem_replay(&r, &o, &stop, &sent);
+    telem_recording_free(&r);
+    uint64_t ok = 0;
+    for (double t0 = log_now(); !err && log_now() - t0 < 30;) {
+        telem_store_counts(st, NULL, NULL, &ok, NULL);
+        if (ok >= (uint64_t)n * T) break;
+        usleep(10000);
+    }
+    if (!err && ok < (uint64_t)n * T)
+        err = kisim_seterr(KISIM_EIO, "bench score: the store got %llu of %d replayed frames", (unsigned long long)ok, n * T);
+    return err;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: kisim bench score [--json] [--requests N] [--budget-ms MS] [--nodes LIST]\n\n"
+                 "BatchScore latency (p50/p99 of the client's round trip over ipc) through each link\n"
+                 "(ppo, attention, neutral) at --nodes (default 10,100,1000), the telemetry store fed\n"
+                 "by a replay. --requests per row (default 1000; 1,000-node rows a fifth of it).\n"
+                 "--budget-ms (default 250, above the service's 45 ms) lets the attention scorer\n"
+                 "answer at 1,000 nodes; answered_by_link reports the share the measured link answered.\n");
+}
+
+int bench_score_main(int argc, char **argv)
+{
+    static const struct option opts[] = {{"json", no_argument, 0, 'j'}, {"requests", required_argument, 0, 'r'},
+                                         {"budget-ms", required_argument, 0, 'b'}, {"nodes", required_argument, 0, 'n'},
+                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int json = 0, err = 0, c, sizes[8] = {10, 100, 1000}, n_sizes = 3;
+    long requests = 1000, budget = 250;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': json = 1; break;
+        case 'r': err = args_int("bench score", "--requests", optarg, 10, 10000000, &requests); break;
+        case 'b': err = args_int("bench score", "--budget-ms", optarg, 1, 60000, &budget); break;
+        case 'n': {
+            n_sizes = 0;
+            char *copy = strdup(optarg), *save = NULL;
+            for (char *tok = strtok_r(copy, ",", &save); tok && !err; tok = strtok_r(NULL, ",", &save)) {
+                long v;
+                if (n_sizes == 8) err = kisim_seterr(KISIM_EUSAGE, "bench score: --nodes: at most 8 sizes");
+                else if (!(err = args_int("bench score", "--nodes", tok, 1, MAX_NODES_BENCH, &v))) sizes[n_sizes++] = (int)v;
+            }
+            free(copy);
+            if (!err && !n_sizes) err = kisim_seterr(KISIM_EUSAGE, "bench score: --nodes: empty list");
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+        if (err) {
+            fprintf(stderr, "%s\n", kisim_errmsg());
+            return kisim_exit_code(err);
+        }
+    }
+    char dir[] = "/tmp/kisim-bench-score.XXXXXX", ppo[128], att[128], rec[128], tele[160], ep[160];
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "bench score: cannot create a temporary folder\n");
+        return 1;
+    }
+    snprintf(ppo, sizeof ppo, "%s/ppo.safetensors", dir);
+    snprintf(att, sizeof att, "%s/attention.safetensors", dir);
+    snprintf(rec, sizeof rec, "%s/frames.jsonl", dir);
+    int T = SCORE_DEFAULT_WINDOW, max_n = 0;
+    for (int k = 0; k < n_sizes; k++) max_n = sizes[k] > max_n ? sizes[k] : max_n;
+    err = score_fixture_ppo(ppo, 64, 1, NULL);
+    if (!err) err = score_fixture_attention(att, 128, 2);
+    if (!err) err = write_recording(rec, max_n, T);
+    char **names = calloc((size_t)max_n, sizeof *names);
+    double *lat = malloc((size_t)requests * sizeof *lat);
+    if (!names || !lat) err = kisim_seterr(KISIM_ENOMEM, "bench score: out of memory");
+    for (int i = 0; !err && i < max_n; i++) {
+        names[i] = malloc(16);
+        if (names[i]) snprintf(names[i], 16, "node-%04d", i);
+    }
+    log_set_level(LOG_WARN);
+    if (json && !err) printf("[");
+    int rows = 0;
+    for (int link = 0; !err && link < SCORE_N_LINKS; link++) {
+        score_opts o = {.policy_path = link == SCORE_LINK_PPO ? ppo : NULL,
+                        .fallback_path = link <= SCORE_LINK_ATTENTION ? att : NULL, .budget_ms = (int)budget};
+        snprintf(tele, sizeof tele, "ipc://%s/telemetry.sock", dir);
+        snprintf(ep, sizeof ep, "ipc://%s/score.sock", dir);
+        o.telemetry_bind = tele;
+        score_service *s = NULL;
+        server_thread th = {0};
+        pthread_t tid;
+        batch_client *cl = NULL;
+        int started = 0;
+        if ((err = score_service_open(&s, &o)) || (err = feed_store(s, rec, max_n, T)) ||
+            (err = batch_server_open(&th.b, s, ep)) || (err = batch_client_open(&cl, ep, 10000)))
+            goto row_cleanup;
+        if (pthread_create(&tid, NULL, serve, &th) != 0) {
+            err = kisim_seterr(KISIM_EIO, "bench score: cannot start the server thread");
+            goto row_cleanup;
+        }
+        started = 1;
+        for (int k = 0; !err && k < n_sizes; k++) {
+            int n = sizes[k];
+            long reqs = n >= 1000 ? requests / 5 : requests, by_link = 0;
+            score_request req = {.verb = SCORE_VERB_BATCHSCORE, .n = n, .nodes = (const char *const *)names};
+            req.pod[POD_CTX_CLASS_LATENCY_SENSITIVE] = 1;
+            req.pod[POD_CTX_CPU_REQUEST] = 0.125f;
+            for (long r = -reqs / 10; !err && r < reqs; r++) { /* a tenth as warm-up */
+                batch_result res;
+                double t0 = log_now();
+                if ((err = batch_client_score(cl, &req, &res))) break;
+                double dt = log_now() - t0;
+                if (r >= 0) {
+                    lat[r] = dt * 1000;
+                    by_link += !strcmp(res.link, score_link_name((score_link)link));
+                }
+                batch_result_free(&res);
+            }
+            if (err) break;
+            qsort(lat, (size_t)reqs, sizeof *lat, cmp_double);
+            double p50 = lat[(size_t)(0.50 * (double)(reqs - 1))], p99 = lat[(size_t)(0.99 * (double)(reqs - 1))];
+            double frac = (double)by_link / (double)reqs;
+            if (json)
+                printf("%s\n  {\"link\": \"%s\", \"nodes\": %d, \"p50_ms\": %.4f, \"p99_ms\": %.4f, "
+                       "\"answered_by_link\": %.4f, \"requests\": %ld, \"budget_ms\": %ld}",
+                       rows ? "," : "", score_link_name((score_link)link), n, p50, p99, frac, reqs, budget);
+            else
+                printf("%-9s %5d nodes: p50 %8.3f ms  p99 %8.3f ms  answered by link %.1f%% (%ld requests)\n",
+                       score_link_name((score_link)link), n, p50, p99, 100 * frac, reqs);
+            fflush(stdout);
+            rows++;
+        }
+    row_cleanup:
+        if (started) {
+            th.stop = 1;
+            pthread_join(tid, NULL);
+        }
+        batch_client_close(cl);
+        batch_server_close(th.b);
+        score_service_close(s);
+    }
+    if (json && rows) printf("\n]\n");
+    for (int i = 0; names && i < max_n; i++) free(names[i]);
+    free(names);
+    free(lat);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) fprintf(stderr, "bench score: could not remove %s\n", dir);
+    if (err) {
+        fprintf(stderr, "%s\n", kisim_errmsg());
+        return kisim_exit_code(err);
+    }
+    return 0;
+}

@@ -1,0 +1,70 @@
+/* fuzz_batch.c: libFuzzer target for the BatchScore request parser (scheduler/batch.c), built
+ * with clang by tests/cli_fuzz_batch.sh. Input layout (as fuzz_proto.c): byte 0 picks the frame
+ * count (1 + byte % 4); the header frame runs from byte 1 to the first NUL (or the end); the
+ * bytes after that NUL are split evenly over the remaining frames. Besides the sanitizers it
+ * checks the parser's promises: a known code, a message for every error, a parsed request whose
+ * arrays have the sizes its header announced with finite telemetry, and an error header that is
+ * valid JSON echoing the code. Seed corpus: tests/fuzz/batch_corpus. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/telem_frame.h"
+#include "scheduler/batch.h"
+
+#define REQUIRE(cond)                                                                          \
+    do {                                                                                       \
+        if (!(cond)) {                                                                         \
+            fprintf(stderr, "fuzz_batch: broken promise: %s\n", #cond);                        \
+            abort();                                                                           \
+        }                                                                                      \
+    } while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1) return 0;
+    int n = 1 + data[0] % 4;
+    const uint8_t *p = data + 1, *end = data + size;
+    const uint8_t *nul = memchr(p, 0, (size_t)(end - p));
+    proto_frame f[4];
+    f[0].data = p;
+    f[0].size = (size_t)((nul ? nul : end) - p);
+    const uint8_t *rest = nul ? nul + 1 : end;
+    size_t left = (size_t)(end - rest), each = n > 1 ? left / (size_t)(n - 1) : 0;
+    for (int i = 1; i < n; i++) {
+        f[i].data = rest;
+        f[i].size = i == n - 1 ? (size_t)(end - rest) : each;
+        rest += f[i].size;
+    }
+    batch_request req;
+    char msg[512];
+    batch_code code = batch_parse(f, n, &req, msg, sizeof msg);
+    REQUIRE((int)code >= 0 && code < BATCH_N_ERRORS);
+    REQUIRE(code == BATCH_OK || msg[0] != 0);
+    if (code == BATCH_OK && req.cmd == BATCH_SCORE) {
+        REQUIRE(req.n >= 1 && req.n <= SCORE_MAX_NODES);
+        for (int i = 0; i < req.n; i++) REQUIRE(telem_frame_name_ok(req.nodes[i]));
+        REQUIRE((req.T > 0) == (req.telemetry != NULL));
+        for (size_t k = 0; req.telemetry && k < (size_t)req.n * req.T * KISIM_F; k++) REQUIRE(isfinite(req.telemetry[k]));
+        for (size_t k = 0; req.orch && k < (size_t)req.n * SCORE_ORCH_F; k++) REQUIRE(!isinf(req.orch[k]));
+        for (int k = 0; k < KISIM_P; k++) REQUIRE(isfinite(req.pod[k]));
+    }
+    if (code == BATCH_OK && req.cmd == BATCH_REBALANCE)
+        REQUIRE(req.min_delta >= 0 && req.min_delta <= 100 && req.max_moves >= 1);
+    char *h = batch_error_header(&req, code ? code : BATCH_E_SCORE_ERROR, code ? msg : "x");
+    REQUIRE(h != NULL);
+    cJSON *o = cJSON_Parse(h);
+    REQUIRE(o != NULL);
+    const cJSON *c = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "error"), "code");
+    REQUIRE(cJSON_IsString(c) && !strcmp(c->valuestring, batch_code_name(code ? code : BATCH_E_SCORE_ERROR)));
+    cJSON_Delete(o);
+    free(h);
+    batch_request_free(&req);
+    return 0;
+}
