@@ -3,7 +3,9 @@
 # option; it serves / (with work), /healthz (without) and keeps serving after bad requests; the
 # CPU it burns is real: the process's CPU time, read from /proc/PID/stat (independent of the
 # server's own clock), is within tolerance of requests x --cpu-us; the working-set walk costs CPU
-# in proportion to its size; SIGTERM and SIGINT exit 0.
+# in proportion to its size; SIGTERM and SIGINT exit 0. As root with cgroup v1, a replica in a
+# cgroup with a 2% CPU quota takes at least the quota's time for a request (throttling shows as
+# latency, not as less work).
 source "$(dirname "$0")/lib.sh"
 
 run 2 target
@@ -52,7 +54,13 @@ stop() {
     pid=""
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, all threads
-trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+cg=/sys/fs/cgroup/cpu/kisim-test-target.$$
+cleanup() {
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    [ -d "$cg" ] && rmdir "$cg"
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
 
 cpu_us=4000
 start --cpu-us $cpu_us || { finish; exit 1; }
@@ -106,4 +114,23 @@ used=$(curl -s -m 30 -D - -o /dev/null "$url/" | tr -d '\r' | sed -n 's/^X-Kisim
 echo "32 MiB working-set walk: $used us of CPU"
 stop INT
 contains target.err "SIGINT: stopping after"
+
+# Throttling: 2 ms of CPU per 100 ms period; a request of 50 ms of CPU needs at least 24 full
+# periods, 2.4 s of wall time, yet still uses its 50 ms of CPU.
+if [ "$(id -u)" != 0 ] || [ ! -w /sys/fs/cgroup/cpu ]; then
+    echo "SKIP: the throttling check needs root and the cgroup v1 cpu hierarchy"
+    finish
+    exit $?
+fi
+start --cpu-us 50000 || { finish; exit 1; }
+mkdir "$cg" && echo 100000 >"$cg/cpu.cfs_period_us" && echo 2000 >"$cg/cpu.cfs_quota_us" &&
+    echo "$pid" >"$cg/cgroup.procs" || fail "cannot set up the cgroup $cg"
+checks=$((checks + 1))
+out=$(curl -s -m 30 -D - -o /dev/null -w 'wall=%{time_total}\n' "$url/" | tr -d '\r')
+used=$(sed -n 's/^X-Kisim-Cpu-Us: //Ip' <<<"$out")
+wall=$(sed -n 's/^wall=//p' <<<"$out")
+echo "throttled to 2%: a 50 ms CPU request took ${wall}s of wall time, ${used} us of CPU"
+awk -v w="$wall" -v u="$used" 'BEGIN { exit !(w >= 2.0 && u >= 50000 && u < 80000) }' ||
+    fail "throttled request: wall ${wall}s (want >= 2.0), CPU ${used} us (want 50000..80000)"
+stop TERM
 finish
