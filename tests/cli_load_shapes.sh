@@ -26,6 +26,19 @@ extra() { # extra NAME HORIZON LOAD_JSON: a config with only env.horizon_s and t
     printf '{"env": {"horizon_s": %s}, "load": %s}\n' "$2" "$3" >"$tmp/$1.json"
 }
 
+run 2 load
+contains err "expected a CONFIG"
+run 2 load "$SRC/configs/quickstart.json" --to ten
+contains err "--to: expected an integer"
+run 2 load "$SRC/configs/quickstart.json" --from 9 --to 3
+contains err "--to 3 is before --from 9"
+run 2 load "$SRC/configs/quickstart.json" --bogus
+contains err "unknown option"
+run 0 load --help
+contains out "time_s,users,rate_rps"
+run 0 load "$SRC/configs/quickstart.json" --from 600 --to 601
+contains out "601,250,250"
+
 for cfg in "$SRC"/configs/*.json; do
     check "shipped-$(basename "$cfg" .json)" "$(cd "$(dirname "$cfg")" && pwd)/$(basename "$cfg")"
 done
