@@ -149,11 +149,13 @@ check(rc == 0, f"kisim collect --help: exit {rc}")
 for f in cf:
     check(f"--{f}" in text, f"kisim-collector: kisim collect has no --{f}")
 rc, text = help_text(["score", "serve"])
-if rc == 0:
-    for f in sf:
-        check(f"--{f}" in text, f"kisim-scorer: kisim score serve has no --{f}")
-else:
-    print("note: this build has no `kisim score serve` yet; its flags were not checked")
+check(rc == 0, f"kisim score serve --help: exit {rc}")
+for f in sf:
+    check(f"--{f}" in text, f"kisim-scorer: kisim score serve has no --{f}")
+# A read-only root needs a writable /tmp: BatchScore's default socket is ipc:///tmp/kisim-score.sock.
+smounts_scorer = {m["mountPath"] for m in scorer.get("volumeMounts", [])}
+if scorer.get("securityContext", {}).get("readOnlyRootFilesystem") and "zmq" not in sf:
+    check("/tmp" in smounts_scorer, "kisim-scorer: read-only root without a /tmp volume for the BatchScore socket")
 
 for m in failures:
     print("FAIL:", m)
