@@ -3,6 +3,7 @@
  * against the label (the seed's weights: a good outcome 1.0 with weight 1, a bad one 0.0 with
  * weight 3), plus the confidence head's cross-entropy against 1 - |label - prediction| (the
  * prediction held fixed), weight 0.1. Validation events are whole episodes (episode % 5 == 4). */
+#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,8 +201,18 @@ static void evaluate(learned *a, const ds_set *d, const char *label,
     *top1 = events ? (double)agree / events : NAN;
 }
 
-/* The candidates' rows of the training or validation events: inputs, labels, weights. */
-static int xgb_rows(const xgb_scorer *m, const ds_set *d, const char *label, int val, float **X,
+/* The random feature masking of training: each measured feature of an event is dropped (made
+ * unavailable) with probability drop, for all of the event's nodes at once. */
+static void drop_features(float *avail, const float *measured, float drop, rng *r)
+{
+    for (int f = 0; f < KISIM_F; f++)
+        avail[f] = measured[f] > 0.5f && f < KISIM_F_MEASURED && rng_uniform(r) < drop
+                       ? 0.0f : measured[f];
+}
+
+/* The candidates' rows of the training or validation events: inputs, labels, weights. Training
+ * rows get the random feature masking (dropped features are missing values to the trees). */
+static int xgb_rows(const xgb_scorer *m, const ds_set *d, const fit_options *o, int val, float **X,
                     float **y, float **w, int *rows)
 {
     size_t n = 0;
@@ -212,26 +223,32 @@ static int xgb_rows(const xgb_scorer *m, const ds_set *d, const char *label, int
     *y = malloc((n + 1) * sizeof(float));
     *w = malloc((n + 1) * sizeof(float));
     if (!*X || !*y || !*w) return kisim_seterr(KISIM_ENOMEM, "fit-scorer: out of memory");
-    size_t r = 0;
+    rng r;
+    rng_seed(&r, o->seed);
+    size_t row = 0;
     for (int k = 0; k < d->n; k++) {
         const ds_event *e = &d->ev[k];
         if (is_val(e) != val) continue;
-        const float *lab = label_of(e, label);
+        const float *lab = label_of(e, o->label);
+        float avail[KISIM_F];
+        if (val) memcpy(avail, e->avail, sizeof avail);
+        else drop_features(avail, e->avail, o->feature_drop, &r);
         for (int i = 0; i < e->n; i++) {
             if (!e->mask[i]) continue;
-            xgb_scorer_inputs(m, *X + r * XGB_IN, e->nodes + (size_t)i * e->T * KISIM_F, e->T,
-                              e->avail, e->pod);
-            (*y)[r] = lab[i];
-            (*w)[r] = lab[i] >= 0.5f ? 1.0f : 3.0f;
-            r++;
+            xgb_scorer_inputs(m, *X + row * XGB_IN, e->nodes + (size_t)i * e->T * KISIM_F, e->T,
+                              avail, e->pod);
+            (*y)[row] = lab[i];
+            (*w)[row] = lab[i] >= 0.5f ? 1.0f : 3.0f;
+            row++;
         }
     }
-    *rows = (int)r;
+    *rows = (int)row;
     return 0;
 }
 
-/* XGBoost: boosting rounds instead of epochs (--epochs), no feature masking (missing values
- * are native to the trees); then the same validation metrics as the networks. */
+/* XGBoost: boosting rounds instead of epochs (--epochs), early stopping on the validation
+ * log-loss after --patience rounds without improvement; then the same validation metrics as the
+ * networks. */
 static int fit_xgboost(const ds_set *d, const fit_options *o, const char *out, int maxn)
 {
     learned l;
@@ -242,22 +259,23 @@ static int fit_xgboost(const ds_set *d, const fit_options *o, const char *out, i
     l.score = l.xgb.score, l.conf = l.xgb.conf;
     input_stats(l.xgb.in_mean, l.xgb.in_inv, d);
     float *X = NULL, *y = NULL, *w = NULL, *Xv = NULL, *yv = NULL, *wv = NULL;
-    int rows = 0, rows_v = 0;
-    err = xgb_rows(&l.xgb, d, o->label, 0, &X, &y, &w, &rows);
-    if (!err) err = xgb_rows(&l.xgb, d, o->label, 1, &Xv, &yv, &wv, &rows_v);
+    int rows = 0, rows_v = 0, best_round = 0;
+    double best_loss = NAN;
+    err = xgb_rows(&l.xgb, d, o, 0, &X, &y, &w, &rows);
+    if (!err) err = xgb_rows(&l.xgb, d, o, 1, &Xv, &yv, &wv, &rows_v);
     if (!err) err = xgb_scorer_train(&l.xgb, X, y, w, rows, Xv, yv, wv, rows_v, o->epochs,
-                                     o->seed, o->progress);
+                                     o->patience, o->seed, o->progress, &best_round, &best_loss);
     float *dl = malloc((size_t)maxn * 2 * sizeof *dl);
     scored *buf = malloc(((size_t)rows_v + (size_t)d->n * maxn + 1) * sizeof *buf);
     if (!err && (!dl || !buf)) err = kisim_seterr(KISIM_ENOMEM, "fit-scorer: out of memory");
     double vl = NAN, va = NAN, vt = NAN;
     if (!err) evaluate(&l, d, o->label, dl, buf, &vl, &va, &vt);
     if (!err && o->progress)
-        fprintf(stderr, "fit-scorer: xgboost %d rounds  val loss %.4f  val AUC %.4f  top-1 vs "
-                "oracle %.3f\n", o->epochs, vl, va, vt);
+        fprintf(stderr, "fit-scorer: xgboost best round %d of %d  val loss %.4f  val AUC %.4f  "
+                "top-1 vs oracle %.3f\n", best_round, o->epochs, vl, va, vt);
     char extra[256];
     snprintf(extra, sizeof extra, "{\"label\": \"%s\", \"rounds\": %d, \"val_loss\": %.6g, "
-             "\"events\": %d}", o->label, o->epochs, vl, d->n);
+             "\"events\": %d}", o->label, best_round, vl, d->n);
     if (!err) err = l_save(&l, out, extra);
     free(X), free(y), free(w), free(Xv), free(yv), free(wv), free(dl), free(buf);
     learned_release(&l);
@@ -277,6 +295,7 @@ int fit_scorer(const ds_set *d, const fit_options *o, const char *out)
         return kisim_seterr(KISIM_EINPUT, "fit-scorer: the dataset needs events from at least 5 "
                             "episodes (validation is every fifth episode); it has %d training "
                             "and %d validation events", ntrain, nval);
+    openblas_set_num_threads(1); /* deterministic sums: same data and seed, same model */
     if (!strcmp(o->model, "xgboost")) return fit_xgboost(d, o, out, maxn);
     learned a;
     int err = learned_init(&a, o, maxn);
@@ -308,9 +327,7 @@ int fit_scorer(const ds_set *d, const fit_options *o, const char *out)
         for (int k = 0; k < n; k++) {
             const ds_event *e = &d->ev[order[k]];
             float avail[KISIM_F];
-            for (int f = 0; f < KISIM_F; f++) /* random feature masking: measured ones */
-                avail[f] = e->avail[f] > 0.5f && f < KISIM_F_MEASURED &&
-                                   rng_uniform(&r) < o->feature_drop ? 0.0f : e->avail[f];
+            drop_features(avail, e->avail, o->feature_drop, &r);
             double w;
             tl += event_loss(&a, e, avail, o->label, dl, &w);
             tw += w, bw += w;

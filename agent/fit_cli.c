@@ -67,8 +67,9 @@ static void fit_usage(FILE *out)
                  "  Trains a scorer on `kisim dataset` events; every fifth episode validates.\n"
                  "  Prints per epoch the weighted loss, AUC and top-1 agreement with the oracle;\n"
                  "  stops after P epochs without a better validation loss (default 3) and\n"
-                 "  writes the best epoch's model. For xgboost, E is the number of boosting rounds\n"
-                 "  (one thread, max_depth 6, eta 0.3), with no early stopping.\n");
+                 "  writes the best epoch's model. For xgboost, E is the most boosting rounds\n"
+                 "  (one thread, max_depth 6, eta 0.3) and P counts rounds. One thread throughout:\n"
+                 "  the same data and seed give the same model.\n");
 }
 
 int verb_fit_scorer(int argc, char **argv)

@@ -143,6 +143,7 @@ static void layout(att_acts *a, const att_model *m)
     a->logits = take(a, N * 2);
     a->score = take(a, N);
     a->conf = take(a, N);
+    a->maskf = take(a, N);
     a->mask = (uint8_t *)take(a, (N + 3) / 4);
 }
 
@@ -165,31 +166,26 @@ void att_acts_free(att_acts *a)
 }
 
 /* Multi-head scaled dot-product attention: out [Nq, D] from q (row stride ldq) over Nk keys and
- * values (row stride ldkv); keys with kmask 0 get weight 0 (kmask NULL: all keys). att
- * [heads, Nq, Nk] keeps the weights for backward. */
+ * values (row stride ldkv); keys with kmask 0 get weight 0 (kmask NULL: all keys; else 0/1
+ * floats). att [heads, Nq, Nk] keeps the weights for backward. The queries go in blocks whose
+ * weights fit in the L2 cache (256 KB), so scores, softmax and the weighted values of a block
+ * read what the previous step has just written. */
 static void mha_forward(float *out, float *att, const float *q, int ldq, const float *k,
-                        const float *v, int ldkv, const uint8_t *kmask, int Nq, int Nk, int D)
+                        const float *v, int ldkv, const float *kmask, int Nq, int Nk, int D)
 {
-    int dh = D / ATT_HEADS;
+    int dh = D / ATT_HEADS, qb = 65536 / Nk;
     float scale = 1.0f / sqrtf((float)dh);
-    for (int h = 0; h < ATT_HEADS; h++) {
-        float *A = att + (size_t)h * Nq * Nk;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Nq, Nk, dh, scale, q + h * dh, ldq,
-                    k + h * dh, ldkv, 0.0f, A, Nk);
-        for (int i = 0; i < Nq; i++) {
-            float *row = A + (size_t)i * Nk, mx = -INFINITY, sum = 0;
-            for (int j = 0; j < Nk; j++)
-                if ((!kmask || kmask[j]) && row[j] > mx) mx = row[j];
-            for (int j = 0; j < Nk; j++) {
-                row[j] = (!kmask || kmask[j]) ? expf(row[j] - mx) : 0.0f;
-                sum += row[j];
-            }
-            float inv = sum > 0 ? 1.0f / sum : 0.0f; /* no key at all: a zero row */
-            for (int j = 0; j < Nk; j++) row[j] *= inv;
+    if (qb < 1) qb = 1;
+    for (int h = 0; h < ATT_HEADS; h++)
+        for (int i0 = 0; i0 < Nq; i0 += qb) {
+            int m = Nq - i0 < qb ? Nq - i0 : qb;
+            float *A = att + ((size_t)h * Nq + i0) * Nk;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, Nk, dh, scale,
+                        q + (size_t)i0 * ldq + h * dh, ldq, k + h * dh, ldkv, 0.0f, A, Nk);
+            nn_softmax_rows(A, m, Nk, kmask); /* no key at all: a zero row */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, dh, Nk, 1.0f, A, Nk,
+                        v + h * dh, ldkv, 0.0f, out + (size_t)i0 * D + h * dh, D);
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Nq, dh, Nk, 1.0f, A, Nk,
-                    v + h * dh, ldkv, 0.0f, out + h * dh, D);
-    }
 }
 
 /* Accumulates dq, dk, dv (same strides as q, k, v) from dout; dA [heads, Nq, Nk] is scratch. */
@@ -260,13 +256,14 @@ void att_forward(const att_model *m, att_acts *a, const float *nodes, int n, int
             x[F + f] = av;
         }
         a->mask[i] = mask ? mask[i] != 0 : 1;
+        a->maskf[i] = a->mask[i];
     }
     nn_linear_forward(a->h0, a->x, PW(m, T_PW), PW(m, T_PB), N, ATT_X, D);
     const float *hin = a->h0;
     for (int l = 0; l < ATT_LAYERS; l++) {
         nn_linear_forward(a->qkv[l], hin, PW(m, BLK(l, B_QKVW)), PW(m, BLK(l, B_QKVB)), N, D, 3 * D);
         mha_forward(a->o[l], a->att[l], a->qkv[l], 3 * D, a->qkv[l] + D, a->qkv[l] + 2 * D, 3 * D,
-                    a->mask, N, N, D);
+                    a->maskf, N, N, D);
         nn_linear_forward(a->a[l], a->o[l], PW(m, BLK(l, B_OW)), PW(m, BLK(l, B_OB)), N, D, D);
         add_to(a->r1[l], hin, a->a[l], ND);
         nn_layernorm_forward(a->h1[l], a->m1[l], a->s1[l], a->r1[l], PW(m, BLK(l, B_LN1W)),

@@ -48,6 +48,7 @@ typedef struct {
     float *cq, *ckv, *catt, *co, *ca, *cr, *ch, *cm, *cs; /* cross-attention */
     float *z, *logits;                          /* head: [N, HH], [N, 2] */
     float *score, *conf;                        /* outputs [N] */
+    float *maskf;                               /* [N] the node mask as 0/1 floats */
     uint8_t *mask;                              /* [N] */
 } att_acts;
 

@@ -51,6 +51,92 @@ static inline float fast_tanh(float x)
     return p / q;
 }
 
+/* Cephes' expf: x = n ln2 + r, |r| <= ln2 / 2 (ln2 split in two for exactness), exp(r) by a
+ * degree-6 polynomial, 2^n by building the float's exponent bits. n is rounded by adding and
+ * subtracting 1.5 * 2^23, which needs no libm call and so vectorises. */
+static inline float exp_poly(float x)
+{
+    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+    const float magic = 12582912.0f;
+    float n = (x * 1.44269504088896341f + magic) - magic;
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    uint32_t bits = (uint32_t)((int32_t)n + 127) << 23;
+    float two_n;
+    memcpy(&two_n, &bits, sizeof two_n);
+    return p * two_n;
+}
+
+float nn_expf(float x)
+{
+    return exp_poly(x);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NN_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define NN_CLONES
+#endif
+
+/* A float's bits as an int32 that orders like the float (for the non-NaN floats): the max
+ * reduction runs on these, as GCC vectorises an integer max but not a float one. */
+static inline int32_t order_key(float v)
+{
+    int32_t i;
+    memcpy(&i, &v, sizeof i);
+    return i ^ ((i >> 31) & 0x7fffffff);
+}
+
+/* Max, exp and sum over one row, each a loop the compiler vectorises (the sum keeps 16 partial
+ * results: GCC does not reorder a float reduction by itself). */
+NN_CLONES void nn_softmax_rows(float *x, int rows, int cols, const float *colmask)
+{
+    enum { L = 16 };
+    for (int r = 0; r < rows; r++) {
+        float *v = x + (size_t)r * cols, part[L], mx, sum = 0;
+        int32_t km = INT32_MIN;
+        if (colmask)
+            for (int j = 0; j < cols; j++) { /* bitwise select: a float select does not vectorise */
+                int32_t mb;
+                memcpy(&mb, colmask + j, sizeof mb);
+                int32_t sel = -(int32_t)((mb & 0x7fffffff) != 0); /* -1 unless colmask[j] is +-0 */
+                int32_t k = (order_key(v[j]) & sel) | (INT32_MIN & ~sel);
+                km = k > km ? k : km;
+            }
+        else
+            for (int j = 0; j < cols; j++) {
+                int32_t k = order_key(v[j]);
+                km = k > km ? k : km;
+            }
+        if (km == INT32_MIN) { /* no allowed column */
+            memset(v, 0, (size_t)cols * sizeof *v);
+            continue;
+        }
+        int32_t bits = km ^ ((km >> 31) & 0x7fffffff); /* the key's own inverse */
+        memcpy(&mx, &bits, sizeof mx);
+        /* a masked entry above mx is clamped to exp(88), finite, then multiplied by 0 */
+        if (colmask)
+            for (int j = 0; j < cols; j++) v[j] = exp_poly(v[j] - mx) * colmask[j];
+        else
+            for (int j = 0; j < cols; j++) v[j] = exp_poly(v[j] - mx);
+        int j = 0;
+        for (int k = 0; k < L; k++) part[k] = 0;
+        for (; j + L <= cols; j += L)
+            for (int k = 0; k < L; k++) part[k] += v[j + k];
+        for (; j < cols; j++) sum += v[j];
+        for (int k = 0; k < L; k++) sum += part[k];
+        float inv = 1.0f / sum;
+        for (j = 0; j < cols; j++) v[j] *= inv;
+    }
+}
+
 void nn_tanh_forward(float *out, const float *inp, size_t n)
 {
     for (size_t i = 0; i < n; i++) out[i] = fast_tanh(inp[i]);

@@ -19,5 +19,7 @@ set(KISIM_POLICY_SOURCES
 set(KISIM_POLICY_CLI_SOURCES policy/policy_cli.c policy/attention_bench.c)
 set(KISIM_POLICY_LIBS PkgConfig::OPENBLAS PkgConfig::ZLIB PkgConfig::XGBOOST)
 # The kernels are loops the compiler must vectorise (tanh, pooling, normalisation): -O3 there.
-set_source_files_properties(policy/nn.c policy/obsnorm.c policy/ppo_cluster.c policy/attention.c
+set_source_files_properties(policy/obsnorm.c policy/ppo_cluster.c policy/attention.c
   PROPERTIES COMPILE_OPTIONS "-O3")
+# nn.c's exp (softmax) vectorises only when a float compare may not trap (we never enable FP traps).
+set_source_files_properties(policy/nn.c PROPERTIES COMPILE_OPTIONS "-O3;-fno-trapping-math")

@@ -56,9 +56,17 @@ static int matrix(DMatrixHandle *d, const float *X, const float *y, const float 
     return 0;
 }
 
+/* The validation log-loss in XGBoost's evaluation line ("[r]\ttrain-logloss:..\tval-logloss:x"). */
+static double val_logloss(const char *line)
+{
+    const char *p = line ? strstr(line, "val-logloss:") : NULL;
+    return p ? strtod(p + strlen("val-logloss:"), NULL) : NAN;
+}
+
 int xgb_scorer_train(xgb_scorer *m, const float *X, const float *y, const float *w, int rows,
                      const float *Xv, const float *yv, const float *wv, int rows_v, int rounds,
-                     uint64_t seed, int progress)
+                     int patience, uint64_t seed, int progress, int *best_round,
+                     double *best_loss)
 {
     DMatrixHandle d[2] = {NULL, NULL};
     int err = matrix(&d[0], X, y, w, rows);
@@ -68,20 +76,52 @@ int xgb_scorer_train(xgb_scorer *m, const float *X, const float *y, const float 
     snprintf(sd, sizeof sd, "%llu", (unsigned long long)(seed % 2147483647ULL));
     /* one thread: deterministic, and the comparison with the other scorers is per core */
     const char *kv[][2] = {{"objective", "binary:logistic"}, {"max_depth", "6"}, {"eta", "0.3"},
-                           {"nthread", "1"}, {"eval_metric", "logloss"}, {"eval_metric", "auc"},
+                           {"nthread", "1"}, {"eval_metric", "auc"}, {"eval_metric", "logloss"},
                            {"seed", sd}, {"verbosity", "0"}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0] && !err; i++)
         if (XGBoosterSetParam(m->booster, kv[i][0], kv[i][1])) err = xgb_err(kv[i][0]);
     const char *names[2] = {"train", "val"};
+    double best = INFINITY;
+    int best_r = 0, since = 0;
     for (int r = 0; r < rounds && !err; r++) {
         if (XGBoosterUpdateOneIter(m->booster, r, d[0])) err = xgb_err("update");
         const char *line = NULL;
-        if (!err && progress && !XGBoosterEvalOneIter(m->booster, r, d, names, 2, &line))
-            fprintf(stderr, "fit-scorer: xgboost round %s\n", line);
+        if (!err && XGBoosterEvalOneIter(m->booster, r, d, names, 2, &line)) err = xgb_err("eval");
+        double vl = err ? NAN : val_logloss(line);
+        if (!err && isnan(vl))
+            err = kisim_seterr(KISIM_EINTERNAL, "xgboost scorer: no val-logloss in \"%s\"", line);
+        if (err) break;
+        if (progress)
+            fprintf(stderr, "fit-scorer: xgboost round %s%s\n", line, vl < best ? "  (best)" : "");
+        if (vl < best) {
+            best = vl, best_r = r + 1, since = 0;
+        } else if (++since >= patience) {
+            if (progress) fprintf(stderr, "fit-scorer: no better for %d rounds: stop\n", since);
+            break;
+        }
     }
+    int done = 0;
+    if (!err && XGBoosterBoostedRounds(m->booster, &done)) err = xgb_err("rounds");
+    if (!err && best_r < done) { /* keep rounds 1..best_r */
+        BoosterHandle sliced = NULL;
+        if (XGBoosterSlice(m->booster, 0, best_r, 1, &sliced)) err = xgb_err("slice");
+        else {
+            XGBoosterFree(m->booster);
+            m->booster = sliced;
+            if (XGBoosterSetParam(m->booster, "nthread", "1")) err = xgb_err("nthread");
+        }
+    }
+    if (best_round) *best_round = best_r;
+    if (best_loss) *best_loss = best;
     for (int i = 0; i < 2; i++)
         if (d[i]) XGDMatrixFree(d[i]);
     return err;
+}
+
+int xgb_scorer_rounds(const xgb_scorer *m)
+{
+    int n = 0;
+    return m->booster && !XGBoosterBoostedRounds(m->booster, &n) ? n : 0;
 }
 
 int xgb_scorer_forward(xgb_scorer *m, const float *nodes, int n, int T, const float *avail,

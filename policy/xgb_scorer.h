@@ -25,11 +25,17 @@ void xgb_scorer_free(xgb_scorer *m);
 /* The 26 inputs of one node into x (NaN for unmeasured features). */
 void xgb_scorer_inputs(const xgb_scorer *m, float *x, const float *node_window, int T,
                        const float *avail, const float *pod);
-/* Trains `rounds` boosting rounds on rows [rows, 26] with labels and weights; prints XGBoost's
- * validation line per round when progress is set. */
+/* Trains up to `rounds` boosting rounds on rows [rows, 26] with labels and weights; after each
+ * round the weighted log-loss on the validation rows decides: after `patience` rounds without a
+ * lower one it stops, and the model keeps the rounds up to the best (XGBoosterSlice). Prints
+ * XGBoost's evaluation line per round when progress is set. *best_round (1-based) and *best_loss
+ * may be NULL. */
 int xgb_scorer_train(xgb_scorer *m, const float *X, const float *y, const float *w, int rows,
                      const float *Xv, const float *yv, const float *wv, int rows_v, int rounds,
-                     uint64_t seed, int progress);
+                     int patience, uint64_t seed, int progress, int *best_round,
+                     double *best_loss);
+/* The number of boosting rounds in the model. */
+int xgb_scorer_rounds(const xgb_scorer *m);
 int xgb_scorer_forward(xgb_scorer *m, const float *nodes, int n, int T, const float *avail,
                        const float *pod);
 int xgb_scorer_save(const xgb_scorer *m, const char *path, const char *extra);

@@ -1,6 +1,7 @@
 /* test_nn.c: every layer's backward against central finite differences of its forward (loss =
  * sum(out * g) for a random g), the optimiser against a step computed by hand, gradient clipping
- * against its definition, orthogonal init against W W^T = gain^2 I, and tanh against libm. */
+ * against its definition, orthogonal init against W W^T = gain^2 I, tanh and the polynomial exp
+ * against libm, and the vectorised softmax against a double-precision one. */
 #include "policy/nn.h"
 
 #include <float.h>
@@ -124,6 +125,64 @@ static void test_tanh_accuracy(void)
     nn_tanh_forward(out, big, 2);
     CHECK(out[0] == 1.0f || fabsf(out[0] - 1) < 1e-6f);
     CHECK(out[1] == -1.0f || fabsf(out[1] + 1) < 1e-6f);
+}
+
+/* Cephes documents its expf polynomial at 1.7e-7 peak relative error; the reduction and the
+ * final scaling add at most one rounding each (~6e-8): 3e-7 (2.5 float ulps) over the whole
+ * clamped range, every 1e-4. */
+static void test_exp_accuracy(void)
+{
+    double worst = 0, at = 0;
+    for (long i = -870000; i <= 880000; i++) {
+        float x = i * 1e-4f;
+        double ref = exp((double)x), e = fabs(nn_expf(x) - ref) / ref;
+        if (e > worst) worst = e, at = x;
+    }
+    CHECK_MSG(worst < 3e-7, "exp max relative error %.3g at %g", worst, at);
+    CHECK(nn_expf(0) == 1.0f);
+    CHECK(nn_expf(-1000) > 0 && nn_expf(-1000) < 2e-38f); /* clamped: finite, tiny */
+    CHECK(isfinite(nn_expf(1000)));
+}
+
+/* Rows of 1 to 70 columns (the vector loops and their tails), half of the columns masked, one
+ * masked entry far above the others (it must not move the row), and a fully masked row. */
+static void test_softmax_rows(void)
+{
+    enum { SC = 70 };
+    static float x[3 * SC], mask[SC];
+    double worst = 0;
+    for (int cols = 1; cols <= SC; cols++) {
+        fill(x, (size_t)3 * cols, 20);
+        for (int j = 0; j < cols; j++) mask[j] = j % 2 == 0;
+        if (cols > 3) x[cols + 3] = 1e30f; /* row 1, masked column 3 */
+        float keep[3 * SC];
+        memcpy(keep, x, sizeof(float) * 3 * cols);
+        nn_softmax_rows(x, 2, cols, mask);
+        nn_softmax_rows(x + 2 * cols, 1, cols, NULL);
+        for (int rr = 0; rr < 3; rr++) {
+            const float *in = keep + rr * cols, *out = x + rr * cols;
+            const float *m = rr < 2 ? mask : NULL;
+            double mx = -INFINITY, sum = 0;
+            for (int j = 0; j < cols; j++)
+                if (!m || m[j]) mx = fmax(mx, in[j]);
+            for (int j = 0; j < cols; j++) sum += !m || m[j] ? exp(in[j] - mx) : 0;
+            for (int j = 0; j < cols; j++) {
+                if (m && !m[j]) {
+                    CHECK_MSG(out[j] == 0.0f, "masked column %d of %d: %g", j, cols, out[j]);
+                    continue;
+                }
+                /* bound: exp's 3e-7, the float subtraction in[j] - mx (half an ulp of the
+                 * difference, 2^-24 |d|), the sum and the division (2^-24 per column, loosely) */
+                double ref = exp(in[j] - mx) / sum;
+                double bound = 3e-7 + 6e-8 * (fabs(in[j] - mx) + cols + 2);
+                if (ref > 1e-30) worst = fmax(worst, fabs(out[j] - ref) / ref / bound);
+            }
+        }
+    }
+    CHECK_MSG(worst <= 1, "softmax relative error %.3g times its bound", worst);
+    for (int j = 0; j < 8; j++) mask[j] = 0, x[j] = (float)j;
+    nn_softmax_rows(x, 1, 8, mask);
+    for (int j = 0; j < 8; j++) CHECK(x[j] == 0.0f);
 }
 
 /* --- masked log-softmax and entropy --- */
@@ -266,6 +325,8 @@ int main(void)
     RUN(test_linear);
     RUN(test_activations);
     RUN(test_tanh_accuracy);
+    RUN(test_exp_accuracy);
+    RUN(test_softmax_rows);
     RUN(test_masked_softmax_and_entropy);
     RUN(test_pool);
     RUN(test_adam_by_hand);
