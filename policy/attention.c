@@ -144,6 +144,12 @@ static void layout(att_acts *a, const att_model *m)
     a->score = take(a, N);
     a->conf = take(a, N);
     a->maskf = take(a, N);
+    size_t rows = N > P ? N : P, cols = ATT_X;
+    if ((size_t)m->D > cols) cols = (size_t)m->D;
+    if ((size_t)m->FF > cols) cols = (size_t)m->FF;
+    if ((size_t)m->HH > cols) cols = (size_t)m->HH;
+    a->qx = (uint8_t *)take(a, (rows * cols + 3) / 4);
+    a->qs = take(a, rows);
     a->mask = (uint8_t *)take(a, (N + 3) / 4);
 }
 
@@ -241,8 +247,16 @@ static float sigmoidf(float x)
     return 1.0f / (1.0f + expf(-x));
 }
 
-void att_forward(const att_model *m, att_acts *a, const float *nodes, int n, int T,
-                 const float *avail, const uint8_t *mask, const float *pod)
+/* A linear layer, weight tensor wi and bias wi + 1: fp32 (q NULL) or int8. */
+static void lin(const att_model *m, const att_int8 *q, att_acts *a, int wi, float *out,
+                const float *in, int B, int C, int OC)
+{
+    if (q) att_int8_linear(q, a, wi, out, in, B, C, OC);
+    else nn_linear_forward(out, in, PW(m, wi), PW(m, wi + 1), B, C, OC);
+}
+
+static void forward(const att_model *m, const att_int8 *q, att_acts *a, const float *nodes,
+                    int n, int T, const float *avail, const uint8_t *mask, const float *pod)
 {
     int D = m->D, F = KISIM_F, N = n, P = KISIM_P;
     size_t ND = (size_t)N * D;
@@ -258,19 +272,19 @@ void att_forward(const att_model *m, att_acts *a, const float *nodes, int n, int
         a->mask[i] = mask ? mask[i] != 0 : 1;
         a->maskf[i] = a->mask[i];
     }
-    nn_linear_forward(a->h0, a->x, PW(m, T_PW), PW(m, T_PB), N, ATT_X, D);
+    lin(m, q, a, T_PW, a->h0, a->x, N, ATT_X, D);
     const float *hin = a->h0;
     for (int l = 0; l < ATT_LAYERS; l++) {
-        nn_linear_forward(a->qkv[l], hin, PW(m, BLK(l, B_QKVW)), PW(m, BLK(l, B_QKVB)), N, D, 3 * D);
+        lin(m, q, a, BLK(l, B_QKVW), a->qkv[l], hin, N, D, 3 * D);
         mha_forward(a->o[l], a->att[l], a->qkv[l], 3 * D, a->qkv[l] + D, a->qkv[l] + 2 * D, 3 * D,
                     a->maskf, N, N, D);
-        nn_linear_forward(a->a[l], a->o[l], PW(m, BLK(l, B_OW)), PW(m, BLK(l, B_OB)), N, D, D);
+        lin(m, q, a, BLK(l, B_OW), a->a[l], a->o[l], N, D, D);
         add_to(a->r1[l], hin, a->a[l], ND);
         nn_layernorm_forward(a->h1[l], a->m1[l], a->s1[l], a->r1[l], PW(m, BLK(l, B_LN1W)),
                              PW(m, BLK(l, B_LN1B)), N, D);
-        nn_linear_forward(a->f[l], a->h1[l], PW(m, BLK(l, B_F1W)), PW(m, BLK(l, B_F1B)), N, D, m->FF);
+        lin(m, q, a, BLK(l, B_F1W), a->f[l], a->h1[l], N, D, m->FF);
         relu_inplace(a->f[l], (size_t)N * m->FF);
-        nn_linear_forward(a->g[l], a->f[l], PW(m, BLK(l, B_F2W)), PW(m, BLK(l, B_F2B)), N, m->FF, D);
+        lin(m, q, a, BLK(l, B_F2W), a->g[l], a->f[l], N, m->FF, D);
         add_to(a->r2[l], a->h1[l], a->g[l], ND);
         nn_layernorm_forward(a->h2[l], a->m2[l], a->s2[l], a->r2[l], PW(m, BLK(l, B_LN2W)),
                              PW(m, BLK(l, B_LN2B)), N, D);
@@ -283,19 +297,31 @@ void att_forward(const att_model *m, att_acts *a, const float *nodes, int n, int
     for (int j = 0; j < P; j++)
         for (int d = 0; d < D; d++)
             a->c[(size_t)j * D + d] = pod[j] * E[(size_t)j * D + d] + e[(size_t)j * D + d];
-    nn_linear_forward(a->cq, hin, PW(m, CR(C_QW)), PW(m, CR(C_QB)), N, D, D);
-    nn_linear_forward(a->ckv, a->c, PW(m, CR(C_KVW)), PW(m, CR(C_KVB)), P, D, 2 * D);
+    lin(m, q, a, CR(C_QW), a->cq, hin, N, D, D);
+    lin(m, q, a, CR(C_KVW), a->ckv, a->c, P, D, 2 * D);
     mha_forward(a->co, a->catt, a->cq, D, a->ckv, a->ckv + D, 2 * D, NULL, N, P, D);
-    nn_linear_forward(a->ca, a->co, PW(m, CR(C_OW)), PW(m, CR(C_OB)), N, D, D);
+    lin(m, q, a, CR(C_OW), a->ca, a->co, N, D, D);
     add_to(a->cr, hin, a->ca, ND);
     nn_layernorm_forward(a->ch, a->cm, a->cs, a->cr, PW(m, CR(C_LNW)), PW(m, CR(C_LNB)), N, D);
-    nn_linear_forward(a->z, a->ch, PW(m, HD(H_0W)), PW(m, HD(H_0B)), N, D, m->HH);
+    lin(m, q, a, HD(H_0W), a->z, a->ch, N, D, m->HH);
     relu_inplace(a->z, (size_t)N * m->HH);
-    nn_linear_forward(a->logits, a->z, PW(m, HD(H_1W)), PW(m, HD(H_1B)), N, m->HH, 2);
+    lin(m, q, a, HD(H_1W), a->logits, a->z, N, m->HH, 2);
     for (int i = 0; i < N; i++) {
         a->score[i] = 100.0f * sigmoidf(a->logits[2 * i]);
         a->conf[i] = sigmoidf(a->logits[2 * i + 1]);
     }
+}
+
+void att_forward(const att_model *m, att_acts *a, const float *nodes, int n, int T,
+                 const float *avail, const uint8_t *mask, const float *pod)
+{
+    forward(m, NULL, a, nodes, n, T, avail, mask, pod);
+}
+
+void att_int8_forward(const att_int8 *q, att_acts *a, const float *nodes, int n, int T,
+                      const float *avail, const uint8_t *mask, const float *pod)
+{
+    forward(&q->m, q, a, nodes, n, T, avail, mask, pod);
 }
 
 void att_backward(att_model *m, att_acts *a, const float *dlogits)

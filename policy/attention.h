@@ -49,6 +49,8 @@ typedef struct {
     float *z, *logits;                          /* head: [N, HH], [N, 2] */
     float *score, *conf;                        /* outputs [N] */
     float *maskf;                               /* [N] the node mask as 0/1 floats */
+    uint8_t *qx;                                /* int8 path: a linear's input rows, quantised */
+    float *qs;                                  /* and their scales */
     uint8_t *mask;                              /* [N] */
 } att_acts;
 
@@ -65,6 +67,32 @@ void att_forward(const att_model *m, att_acts *a, const float *nodes, int n, int
 /* Backward of the last forward, accumulating into m->p.grads: dlogits [n, 2] is dLoss/d(the
  * pre-sigmoid score and confidence logits). */
 void att_backward(att_model *m, att_acts *a, const float *dlogits);
+
+/* int8 inference (attention_int8.c): every linear layer's weight [OC, C] as int8 with one scale
+ * per output channel (s_o = max_c |W_oc| / 127, q = round(W / s_o)), and each input row
+ * quantised on the fly with its own scale (s_b = max_c |x_bc| / 127), as PyTorch's dynamic
+ * quantisation does; the products accumulate exactly in int32 and y = s_b s_o acc + bias. The
+ * biases, layer norms, pod embedding, softmax and everything else stay fp32. */
+typedef struct {
+    att_model m;                     /* the fp32 model: biases, layer norms, pod embedding */
+    int8_t *w;                       /* [m.p.total], int8 weights at their tensors' offsets */
+    float *scale;                    /* per output channel, at quant_row[tensor] */
+    int32_t *wsum;                   /* per output channel: the sum of its int8 weights */
+    int quant_row[NN_MAX_TENSORS];   /* first channel of each quantised tensor; -1 = fp32 */
+} att_int8;
+
+/* Quantises m into q, which takes m over (m is left empty; att_int8_free frees both). */
+int att_int8_from_model(att_int8 *q, att_model *m);
+/* An fp32 "attention-scorer" checkpoint, quantised at load. */
+int att_int8_load(att_int8 *q, const char *path);
+void att_int8_free(att_int8 *q);
+/* att_forward with the int8 linear layers; acts from att_acts_alloc(&q->m). */
+void att_int8_forward(const att_int8 *q, att_acts *a, const float *nodes, int n, int T,
+                      const float *avail, const uint8_t *mask, const float *pod);
+/* One quantised linear layer (weight tensor index wi, bias wi + 1): out [B, OC] from in [B, C],
+ * the input quantised into a->qx. */
+void att_int8_linear(const att_int8 *q, att_acts *a, int wi, float *out, const float *in, int B,
+                     int C, int OC);
 
 /* Checkpoints of kind "attention-scorer": the parameters (F32, by name), in_mean and in_inv
  * (F32 [F]); hyperparameters {"d_model", "ff", "head_hidden", "layers", "heads"} plus `extra`

@@ -13,6 +13,7 @@ set(KISIM_POLICY_SOURCES
   policy/ppo_io.c
   policy/attention.c
   policy/attention_io.c
+  policy/attention_int8.c
   policy/mlp_scorer.c
   policy/xgb_scorer.c
 )
@@ -21,5 +22,6 @@ set(KISIM_POLICY_LIBS PkgConfig::OPENBLAS PkgConfig::ZLIB PkgConfig::XGBOOST)
 # The kernels are loops the compiler must vectorise (tanh, pooling, normalisation): -O3 there.
 set_source_files_properties(policy/obsnorm.c policy/ppo_cluster.c policy/attention.c
   PROPERTIES COMPILE_OPTIONS "-O3")
-# nn.c's exp (softmax) vectorises only when a float compare may not trap (we never enable FP traps).
-set_source_files_properties(policy/nn.c PROPERTIES COMPILE_OPTIONS "-O3;-fno-trapping-math")
+# nn.c's exp (softmax) and the int8 rounding vectorise only when a float compare may not trap (we never enable FP traps).
+set_source_files_properties(policy/nn.c policy/attention_int8.c
+  PROPERTIES COMPILE_OPTIONS "-O3;-fno-trapping-math")
