@@ -178,7 +178,7 @@ static void neutral_reason(char *out, size_t cap, const chain_result *res)
 {
     size_t len = (size_t)snprintf(out, cap, "no model answered");
     for (int k = 0; k < SCORE_LINK_NEUTRAL && len < cap; k++)
-        len += (size_t)snprintf(out + len, cap - len, "%s %s: %s", k ? ";" : " (", score_link_name((score_link)k),
+        len += (size_t)snprintf(out + len, cap - len, "%s%s: %s", k ? "; " : " (", score_link_name((score_link)k),
                                 res->why[k][0] ? res->why[k] : score_fallback_name(res->fallback[k]));
     if (len < cap) snprintf(out + len, cap - len, "): neutral");
 }
@@ -212,6 +212,8 @@ static int shadow_answer(score_service *s, const score_request *req, int T, cons
         nd->link = SCORE_LINK_NEUTRAL;
     }
     reply->shadow = 1;
+    reply->link = SCORE_LINK_NEUTRAL;
+    snprintf(reply->version, sizeof reply->version, "neutral");
     return 0;
 }
 
@@ -262,6 +264,7 @@ int score_service_score(score_service *s, const score_request *req, score_reply 
     }
     if (s->shadow) shadow_answer(s, req, T, ci, fresh, m, reply);
     reply->seconds = log_now() - t0;
+    res.link = reply->link; /* in shadow mode the neutral answer, not the computed one */
     record(s, req->verb, &res, reply->seconds);
 cleanup:
     chain_input_unref(ci);
