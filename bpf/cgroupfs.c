@@ -3,12 +3,14 @@
 #include "bpf/cgroupfs.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #include "common/err.h"
 
@@ -36,33 +38,53 @@ const char *cgroupfs_root(const char *controller)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? path : NULL;
 }
 
-/* Reads "KEY VALUE" lines of a flat-keyed file; 0 if the key is there. */
+/* The whole of a small file (cgroup and /proc files are read every period: one read(2), no stdio)
+ * into buf, NUL-terminated; its length, or -1. */
+static long slurp(const char *path, char *buf, size_t size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t n = 0;
+    ssize_t r;
+    while (n + 1 < size && (r = read(fd, buf + n, size - 1 - n)) > 0) n += (size_t)r;
+    close(fd);
+    buf[n] = 0;
+    return (long)n;
+}
+
+/* "KEY VALUE" lines (VALUE optionally followed by a unit): for each of the n keys found, sets
+ * v[i]. Returns how many were found; -1 if the file cannot be read. */
+static int read_keys(const char *path, const char *const *keys, unsigned long long *v, int n)
+{
+    char buf[8192];
+    if (slurp(path, buf, sizeof buf) < 0) return -1;
+    int found = 0;
+    for (char *line = buf; *line;) {
+        char *end = strchr(line, '\n');
+        if (end) *end = 0;
+        for (int i = 0; i < n; i++) {
+            size_t len = strlen(keys[i]);
+            if (!strncmp(line, keys[i], len) && (line[len] == ' ' || line[len] == '\t')) {
+                v[i] = strtoull(line + len, NULL, 10);
+                found++;
+            }
+        }
+        if (!end) break;
+        line = end + 1;
+    }
+    return found;
+}
+
 static int read_key(const char *path, const char *key, unsigned long long *v)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    char k[128];
-    unsigned long long x;
-    int found = -1;
-    while (fscanf(f, "%127s %llu", k, &x) == 2)
-        if (!strcmp(k, key)) {
-            *v = x;
-            found = 0;
-            break;
-        }
-    fclose(f);
-    return found;
+    return read_keys(path, &key, v, 1) == 1 ? 0 : -1;
 }
 
 /* A file holding one number ("max" on v2 reads as no limit). */
 static int read_u64(const char *path, unsigned long long *v)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    char buf[64] = "";
-    int ok = fgets(buf, sizeof buf, f) != NULL;
-    fclose(f);
-    if (!ok) return -1;
+    char buf[64];
+    if (slurp(path, buf, sizeof buf) <= 0) return -1;
     if (!strncmp(buf, "max", 3)) {
         *v = ULLONG_MAX;
         return 0;
@@ -93,11 +115,12 @@ static int walk(const char *dir, cgroupfs_tree *t, int depth)
     }
     t->ids[t->n++] = (unsigned long long)st.st_ino;
     char path[PATH_MAX];
-    unsigned long long p, th;
+    static const char *const keys[] = {"nr_periods", "nr_throttled"};
+    unsigned long long v[2];
     snprintf(path, sizeof path, "%s/cpu.stat", dir);
-    if (read_key(path, "nr_periods", &p) == 0 && read_key(path, "nr_throttled", &th) == 0) {
-        t->periods += p;
-        t->throttled += th;
+    if (read_keys(path, keys, v, 2) == 2) {
+        t->periods += v[0];
+        t->throttled += v[1];
         t->has_cpu_stat = 1;
     }
     DIR *d = opendir(dir);
@@ -131,19 +154,12 @@ void cgroupfs_tree_free(cgroupfs_tree *t)
 
 static int mem_total(unsigned long long *total, unsigned long long *avail)
 {
-    unsigned long long t = 0, a = 0;
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f) return -1;
-    char k[64];
-    unsigned long long v;
-    while (fscanf(f, "%63s %llu kB", k, &v) == 2) {
-        if (!strcmp(k, "MemTotal:")) t = v * 1024;
-        if (!strcmp(k, "MemAvailable:")) a = v * 1024;
-    }
-    fclose(f);
-    *total = t;
-    *avail = a;
-    return t ? 0 : -1;
+    static const char *const keys[] = {"MemTotal:", "MemAvailable:"};
+    unsigned long long v[2] = {0, 0};
+    if (read_keys("/proc/meminfo", keys, v, 2) < 1 || !v[0]) return -1;
+    *total = v[0] * 1024; /* kB */
+    *avail = v[1] * 1024;
+    return 0;
 }
 
 int cgroupfs_memory(const char *dir, double *ratio)
@@ -158,9 +174,12 @@ int cgroupfs_memory(const char *dir, double *ratio)
     unsigned long long usage, inactive = 0, limit = ULLONG_MAX;
     snprintf(path, sizeof path, "%s/memory.usage_in_bytes", dir);
     if (read_u64(path, &usage) == 0) { /* v1 */
+        static const char *const keys[] = {"total_inactive_file", "hierarchical_memory_limit"};
+        unsigned long long v[2] = {0, ULLONG_MAX};
         snprintf(path, sizeof path, "%s/memory.stat", dir);
-        read_key(path, "total_inactive_file", &inactive);
-        read_key(path, "hierarchical_memory_limit", &limit);
+        read_keys(path, keys, v, 2);
+        inactive = v[0];
+        limit = v[1];
     } else { /* v2 */
         snprintf(path, sizeof path, "%s/memory.current", dir);
         if (read_u64(path, &usage)) return kisim_seterr(KISIM_EIO, "collect: cannot read %s", path);
@@ -196,12 +215,9 @@ double cgroupfs_cpu_capacity(const char *dir, double ncpu)
         snprintf(path, sizeof path, "%s/cpu.cfs_period_us", dir);
         if (read_u64(path, &period)) return ncpu;
     } else { /* v2: "QUOTA PERIOD" or "max PERIOD" */
+        char buf[64];
         snprintf(path, sizeof path, "%s/cpu.max", dir);
-        FILE *f = fopen(path, "r");
-        if (!f) return ncpu;
-        int n = fscanf(f, "%llu %llu", &quota, &period);
-        fclose(f);
-        if (n != 2) return ncpu;
+        if (slurp(path, buf, sizeof buf) <= 0 || sscanf(buf, "%llu %llu", &quota, &period) != 2) return ncpu;
     }
     if (quota == ULLONG_MAX || period == 0) return ncpu;
     double cap = (double)quota / (double)period;

@@ -88,43 +88,76 @@ static int cmp_cg(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Every entry of a per-CPU hash, summed over CPUs, sorted by id; extra slots left for callers. */
+#define BATCH 256
+
+/* Room for at least need entries in v. */
+static int reserve(collect_cg **v, int *cap, int need)
+{
+    if (need <= *cap) return 0;
+    int ncap = 2 * need;
+    collect_cg *nv = realloc(*v, (size_t)ncap * sizeof *nv);
+    if (!nv) return kisim_seterr(KISIM_ENOMEM, "collect: out of memory reading a map");
+    *v = nv;
+    *cap = ncap;
+    return 0;
+}
+
+/* Appends (id, the sum of its per-CPU values) to v, keeping extra free slots after it. */
+static int append(collect *c, collect_cg **v, int *n, int *cap, int extra, unsigned long long id,
+                  const struct telem_counters *per)
+{
+    int err = reserve(v, cap, *n + 1 + extra);
+    if (err) return err;
+    collect_cg *e = &(*v)[(*n)++];
+    memset(e, 0, sizeof *e);
+    e->id = id;
+    for (int i = 0; i < c->ncpu; i++) add(&e->c, &per[i]);
+    return 0;
+}
+
+/* Every entry of a per-CPU hash, summed over CPUs, sorted by id; extra slots left for callers.
+ * Read BATCH entries per system call (the map keeps every cgroup that ever had an event, so it
+ * can hold thousands); entry by entry where the kernel has no batch lookup for the map. */
 static int read_hash(collect *c, int fd, int extra, collect_cg **out, int *n_out)
 {
-    int cap = 64, n = 0;
-    collect_cg *v = malloc((size_t)cap * sizeof *v);
-    struct telem_counters *per = calloc((size_t)c->ncpu, sizeof *per);
-    if (!v || !per) goto nomem;
+    int cap = 0, n = 0, err = 0;
+    collect_cg *v = NULL;
+    unsigned long long keys[BATCH], in_tok = 0, out_tok = 0;
+    struct telem_counters *per = calloc((size_t)BATCH * (size_t)c->ncpu, sizeof *per);
+    if (!per) err = kisim_seterr(KISIM_ENOMEM, "collect: out of memory reading a map");
+    void *in = NULL;
+    int batched = 1;
+    while (!err) {
+        __u32 cnt = BATCH;
+        int r = bpf_map_lookup_batch(fd, in, &out_tok, keys, per, &cnt, NULL);
+        if (r && errno != ENOENT) { /* no batch operations here: fall back */
+            batched = 0;
+            n = 0;
+            break;
+        }
+        for (__u32 i = 0; i < cnt && !err; i++)
+            err = append(c, &v, &n, &cap, extra, keys[i], per + (size_t)i * (size_t)c->ncpu);
+        if (r) break; /* ENOENT: that was the last batch */
+        in_tok = out_tok;
+        in = &in_tok;
+    }
     unsigned long long key, next;
     void *prev = NULL;
-    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    while (!err && !batched && bpf_map_get_next_key(fd, prev, &next) == 0) {
         key = next;
         prev = &key;
         if (bpf_map_lookup_elem(fd, &key, per)) continue; /* evicted meanwhile */
-        if (n + extra >= cap) {
-            cap *= 2;
-            collect_cg *nv = realloc(v, (size_t)cap * sizeof *v);
-            if (!nv) goto nomem;
-            v = nv;
-        }
-        memset(&v[n], 0, sizeof v[n]);
-        v[n].id = key;
-        for (int i = 0; i < c->ncpu; i++) add(&v[n].c, &per[i]);
-        n++;
+        err = append(c, &v, &n, &cap, extra, key, per);
     }
-    if (n + extra >= cap) {
-        collect_cg *nv = realloc(v, (size_t)(n + extra + 1) * sizeof *v);
-        if (!nv) goto nomem;
-        v = nv;
-    }
+    if (!err) err = reserve(&v, &cap, n + extra + 1); /* room for the callers' extra entries */
     free(per);
+    if (err) {
+        free(v);
+        return err;
+    }
     *out = v;
     *n_out = n;
     return 0;
-nomem:
-    free(v);
-    free(per);
-    return kisim_seterr(KISIM_ENOMEM, "collect: out of memory reading a map");
 }
 
 /* The entry of a cgroup id in v (n entries), appended if new (read_hash left room). */
