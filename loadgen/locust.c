@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -205,6 +206,8 @@ static int spawn(locust *l, const char *bin, char *const argv[])
         if (in < 0 || out < 0 || prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent ||
             dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
             e = errno ? errno : EIO;
+        /* Locust must not hold the driver's sockets and files (a listening port, say) open. */
+        if (!e && close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) e = errno;
         if (!e) {
             execv(bin, argv);
             e = errno;
@@ -299,6 +302,8 @@ int locust_open(locust **out, const locust_opts *o)
     curl_easy_setopt(l->curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(l->curl, CURLOPT_WRITEDATA, l);
     curl_easy_setopt(l->curl, CURLOPT_NOSIGNAL, 1L);
+    /* An http_proxy in the environment must not capture requests to a local Locust. */
+    curl_easy_setopt(l->curl, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1");
     const char *prefix_base = o->targets_file;
     if ((o->targets_file && !(l->targets_file = strdup(o->targets_file))) ||
         (o->csv_prefix && !(l->csv_prefix = strdup(o->csv_prefix))) ||

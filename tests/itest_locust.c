@@ -1,6 +1,6 @@
 /* itest_locust.c: the Locust driver against a real Locust (/usr/bin/locust) and real
  * `kisim target` replicas on 127.0.0.1, bounded to about half a minute:
- * - the driver starts Locust, reads statistics with requests > 0 and latencies no lower than the
+ * - the driver starts Locust (holding none of this process's descriptors), reads statistics with requests > 0 and latencies no lower than the
  *   replica's CPU time per request; Locust's per-target request counts match the counts the
  *   replicas themselves report when stopped;
  * - changing the targets moves the load to the new replica and none goes to the old one;
@@ -9,6 +9,7 @@
  * - a missing locust binary, a Locust that exits at start-up, one that never answers and one
  *   killed mid-run each give a clear error, within the timeout, and leave no process behind.
  * Skips (exit 0, saying why) if /usr/bin/locust is not installed. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -38,6 +39,24 @@ static double mono(void)
 static int gone(pid_t pid)
 {
     return kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+/* 1 if process pid has path open. */
+static int holds_file(pid_t pid, const char *path)
+{
+    char fd_dir[64], link[352], target[4096];
+    snprintf(fd_dir, sizeof fd_dir, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(fd_dir);
+    struct dirent *e;
+    int found = 0;
+    while (d && (e = readdir(d))) {
+        snprintf(link, sizeof link, "%s/%s", fd_dir, e->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n > 0) target[n] = '\0';
+        found |= n > 0 && !strcmp(target, path);
+    }
+    if (d) closedir(d);
+    return found;
 }
 
 typedef struct {
@@ -106,12 +125,18 @@ static void test_run(void)
         CHECK_MSG(0, "kisim target (%s) did not start", kisim);
         return;
     }
+    /* A descriptor the driver's process holds without O_CLOEXEC must not leak into Locust. */
+    char probe[128];
+    snprintf(probe, sizeof probe, "%s/probe", dir);
+    int probe_fd = open(probe, O_WRONLY | O_CREAT, 0644);
     locust *l = NULL;
     double t0 = mono();
     int err = locust_open(&l, &(locust_opts){.config_path = cfg_path, .targets_file = targets,
                                              .timeout_s = 30});
     CHECK_MSG(err == 0, "locust_open: %s", kisim_errmsg());
     if (err) goto cleanup;
+    CHECK(probe_fd >= 0 && !holds_file(locust_pid(l), probe));
+    close(probe_fd);
     fprintf(stderr, "Locust up in %.1f s at %s (pid %d)\n", mono() - t0, locust_url(l), (int)locust_pid(l));
     const char *first[] = {a.addr};
     CHECK(locust_set_targets(l, first, 1) == 0);
