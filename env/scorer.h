@@ -4,7 +4,7 @@
  * resources, and the env's observation: telemetry window, pod context, service state, masks) and
  * scores every candidate node 0..100; the highest-scoring node wins, ties broken at random with
  * the scorer's own seeded rng (kube-scheduler's selectHost does the same). The oracle also reads
- * the simulator's hidden true state: an upper bound, never a deployable scorer.
+ * the backend's true state (sched_truth): an upper bound, never a deployable scorer.
  * Names: random, round-robin, k8s-default, most-allocated, load-aware, oracle. */
 #ifndef KISIM_SCORER_H
 #define KISIM_SCORER_H
@@ -52,6 +52,17 @@ typedef struct {
     double hpa_target, hpa_tolerance;
 } service_view;
 
+/* The backend's true state, for the oracle: what the environment knows and a deployable
+ * scheduler cannot (the sim's hidden contention, the local backend's noisy neighbours). */
+typedef struct sched_truth {
+    const void *state; /* the backend's, passed back to the functions */
+    /* Service-time inflation (>= 1) a latency-sensitive replica sees on `node`, with the pending
+     * pod added there when `with_pending` is set. */
+    double (*ls_inflation)(const void *state, int node, int with_pending);
+    int (*replicas_on)(const void *state, int node); /* service replicas on `node` */
+    int (*noisy_on)(const void *state, int node);    /* active noisy neighbours on `node` */
+} sched_truth;
+
 /* Everything a scorer may read for one decision. Arrays are owned by the env / caller and valid
  * until the next step. */
 typedef struct {
@@ -62,7 +73,8 @@ typedef struct {
     const service_view *service;
     const float *obs_nodes;   /* [n_max, T, F] normalised telemetry, oldest sample first */
     const uint8_t *action_mask; /* [n_max + 3]: node mask, then scale mask (-1, 0, +1) */
-    const struct sim *hidden; /* the simulator's true state, or NULL (only the oracle uses it) */
+    const struct sim *hidden; /* the simulator's own state, or NULL (datasets and sim tests) */
+    const sched_truth *truth; /* the backend's true state, or NULL (only the oracle uses it) */
 } sched_view;
 
 typedef struct scorer scorer;
@@ -77,7 +89,7 @@ const char *scorer_name(const scorer *s);
 /* Reseeds the scorer's rng and clears its state (round-robin position): call at episode start. */
 void scorer_reset(scorer *s, uint64_t seed);
 /* Scores every node: scores[i] in [0, 100] for nodes whose mask bit is set, -1 for the others.
- * KISIM_EUNSUPPORTED when the scorer needs state the view lacks (oracle without `hidden`). */
+ * KISIM_EUNSUPPORTED when the scorer needs state the view lacks (oracle without `truth`). */
 int scorer_score(scorer *s, const sched_view *v, double *scores);
 /* The node to place the pending pod on: a highest-scoring masked node, ties at random.
  * Returns the node index, or a negative kisim_err (e.g. no node in the mask). */

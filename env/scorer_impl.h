@@ -32,7 +32,7 @@ double scorer__k8s_default(const node_view *n, const pod_view *p);
 /* TargetLoadPacking (trimaran, target 40%) for node i of the view, 0..100; needs obs_nodes. */
 int64_t scorer__target_load_packing(const sched_view *v, int i);
 
-/* The oracle (env/scorer_oracle.c, which links against the sim); the other scorers are static
+/* The oracle (env/scorer_oracle.c, which reads sched_view.truth); the other scorers are static
  * functions in env/scorer.c, beside the table. */
 scorer__score_fn scorer__oracle_scores;
 

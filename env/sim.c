@@ -249,12 +249,26 @@ static int sim__next_decision(sim *s, int advance, float *info)
     return 0;
 }
 
+static double truth_inflation(const void *s, int node, int with_pending)
+{
+    return sim_ls_inflation(s, node, with_pending);
+}
+static int truth_replicas(const void *s, int node)
+{
+    return sim_replicas_on(s, node);
+}
+static int truth_noisy(const void *s, int node)
+{
+    return sim_noisy_on(s, node);
+}
+
 int sim_init(sim **out, const kisim_config *cfg)
 {
     *out = NULL;
     sim *s = calloc(1, sizeof *s);
     if (!s) return kisim_seterr(KISIM_ENOMEM, "sim: out of memory");
     s->cfg = *cfg;
+    s->truth = (sched_truth){s, truth_inflation, truth_replicas, truth_noisy};
     s->n_nodes = cfg_node_count(cfg);
     s->n_max = cfg->env.max_nodes;
     s->window = cfg->env.window;
@@ -486,6 +500,7 @@ void sim_view(sim *s, sched_view *v)
     v->pod = &s->view_pod;
     v->service = &s->view_service;
     v->hidden = s;
+    v->truth = &s->truth;
 }
 
 double sim_ls_inflation(const sim *s, int node, int with_pending)

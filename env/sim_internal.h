@@ -51,6 +51,7 @@ struct sim {
     node_view *view_nodes; /* [n_max] owned: sim_view's copies */
     pod_view view_pod;
     service_view view_service;
+    sched_truth truth;  /* the oracle's window on this state (sim_view) */
 
     sim_pod pending;    /* the pod this decision places */
     int has_pending;

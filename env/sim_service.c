@@ -7,6 +7,7 @@
 
 #include "common/err.h"
 #include "env/queue.h"
+#include "env/reward.h"
 #include "env/sim_internal.h"
 
 /* A saturated replica serves at most this share of its capacity; the rest of its load times
@@ -111,20 +112,6 @@ static double serve(sim *s, double lambda, double dt, double *at_cap, int *conte
     return ok;
 }
 
-static void interval_reward(sim *s, double ok, double offered, int contended, float *info)
-{
-    const kisim_config *c = &s->cfg;
-    const cfg_reward *w = &c->reward;
-    double lat = w->latency_percentile == 50 ? s->p50 : w->latency_percentile == 95 ? s->p95
-                                                                                     : s->p99;
-    int r = s->replicas_placed;
-    if (offered > 0) info[INFO_R_LATENCY] += (float)(-w->latency * fmax(0, lat / c->workload.service.slo_ms - 1));
-    info[INFO_R_ERRORS] += (float)(-w->errors * s->error_rate);
-    info[INFO_R_THROUGHPUT] += (float)(w->throughput * (offered > 0 ? ok / offered : 1.0));
-    info[INFO_R_COST] += (float)(-w->cost * r / c->workload.service.max_replicas);
-    info[INFO_R_CONTENTION] += (float)(r ? -w->contention * contended / r : 0);
-}
-
 int sim__advance(sim *s, float *info)
 {
     const kisim_config *c = &s->cfg;
@@ -147,7 +134,9 @@ int sim__advance(sim *s, float *info)
     s->served_rps = dt > 0 ? ok / dt : 0;
     s->error_rate = offered > 0 ? fmax(0, (offered - ok) / offered) : 0;
     s->cost = s->replicas_placed * dt / 3600.0 * c->reward.replica_price_per_hour;
-    interval_reward(s, ok, offered, contended, info);
+    reward_interval m = {s->p50, s->p95, s->p99, s->error_rate, ok, offered, s->replicas_placed,
+                         contended};
+    reward_add_interval(c, &m, info);
 
     s->ep_offered += offered;
     s->ep_ok += ok;

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "env/obs.h"
 #include "env/sim_internal.h"
 
 /* Cache misses of a node whose working sets fit in its LLC. */
@@ -117,34 +118,7 @@ static void write_orchestrator(const sim *s, int node, float *dst)
         dst[f] = s->cfg.cluster.unavailable[f] ? 0 : clamp01(((float)x[f] - feat_lo[f]) * feat_scale[f]);
 }
 
-static void write_pod(const sim *s, float *pod)
-{
-    const sim_pod *p = &s->pending;
-    memset(pod, 0, KISIM_P * sizeof *pod);
-    if (!s->has_pending) return;
-    pod[POD_CTX_CPU_REQUEST] = (float)fmin(p->cpu_req / POD_CPU_REQUEST_MAX, 1);
-    pod[POD_CTX_MEMORY_REQUEST] = (float)fmin(p->mem_req_gib / POD_MEMORY_REQUEST_MAX, 1);
-    pod[POD_CTX_GPU_REQUEST] = (float)fmin(p->gpus / POD_GPU_REQUEST_MAX, 1);
-    pod[POD_CTX_CLASS_LATENCY_SENSITIVE + p->cls] = 1;
-    pod[POD_CTX_PRIORITY] = p->kind == SIM_POD_SERVICE ? 1.0f : 0.5f;
-    pod[POD_CTX_GANG_SIZE] = (float)(1 / POD_GANG_SIZE_MAX);
-    pod[POD_CTX_IS_REPLICA] = p->kind == SIM_POD_SERVICE;
-}
-
-static void write_service(const sim *s, float *svc)
-{
-    const kisim_config *c = &s->cfg;
-    double timeout = c->workload.service.timeout_ms;
-    double fleet = c->workload.service.max_replicas * 1000.0 / c->workload.service.base_service_ms;
-    svc[SVC_REPLICAS] = (float)s->replicas_wanted / c->workload.service.max_replicas;
-    svc[SVC_OFFERED_LOAD] = (float)fmin(s->offered_rps / fleet, 1);
-    svc[SVC_P50] = (float)(s->p50 / timeout);
-    svc[SVC_P95] = (float)(s->p95 / timeout);
-    svc[SVC_P99] = (float)(s->p99 / timeout);
-    svc[SVC_ERROR_RATE] = (float)s->error_rate;
-    svc[SVC_CPU_UTILIZATION] = (float)fmin(s->utilization, 1);
-    svc[SVC_PROGRESS] = (float)(s->t / c->env.horizon_s);
-}
+#define GIB (1024LL * 1024LL * 1024LL)
 
 void sim_observe(const sim *s, float *obs, uint8_t *mask)
 {
@@ -164,10 +138,13 @@ void sim_observe(const sim *s, float *obs, uint8_t *mask)
     }
     memset(nodes + (size_t)s->n_nodes * T * KISIM_F, 0,
            (size_t)(s->n_max - s->n_nodes) * T * KISIM_F * sizeof *nodes);
-    write_pod(s, obs + sp.off_pod);
-    write_service(s, obs + sp.off_service);
+    const sim_pod *p = &s->pending;
+    pod_view pv = {llround(p->cpu_req * 1000.0), llround(p->mem_req_gib * (double)GIB), 0,
+                   p->gpus, p->cls, p->kind == SIM_POD_SERVICE};
+    obs_write_pod(obs + sp.off_pod, s->has_pending ? &pv : NULL);
+    obs_service m = {s->replicas_wanted, s->offered_rps, s->p50, s->p95, s->p99, s->error_rate,
+                     s->utilization, s->t};
+    obs_write_service(obs + sp.off_service, &s->cfg, &m);
     sim__node_mask(s, mask);
-    for (int i = 0; i < s->n_max; i++) obs[sp.off_node_mask + i] = mask[i];
-    for (int f = 0; f < KISIM_F; f++)
-        obs[sp.off_availability + f] = !s->cfg.cluster.unavailable[f];
+    obs_write_masks(obs, &sp, mask, &s->cfg);
 }

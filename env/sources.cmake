@@ -9,6 +9,8 @@ set(KISIM_ENV_SOURCES
   env/sim.c
   env/sim_telemetry.c
   env/sim_service.c
+  env/reward.c
+  env/obs.c
   env/env.c
   env/vecenv.c
   env/scorer.c

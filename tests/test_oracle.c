@@ -61,7 +61,7 @@ static void test_oracle_follows_true_inflation(void)
     /* Without the simulator's state there is no oracle. */
     sched_view v;
     env_sched_view(e, obs, mask, &v);
-    v.hidden = NULL;
+    v.truth = NULL;
     double scores[64];
     CHECK(scorer_score(sc, &v, scores) == KISIM_EUNSUPPORTED);
     scorer_free(sc);

@@ -50,7 +50,7 @@ static sched_view make_view(void)
     for (int i = 0; i < 4; i++)
         mask[i] = 1;
     mask[N_MAX] = mask[N_MAX + 1] = mask[N_MAX + 2] = 1;
-    return (sched_view){N_MAX, WIN, nodes, &pod, NULL, obs, mask, NULL};
+    return (sched_view){N_MAX, WIN, nodes, &pod, NULL, obs, mask, NULL, NULL};
 }
 
 static void test_least_allocated(void)
@@ -341,7 +341,7 @@ static void test_names_and_errors(void)
     sched_view v = make_view();
     double sc[N_MAX];
     CHECK_EQ_INT(scorer_score(s, &v, sc), KISIM_EUNSUPPORTED);
-    CHECK_STR_CONTAINS(kisim_errmsg(), "hidden");
+    CHECK_STR_CONTAINS(kisim_errmsg(), "true state");
     CHECK_EQ_INT(scorer_pick(s, &v), KISIM_EUNSUPPORTED);
     scorer_free(s);
 }
