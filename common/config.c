@@ -413,6 +413,22 @@ static int check_workload(const kisim_config *c, const char *o)
     return 0;
 }
 
+/* Resolves a path key against the config's folder in place (as the trace path). */
+static int resolve_path(const kisim_config *c, char *path, size_t size, const char *o,
+                        const char *ptr)
+{
+    if (!path[0] || path[0] == '/' || !c->dir[0]) return 0;
+    size_t dl = strlen(c->dir), pl = strlen(path);
+    int slash = c->dir[dl - 1] != '/';
+    if (dl + (size_t)slash + pl >= size)
+        return schema_error(o, ptr, "the path resolved against %s is longer than %zu characters",
+                            c->dir, size - 1);
+    memmove(path + dl + (size_t)slash, path, pl + 1);
+    memcpy(path, c->dir, dl);
+    if (slash) path[dl] = '/';
+    return 0;
+}
+
 /* Resolves the trace path against the config's folder in place, and checks that the trace of a
  * "trace" pattern can be read now rather than minutes into a run. */
 static int check_load(kisim_config *c, const char *o)
@@ -434,18 +450,8 @@ static int check_load(kisim_config *c, const char *o)
                             a, b);
     }
     char *path = l->trace.path;
-    if (path[0] && path[0] != '/' && c->dir[0]) {
-        size_t dl = strlen(c->dir), pl = strlen(path);
-        int slash = c->dir[dl - 1] != '/';
-        if (dl + (size_t)slash + pl >= sizeof l->trace.path)
-            return schema_error(o, "/load/trace/path",
-                                "the path resolved against %s is longer "
-                                "than %zu characters",
-                                c->dir, sizeof l->trace.path - 1);
-        memmove(path + dl + (size_t)slash, path, pl + 1);
-        memcpy(path, c->dir, dl);
-        if (slash) path[dl] = '/';
-    }
+    int rerr = resolve_path(c, path, sizeof l->trace.path, o, "/load/trace/path");
+    if (rerr) return rerr;
     if (l->pattern != LOAD_TRACE) return 0;
     if (!path[0])
         return schema_error(o, "/load/trace/path", "required when /load/pattern is \"trace\"");
@@ -455,6 +461,28 @@ static int check_load(kisim_config *c, const char *o)
     if (f) fclose(f);
     if (err) return schema_error(o, "/load/trace/path", "cannot read %s: %s", path, strerror(err));
     return 0;
+}
+
+/* The local section: a cgroup parent that stays inside the hierarchy, noisy nodes the cluster
+ * has, and program paths resolved against the config's folder. */
+static int check_local(kisim_config *c, const char *o)
+{
+    cfg_local *l = &c->local;
+    const char *p = l->cgroup_parent;
+    if (p[0] == '/' || strstr(p, "..") || p[strlen(p) - 1] == '/' || strpbrk(p, " \t\n\\"))
+        return schema_error(o, "/local/cgroup_parent",
+                            "expected a relative cgroup path without \"..\", blanks or a trailing "
+                            "\"/\" (e.g. \"kisim\"), got \"%s\"", p);
+    int nodes = cfg_node_count(c);
+    if (l->noisy.nodes > nodes)
+        return schema_error(o, "/local/noisy/nodes",
+                            "expected at most the cluster's %d nodes, got %d", nodes,
+                            l->noisy.nodes);
+    int err = resolve_path(c, l->kisim, sizeof l->kisim, o, "/local/kisim");
+    if (!err) err = resolve_path(c, l->stress_ng, sizeof l->stress_ng, o, "/local/stress_ng");
+    if (!err) err = resolve_path(c, l->locust, sizeof l->locust, o, "/local/locust");
+    if (!err) err = resolve_path(c, l->locustfile, sizeof l->locustfile, o, "/local/locustfile");
+    return err;
 }
 
 /* ---- public API ---- */
@@ -505,6 +533,8 @@ int cfg_parse(kisim_config *cfg, const char *json, const char *origin, const cha
         if (!rc) rc = check_cluster(c, doc, origin);
         if (!rc) rc = check_workload(c, origin);
         if (!rc) rc = check_load(c, origin);
+        if (!rc) normalise_nodes(c);
+        if (!rc) rc = check_local(c, origin);
     }
     if (!rc) {
         normalise_nodes(c);

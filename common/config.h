@@ -4,7 +4,7 @@
  * drives parsing, validation, `kisim config show` and the docs. Unknown keys, wrong types and
  * out-of-range values are KISIM_ECONFIG errors naming the file and the JSON path:
  *   config: configs/x.json: /cluster/nodes: expected an integer in [1, 4096], got "sixteen"
- * Sections: env, cluster, workload, load, reward, train, eval (later issues add scorer, local,
+ * Sections: env, cluster, workload, load, reward, train, eval, local (later issues add scorer,
  * kubernetes). */
 #ifndef KISIM_CONFIG_H
 #define KISIM_CONFIG_H
@@ -189,6 +189,30 @@ typedef struct {
     uint64_t seed;                /* first evaluation seed; default 1000000 */
 } cfg_eval;
 
+/* The local backend (env/LOCAL.md): nodes are cgroups on this machine with the CPU quota and
+ * memory limit of their node type (cores, memory_gib), pods are processes. */
+typedef struct {
+    char cgroup_parent[CFG_NAME_LEN * 4]; /* groups go under it; default "kisim" */
+    char run_dir[CFG_PATH_LEN];   /* an instance's files (logs, targets, Locust CSV); "/tmp" */
+    char kisim[CFG_PATH_LEN];     /* kisim binary for collect and target; "" = this program */
+    char stress_ng[CFG_PATH_LEN]; /* default "/usr/bin/stress-ng" */
+    char locust[CFG_PATH_LEN];    /* Locust binary; "" = the driver's default */
+    char locustfile[CFG_PATH_LEN];/* "" = the driver's default */
+    int locust_web_port;          /* 0 = a free port */
+    int collect_interval_ms;      /* collector period; default 1000 */
+    double startup_timeout_s;     /* bound on each start-up wait; default 20 */
+    int target_threads;           /* kisim target --threads; default 1 */
+    struct {
+        int nodes;                /* nodes with a noisy neighbour, drawn per episode; default 1 */
+        int cpu_workers;          /* stress-ng --cpu; default 1 */
+        int cpu_load;             /* stress-ng --cpu-load, percent; default 100 */
+    } noisy;
+    struct {
+        double cpu_request;       /* cores a batch pod requests; default 0.1 */
+        int cpu_load;             /* its stress-ng --cpu-load, percent of one CPU; default 10 */
+    } batch;
+} cfg_local;
+
 typedef struct {
     char path[CFG_PATH_LEN];      /* the file it came from ("" for defaults) */
     char dir[CFG_PATH_LEN];       /* its folder, for relative paths inside it */
@@ -199,6 +223,7 @@ typedef struct {
     cfg_reward reward;
     cfg_train train;
     cfg_eval eval;
+    cfg_local local;
 } kisim_config;
 
 /* Fills every field with its default. */

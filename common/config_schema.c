@@ -276,6 +276,36 @@ static const schema_field eval_fields[] = {
     END,
 };
 
+/* ---- local ---- */
+#define LC(m) local.m
+static const schema_field local_noisy_fields[] = {
+    INT(KC, "nodes", LC(noisy.nodes), 1, 0, 4096),
+    INT(KC, "cpu_workers", LC(noisy.cpu_workers), 1, 1, 64),
+    INT(KC, "cpu_load", LC(noisy.cpu_load), 100, 1, 100),
+    END,
+};
+static const schema_field local_batch_fields[] = {
+    POS(KC, "cpu_request", LC(batch.cpu_request), 0.1, 1024),
+    INT(KC, "cpu_load", LC(batch.cpu_load), 10, 1, 100),
+    END,
+};
+static const schema_field local_fields[] = {
+    STR(KC, "cgroup_parent", LC(cgroup_parent), "kisim", 1),
+    STR(KC, "run_dir", LC(run_dir), "/tmp", 1),
+    STR(KC, "kisim", LC(kisim), "", 0),
+    STR(KC, "stress_ng", LC(stress_ng), "/usr/bin/stress-ng", 1),
+    STR(KC, "locust", LC(locust), "", 0),
+    STR(KC, "locustfile", LC(locustfile), "", 0),
+    INT(KC, "locust_web_port", LC(locust_web_port), 0, 0, 65535),
+    INT(KC, "collect_interval_ms", LC(collect_interval_ms), 1000, 100, 60000),
+    POS(KC, "startup_timeout_s", LC(startup_timeout_s), 20, 600),
+    INT(KC, "target_threads", LC(target_threads), 1, 1, 64),
+    OBJ("noisy", local_noisy_fields),
+    OBJ("batch", local_batch_fields),
+    END,
+};
+#undef LC
+
 const schema_field cfg_schema[] = {
     OBJ("env", env_fields),
     OBJ("cluster", cluster_fields),
@@ -284,6 +314,7 @@ const schema_field cfg_schema[] = {
     OBJ("reward", reward_fields),
     OBJ("train", train_fields),
     OBJ("eval", eval_fields),
+    OBJ("local", local_fields),
     END,
 };
 

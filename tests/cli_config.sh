@@ -67,7 +67,7 @@ checks=$((checks + 1))
 /usr/bin/python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-assert list(d) == ["env", "cluster", "workload", "load", "reward", "train", "eval"], list(d)
+assert list(d) == ["env", "cluster", "workload", "load", "reward", "train", "eval", "local"], list(d)
 assert d["cluster"]["nodes"] == 32, d["cluster"]["nodes"]
 assert sum(t["count"] for t in d["cluster"]["node_types"]) == 32
 assert d["env"]["max_nodes"] == 64 and d["eval"]["episodes"] == 30

@@ -266,7 +266,7 @@ static void test_errors_unknown_keys(void)
 {
     expect_err("{\"scorer\": {}}",
                "config: t.json: /scorer: unknown key (expected one of: env, cluster, workload, "
-               "load, reward, train, eval)");
+               "load, reward, train, eval, local)");
     expect_err("{\"train\": {\"anneal_lr\": 1}}",
                "config: t.json: /train/anneal_lr: expected true or false, got 1");
     expect_err("{\"train\": {\"remote\": [\"tcp://a:1\", 5]}}",
@@ -346,6 +346,16 @@ static void test_errors_cross_field(void)
                "value greater than /load/trace/window_start_s (100), got 50");
     expect_err("{\"load\": {\"pattern\": \"trace\"}}",
                "config: t.json: /load/trace/path: required when /load/pattern is \"trace\"");
+    expect_err("{\"cluster\": {\"nodes\": 3}, \"local\": {\"noisy\": {\"nodes\": 4}}}",
+               "config: t.json: /local/noisy/nodes: expected at most the cluster's 3 nodes, got 4");
+    expect_err("{\"local\": {\"cgroup_parent\": \"../escape\"}}",
+               "config: t.json: /local/cgroup_parent: expected a relative cgroup path without "
+               "\"..\", blanks or a trailing \"/\" (e.g. \"kisim\"), got \"../escape\"");
+    expect_err("{\"local\": {\"cgroup_parent\": \"/abs\"}}",
+               "config: t.json: /local/cgroup_parent: expected a relative cgroup path without "
+               "\"..\", blanks or a trailing \"/\" (e.g. \"kisim\"), got \"/abs\"");
+    expect_err("{\"local\": {\"noisy\": {\"cpu_load\": 101}}}",
+               "config: t.json: /local/noisy/cpu_load: expected an integer in [1, 100], got 101");
 }
 
 static void test_errors_files(void)
