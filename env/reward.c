@@ -19,3 +19,11 @@ void reward_add_interval(const kisim_config *c, const reward_interval *m, float 
     info[INFO_R_COST] += (float)(-w->cost * r / c->workload.service.max_replicas);
     info[INFO_R_CONTENTION] += (float)(r ? -w->contention * m->contended / r : 0);
 }
+
+float reward_total(float *info)
+{
+    float r = info[INFO_R_LATENCY] + info[INFO_R_ERRORS] + info[INFO_R_THROUGHPUT] +
+              info[INFO_R_COST] + info[INFO_R_CONTENTION] + info[INFO_R_INVALID];
+    info[INFO_REWARD] = r;
+    return r;
+}

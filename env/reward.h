@@ -20,5 +20,7 @@ typedef struct {
  * something was offered), -errors * error_rate, +throughput * ok / offered (1 when nothing was
  * offered), -cost * replicas / max_replicas, -contention * contended / replicas. */
 void reward_add_interval(const kisim_config *c, const reward_interval *m, float *info);
+/* Sets info[INFO_REWARD] to the sum of the step's terms (r_latency .. r_invalid) and returns it. */
+float reward_total(float *info);
 
 #endif

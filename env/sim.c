@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "env/action.h"
+#include "env/reward.h"
 
 /* Requests and typical actual use of a background pod, per class (bg_class order). Each pod's
  * actual use is this times a uniform factor in [0.6, 1.4]. */
@@ -358,12 +360,12 @@ static int bootstrapping(const sim *s)
     return s->t == 0 && s->replicas_placed < s->replicas_wanted;
 }
 
-static void scale_mask(const sim *s, uint8_t m[3])
+static action_state action_of(const sim *s)
 {
-    int boot = bootstrapping(s);
-    m[0] = !boot && s->replicas_wanted > s->cfg.workload.service.min_replicas;
-    m[1] = 1;
-    m[2] = !boot && s->replicas_wanted < s->cfg.workload.service.max_replicas;
+    const kisim_config *c = &s->cfg;
+    return (action_state){s->n_max, s->n_nodes, s->replicas_wanted,
+                          c->workload.service.min_replicas, c->workload.service.max_replicas,
+                          bootstrapping(s)};
 }
 
 void sim__node_mask(const sim *s, uint8_t *m);
@@ -371,7 +373,8 @@ void sim__node_mask(const sim *s, uint8_t *m)
 {
     for (int i = 0; i < s->n_max; i++)
         m[i] = s->has_pending && i < s->n_nodes && sim__fits(s, &s->pending, i);
-    scale_mask(s, m + s->n_max);
+    action_state st = action_of(s);
+    action_scale_mask(&st, m + s->n_max);
 }
 
 /* Scale-down removes a pending replica if there is one, else the replica on the node with the
@@ -393,28 +396,6 @@ static void scale_down(sim *s)
         sim__remove_pod(s, victim);
         s->replicas_placed--;
     }
-}
-
-static int check_action(const sim *s, const int32_t a[2], const uint8_t *mask)
-{
-    if (a[0] < 0 || a[0] >= s->n_max)
-        return kisim_seterr(KISIM_EINVALID_ACTION, "invalid action: node %d is outside [0, %d)",
-                            a[0], s->n_max);
-    if (!mask[a[0]])
-        return kisim_seterr(KISIM_EINVALID_ACTION,
-                            "invalid action: node %d is masked (%s)", a[0],
-                            a[0] >= s->n_nodes ? "no such node in this cluster"
-                                               : "the pending pod does not fit there");
-    if (a[1] < 0 || a[1] > 2)
-        return kisim_seterr(KISIM_EINVALID_ACTION,
-                            "invalid action: scale %d is outside {0, 1, 2} (-1, 0, +1)", a[1]);
-    if (!mask[s->n_max + a[1]])
-        return kisim_seterr(KISIM_EINVALID_ACTION,
-                            "invalid action: scale %+d is masked (replicas %d, bounds [%d, %d]%s)",
-                            a[1] - 1, s->replicas_wanted, s->cfg.workload.service.min_replicas,
-                            s->cfg.workload.service.max_replicas,
-                            bootstrapping(s) ? ", initial rollout" : "");
-    return 0;
 }
 
 static int place_pending(sim *s, int node, float *info)
@@ -444,7 +425,8 @@ int sim_step(sim *s, const int32_t action[2], float *reward, uint8_t *terminated
     sim__node_mask(s, mask);
     memset(info, 0, KISIM_N_INFO * sizeof *info);
     info[INFO_PLACED_NODE] = -1;
-    int invalid = check_action(s, action, mask);
+    action_state st = action_of(s);
+    int invalid = action_check(&st, action, mask);
     if (invalid && s->cfg.env.invalid_action == INVALID_ACTION_ERROR) return invalid;
     int err = 0;
     if (invalid) {
@@ -462,9 +444,7 @@ int sim_step(sim *s, const int32_t action[2], float *reward, uint8_t *terminated
     if (!err) err = sim__next_decision(s, !bootstrapping(s), info);
     if (err) return err;
     info[INFO_UNSCHEDULABLE] = (float)s->unschedulable;
-    float r = info[INFO_R_LATENCY] + info[INFO_R_ERRORS] + info[INFO_R_THROUGHPUT] +
-              info[INFO_R_COST] + info[INFO_R_CONTENTION] + info[INFO_R_INVALID];
-    info[INFO_REWARD] = r;
+    float r = reward_total(info);
     s->ep_reward += r;
     s->ep_steps++;
     *reward = r;

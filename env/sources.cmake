@@ -11,6 +11,7 @@ set(KISIM_ENV_SOURCES
   env/sim_service.c
   env/reward.c
   env/obs.c
+  env/action.c
   env/local_cgroup.c
   env/env.c
   env/vecenv.c
