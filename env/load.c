@@ -213,3 +213,13 @@ double load_rate(const load_pattern *lp, long t)
 {
     return load_users(lp, t) * lp->cfg.rate_per_user;
 }
+
+double load_mean_rate(const load_pattern *lp, double t0, double t1)
+{
+    double sum = 0;
+    for (long sec = (long)floor(t0); sec < t1; sec++) {
+        double a = fmax(t0, (double)sec), b = fmin(t1, (double)sec + 1);
+        if (b > a) sum += (b - a) * load_rate(lp, sec);
+    }
+    return t1 > t0 ? sum / (t1 - t0) : 0;
+}

@@ -26,5 +26,7 @@ int load_users(const load_pattern *lp, long t);
 double load_level(const load_pattern *lp, double t);
 /* Offered requests per second at whole second t: load_users(t) * rate_per_user. */
 double load_rate(const load_pattern *lp, long t);
+/* Mean offered rate over [t0, t1): the pattern is constant within each whole second. */
+double load_mean_rate(const load_pattern *lp, double t0, double t1);
 
 #endif

@@ -6,6 +6,14 @@
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
 
+void obs_orchestrator_features(const node_view *v, double x[KISIM_F])
+{
+    x[FEAT_CPU_REQUESTED_RATIO] = (double)v->cpu_req_m / (double)v->cpu_alloc_m;
+    x[FEAT_MEMORY_REQUESTED_RATIO] = (double)v->mem_req_b / (double)v->mem_alloc_b;
+    x[FEAT_PODS_RATIO] = (double)v->pods / v->pods_alloc;
+    x[FEAT_GPU_UTILIZATION] = v->gpus_alloc ? (double)v->gpus_req / v->gpus_alloc : 0;
+}
+
 void obs_write_pod(float *pod, const pod_view *p)
 {
     memset(pod, 0, KISIM_P * sizeof *pod);

@@ -21,6 +21,10 @@ typedef struct {
     double t;            /* seconds since the episode's traffic started */
 } obs_service;
 
+/* The four orchestrator features of a node, raw (x[FEAT_CPU_REQUESTED_RATIO ..
+ * FEAT_GPU_UTILIZATION]): requested CPU and memory over allocatable, pods over max pods, GPUs
+ * requested over GPUs. */
+void obs_orchestrator_features(const node_view *v, double x[KISIM_F]);
 /* pod[KISIM_P]: the pending pod's context, zeros when p is NULL (nothing pending). */
 void obs_write_pod(float *pod, const pod_view *p);
 /* svc[KISIM_S]: the service state, normalised as spaces.h says. */

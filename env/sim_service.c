@@ -45,17 +45,6 @@ double sim__inflation(const sim *s, const sim_usage *u, const cfg_node_type *ty,
     return 1 + st + wait;
 }
 
-/* Mean offered rate over [t0, t1): the pattern is constant within each whole second. */
-static double mean_rate(const sim *s, double t0, double t1)
-{
-    double sum = 0;
-    for (long sec = (long)floor(t0); sec < t1; sec++) {
-        double a = fmax(t0, (double)sec), b = fmin(t1, (double)sec + 1);
-        if (b > a) sum += (b - a) * load_rate(&s->load, sec);
-    }
-    return t1 > t0 ? sum / (t1 - t0) : 0;
-}
-
 static int reserve_components(sim *s, int more)
 {
     if (s->n_comp + more <= s->cap_comp) return 0;
@@ -120,7 +109,7 @@ int sim__advance(sim *s, float *info)
     int err = reserve_components(s, s->replicas_placed);
     if (err) return err;
 
-    double lambda = mean_rate(s, t0, t1), offered = lambda * dt, at_cap;
+    double lambda = load_mean_rate(&s->load, t0, t1), offered = lambda * dt, at_cap;
     int first = s->n_comp, contended;
     double ok = serve(s, lambda, dt, &at_cap, &contended);
     double cap = c->workload.service.timeout_ms;

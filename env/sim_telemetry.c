@@ -21,15 +21,6 @@ static inline double dmin(double a, double b)
     return a < b ? a : b;
 }
 
-/* The four features the orchestrator knows exactly: requests and pods of the node. */
-static void orchestrator_features(const sim_node *n, double x[KISIM_F])
-{
-    x[FEAT_CPU_REQUESTED_RATIO] = (double)n->view.cpu_req_m / (double)n->view.cpu_alloc_m;
-    x[FEAT_MEMORY_REQUESTED_RATIO] = (double)n->view.mem_req_b / (double)n->view.mem_alloc_b;
-    x[FEAT_PODS_RATIO] = (double)n->view.pods / n->view.pods_alloc;
-    x[FEAT_GPU_UTILIZATION] = n->view.gpus_alloc ? (double)n->view.gpus_req / n->view.gpus_alloc : 0;
-}
-
 void sim__node_features(const sim *s, int node, double x[KISIM_F])
 {
     const sim_node *n = &s->nodes[node];
@@ -50,7 +41,7 @@ void sim__node_features(const sim *s, int node, double x[KISIM_F])
     x[FEAT_NETWORK_RX_PACKETS_SEC] = 500.0 * dmin(u->kpps, ty->net_kpps); /* half of kpps */
     x[FEAT_NETWORK_TX_PACKETS_SEC] = 500.0 * dmin(u->kpps, ty->net_kpps);
     x[FEAT_NETWORK_DROP_RATE] = net_demand > 1 ? 1 - 1 / net_demand : 0;
-    orchestrator_features(n, x);
+    obs_orchestrator_features(&n->view, x);
 }
 
 /* Normalisation constants as floats, from the feature table. */
@@ -113,7 +104,7 @@ void sim__node_mask(const sim *s, uint8_t *m);
 static void write_orchestrator(const sim *s, int node, float *dst)
 {
     double x[KISIM_F];
-    orchestrator_features(&s->nodes[node], x);
+    obs_orchestrator_features(&s->nodes[node].view, x);
     for (int f = KISIM_F_MEASURED; f < KISIM_F; f++)
         dst[f] = s->cfg.cluster.unavailable[f] ? 0 : clamp01(((float)x[f] - feat_lo[f]) * feat_scale[f]);
 }
