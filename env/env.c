@@ -1,10 +1,12 @@
 /* env.c: dispatches the Gym-style API to the configured backend. Each backend supplies the same
- * static operations; only the sim exists so far. */
+ * static operations: the sim (env/sim*.c) and the local backend (env/local*.c). */
 #include "env/env.h"
 
+#include <signal.h>
 #include <stdlib.h>
 
 #include "common/err.h"
+#include "env/local.h"
 #include "env/sim.h"
 
 typedef struct {
@@ -47,6 +49,58 @@ static void sim_op_view(void *state, sched_view *v)
 static const env_backend sim_backend = {"sim",        sim_op_init, sim_op_free, sim_op_reset,
                                         sim_op_observe, sim_op_step, sim_op_view};
 
+static int local_op_init(void **state, const kisim_config *cfg)
+{
+    return local_init((local **)state, cfg);
+}
+static void local_op_free(void *state)
+{
+    local_free(state);
+}
+static int local_op_reset(void *state, uint64_t seed)
+{
+    return local_reset(state, seed);
+}
+static void local_op_observe(const void *state, float *obs, uint8_t *mask)
+{
+    local_observe(state, obs, mask);
+}
+static int local_op_step(void *state, const int32_t action[2], float *reward,
+                         uint8_t *terminated, uint8_t *truncated, float *info)
+{
+    return local_step(state, action, reward, terminated, truncated, info);
+}
+static void local_op_view(void *state, sched_view *v)
+{
+    local_view(state, v);
+}
+
+static const env_backend local_backend = {"local",          local_op_init, local_op_free,
+                                          local_op_reset,   local_op_observe, local_op_step,
+                                          local_op_view};
+
+/* Indexed by cfg_backend; NULL where this build has no such backend. */
+static const env_backend *const backends[] = {[BACKEND_SIM] = &sim_backend,
+                                              [BACKEND_LOCAL] = &local_backend,
+                                              [BACKEND_KUBERNETES] = NULL};
+
+static volatile sig_atomic_t interrupted;
+
+void env_interrupt(void)
+{
+    interrupted = 1;
+}
+
+int env_interrupted(void)
+{
+    return interrupted;
+}
+
+void env_interrupt_clear(void)
+{
+    interrupted = 0;
+}
+
 struct kisim_env {
     const env_backend *backend;
     void *state; /* owned, the backend's */
@@ -58,13 +112,14 @@ struct kisim_env {
 int env_init(kisim_env **out, const kisim_config *cfg)
 {
     *out = NULL;
-    if (cfg->env.backend != BACKEND_SIM)
+    const env_backend *b = backends[cfg->env.backend];
+    if (!b)
         return kisim_seterr(KISIM_EUNSUPPORTED,
-                            "env: backend \"%s\" is not available in this build (use \"sim\")",
-                            cfg->env.backend == BACKEND_LOCAL ? "local" : "kubernetes");
+                            "env: backend \"kubernetes\" is not available in this build (use "
+                            "\"sim\" or \"local\")");
     kisim_env *e = calloc(1, sizeof *e);
     if (!e) return kisim_seterr(KISIM_ENOMEM, "env: out of memory");
-    e->backend = &sim_backend;
+    e->backend = b;
     e->cfg = *cfg;
     spaces_init(&e->spaces, cfg->env.max_nodes, cfg->env.window);
     int err = e->backend->init(&e->state, cfg);

@@ -1,5 +1,5 @@
-/* env.h: the Gym-style C API over every backend (`sim` now; `local` and `kubernetes` plug in
- * behind the same small set of functions, the way redis's ae_*.c back-ends do).
+/* env.h: the Gym-style C API over every backend (`sim`, `local`; `kubernetes` plugs in behind
+ * the same small set of functions, the way redis's ae_*.c back-ends do).
  *
  *   env_init(&e, cfg) -> env_reset(e, seed, obs, mask) -> env_step(...)* -> env_free(e)
  *
@@ -18,7 +18,8 @@
 
 typedef struct kisim_env kisim_env;
 
-/* KISIM_EUNSUPPORTED for a backend this build does not have yet. */
+/* KISIM_EUNSUPPORTED for a backend this build does not have yet, or that cannot run here (local
+ * without root). */
 int env_init(kisim_env **out, const kisim_config *cfg);
 void env_free(kisim_env *e);
 void env_get_spaces(const kisim_env *e, env_spaces *sp);
@@ -31,5 +32,12 @@ int env_step(kisim_env *e, const int32_t action[2], float *obs, uint8_t *mask, f
  * the last reset/step wrote. */
 void env_sched_view(kisim_env *e, const float *obs, const uint8_t *mask, sched_view *v);
 const kisim_config *env_config(const kisim_env *e);
+
+/* Asks long waits inside env calls (the local backend's wall-time intervals) to stop: the call
+ * in progress returns KISIM_ESTATE "interrupted by a signal". Async-signal-safe, for the CLI's
+ * SIGINT/SIGTERM handlers; env_interrupt_clear() undoes it. */
+void env_interrupt(void);
+int env_interrupted(void);
+void env_interrupt_clear(void);
 
 #endif

@@ -319,6 +319,17 @@ int local_cgroup_spawn(const local_cgroup *cg, const char *rel, char *const argv
                         strerror(msg[1]));
 }
 
+int local_cgroup_move(const local_cgroup *cg, const char *rel, pid_t pid)
+{
+    char v[24];
+    snprintf(v, sizeof v, "%ld", (long)pid);
+    for (int r = 0; r < cg->n; r++) {
+        int err = write_file(cg, r, rel, "cgroup.procs", v);
+        if (err) return err;
+    }
+    return 0;
+}
+
 /* Calls fn(pid, arg) for every pid in cgroup.procs of dir and of every folder below it; returns
  * how many pids it saw. */
 static int walk_procs(const char *dir, void (*fn)(pid_t, void *), void *arg)

@@ -42,6 +42,9 @@ int local_cgroup_usage_ns(const local_cgroup *cg, const char *rel, unsigned long
  * step that failed (the child is reaped then). */
 int local_cgroup_spawn(const local_cgroup *cg, const char *rel, char *const argv[],
                        const char *log, pid_t *pid);
+/* Moves a running process (and, on v1, only that process's threads group) into the group `rel`
+ * of every hierarchy. KISIM_EIO. */
+int local_cgroup_move(const local_cgroup *cg, const char *rel, pid_t pid);
 /* 1 if pid is in the group `rel` of every hierarchy, 0 if not. */
 int local_cgroup_has_pid(const local_cgroup *cg, const char *rel, pid_t pid);
 /* Number of processes in the subtree of `rel` (first hierarchy); 0 when it does not exist. */

@@ -11,7 +11,11 @@
 #include "env/load.h"
 #include "env/local.h"
 #include "env/local_cgroup.h"
+#include "env/spaces.h"
 #include "loadgen/locust.h"
+
+/* Room for a pod's or node's cgroup path relative to the roots (PARENT/INSTANCE/NODE/POD). */
+#define LOCAL_REL_MAX (PATH_MAX + 64)
 
 typedef enum { LOCAL_POD_REPLICA, LOCAL_POD_NOISY, LOCAL_POD_BATCH } local_pod_kind;
 
@@ -38,7 +42,7 @@ typedef struct {
 typedef struct {
     const cfg_node_type *type;
     char name[16];           /* n0, n1, ...: the collector's node names */
-    char cgroup[PATH_MAX];   /* PARENT/INSTANCE/nI */
+    char cgroup[PATH_MAX + 32]; /* PARENT/INSTANCE/nI */
     node_view view;          /* allocatable and requested, as the orchestrator sees them */
     int noisy, replicas;
 } local_node;
@@ -72,7 +76,7 @@ struct local {
      * the ring holds window samples per node, normalised, twice (as the sim's). */
     pid_t collector;
     void *zctx, *sub;        /* ZeroMQ context and the SUB socket the collector connects to */
-    char endpoint[PATH_MAX + 8];
+    char endpoint[PATH_MAX + 16];
     double *acc;             /* [n_max][F] sums of this interval's frames (raw units) */
     int *acc_n;              /* [n_max][F] how many frames had the feature */
     uint8_t avail[KISIM_F];  /* 1 if the collector measured the feature in the last frame */
@@ -99,6 +103,10 @@ struct local {
 };
 
 /* local_pods.c */
+/* The pod's cgroup, relative to the roots: NODE_CGROUP/NAME. buf has LOCAL_REL_MAX bytes. */
+void local__pod_cgroup(const local *l, const local_pod *p, char *buf);
+/* The pending or placed pod as the orchestrator sees it. */
+void local__pod_view(const local_pod *p, pod_view *v);
 /* Starts pod p (kind, node, cpu_req... set) on p->node: its cgroup, its process; replicas are
  * up once /healthz answers. Adds it to the pods and the node's requests. */
 int local__start_pod(local *l, local_pod *p);

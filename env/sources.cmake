@@ -13,6 +13,10 @@ set(KISIM_ENV_SOURCES
   env/obs.c
   env/action.c
   env/local_cgroup.c
+  env/local.c
+  env/local_pods.c
+  env/local_telemetry.c
+  env/local_service.c
   env/env.c
   env/vecenv.c
   env/scorer.c
