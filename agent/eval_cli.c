@@ -2,6 +2,7 @@
  * table (default) or the results JSON. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "cli/verbs.h"
 #include "common/cli_args.h"
 #include "common/err.h"
+#include "env/env.h"
 #include "env/scorer.h"
 
 static void eval_usage(FILE *out)
@@ -38,6 +40,14 @@ static void eval_usage(FILE *out)
                  "  --trace FILE    write one CSV row per decision: scorer, seed, step, action and\n"
                  "                  every info value (reward terms, latency, replicas, ...)\n"
                  "  --quiet         no progress lines\n");
+}
+
+/* SIGINT/SIGTERM end a local env's interval at once; the run then fails and frees its envs, so
+ * no process or cgroup is left behind. */
+static void on_signal(int sig)
+{
+    (void)sig;
+    env_interrupt();
 }
 
 /* The table shows the metrics up to the reward; the JSON has them all. */
@@ -166,6 +176,9 @@ int verb_eval(int argc, char **argv)
     if (episodes < 0) episodes = cfg.eval.episodes;
     if (!have_seed) seed = cfg.eval.seed;
 
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     eval_options opt = {!quiet, NULL};
     char trace_tmp[4200];
     if (trace_path) {

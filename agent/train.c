@@ -17,6 +17,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "env/cartpole.h"
+#include "env/env.h"
 #include "policy/nn.h"
 #include "policy/ppo_io.h"
 
@@ -26,6 +27,7 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
+    env_interrupt(); /* a local env's wall-time interval ends at once (its step fails) */
 }
 
 static int make_dir(const char *path)

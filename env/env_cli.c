@@ -69,6 +69,7 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_flag = 1;
+    env_interrupt(); /* a local env's step in progress returns at once */
 }
 
 /* A tcp endpoint on a host other than loopback. */

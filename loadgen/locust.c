@@ -399,7 +399,8 @@ int locust_read(locust *l, locust_stats *s)
     return err;
 }
 
-int locust_read_targets(locust *l, locust_target_stats *out, int cap)
+/* Reads PREFIX_stats.csv whole (retrying a read that caught Locust rewriting it). */
+static int read_stats_csv(locust *l, locust_target_stats *out, int cap, locust_target_stats *total)
 {
     if (!l->csv_prefix)
         return kisim_seterr(KISIM_EUNSUPPORTED, "locust: per-target statistics need the CSV prefix");
@@ -408,7 +409,7 @@ int locust_read_targets(locust *l, locust_target_stats *out, int cap)
     int n = 0, complete = 0;
     double deadline = now_s(CLOCK_MONOTONIC) + l->timeout_s;
     /* Locust rewrites the file in place every second: retry a read that caught it midway. */
-    while ((n = locust_csv_targets(path, out, cap, &complete)) >= 0 && !complete) {
+    while ((n = locust_csv_targets(path, out, cap, total, &complete)) >= 0 && !complete) {
         if (exited(l)) {
             n = died_error(l, "while the driver was reading its statistics");
             break;
@@ -421,6 +422,18 @@ int locust_read_targets(locust *l, locust_target_stats *out, int cap)
     }
     free(path);
     return n;
+}
+
+int locust_read_targets(locust *l, locust_target_stats *out, int cap)
+{
+    return read_stats_csv(l, out, cap, NULL);
+}
+
+int locust_read_total(locust *l, locust_target_stats *total)
+{
+    memset(total, 0, sizeof *total);
+    int n = read_stats_csv(l, NULL, 0, total);
+    return n < 0 ? n : 0;
 }
 
 int locust_reset_stats(locust *l)

@@ -88,6 +88,11 @@ int locust_read(locust *l, locust_stats *s);
  * KISIM_EUNSUPPORTED when attached without a csv_prefix. */
 int locust_read_targets(locust *l, locust_target_stats *out, int cap);
 
+/* The Aggregated row of PREFIX_stats.csv: every request since start (or the last reset), with
+ * its cumulative percentiles (addr "Aggregated"; all 0 before the file exists). The local
+ * backend's episode percentiles. KISIM_EUNSUPPORTED when attached without a csv_prefix. */
+int locust_read_total(locust *l, locust_target_stats *total);
+
 /* Resets Locust's statistics (`GET /stats/reset`), e.g. at the start of an episode. */
 int locust_reset_stats(locust *l);
 

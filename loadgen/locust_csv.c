@@ -164,7 +164,19 @@ cleanup:
     return err;
 }
 
-int locust_csv_targets(const char *path, locust_target_stats *out, int cap, int *complete)
+static void row_stats(char **f, int c_name, int c_req, int c_fail, int c_50, int c_95, int c_99,
+                      locust_target_stats *t)
+{
+    snprintf(t->addr, sizeof t->addr, "%s", f[c_name]);
+    t->requests = count_of(f[c_req]);
+    t->failures = count_of(f[c_fail]);
+    t->p50_ms = number(f[c_50]);
+    t->p95_ms = number(f[c_95]);
+    t->p99_ms = number(f[c_99]);
+}
+
+int locust_csv_targets(const char *path, locust_target_stats *out, int cap,
+                       locust_target_stats *total, int *complete)
 {
     *complete = 0;
     char *text, *f[MAX_FIELDS];
@@ -184,18 +196,11 @@ int locust_csv_targets(const char *path, locust_target_stats *out, int cap, int 
     while ((line = strtok_r(NULL, "\n", &save))) {
         if (split(line, f) != nh) break;
         if (!strcmp(f[c_name], "Aggregated")) {
+            if (total) row_stats(f, c_name, c_req, c_fail, c_50, c_95, c_99, total);
             *complete = 1;
             break;
         }
-        if (count < cap) {
-            locust_target_stats *t = &out[count];
-            snprintf(t->addr, sizeof t->addr, "%s", f[c_name]);
-            t->requests = count_of(f[c_req]);
-            t->failures = count_of(f[c_fail]);
-            t->p50_ms = number(f[c_50]);
-            t->p95_ms = number(f[c_95]);
-            t->p99_ms = number(f[c_99]);
-        }
+        if (count < cap) row_stats(f, c_name, c_req, c_fail, c_50, c_95, c_99, &out[count]);
         count++;
     }
 cleanup:

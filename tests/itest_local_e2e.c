@@ -1,0 +1,128 @@
+/* itest_local_e2e.c: the local backend end to end on real processes. Two 0.6-CPU node cgroups,
+ * one running a stress-ng CPU neighbour that eats more than the node's quota; one replica of
+ * `kisim target` is placed on the noisy node and one on the quiet node through the env's own
+ * steps; Locust loads both for about a minute. Each replica must serve at least 2,000 requests,
+ * and the noisy replica's Locust-measured p95 must be at least 1.5x the quiet one's: the CFS
+ * quota the neighbour exhausts throttles the replica beside it (the contention that is truly
+ * node-local on this machine, env/LOCAL.md). Afterwards nothing of the run is left: no cgroup,
+ * no process. Needs root, cgroups, BTF (the collector), stress-ng and Locust: it says which is
+ * missing and skips elsewhere. Runs under its own cgroup parent "kisim-test-e2e-<pid>". */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "env/local.h"
+#include "env/local_cgroup.h"
+#include "env/spaces.h"
+#include "test.h"
+
+static const char *missing(void)
+{
+    if (geteuid() != 0) return "not root (cgroups, the eBPF collector)";
+    if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) return "no kernel BTF (the collector)";
+    if (access("/usr/bin/stress-ng", X_OK) != 0) return "no /usr/bin/stress-ng";
+    if (access("/usr/bin/locust", X_OK) != 0) return "no /usr/bin/locust";
+    const char *k = getenv("KISIM");
+    if (!k || access(k, X_OK) != 0) return "KISIM does not name the kisim binary";
+    local_cgroup cg;
+    if (local_cgroup_open(&cg) != 0) return "no cgroup hierarchies";
+    return NULL;
+}
+
+static void test_noisy_replica_is_slower(void)
+{
+    char parent[64], json[2048];
+    snprintf(parent, sizeof parent, "kisim-test-e2e-%d", (int)getpid());
+    /* 80 requests/s split round-robin over two replicas for 70 s: about 2,800 each. */
+    snprintf(json, sizeof json,
+             "{\"env\": {\"backend\": \"local\", \"horizon_s\": 70, \"decision_interval_s\": 10,"
+             " \"max_nodes\": 4, \"window\": 2},"
+             " \"cluster\": {\"node_types\": [{\"name\": \"small\", \"count\": 2, \"cores\": 0.6,"
+             " \"memory_gib\": 1, \"max_pods\": 10}]},"
+             " \"workload\": {\"service\": {\"base_service_ms\": 1, \"slo_ms\": 50, \"timeout_ms\": 5000,"
+             " \"cpu_request\": 0.1, \"memory_gib\": 0.125, \"working_set_mb\": 1, \"min_replicas\": 2,"
+             " \"max_replicas\": 2, \"initial_replicas\": 2},"
+             " \"background\": {\"initial_pods\": 0, \"arrival_prob\": 0}},"
+             " \"load\": {\"pattern\": \"ramp\", \"rate_per_user\": 5,"
+             " \"ramp\": {\"start\": 16, \"end\": 16, \"duration_s\": 70}},"
+             " \"local\": {\"cgroup_parent\": \"%s\", \"kisim\": \"%s\", \"startup_timeout_s\": 60,"
+             " \"noisy\": {\"nodes\": 1, \"cpu_workers\": 2, \"cpu_load\": 100}}}",
+             parent, getenv("KISIM"));
+    kisim_config cfg;
+    int err = cfg_parse(&cfg, json, "itest_local_e2e", "");
+    CHECK_MSG(err == 0, "%s", kisim_errmsg());
+    if (err) return;
+    local *l = NULL;
+    err = local_init(&l, &cfg);
+    CHECK_MSG(err == 0, "local_init: %s", kisim_errmsg());
+    if (err) return;
+    err = local_reset(l, 42);
+    CHECK_MSG(err == 0, "local_reset: %s", kisim_errmsg());
+    int noisy = local_noisy_on(l, 0) ? 0 : 1, quiet = 1 - noisy;
+    CHECK_EQ_INT(local_noisy_on(l, noisy), 1);
+    CHECK_EQ_INT(local_noisy_on(l, quiet), 0);
+
+    env_spaces sp;
+    spaces_init(&sp, cfg.env.max_nodes, cfg.env.window);
+    float *obs = calloc((size_t)sp.obs_dim, sizeof *obs), info[KISIM_N_INFO], reward;
+    uint8_t mask[4 + 3], term = 0, trunc = 0;
+    int steps = 0;
+    for (int k = 0; !err && !term && !trunc; k++, steps++) {
+        local_observe(l, obs, mask);
+        int32_t a[2] = {k == 0 ? noisy : quiet, 1};
+        err = local_step(l, a, &reward, &term, &trunc, info);
+        CHECK_MSG(err == 0, "step %d: %s", k, kisim_errmsg());
+        if (k == 0) CHECK_EQ_INT((int)info[INFO_PLACED_CONTENDED], 1);
+        if (k == 1) CHECK_EQ_INT((int)info[INFO_PLACED_CONTENDED], 0);
+    }
+    CHECK(trunc && !term);
+    CHECK_NEAR(info[INFO_EP_CONTENDED_SHARE], 0.5, 1e-6);
+    CHECK_NEAR(info[INFO_TIME_S], 70, 1e-6);
+
+    local_replica_stats rs[4];
+    int n = local_replica_stats_read(l, rs, 4);
+    CHECK_EQ_INT(n, 2);
+    const local_replica_stats *on_noisy = NULL, *on_quiet = NULL;
+    for (int i = 0; i < n && i < 4; i++) {
+        if (rs[i].node == noisy) on_noisy = &rs[i];
+        if (rs[i].node == quiet) on_quiet = &rs[i];
+    }
+    CHECK(on_noisy && on_quiet);
+    if (on_noisy && on_quiet) {
+        fprintf(stderr,
+                "noisy replica: %ld requests, p50 %.1f p95 %.1f p99 %.1f ms\n"
+                "quiet replica: %ld requests, p50 %.1f p95 %.1f p99 %.1f ms\n"
+                "p95 ratio %.2f; episode p99 %.1f ms\n",
+                on_noisy->requests, on_noisy->p50_ms, on_noisy->p95_ms, on_noisy->p99_ms,
+                on_quiet->requests, on_quiet->p50_ms, on_quiet->p95_ms, on_quiet->p99_ms,
+                on_noisy->p95_ms / on_quiet->p95_ms, info[INFO_EP_P99_MS]);
+        CHECK_MSG(on_noisy->requests >= 2000, "noisy replica served %ld", on_noisy->requests);
+        CHECK_MSG(on_quiet->requests >= 2000, "quiet replica served %ld", on_quiet->requests);
+        CHECK_MSG(on_noisy->p95_ms >= 1.5 * on_quiet->p95_ms, "p95 %.1f ms (noisy) vs %.1f ms (quiet)",
+                  on_noisy->p95_ms, on_quiet->p95_ms);
+    }
+    free(obs);
+    local_free(l);
+
+    /* Nothing is left: the parent's folder is gone from every hierarchy. */
+    local_cgroup cg;
+    local_cgroup_open(&cg);
+    CHECK(!local_cgroup_exists(&cg, parent));
+    local_cgroup_remove(&cg, parent, 5);
+}
+
+int main(void)
+{
+    const char *why = missing();
+    if (why) {
+        fprintf(stderr, "SKIP: the local backend's end-to-end test needs root, cgroups, BTF, "
+                        "stress-ng, Locust and the kisim binary: %s\n", why);
+        return 0;
+    }
+    RUN(test_noisy_replica_is_slower);
+    TEST_MAIN_END();
+}
