@@ -218,14 +218,18 @@ void local__stop_all(local *l)
 int local__update_targets(local *l)
 {
     if (!l->lc) return 0;
-    char addr[64][24];
-    const char *addrs[64];
-    int n = 0;
-    for (int i = 0; i < l->n_pods && n < 64; i++) {
+    char (*addr)[24] = calloc((size_t)l->n_pods + 1, sizeof *addr);
+    const char **addrs = calloc((size_t)l->n_pods + 1, sizeof *addrs);
+    int n = 0, err = 0;
+    if (!addr || !addrs) err = kisim_seterr(KISIM_ENOMEM, "local: out of memory");
+    for (int i = 0; i < l->n_pods && !err; i++) {
         if (l->pods[i].kind != LOCAL_POD_REPLICA) continue;
         snprintf(addr[n], sizeof addr[n], "127.0.0.1:%d", l->pods[i].port);
         addrs[n] = addr[n];
         n++;
     }
-    return locust_set_targets(l->lc, addrs, n);
+    if (!err) err = locust_set_targets(l->lc, addrs, n);
+    free(addr);
+    free(addrs);
+    return err;
 }
