@@ -194,7 +194,8 @@ typedef struct {
 typedef struct {
     char cgroup_parent[CFG_NAME_LEN * 4]; /* groups go under it; default "kisim" */
     char run_dir[CFG_PATH_LEN];   /* an instance's files (logs, targets, Locust CSV); "/tmp" */
-    char kisim[CFG_PATH_LEN];     /* kisim binary for collect and target; "" = this program */
+    char kisim[CFG_PATH_LEN];     /* kisim binary for collect and target; "" = this program if it
+                                   * is kisim, else $KISIM */
     char stress_ng[CFG_PATH_LEN]; /* default "/usr/bin/stress-ng" */
     char locust[CFG_PATH_LEN];    /* Locust binary; "" = the driver's default */
     char locustfile[CFG_PATH_LEN];/* "" = the driver's default */

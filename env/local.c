@@ -111,16 +111,26 @@ static void clean_stale_dirs(const char *run_dir)
     closedir(d);
 }
 
+/* The kisim binary that runs `collect` and `target`: local.kisim, else this program when it is
+ * kisim, else $KISIM. Never another program: exec'ing a test binary with kisim's arguments would
+ * start it again. */
 static int find_programs(local *l)
 {
     const cfg_local *c = &l->cfg.local;
-    if (c->kisim[0]) {
-        snprintf(l->kisim, sizeof l->kisim, "%s", c->kisim);
-    } else {
-        ssize_t n = readlink("/proc/self/exe", l->kisim, sizeof l->kisim - 1);
-        if (n <= 0) return kisim_seterr(KISIM_EIO, "local: cannot find this program (/proc/self/exe)");
-        l->kisim[n] = 0;
-    }
+    const char *env = getenv("KISIM");
+    char self[PATH_MAX] = "";
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[n > 0 ? n : 0] = 0;
+    const char *base = strrchr(self, '/');
+    int self_is_kisim = base && !strcmp(base + 1, "kisim");
+    const char *pick = c->kisim[0] ? c->kisim : self_is_kisim ? self : env;
+    if (!pick || !pick[0])
+        return kisim_seterr(KISIM_ECONFIG,
+                            "local: /local/kisim: this program (%s) is not kisim; set /local/kisim "
+                            "or $KISIM to the kisim binary (it runs `kisim collect` and `kisim "
+                            "target`)",
+                            self);
+    snprintf(l->kisim, sizeof l->kisim, "%s", pick);
     if (access(l->kisim, X_OK) != 0)
         return kisim_seterr(KISIM_EIO, "local: /local/kisim: %s is not an executable: %s",
                             l->kisim, strerror(errno));

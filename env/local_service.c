@@ -161,9 +161,6 @@ int local__advance(local *l, float *info)
     int contended = 0;
     for (int i = 0; i < l->n_pods; i++)
         contended += l->pods[i].kind == LOCAL_POD_REPLICA && l->nodes[l->pods[i].node].noisy > 0;
-    reward_interval m = {l->p50, l->p95, l->p99, l->error_rate, ok, offered, l->replicas_placed,
-                         contended};
-    reward_add_interval(c, &m, info);
 
     l->ep_offered += offered;
     l->ep_ok += ok;
@@ -178,19 +175,11 @@ int local__advance(local *l, float *info)
         if (l->pods[i].expires_at <= l->t) local__stop_pod(l, i);
     local__sample(l);
 
-    info[INFO_TIME_S] = (float)l->t;
-    info[INFO_P50_MS] = (float)l->p50;
-    info[INFO_P95_MS] = (float)l->p95;
-    info[INFO_P99_MS] = (float)l->p99;
-    info[INFO_ERROR_RATE] = (float)l->error_rate;
-    info[INFO_OFFERED_RPS] = (float)l->offered_rps;
-    info[INFO_SERVED_RPS] = (float)l->served_rps;
-    info[INFO_REPLICAS] = (float)l->replicas_placed;
-    info[INFO_COST] += (float)l->cost;
-    info[INFO_CONTENDED_REPLICAS] = l->replicas_placed ? (float)contended / l->replicas_placed : 0;
     int noisy_nodes = 0;
     for (int i = 0; i < l->n_nodes; i++) noisy_nodes += l->nodes[i].noisy > 0;
-    info[INFO_NOISY_NODES] = (float)noisy_nodes;
+    reward_interval m = {l->p50, l->p95, l->p99, l->error_rate, ok, offered, l->replicas_placed,
+                         contended, l->t, l->offered_rps, l->served_rps, l->cost, noisy_nodes};
+    reward_add_interval(c, &m, info);
     log_debug("local: t %.0f s: %ld requests (%ld failed), p50 %.1f p95 %.1f p99 %.1f ms, "
               "%d replicas, utilisation %.2f", l->t, dreq, dfail, l->p50, l->p95, l->p99,
               l->replicas_placed, l->utilization);

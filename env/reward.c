@@ -18,6 +18,18 @@ void reward_add_interval(const kisim_config *c, const reward_interval *m, float 
     info[INFO_R_THROUGHPUT] += (float)(w->throughput * (m->offered > 0 ? m->ok / m->offered : 1.0));
     info[INFO_R_COST] += (float)(-w->cost * r / c->workload.service.max_replicas);
     info[INFO_R_CONTENTION] += (float)(r ? -w->contention * m->contended / r : 0);
+
+    info[INFO_TIME_S] = (float)m->t;
+    info[INFO_P50_MS] = (float)m->p50_ms;
+    info[INFO_P95_MS] = (float)m->p95_ms;
+    info[INFO_P99_MS] = (float)m->p99_ms;
+    info[INFO_ERROR_RATE] = (float)m->error_rate;
+    info[INFO_OFFERED_RPS] = (float)m->offered_rps;
+    info[INFO_SERVED_RPS] = (float)m->served_rps;
+    info[INFO_REPLICAS] = (float)r;
+    info[INFO_COST] += (float)m->cost;
+    info[INFO_CONTENDED_REPLICAS] = r ? (float)m->contended / r : 0;
+    info[INFO_NOISY_NODES] = (float)m->noisy_nodes;
 }
 
 float reward_total(float *info)

@@ -123,9 +123,6 @@ int sim__advance(sim *s, float *info)
     s->served_rps = dt > 0 ? ok / dt : 0;
     s->error_rate = offered > 0 ? fmax(0, (offered - ok) / offered) : 0;
     s->cost = s->replicas_placed * dt / 3600.0 * c->reward.replica_price_per_hour;
-    reward_interval m = {s->p50, s->p95, s->p99, s->error_rate, ok, offered, s->replicas_placed,
-                         contended};
-    reward_add_interval(c, &m, info);
 
     s->ep_offered += offered;
     s->ep_ok += ok;
@@ -139,19 +136,11 @@ int sim__advance(sim *s, float *info)
     sim__noisy_arrivals(s, t1);
     sim__sample(s);
 
-    info[INFO_TIME_S] = (float)s->t;
-    info[INFO_P50_MS] = (float)s->p50;
-    info[INFO_P95_MS] = (float)s->p95;
-    info[INFO_P99_MS] = (float)s->p99;
-    info[INFO_ERROR_RATE] = (float)s->error_rate;
-    info[INFO_OFFERED_RPS] = (float)s->offered_rps;
-    info[INFO_SERVED_RPS] = (float)s->served_rps;
-    info[INFO_REPLICAS] = (float)s->replicas_placed;
-    info[INFO_COST] += (float)s->cost;
-    info[INFO_CONTENDED_REPLICAS] = s->replicas_placed ? (float)contended / s->replicas_placed : 0;
     int noisy_nodes = 0;
     for (int i = 0; i < s->n_nodes; i++) noisy_nodes += s->nodes[i].noisy > 0;
-    info[INFO_NOISY_NODES] = (float)noisy_nodes;
+    reward_interval m = {s->p50, s->p95, s->p99, s->error_rate, ok, offered, s->replicas_placed,
+                         contended, s->t, s->offered_rps, s->served_rps, s->cost, noisy_nodes};
+    reward_add_interval(c, &m, info);
 
     if (c->env.terminate_down_s > 0 && s->down_s >= c->env.terminate_down_s) s->done = 1;
     else if (s->t >= c->env.horizon_s) s->done = 2;

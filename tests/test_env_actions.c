@@ -140,9 +140,9 @@ static void test_calls_out_of_order(void)
     CHECK(env_step(e, a, obs, mask, &r, &term, &trunc, info) == KISIM_ESTATE);
     CHECK_STR_CONTAINS(kisim_errmsg(), "after the episode ended");
     env_free(e);
-    cfg.env.backend = BACKEND_LOCAL;
+    cfg.env.backend = BACKEND_KUBERNETES;
     CHECK(env_init(&e, &cfg) == KISIM_EUNSUPPORTED);
-    CHECK_STR_CONTAINS(kisim_errmsg(), "\"local\"");
+    CHECK_STR_CONTAINS(kisim_errmsg(), "\"kubernetes\"");
 }
 
 int main(void)
