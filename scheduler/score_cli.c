@@ -63,7 +63,8 @@ static void serve_usage(FILE *out)
             "usage: kisim score serve [--policy FILE] [--fallback FILE] [--zmq ENDPOINT]\n"
             "           [--http HOST:PORT] [--telemetry ENDPOINT] [--subscribe ENDPOINT ...]\n"
             "           [--shadow LOGFILE] [--budget-ms N] [--window T] [--workers N]\n"
-            "           [--breaker-failures K] [--breaker-cooldown-ms MS] [--quiet]\n\n"
+            "           [--breaker-failures K] [--breaker-cooldown-ms MS] [--quiet]\n"
+            "           [--http-threads N] [--filter-min-score S]\n\n"
             "The scheduler scoring service: the policy chain PPO (--policy, a ppo-cluster checkpoint)\n"
             "-> attention scorer (--fallback) -> neutral 50, each link within the latency budget.\n"
             "  --zmq ENDPOINT        BatchScore socket (default %s; scheduler/PROTOCOL.md)\n"
@@ -76,11 +77,15 @@ static void serve_usage(FILE *out)
             "  --workers N           threads per model link (default 2)\n"
             "  --breaker-failures K  consecutive failures or timeouts that open a breaker (default %d)\n"
             "  --breaker-cooldown-ms MS  open -> half-open after (default %d)\n"
+            "  --http-threads N      the extender's HTTP threads (default %d)\n"
+            "  --filter-min-score S  the extender's filter also fails nodes a model scored below S\n"
+            "                        (0..100; default 0, off; scheduler/EXTENDER.md, Filter)\n"
             "  --test-delay-ms LINK=MS   test only: make a link (ppo, attention) slow on purpose\n"
             "Prints `endpoint E` (and `http PORT`, `telemetry E`) once listening. SIGHUP reloads the\n"
             "model files (a file that fails to load leaves the running model); SIGINT/SIGTERM stop.\n",
             SCORE_DEFAULT_ENDPOINT, SCORE_DEFAULT_BUDGET_MS, SCORE_DEFAULT_WINDOW,
-            SCORE_DEFAULT_BREAKER_FAILURES, SCORE_DEFAULT_BREAKER_COOLDOWN_MS);
+            SCORE_DEFAULT_BREAKER_FAILURES, SCORE_DEFAULT_BREAKER_COOLDOWN_MS,
+            EXTENDER_DEFAULT_THREADS);
 }
 
 static int parse_delay(const char *arg, score_opts *o)
@@ -105,8 +110,10 @@ static int score_serve(int argc, char **argv)
         {"window", required_argument, 0, 'w'},        {"workers", required_argument, 0, 'W'},
         {"breaker-failures", required_argument, 0, 'k'}, {"breaker-cooldown-ms", required_argument, 0, 'c'},
         {"test-delay-ms", required_argument, 0, 'd'}, {"quiet", no_argument, 0, 'q'},
+        {"http-threads", required_argument, 0, 'T'},  {"filter-min-score", required_argument, 0, 'm'},
         {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
     score_opts o = {0};
+    extender_opts xo = {0};
     const char *subs[MAX_SUBSCRIBE], *http = NULL, *zmq_ep = SCORE_DEFAULT_ENDPOINT;
     int n_subs = 0, err = 0, c;
     long v;
@@ -129,6 +136,8 @@ static int score_serve(int argc, char **argv)
         case 'k': if (!(err = args_int("score serve", "--breaker-failures", optarg, 1, 1000, &v))) o.breaker_failures = (int)v; break;
         case 'c': if (!(err = args_int("score serve", "--breaker-cooldown-ms", optarg, 1, 3600000, &v))) o.breaker_cooldown_ms = (int)v; break;
         case 'd': err = parse_delay(optarg, &o); break;
+        case 'T': if (!(err = args_int("score serve", "--http-threads", optarg, 1, 64, &v))) xo.threads = (int)v; break;
+        case 'm': if (!(err = args_int("score serve", "--filter-min-score", optarg, 0, 100, &v))) xo.filter_min_score = (int)v; break;
         case 'q': log_set_level(LOG_WARN); break;
         case 'h': serve_usage(stdout); return 0;
         default: serve_usage(stderr); return 2;
@@ -146,7 +155,7 @@ static int score_serve(int argc, char **argv)
     extender *x = NULL;
     if ((err = score_service_open(&s, &o))) goto cleanup;
     if ((err = batch_server_open(&b, s, zmq_ep))) goto cleanup;
-    if (http && (err = extender_start(&x, s, http, NULL))) goto cleanup;
+    if (http && (err = extender_start(&x, s, http, &xo))) goto cleanup;
     install_signals(1);
     printf("endpoint %s\n", batch_server_endpoint(b));
     if (x) printf("http %d\n", extender_port(x));

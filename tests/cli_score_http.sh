@@ -67,6 +67,14 @@ curl -s "$url/metrics" >"$tmp/metrics.txt"
 promtool check metrics <"$tmp/metrics.txt" >"$tmp/promtool.out" 2>&1 || fail "promtool check metrics: $(cat "$tmp/promtool.out")"
 grep -q '^kisim_score_request_errors_total{verb="prioritize"} 1$' "$tmp/metrics.txt" || fail "the 400 was not counted"
 
+# The extender's options: bad values are usage errors naming the option.
+run 2 score serve --zmq "ipc://$tmp/usage.sock" --http 127.0.0.1:0 --filter-min-score 101
+contains err "--filter-min-score"
+run 2 score serve --zmq "ipc://$tmp/usage.sock" --http 127.0.0.1:0 --http-threads 0
+contains err "--http-threads"
+run 2 score serve --zmq "ipc://$tmp/usage.sock" --http 127.0.0.1
+contains err "HOST:PORT"
+
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
