@@ -146,16 +146,22 @@ static int gather(score_service *s, const score_request *req, int T, chain_input
                   score_reply *reply)
 {
     score_input *in = chain_input_get(ci);
-    float win[SCORE_MAX_WINDOW * KISIM_F];
+    float win[SCORE_MAX_WINDOW * KISIM_F], lo[KISIM_F], inv[KISIM_F];
     uint8_t avail[KISIM_F], all[KISIM_F];
     memset(all, 1, sizeof all);
+    for (int f = 0; f < KISIM_F; f++) /* feature_normalize, with the division hoisted */
+        lo[f] = (float)kisim_features[f].lo, inv[f] = (float)(1.0 / (kisim_features[f].hi - kisim_features[f].lo));
     int m = 0;
     for (int i = 0; i < req->n; i++) {
         reply->nodes[i].status = node_window(s, req, i, T, win, avail);
         if (reply->nodes[i].status != SCORE_NODE_OK) continue;
         for (int f = 0; f < KISIM_F; f++) all[f] &= avail[f];
         float *dst = in->nodes + (size_t)m * T * KISIM_F;
-        for (int k = 0; k < T * KISIM_F; k++) dst[k] = feature_normalize(k % KISIM_F, win[k]);
+        for (int t = 0; t < T; t++)
+            for (int f = 0; f < KISIM_F; f++) {
+                float v = (win[t * KISIM_F + f] - lo[f]) * inv[f];
+                dst[t * KISIM_F + f] = v < 0 ? 0 : v > 1 ? 1 : v;
+            }
         memcpy(in->last_raw + (size_t)m * KISIM_F, win + (size_t)(T - 1) * KISIM_F, KISIM_F * sizeof(float));
         fresh[m++] = i;
     }

@@ -1,6 +1,7 @@
 /* score_bench.c: `kisim bench score`: BatchScore round-trip latency through each link of the
  * policy chain (PPO, attention, neutral) at 10, 100 and 1,000 nodes, over a real ZeroMQ socket,
- * with the telemetry store fed by a replay of recorded frames. The models are built with the
+ * with the telemetry store fed by a replay of recorded frames (filled first, then every node's
+ * frame once a second while the rows run, as collectors would). The models are built with the
  * policy API at their trained shapes (PPO hidden 64; attention d_model 128): weights do not
  * change the cost. Each request's answering link is checked, so a row whose link missed its
  * budget says so in answered_by_link. */
@@ -58,6 +59,21 @@ static int write_recording(const char *path, int n, int T)
             free(s);
         }
     return fclose(f) == 0 ? 0 : kisim_seterr(KISIM_EIO, "bench score: cannot write %s", path);
+}
+
+/* The replay that keeps the store fresh while a row runs: each node's frames once a second. */
+typedef struct {
+    telem_recording rec;
+    telem_replay_opts o;
+    volatile int stop;
+    long sent;
+} replay_thread;
+
+static void *replay_loop(void *arg)
+{
+    replay_thread *t = arg;
+    telem_replay(&t->rec, &t->o, &t->stop, &t->sent);
+    return NULL;
 }
 
 /* Replays the recording into the service's store and waits until every node has T samples. */
@@ -146,8 +162,8 @@ int bench_score_main(int argc, char **argv)
     if (!err) err = score_fixture_attention(att, 128, 2);
     if (!err) err = write_recording(rec, max_n, T);
     char **names = calloc((size_t)max_n, sizeof *names);
-    double *lat = malloc((size_t)requests * sizeof *lat);
-    if (!names || !lat) err = kisim_seterr(KISIM_ENOMEM, "bench score: out of memory");
+    double *lat = malloc((size_t)requests * sizeof *lat), *svc = malloc((size_t)requests * sizeof *svc);
+    if (!names || !lat || !svc) err = kisim_seterr(KISIM_ENOMEM, "bench score: out of memory");
     for (int i = 0; !err && i < max_n; i++) {
         names[i] = malloc(16);
         if (names[i]) snprintf(names[i], 16, "node-%04d", i);
@@ -174,6 +190,12 @@ int bench_score_main(int argc, char **argv)
             goto row_cleanup;
         }
         started = 1;
+        replay_thread rt = {.o = {.connect = telem_store_endpoint(score_service_store(s)), .rate = max_n,
+                                  .loops = 0, .wait_ms = 100}};
+        pthread_t rtid;
+        int replaying = !telem_recording_read(&rt.rec, rec) && !pthread_create(&rtid, NULL, replay_loop, &rt);
+        if (!replaying) err = kisim_seterr(KISIM_EIO, "bench score: cannot start the replay");
+        uint64_t fb_before[SCORE_N_FALLBACKS] = {0};
         for (int k = 0; !err && k < n_sizes; k++) {
             int n = sizes[k];
             long reqs = n >= 1000 ? requests / 5 : requests, by_link = 0;
@@ -187,24 +209,43 @@ int bench_score_main(int argc, char **argv)
                 double dt = log_now() - t0;
                 if (r >= 0) {
                     lat[r] = dt * 1000;
+                    svc[r] = res.seconds * 1000;
                     by_link += !strcmp(res.link, score_link_name((score_link)link));
                 }
                 batch_result_free(&res);
             }
             if (err) break;
+            /* why the measured link did not answer, when it did not (since the row began) */
+            score_stats st;
+            score_service_stats(s, &st);
+            char why[256] = "";
+            size_t wl = 0;
+            for (int f = 0; link < SCORE_LINK_NEUTRAL && f < SCORE_N_FALLBACKS; f++)
+                if (st.fallbacks[link][f] - fb_before[f])
+                    wl += (size_t)snprintf(why + wl, sizeof why - wl, "%s\"%s\": %llu", wl ? ", " : "",
+                                           score_fallback_name((score_fallback)f),
+                                           (unsigned long long)(st.fallbacks[link][f] - fb_before[f]));
+            for (int f = 0; f < SCORE_N_FALLBACKS; f++) fb_before[f] = st.fallbacks[link][f];
             qsort(lat, (size_t)reqs, sizeof *lat, cmp_double);
+            qsort(svc, (size_t)reqs, sizeof *svc, cmp_double);
+            double svc50 = svc[(size_t)(0.50 * (double)(reqs - 1))];
             double p50 = lat[(size_t)(0.50 * (double)(reqs - 1))], p99 = lat[(size_t)(0.99 * (double)(reqs - 1))];
             double frac = (double)by_link / (double)reqs;
             if (json)
                 printf("%s\n  {\"link\": \"%s\", \"nodes\": %d, \"p50_ms\": %.4f, \"p99_ms\": %.4f, "
-                       "\"answered_by_link\": %.4f, \"requests\": %ld, \"budget_ms\": %ld}",
-                       rows ? "," : "", score_link_name((score_link)link), n, p50, p99, frac, reqs, budget);
+                       "\"answered_by_link\": %.4f, \"requests\": %ld, \"budget_ms\": %ld, \"service_p50_ms\": %.4f, \"fell_back\": {%s}}",
+                       rows ? "," : "", score_link_name((score_link)link), n, p50, p99, frac, reqs, budget, svc50, why);
             else
-                printf("%-9s %5d nodes: p50 %8.3f ms  p99 %8.3f ms  answered by link %.1f%% (%ld requests)\n",
-                       score_link_name((score_link)link), n, p50, p99, 100 * frac, reqs);
+                printf("%-9s %5d nodes: p50 %8.3f ms  p99 %8.3f ms  (in the service: p50 %.3f ms)  answered by link %.1f%% (%ld requests)%s%s\n",
+                       score_link_name((score_link)link), n, p50, p99, svc50, 100 * frac, reqs, wl ? "; fell back: " : "", why);
             fflush(stdout);
             rows++;
         }
+        if (replaying) {
+            rt.stop = 1;
+            pthread_join(rtid, NULL);
+        }
+        telem_recording_free(&rt.rec);
     row_cleanup:
         if (started) {
             th.stop = 1;
@@ -218,6 +259,7 @@ int bench_score_main(int argc, char **argv)
     for (int i = 0; names && i < max_n; i++) free(names[i]);
     free(names);
     free(lat);
+    free(svc);
     char cmd[96];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "bench score: could not remove %s\n", dir);
