@@ -5,80 +5,21 @@
  * 50 -> 5 (no model is loaded here), filter echoes the survivors and fails what
  * scheduler/EXTENDER.md says; malformed, oversized, wrong-method and unknown-path requests get
  * 400/405/404 and the server keeps answering; /metrics passes `promtool check metrics`. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "common/err.h"
 #include "scheduler/extender.h"
 #include "scheduler/telem_store.h"
+#include "tests/http_test.h"
 #include "tests/test.h"
 
 static int g_port;
 
-typedef struct {
-    int status;
-    char head[2048];
-    char *body; /* malloc'ed */
-    size_t len;
-} http_reply;
-
-/* Sends raw bytes, reads until the server closes (Connection: close). 0 or -1. */
-static int http_raw(const char *req, size_t req_len, http_reply *r)
-{
-    memset(r, 0, sizeof *r);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)g_port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    struct timeval tv = {30, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa)) {
-        if (fd >= 0) close(fd);
-        return -1;
-    }
-    for (size_t off = 0; off < req_len;) {
-        ssize_t n = send(fd, req + off, req_len - off, MSG_NOSIGNAL);
-        if (n <= 0) break; /* the server may answer early and close: read what it said */
-        off += (size_t)n;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (len + 4096 > cap) buf = realloc(buf, cap *= 2);
-        ssize_t n = recv(fd, buf + len, cap - len - 1, 0);
-        if (n <= 0) break;
-        len += (size_t)n;
-    }
-    close(fd);
-    buf[len] = 0;
-    char *sep = strstr(buf, "\r\n\r\n");
-    if (!sep || sscanf(buf, "HTTP/1.%*d %d", &r->status) != 1) {
-        free(buf);
-        return -1;
-    }
-    size_t hl = (size_t)(sep - buf);
-    memcpy(r->head, buf, hl < sizeof r->head - 1 ? hl : sizeof r->head - 1);
-    r->len = len - hl - 4;
-    r->body = malloc(r->len + 1);
-    memcpy(r->body, sep + 4, r->len + 1);
-    free(buf);
-    return 0;
-}
-
 static int http(const char *method, const char *path, const char *body, http_reply *r)
 {
-    size_t blen = body ? strlen(body) : 0;
-    char *req = malloc(blen + 512);
-    int n = snprintf(req, 512, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n", method, path, blen);
-    if (body) memcpy(req + n, body, blen);
-    int rc = http_raw(req, (size_t)n + blen, r);
-    free(req);
-    return rc;
+    return http_request(g_port, method, path, body, r);
 }
 
 /* A pod with requests, as kube-scheduler marshals it (trimmed of fields the extender ignores). */
@@ -232,7 +173,7 @@ static void test_bad_requests(size_t max_body)
                          "Transfer-Encoding: chunked\r\n\r\n%zx\r\n", n);
     memset(req + hl, ' ', n);
     memcpy(req + hl + n, "\r\n0\r\n\r\n", 7);
-    CHECK_EQ_INT(http_raw(req, hl + n + 7, &r), 0);
+    CHECK_EQ_INT(http_raw(g_port, req, hl + n + 7, &r), 0);
     check_error(&r, 400, "limit");
     free(r.body);
     free(req);
@@ -251,7 +192,7 @@ static void test_bad_requests(size_t max_body)
     free(r.body);
     /* Garbage that is not HTTP at all. */
     const char junk[] = "\x16\x03\x01 not http\r\n\r\n";
-    http_raw(junk, sizeof junk - 1, &r);
+    http_raw(g_port, junk, sizeof junk - 1, &r);
     free(r.body);
     check_alive();
 }
