@@ -5,11 +5,14 @@
  * NodeNames form and the full Nodes form (realistic v1.Node objects), at 10 and 100 nodes.
  * Reports per configuration the medians over --runs of requests/s, p50 and p99 (wrk's own
  * latency histogram, through a Lua done() hook), and the share of prioritize requests the PPO
- * link answered (from the service's counters), so a run that fell back is visible. */
+ * link answered (from the service's counters), so a run that fell back is visible; and, to tell
+ * where the time goes, the same body in-process without HTTP, one call at a time: the wire format
+ * alone and the whole verb (wire format + chain). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/verbs.h"
@@ -18,6 +21,8 @@
 #include "common/log.h"
 #include "common/rng.h"
 #include "scheduler/extender.h"
+#include "scheduler/extender_json.h"
+#include "scheduler/extender_verbs.h"
 #include "scheduler/score_fixture.h"
 #include "scheduler/telem_store.h"
 
@@ -113,10 +118,10 @@ static void node_json(FILE *f, int i)
 }
 
 /* Writes the body (NodeNames form when names, else Nodes) and a wrk script posting it. */
-static int write_case(const char *dir, int names, int n, char *script, size_t cap, long *bytes)
+static int write_case(const char *dir, int names, int n, char *script, size_t cap, char *body,
+                      long *bytes)
 {
-    char body[512];
-    snprintf(body, sizeof body, "%s/body_%s_%d.json", dir, names ? "names" : "nodes", n);
+    snprintf(body, 512, "%s/body_%s_%d.json", dir, names ? "names" : "nodes", n);
     snprintf(script, cap, "%s/post_%s_%d.lua", dir, names ? "names" : "nodes", n);
     FILE *f = fopen(body, "w");
     if (!f) return kisim_seterr(KISIM_EIO, "bench extender: cannot write %s", body);
@@ -151,6 +156,67 @@ typedef struct {
     long errors;
 } run_result;
 
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static int cmp_d(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* The same body without HTTP, one call at a time on this thread, for up to 1 s or 20,000 calls:
+ * the wire format alone (parse + pod context + write the answer) and the whole verb (that plus
+ * the chain). p50/p99 in microseconds into us[4]. */
+static int in_process(score_service *svc, const char *path, double us[4])
+{
+    enum { MAX_CALLS = 20000 };
+    FILE *f = fopen(path, "rb");
+    if (!f) return kisim_seterr(KISIM_EIO, "bench extender: cannot read %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *body = malloc((size_t)n + 1);
+    double *lat = malloc(MAX_CALLS * sizeof *lat);
+    int *s10 = calloc(MAX_NODES, sizeof *s10), rc = 0;
+    if (!body || !lat || !s10 || fread(body, 1, (size_t)n, f) != (size_t)n) {
+        rc = kisim_seterr(KISIM_EIO, "bench extender: cannot read %s", path);
+        goto cleanup;
+    }
+    for (int part = 0; part < 2; part++) {
+        int calls = 0;
+        double start = now_s();
+        for (; calls < MAX_CALLS && now_s() - start < 1.0; calls++) {
+            char *out = NULL;
+            size_t len;
+            double t0 = now_s();
+            if (part == 0) {
+                extender_args a;
+                if (!extender_json_parse(&a, body, (size_t)n)) extender_json_prioritize(&out, &len, &a, s10);
+                extender_json_free(&a);
+            } else {
+                int status;
+                extender_verbs_answer(svc, SCORE_VERB_PRIORITIZE, body, (size_t)n, 0, &status, &out, &len);
+            }
+            lat[calls] = (now_s() - t0) * 1e6;
+            free(out);
+        }
+        qsort(lat, (size_t)calls, sizeof *lat, cmp_d);
+        us[2 * part] = lat[calls / 2];
+        us[2 * part + 1] = lat[calls * 99 / 100];
+    }
+cleanup:
+    fclose(f);
+    free(s10);
+    free(lat);
+    free(body);
+    return rc;
+}
+
 static int run_wrk(score_service *svc, int port, const char *script, int threads, int conns,
                    int seconds, run_result *out)
 {
@@ -183,12 +249,6 @@ static int run_wrk(score_service *svc, int port, const char *script, int threads
     out->errors = errors;
     out->ppo_share = total ? (double)ppo / (double)total : 0;
     return 0;
-}
-
-static int cmp_d(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
 }
 
 static double median(double *v, int n)
@@ -274,12 +334,16 @@ int bench_extender_main(int argc, char **argv)
         int names, n;
     } cases[] = {{1, 10}, {1, 100}, {0, 10}, {0, 100}};
     if (json) printf("[");
-    else printf("%-10s %6s %10s %12s %8s %8s %10s %s\n", "form", "nodes", "body_B", "req_per_s",
-                "p50_ms", "p99_ms", "ppo_share", "errors");
+    else printf("%-10s %6s %10s %12s %8s %8s %10s %6s %9s %9s %9s %9s\n", "form", "nodes", "body_B",
+                "req_per_s", "p50_ms", "p99_ms", "ppo_share", "errors", "wire_p50", "wire_p99",
+                "verb_p50", "verb_p99");
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char script[640];
+        char script[640], body[512];
         long bytes = 0;
-        if ((rc = write_case(dir, cases[c].names, cases[c].n, script, sizeof script, &bytes))) goto cleanup;
+        double us[4];
+        if ((rc = write_case(dir, cases[c].names, cases[c].n, script, sizeof script, body, &bytes)) ||
+            (rc = in_process(svc, body, us)))
+            goto cleanup;
         double rps[MAX_RUNS], p50[MAX_RUNS], p99[MAX_RUNS], share = 1;
         long errors = 0;
         for (int r = 0; r < runs; r++) {
@@ -296,17 +360,20 @@ int bench_extender_main(int argc, char **argv)
         double mr = median(rps, (int)runs), m50 = median(p50, (int)runs), m99 = median(p99, (int)runs);
         if (json)
             printf("%s{\"form\":\"%s\",\"nodes\":%d,\"body_bytes\":%ld,\"req_per_s\":%.0f,\"p50_ms\":%.3f,"
-                   "\"p99_ms\":%.3f,\"ppo_share_min\":%.4f,\"errors\":%ld,\"runs\":%ld}", c ? "," : "",
-                   form, cases[c].n, bytes, mr, m50, m99, share, errors, runs);
+                   "\"p99_ms\":%.3f,\"ppo_share_min\":%.4f,\"errors\":%ld,\"runs\":%ld,"
+                   "\"wire_p50_us\":%.1f,\"wire_p99_us\":%.1f,\"verb_p50_us\":%.1f,\"verb_p99_us\":%.1f}",
+                   c ? "," : "", form, cases[c].n, bytes, mr, m50, m99, share, errors, runs, us[0], us[1],
+                   us[2], us[3]);
         else
-            printf("%-10s %6d %10ld %12.0f %8.3f %8.3f %10.4f %ld\n", form, cases[c].n, bytes, mr, m50,
-                   m99, share, errors);
+            printf("%-10s %6d %10ld %12.0f %8.3f %8.3f %10.4f %6ld %9.1f %9.1f %9.1f %9.1f\n", form,
+                   cases[c].n, bytes, mr, m50, m99, share, errors, us[0], us[1], us[2], us[3]);
         fflush(stdout);
     }
     if (json) printf("]\n");
     fprintf(json ? stderr : stdout, "\n(%ld runs x %ld s, wrk -t%ld -c%ld, %ld HTTP threads, "
             "medians; ppo_share is the lowest share of prioritize requests the PPO link answered in "
-            "a run)\n", runs, secs, threads, conns, http_threads);
+            "a run; wire_* and verb_* are microseconds per call in-process, without HTTP: the JSON "
+            "alone, and the whole verb with the chain)\n", runs, secs, threads, conns, http_threads);
 cleanup:
     if (feeding) {
         fd.stop = 1;
