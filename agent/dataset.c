@@ -1,4 +1,5 @@
-/* dataset.c: shadow-mode scheduling events from the sim, as JSON lines (agent/DATASET.md). */
+/* dataset.c: shadow-mode scheduling events from the sim; reading and writing them as JSON lines
+ * (agent/DATASET.md), the shard format by name (dataset_shard.c). */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,49 +21,145 @@ static cJSON *farr(const float *x, int n)
     return a;
 }
 
-/* One event's JSON line (malloc'd). Labels per candidate node from the hidden state, at the
- * moment of the decision: what the pod would get on that node. */
-static char *event_line(const sched_view *v, const float *obs, const env_spaces *sp, int episode,
-                        uint64_t seed, int step, int chosen, int oracle)
+static const char *const outcome_names[] = {"running", "oom_killed", "evicted"};
+
+const char *dataset_outcome_name(int outcome)
 {
-    int N = v->n_max, T = v->window, F = KISIM_F;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "episode", episode);
-    cJSON_AddNumberToObject(o, "seed", (double)seed);
-    cJSON_AddNumberToObject(o, "step", step);
-    cJSON_AddNumberToObject(o, "n", N);
-    cJSON_AddNumberToObject(o, "T", T);
-    cJSON_AddItemToObject(o, "nodes", farr(obs + sp->off_nodes, N * T * F));
-    cJSON_AddItemToObject(o, "availability", farr(obs + sp->off_availability, F));
-    cJSON_AddItemToObject(o, "pod", farr(obs + sp->off_pod, KISIM_P));
-    cJSON *m = cJSON_AddArrayToObject(o, "node_mask");
-    cJSON *yc = cJSON_CreateArray(), *yl = cJSON_CreateArray(), *inf = cJSON_CreateArray();
-    cJSON *yb = cJSON_CreateArray();
-    for (int i = 0; i < N; i++) {
-        cJSON_AddItemToArray(m, cJSON_CreateNumber(v->action_mask[i] != 0));
-        /* slots past the cluster's nodes (zero allocatable) have no state: label 0 */
-        int real = v->nodes[i].cpu_alloc_m > 0;
-        double in = real ? sim_ls_inflation(v->hidden, i, 1) : 0;
-        cJSON_AddItemToArray(yc, cJSON_CreateNumber(real && sim_noisy_on(v->hidden, i) == 0));
-        cJSON_AddItemToArray(yl, cJSON_CreateNumber(real && in <= DATASET_SLO_INFLATION));
-        cJSON_AddItemToArray(inf, cJSON_CreateNumber(in));
-        /* the seed's bootstrap label over the last sample's (normalised) telemetry */
-        const float *w = v->obs_nodes + ((size_t)i * T + T - 1) * F;
-        double b = 0.4 * (1 - w[FEAT_CPU_UTILIZATION]) + 0.4 * (1 - w[FEAT_MEMORY_UTILIZATION]) +
-                   0.2 * (1 - w[FEAT_L3_CACHE_MISS_RATE]);
-        cJSON_AddItemToArray(yb, cJSON_CreateNumber(b));
+    return outcome >= 0 && outcome <= DS_EVICTED ? outcome_names[outcome] : "running";
+}
+
+int dataset_outcome_parse(const char *name)
+{
+    for (int i = 0; i <= DS_EVICTED; i++)
+        if (!strcmp(name, outcome_names[i])) return i;
+    return -1;
+}
+
+int dataset_event_alloc(ds_event *e, int n, int T)
+{
+    e->n = n, e->T = T;
+    e->nodes = malloc((size_t)n * T * KISIM_F * sizeof(float));
+    e->y_contention = malloc((size_t)n * 4 * sizeof(float) + (size_t)n);
+    if (!e->nodes || !e->y_contention) {
+        free(e->nodes), free(e->y_contention);
+        e->nodes = e->y_contention = NULL;
+        return kisim_seterr(KISIM_ENOMEM, "dataset: out of memory");
     }
-    cJSON_AddNumberToObject(o, "chosen", chosen);
-    cJSON_AddNumberToObject(o, "oracle", oracle);
-    cJSON_AddStringToObject(o, "outcome", "running");
+    e->y_latency = e->y_contention + n;
+    e->inflation = e->y_latency + n;
+    e->y_bootstrap = e->inflation + n;
+    e->mask = (uint8_t *)(e->y_bootstrap + n);
+    return 0;
+}
+
+int dataset_is_shard(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 4 && !strcmp(path + n - 4, ".kds");
+}
+
+/* One event as its JSON line (malloc'd, no newline). Every writer goes through here, so a
+ * JSONL file read and written again is byte-identical. */
+static char *event_json(const ds_event *e)
+{
+    int n = e->n;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "episode", e->episode);
+    cJSON_AddNumberToObject(o, "seed", (double)e->seed);
+    cJSON_AddNumberToObject(o, "step", e->step);
+    cJSON_AddNumberToObject(o, "n", n);
+    cJSON_AddNumberToObject(o, "T", e->T);
+    cJSON_AddItemToObject(o, "nodes", farr(e->nodes, n * e->T * KISIM_F));
+    cJSON_AddItemToObject(o, "availability", farr(e->avail, KISIM_F));
+    cJSON_AddItemToObject(o, "pod", farr(e->pod, KISIM_P));
+    cJSON *m = cJSON_AddArrayToObject(o, "node_mask");
+    for (int i = 0; i < n; i++) cJSON_AddItemToArray(m, cJSON_CreateNumber(e->mask[i] != 0));
+    cJSON_AddNumberToObject(o, "chosen", e->chosen);
+    cJSON_AddNumberToObject(o, "oracle", e->oracle);
+    cJSON_AddStringToObject(o, "outcome", dataset_outcome_name(e->outcome));
     cJSON *lab = cJSON_AddObjectToObject(o, "labels");
-    cJSON_AddItemToObject(lab, "contention", yc);
-    cJSON_AddItemToObject(lab, "latency", yl);
-    cJSON_AddItemToObject(lab, "inflation", inf);
-    cJSON_AddItemToObject(lab, "bootstrap", yb);
+    cJSON_AddItemToObject(lab, "contention", farr(e->y_contention, n));
+    cJSON_AddItemToObject(lab, "latency", farr(e->y_latency, n));
+    cJSON_AddItemToObject(lab, "inflation", farr(e->inflation, n));
+    cJSON_AddItemToObject(lab, "bootstrap", farr(e->y_bootstrap, n));
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;
+}
+
+static int write_jsonl(const ds_set *d, const char *path)
+{
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    int err = 0;
+    for (int k = 0; k < d->n && !err; k++) {
+        char *line = event_json(&d->ev[k]);
+        size_t l = line ? strlen(line) : 0;
+        if (line && len + l + 2 > cap) {
+            cap = (len + l + 2) * 2;
+            char *t = realloc(text, cap);
+            if (t) text = t;
+            else cap = 0;
+        }
+        if (!line || !cap) err = kisim_seterr(KISIM_ENOMEM, "dataset: out of memory");
+        else {
+            memcpy(text + len, line, l);
+            text[len + l] = '\n';
+            len += l + 1;
+        }
+        free(line);
+    }
+    if (!err) err = write_bytes_atomic(path, text ? text : "", len);
+    free(text);
+    return err;
+}
+
+int dataset_write(const ds_set *d, const char *path)
+{
+    return dataset_is_shard(path) ? dataset_shard_write(d, path) : write_jsonl(d, path);
+}
+
+/* The event of one decision: observation, masks, choices, and labels per candidate node from
+ * the hidden state at that moment: what the pod would get on that node. */
+static int make_event(ds_event *ev, const sched_view *v, const float *obs, const env_spaces *sp,
+                      int episode, uint64_t seed, int step, int chosen, int oracle)
+{
+    int N = v->n_max, T = v->window, F = KISIM_F;
+    memset(ev, 0, sizeof *ev);
+    int err = dataset_event_alloc(ev, N, T);
+    if (err) return err;
+    ev->episode = episode, ev->seed = seed, ev->step = step;
+    ev->chosen = chosen, ev->oracle = oracle, ev->outcome = DS_RUNNING;
+    memcpy(ev->nodes, obs + sp->off_nodes, (size_t)N * T * F * sizeof(float));
+    memcpy(ev->avail, obs + sp->off_availability, sizeof ev->avail);
+    memcpy(ev->pod, obs + sp->off_pod, sizeof ev->pod);
+    for (int i = 0; i < N; i++) {
+        ev->mask[i] = v->action_mask[i] != 0;
+        /* slots past the cluster's nodes (zero allocatable) have no state: label 0 */
+        int real = v->nodes[i].cpu_alloc_m > 0;
+        double in = real ? sim_ls_inflation(v->hidden, i, 1) : 0;
+        ev->y_contention[i] = real && sim_noisy_on(v->hidden, i) == 0;
+        ev->y_latency[i] = real && in <= DATASET_SLO_INFLATION;
+        ev->inflation[i] = (float)in;
+        /* the seed's bootstrap label over the last sample's (normalised) telemetry */
+        const float *w = v->obs_nodes + ((size_t)i * T + T - 1) * F;
+        ev->y_bootstrap[i] = (float)(0.4 * (1 - w[FEAT_CPU_UTILIZATION]) +
+                                     0.4 * (1 - w[FEAT_MEMORY_UTILIZATION]) +
+                                     0.2 * (1 - w[FEAT_L3_CACHE_MISS_RATE]));
+    }
+    return 0;
+}
+
+static int push(ds_set *d, ds_event *e)
+{
+    if (d->n == d->cap) {
+        int cap = d->cap ? 2 * d->cap : 256;
+        ds_event *t = realloc(d->ev, (size_t)cap * sizeof *t);
+        if (!t) return kisim_seterr(KISIM_ENOMEM, "dataset: out of memory");
+        d->ev = t, d->cap = cap;
+    }
+    d->ev[d->n++] = *e;
+    return 0;
 }
 
 int dataset_collect(const kisim_config *cfg, const char *scorer_name, int events, uint64_t seed,
@@ -72,8 +169,8 @@ int dataset_collect(const kisim_config *cfg, const char *scorer_name, int events
     scorer *sc = NULL, *orc = NULL;
     float *obs = NULL, *info = NULL;
     uint8_t *mask = NULL;
-    char *text = NULL;
-    size_t len = 0, cap = 0;
+    ds_set d;
+    memset(&d, 0, sizeof d);
     int err = env_init(&e, cfg);
     if (!err) err = scorer_create(&sc, scorer_name, seed);
     if (!err) err = scorer_create(&orc, "oracle", seed + 1);
@@ -89,14 +186,13 @@ int dataset_collect(const kisim_config *cfg, const char *scorer_name, int events
     }
     log_progress prog;
     log_progress_begin(&prog, "dataset", "events", events);
-    int got = 0;
-    for (int ep = 0; got < events && !err; ep++) {
+    for (int ep = 0; d.n < events && !err; ep++) {
         uint64_t s = seed + (uint64_t)ep;
         err = env_reset(e, s, obs, mask);
         scorer_reset(sc, s);
         scorer_reset(orc, s ^ 0x6f7261636c65ULL);
         uint8_t term = 0, trunc = 0;
-        for (int step = 0; !err && !term && !trunc && got < events; step++) {
+        for (int step = 0; !err && !term && !trunc && d.n < events; step++) {
             sched_view v;
             env_sched_view(e, obs, mask, &v);
             int node = scorer_pick(sc, &v);
@@ -105,33 +201,19 @@ int dataset_collect(const kisim_config *cfg, const char *scorer_name, int events
                 err = node < 0 ? node : best;
                 break;
             }
-            char *line = event_line(&v, obs, &sp, ep, s, step, node, best);
-            size_t l = strlen(line);
-            if (len + l + 2 > cap) {
-                cap = (len + l + 2) * 2;
-                char *t = realloc(text, cap);
-                if (!t) {
-                    free(line);
-                    err = kisim_seterr(KISIM_ENOMEM, "dataset: out of memory");
-                    break;
-                }
-                text = t;
-            }
-            memcpy(text + len, line, l);
-            text[len + l] = '\n';
-            len += l + 1;
-            text[len] = 0;
-            free(line);
-            got++;
-            if (progress) log_progress_update(&prog, got);
+            ds_event ev;
+            err = make_event(&ev, &v, obs, &sp, ep, s, step, node, best);
+            if (!err && (err = push(&d, &ev))) free(ev.nodes), free(ev.y_contention);
+            if (err) break;
+            if (progress) log_progress_update(&prog, d.n);
             int32_t action[2] = {node, hpa_scale_action(v.service, mask + v.n_max)};
             float reward;
             err = env_step(e, action, obs, mask, &reward, &term, &trunc, info);
         }
     }
-    if (!err) err = write_bytes_atomic(path, text ? text : "", len);
+    if (!err) err = dataset_write(&d, path);
 out:
-    free(text);
+    dataset_free(&d);
     free(obs);
     free(mask);
     free(info);
@@ -174,21 +256,26 @@ static int get_int(const cJSON *o, const char *key, int lo, int hi, int *out, co
 static int parse_event(ds_event *ev, const cJSON *o, const char *path, int line)
 {
     memset(ev, 0, sizeof *ev);
-    int err = get_int(o, "n", 1, 100000, &ev->n, path, line);
-    if (!err) err = get_int(o, "T", 1, 10000, &ev->T, path, line);
+    int n = 0, T = 0;
+    int err = get_int(o, "n", 1, 100000, &n, path, line);
+    if (!err) err = get_int(o, "T", 1, 10000, &T, path, line);
     if (!err) err = get_int(o, "episode", 0, 1 << 30, &ev->episode, path, line);
     if (!err) err = get_int(o, "step", 0, 1 << 30, &ev->step, path, line);
-    if (!err) err = get_int(o, "chosen", 0, ev->n - 1, &ev->chosen, path, line);
-    if (!err) err = get_int(o, "oracle", 0, ev->n - 1, &ev->oracle, path, line);
+    if (!err) err = get_int(o, "chosen", 0, n - 1, &ev->chosen, path, line);
+    if (!err) err = get_int(o, "oracle", 0, n - 1, &ev->oracle, path, line);
+    const cJSON *sd = cJSON_GetObjectItemCaseSensitive(o, "seed");
+    const cJSON *oc = cJSON_GetObjectItemCaseSensitive(o, "outcome");
+    if (!err && (!cJSON_IsNumber(sd) || sd->valuedouble < 0 || sd->valuedouble > 9007199254740992.0))
+        err = kisim_seterr(KISIM_EINPUT, "%s:%d: \"seed\" must be a number in [0, 2^53]", path,
+                           line);
+    if (!err && (!cJSON_IsString(oc) || dataset_outcome_parse(oc->valuestring) < 0))
+        err = kisim_seterr(KISIM_EINPUT, "%s:%d: \"outcome\" must be \"running\", "
+                           "\"oom_killed\" or \"evicted\"", path, line);
     if (err) return err;
-    int n = ev->n;
-    ev->nodes = malloc((size_t)n * ev->T * KISIM_F * sizeof(float));
-    ev->y_contention = malloc((size_t)n * 4 * sizeof(float) + (size_t)n);
-    if (!ev->nodes || !ev->y_contention) return kisim_seterr(KISIM_ENOMEM, "dataset: out of memory");
-    ev->y_latency = ev->y_contention + n;
-    ev->inflation = ev->y_latency + n;
-    ev->y_bootstrap = ev->inflation + n;
-    ev->mask = (uint8_t *)(ev->y_bootstrap + n);
+    ev->seed = (uint64_t)sd->valuedouble;
+    ev->outcome = dataset_outcome_parse(oc->valuestring);
+    err = dataset_event_alloc(ev, n, T);
+    if (err) return err;
     float *mk = malloc((size_t)n * sizeof(float));
     if (!mk) return kisim_seterr(KISIM_ENOMEM, "dataset: out of memory");
     err = get_floats(o, "nodes", ev->nodes, n * ev->T * KISIM_F, path, line);
@@ -209,6 +296,7 @@ static int parse_event(ds_event *ev, const cJSON *o, const char *path, int line)
 
 int dataset_read(ds_set *d, const char *path)
 {
+    if (dataset_is_shard(path)) return dataset_shard_read(d, path);
     memset(d, 0, sizeof *d);
     FILE *f = fopen(path, "rb");
     if (!f) return kisim_seterr(KISIM_EIO, "dataset %s: cannot open it", path);

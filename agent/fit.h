@@ -18,8 +18,10 @@
  * see there (sim_ls_inflation with the pod added) is at most this. */
 #define DATASET_SLO_INFLATION 1.25
 
+enum { DS_RUNNING, DS_OOM_KILLED, DS_EVICTED }; /* ds_event.outcome */
+
 typedef struct {
-    int episode, step, n, T;
+    int episode, step, n, T, outcome;
     uint64_t seed;
     float *nodes;       /* [n, T, F] */
     float avail[KISIM_F];
@@ -35,12 +37,24 @@ typedef struct {
 } ds_set;
 
 /* Collects `events` events from episodes seed, seed + 1, ... with the baseline `scorer` placing.
- * Writes JSON lines to path (atomically). */
+ * Writes them to path (atomically) in the format its name picks (dataset_write). */
 int dataset_collect(const kisim_config *cfg, const char *scorer, int events, uint64_t seed,
                     const char *path, int progress);
-/* Reads a JSONL dataset; errors name the file and line. */
+/* Reads a dataset: the binary shard format when the name ends in ".kds", else JSON lines;
+ * errors name the file and line (JSONL) or event (shard). */
 int dataset_read(ds_set *d, const char *path);
+/* Writes d atomically: ".kds" the binary shard format, else JSON lines (agent/DATASET.md). */
+int dataset_write(const ds_set *d, const char *path);
 void dataset_free(ds_set *d);
+/* An event's arrays for n nodes and T samples (freed by dataset_free). */
+int dataset_event_alloc(ds_event *e, int n, int T);
+int dataset_is_shard(const char *path);
+/* dataset_shard.c: the binary shard format. */
+int dataset_shard_write(const ds_set *d, const char *path);
+int dataset_shard_read(ds_set *d, const char *path);
+/* The outcome's name ("running", "oom_killed", "evicted"), and back (-1: unknown). */
+const char *dataset_outcome_name(int outcome);
+int dataset_outcome_parse(const char *name);
 
 typedef struct {
     const char *model;      /* "attention" or "mlp" */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent/fit.h"
 #include "cli/verbs.h"
@@ -13,13 +14,45 @@ static void dataset_usage(FILE *out)
 {
     fprintf(out, "usage: kisim dataset --config FILE --scorer NAME --events N --out FILE "
                  "[--seed S] [--quiet]\n"
+                 "       kisim dataset convert IN OUT\n"
                  "  Runs the environment with the baseline scorer NAME placing pods and records\n"
-                 "  one event per decision (shadow mode) as JSON lines: agent/DATASET.md.\n"
-                 "  --seed S   first episode seed (default 0; evaluation starts at 1000000)\n");
+                 "  one event per decision (shadow mode): agent/DATASET.md. The file name picks\n"
+                 "  the format: FILE.kds the binary shard format, anything else JSON lines.\n"
+                 "  --seed S   first episode seed (default 0; evaluation starts at 1000000)\n"
+                 "  convert    reads IN and writes OUT, each in the format its name picks\n");
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static int dataset_convert(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "dataset convert: expected IN and OUT\n(kisim dataset --help for usage)\n");
+        return 2;
+    }
+    ds_set d;
+    double t0 = now_s();
+    int err = dataset_read(&d, argv[2]);
+    double t1 = now_s();
+    if (!err) {
+        err = dataset_write(&d, argv[3]);
+        if (!err)
+            fprintf(stderr, "dataset: %d events read from %s in %.3f s, written to %s in %.3f s\n",
+                    d.n, argv[2], t1 - t0, argv[3], now_s() - t1);
+        dataset_free(&d);
+    }
+    if (err) fprintf(stderr, "%s\n", kisim_errmsg());
+    return err ? kisim_exit_code(err) : 0;
 }
 
 int verb_dataset(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "convert")) return dataset_convert(argc, argv);
     static const struct option opts[] = {
         {"config", required_argument, 0, 'c'}, {"scorer", required_argument, 0, 's'},
         {"events", required_argument, 0, 'n'}, {"out", required_argument, 0, 'o'},

@@ -7,6 +7,7 @@ set(KISIM_AGENT_SOURCES
   agent/train.c
   agent/train_state.c
   agent/dataset.c
+  agent/dataset_shard.c
   agent/fit.c
 )
 set(KISIM_AGENT_CLI_SOURCES agent/eval_cli.c agent/train_cli.c agent/bench_ppo.c agent/fit_cli.c)
