@@ -68,17 +68,21 @@ void att_forward(const att_model *m, att_acts *a, const float *nodes, int n, int
  * pre-sigmoid score and confidence logits). */
 void att_backward(att_model *m, att_acts *a, const float *dlogits);
 
-/* int8 inference (attention_int8.c): every linear layer's weight [OC, C] as int8 with one scale
- * per output channel (s_o = max_c |W_oc| / 127, q = round(W / s_o)), and each input row
- * quantised on the fly with its own scale (s_b = max_c |x_bc| / 127), as PyTorch's dynamic
- * quantisation does; the products accumulate exactly in int32 and y = s_b s_o acc + bias. The
- * biases, layer norms, pod embedding, softmax and everything else stay fp32. */
+/* int8 inference (attention_int8.c): the linear layers of the 3 blocks and the cross-attention
+ * (all but 2% of the weights) as int8 weights [OC, C] with one scale per output channel
+ * (s_o = max_c |W_oc| / 127, q = round(W / s_o)), and each input row quantised on the fly with
+ * its own scale (s_b = max_c |x_bc| / 127), as PyTorch's dynamic quantisation does; the
+ * products accumulate exactly in int32 and y = s_b s_o acc + bias. The input projection (its
+ * standardised telemetry has outliers that make a row's int8 step coarse: it alone tripled the
+ * largest score difference), the score head, biases, layer norms, pod embedding and softmax
+ * stay fp32. */
 typedef struct {
     att_model m;                     /* the fp32 model: biases, layer norms, pod embedding */
     int8_t *w;                       /* [m.p.total], int8 weights at their tensors' offsets */
     float *scale;                    /* per output channel, at quant_row[tensor] */
     int32_t *wsum;                   /* per output channel: the sum of its int8 weights */
     int quant_row[NN_MAX_TENSORS];   /* first channel of each quantised tensor; -1 = fp32 */
+    size_t quantised;                /* weights held as int8 */
 } att_int8;
 
 /* Quantises m into q, which takes m over (m is left empty; att_int8_free frees both). */

@@ -178,7 +178,7 @@ int bench_scorer_main(int argc, char **argv)
         fprintf(stderr, "%s\n", kisim_errmsg());
         return kisim_exit_code(err);
     }
-    size_t params = m.p.total;
+    size_t params = m.p.total, q8n = q.quantised;
     if (data) err = compare_int8(&m, &q, data);
     const int sizes[] = {10, 100, 1000};
     int opened = !err && json;
@@ -219,7 +219,11 @@ int bench_scorer_main(int argc, char **argv)
         fprintf(stderr, "%s\n", err == -1 ? "bench scorer: out of memory" : kisim_errmsg());
         return err == -1 ? 1 : kisim_exit_code(err);
     }
-    if (!json) printf("attention parameters: %zu (%.2f MB fp32, %.2f MB int8 weights)\n", params,
-                      params * 4 / 1e6, params / 1e6);
+    if (!json)
+        printf("attention parameters: %zu (%.2f MB fp32); int8 model: %zu weights as int8, the "
+               "rest fp32 (%.2f MB)\n", params, params * 4 / 1e6, q8n,
+               (q8n + 4.0 * (params - q8n)) / 1e6);
+    fprintf(stderr, "OpenBLAS kernels: %s (OPENBLAS_CORETYPE picks others)\n",
+            openblas_get_corename());
     return 0;
 }
