@@ -52,6 +52,16 @@ static long slurp(const char *path, char *buf, size_t size)
     return (long)n;
 }
 
+int cgroupfs_count(const char *controller)
+{
+    char buf[4096], name[64];
+    if (slurp("/proc/cgroups", buf, sizeof buf) < 0) return -1;
+    int hier, num, n = -1;
+    for (char *line = buf; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        if (sscanf(line, "%63s %d %d", name, &hier, &num) == 3 && !strcmp(name, controller)) n = num;
+    return n;
+}
+
 /* "KEY VALUE" lines (VALUE optionally followed by a unit): for each of the n keys found, sets
  * v[i]. Returns how many were found; -1 if the file cannot be read. */
 static int read_keys(const char *path, const char *const *keys, unsigned long long *v, int n)
@@ -102,10 +112,48 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int walk(const char *dir, cgroupfs_tree *t, int depth)
+static const char *const bw_keys[] = {"nr_periods", "nr_throttled"};
+
+static int add_bw(cgroupfs_tree *t, unsigned long long ino, const unsigned long long *v, const char *dir)
 {
-    struct stat st;
-    if (depth > 32 || stat(dir, &st) || !S_ISDIR(st.st_mode)) return -1;
+    if (t->n_bw == t->cap_bw) {
+        int cap = t->cap_bw ? 2 * t->cap_bw : 16;
+        cgroupfs_bw *b = realloc(t->bw, (size_t)cap * sizeof *b);
+        if (!b) return -1;
+        t->bw = b;
+        t->cap_bw = cap;
+    }
+    cgroupfs_bw *b = &t->bw[t->n_bw];
+    b->path = strdup(dir);
+    if (!b->path) return -1;
+    b->ino = ino;
+    b->periods = v[0];
+    b->throttled = v[1];
+    t->n_bw++;
+    return 0;
+}
+
+static int cmp_bw(const void *a, const void *b)
+{
+    unsigned long long x = ((const cgroupfs_bw *)a)->ino, y = ((const cgroupfs_bw *)b)->ino;
+    return x < y ? -1 : x > y;
+}
+
+/* A CFS quota is set: v1 cpu.cfs_quota_us is not -1, v2 cpu.max does not start with "max". */
+static int has_quota(const char *dir)
+{
+    char path[PATH_MAX], buf[64];
+    snprintf(path, sizeof path, "%s/cpu.cfs_quota_us", dir);
+    if (slurp(path, buf, sizeof buf) > 0) return buf[0] != '-';
+    snprintf(path, sizeof path, "%s/cpu.max", dir);
+    return slurp(path, buf, sizeof buf) > 0 && strncmp(buf, "max", 3) != 0;
+}
+
+/* dir (inode ino) and every folder below it. The children's inodes come from readdir (kernfs
+ * gives the same number stat would), so each folder costs a cpu.stat read and a readdir. */
+static int walk(const char *dir, unsigned long long ino, cgroupfs_tree *t, int depth)
+{
+    if (depth > 32) return -1;
     if (t->n == t->cap) {
         int cap = t->cap ? 2 * t->cap : 64;
         unsigned long long *v = realloc(t->ids, (size_t)cap * sizeof *v);
@@ -113,15 +161,14 @@ static int walk(const char *dir, cgroupfs_tree *t, int depth)
         t->ids = v;
         t->cap = cap;
     }
-    t->ids[t->n++] = (unsigned long long)st.st_ino;
+    t->ids[t->n++] = ino;
     char path[PATH_MAX];
-    static const char *const keys[] = {"nr_periods", "nr_throttled"};
     unsigned long long v[2];
     snprintf(path, sizeof path, "%s/cpu.stat", dir);
-    if (read_keys(path, keys, v, 2) == 2) {
-        t->periods += v[0];
-        t->throttled += v[1];
+    if (read_keys(path, bw_keys, v, 2) == 2) {
         t->has_cpu_stat = 1;
+        /* Bandwidth control ran, or a quota is set (it may run before the next full walk). */
+        if ((v[0] > 0 || has_quota(dir)) && add_bw(t, ino, v, dir)) return -1;
     }
     DIR *d = opendir(dir);
     if (!d) return 0;
@@ -129,7 +176,7 @@ static int walk(const char *dir, cgroupfs_tree *t, int depth)
     while ((e = readdir(d)))
         if (e->d_type == DT_DIR && e->d_name[0] != '.') {
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            walk(path, t, depth + 1); /* a child removed meanwhile is simply skipped */
+            walk(path, (unsigned long long)e->d_ino, t, depth + 1); /* one removed meanwhile: skipped */
         }
     closedir(d);
     return 0;
@@ -138,16 +185,55 @@ static int walk(const char *dir, cgroupfs_tree *t, int depth)
 int cgroupfs_walk(const char *dir, cgroupfs_tree *t)
 {
     memset(t, 0, sizeof *t);
-    if (walk(dir, t, 0)) {
+    struct stat st;
+    if (stat(dir, &st) || !S_ISDIR(st.st_mode) || walk(dir, (unsigned long long)st.st_ino, t, 0)) {
         cgroupfs_tree_free(t);
         return kisim_seterr(KISIM_EIO, "collect: cannot read cgroup %s", dir);
     }
     qsort(t->ids, (size_t)t->n, sizeof *t->ids, cmp_u64);
+    qsort(t->bw, (size_t)t->n_bw, sizeof *t->bw, cmp_bw);
     return 0;
+}
+
+void cgroupfs_reread(cgroupfs_tree *t)
+{
+    char path[PATH_MAX];
+    int k = 0;
+    for (int i = 0; i < t->n_bw; i++) {
+        unsigned long long v[2];
+        snprintf(path, sizeof path, "%s/cpu.stat", t->bw[i].path);
+        if (read_keys(path, bw_keys, v, 2) != 2) { /* gone */
+            free(t->bw[i].path);
+            continue;
+        }
+        t->bw[k] = t->bw[i];
+        t->bw[k].periods = v[0];
+        t->bw[k].throttled = v[1];
+        k++;
+    }
+    t->n_bw = k;
+}
+
+void cgroupfs_bw_delta(const cgroupfs_tree *prev, const cgroupfs_tree *now, double *periods,
+                       double *throttled)
+{
+    *periods = *throttled = 0;
+    for (int i = 0, j = 0; i < now->n_bw && j < prev->n_bw;) {
+        const cgroupfs_bw *a = &now->bw[i], *b = &prev->bw[j];
+        if (a->ino < b->ino) i++;
+        else if (a->ino > b->ino) j++;
+        else {
+            if (a->periods > b->periods) *periods += (double)(a->periods - b->periods);
+            if (a->throttled > b->throttled) *throttled += (double)(a->throttled - b->throttled);
+            i++, j++;
+        }
+    }
 }
 
 void cgroupfs_tree_free(cgroupfs_tree *t)
 {
+    for (int i = 0; i < t->n_bw; i++) free(t->bw[i].path);
+    free(t->bw);
     free(t->ids);
     memset(t, 0, sizeof *t);
 }

@@ -151,6 +151,7 @@ static void refresh_pods(node *n)
     if (d) closedir(d);
     for (int i = 0; i < n->n_pods;) /* drop the pods whose cgroup went away */
         if (n->pods[i]->valid == -1) {
+            node_unit_free(n->pods[i]);
             free(n->pods[i]);
             n->pods[i] = n->pods[--n->n_pods];
         } else
@@ -332,7 +333,12 @@ cleanup:
     if (ctx) zmq_ctx_term(ctx);
     pmu_close(hw);
     collect_close(c);
-    for (int i = 0; i < n_nodes; i++)
-        for (int p = 0; p < nodes[i].n_pods; p++) free(nodes[i].pods[p]);
+    for (int i = 0; i < n_nodes; i++) {
+        for (int p = 0; p < nodes[i].n_pods; p++) {
+            node_unit_free(nodes[i].pods[p]);
+            free(nodes[i].pods[p]);
+        }
+        node_unit_free(&nodes[i].unit);
+    }
     return err ? kisim_exit_code(err) : 0;
 }

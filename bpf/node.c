@@ -3,6 +3,7 @@
 #include "bpf/node.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -62,24 +63,53 @@ static void set(node_unit *u, int f, double v)
     u->avail[f] = 1;
 }
 
+/* The cpu hierarchy: the subtree's ids (summing the transmits of a cgroup node into task) and
+ * the CFS periods and throttled periods since the last reading. The whole machine's throttling
+ * sums every cgroup with a quota or whose bandwidth control ran; walking every cgroup of a busy
+ * machine each period is costly (hundreds of directories), so the hierarchy is walked again only
+ * when its number of cgroups changed (/proc/cgroups) or every NODE_FULL_WALK periods (a quota set
+ * on an existing cgroup), and only the known ones' cpu.stat files are read in between. A subtree
+ * is walked every period (its ids are needed). -1 if a node's cgroup is gone. */
+static int read_cpu(node_unit *u, const collect_snap *s, struct telem_counters *task, double *periods,
+                    double *throttled)
+{
+    if (!u->cpu_dir[0]) return u->whole ? 0 : -1;
+    cgroupfs_tree now;
+    int count = u->whole ? cgroupfs_count("cpu") : -1;
+    if (u->whole && count == u->walked_count && u->ticks++ % NODE_FULL_WALK) { /* the known ones */
+        cgroupfs_bw *before = malloc((size_t)(u->bw.n_bw + 1) * sizeof *before);
+        if (!before) return 0;
+        memcpy(before, u->bw.bw, (size_t)u->bw.n_bw * sizeof *before);
+        cgroupfs_tree prev = {.bw = before, .n_bw = u->bw.n_bw};
+        cgroupfs_reread(&u->bw);
+        cgroupfs_bw_delta(&prev, &u->bw, periods, throttled);
+        free(before); /* the paths stay u->bw's (or were freed with gone entries, unread here) */
+        return 0;
+    }
+    if (cgroupfs_walk(u->cpu_dir, &now)) return u->whole ? 0 : -1;
+    u->walked_count = count;
+    if (!u->whole) sum_tree(&now, s->task, s->n_task, task);
+    cgroupfs_bw_delta(&u->bw, &now, periods, throttled);
+    cgroupfs_tree_free(&u->bw);
+    u->bw = now;
+    return 0;
+}
+
+void node_unit_free(node_unit *u)
+{
+    cgroupfs_tree_free(&u->bw);
+}
+
 int node_unit_sample(node_unit *u, const collect_snap *s, double ncpu)
 {
     struct telem_counters task = s->total, blk = s->total;
-    cgroupfs_tree cpu = {0};
-    int have_cpu_stat = 0;
-    unsigned long long periods = 0, throttled = 0;
-    /* Whole machine: throttling summed over every cgroup of the cpu hierarchy. */
-    if (u->cpu_dir[0] && cgroupfs_walk(u->cpu_dir, &cpu) == 0) {
-        have_cpu_stat = cpu.has_cpu_stat;
-        periods = cpu.periods;
-        throttled = cpu.throttled;
-        if (!u->whole) sum_tree(&cpu, s->task, s->n_task, &task);
-    } else if (!u->whole) {
+    double periods = 0, throttled = 0;
+    if (read_cpu(u, s, &task, &periods, &throttled)) {
         memset(&u->avail, 0, sizeof u->avail);
         u->valid = 0;
         return -1; /* the node's cgroup is gone */
     }
-    cgroupfs_tree_free(&cpu);
+    int have_cpu_stat = u->bw.has_cpu_stat;
     if (!u->whole && u->blk_dir[0]) {
         cgroupfs_tree b;
         if (cgroupfs_walk(u->blk_dir, &b) == 0) {
@@ -98,11 +128,8 @@ int node_unit_sample(node_unit *u, const collect_snap *s, double ncpu)
         double cap = u->whole ? ncpu : cgroupfs_cpu_capacity(u->cpu_dir, ncpu);
         if (have_cpu_ns && u->prev_have_cpu_ns)
             set(u, FEAT_CPU_UTILIZATION, delta(cpu_ns, u->prev_cpu_ns) / 1e9 / dt / cap);
-        if (have_cpu_stat) {
-            double p = delta(periods, u->prev_periods);
-            /* No CFS period ran: nothing had a quota, so nothing was throttled. */
-            set(u, FEAT_CPU_THROTTLE_RATE, p > 0 ? delta(throttled, u->prev_throttled) / p : 0.0);
-        }
+        if (have_cpu_stat) /* no CFS period ran: nothing had a quota, so nothing was throttled */
+            set(u, FEAT_CPU_THROTTLE_RATE, periods > 0 ? throttled / periods : 0.0);
         double mem;
         if ((u->whole || u->mem_dir[0]) && cgroupfs_memory(u->whole ? NULL : u->mem_dir, &mem) == 0)
             set(u, FEAT_MEMORY_UTILIZATION, mem);
@@ -131,8 +158,6 @@ int node_unit_sample(node_unit *u, const collect_snap *s, double ncpu)
     u->prev_task = task;
     u->prev_blk = blk;
     u->prev_total = s->total;
-    u->prev_periods = periods;
-    u->prev_throttled = throttled;
     u->prev_cpu_ns = cpu_ns;
     u->prev_have_cpu_ns = have_cpu_ns;
     u->prev_llc_refs = s->llc_refs;

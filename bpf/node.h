@@ -7,8 +7,11 @@
 
 #include <limits.h>
 
+#include "bpf/cgroupfs.h"
 #include "bpf/collect_bpf.h"
 #include "common/features.h"
+
+#define NODE_FULL_WALK 60
 
 typedef struct {
     char name[128];
@@ -17,7 +20,10 @@ typedef struct {
     int have_prev;
     double prev_t;
     struct telem_counters prev_task, prev_blk, prev_total;
-    unsigned long long prev_periods, prev_throttled, prev_cpu_ns;
+    cgroupfs_tree bw;  /* the last reading of the cpu hierarchy (throttling); owned */
+    unsigned ticks;    /* readings so far (the whole machine re-walks every NODE_FULL_WALK) */
+    int walked_count;  /* cgroups in the cpu hierarchy at the last walk (/proc/cgroups) */
+    unsigned long long prev_cpu_ns;
     int prev_have_cpu_ns;
     unsigned long long prev_llc_refs, prev_llc_misses;
     double feat[KISIM_F]; /* raw units; meaningful where avail is 1 */
@@ -32,5 +38,7 @@ void node_unit_init(node_unit *u, const char *name, const char *rel);
  * computes the features of the interval since the previous call. ncpu: the CPUs the unit may use
  * at most (online CPUs for a node, its node's capacity for a pod); a CFS quota lowers it. */
 int node_unit_sample(node_unit *u, const collect_snap *s, double ncpu);
+/* Frees what the unit owns (not the unit). */
+void node_unit_free(node_unit *u);
 
 #endif

@@ -316,11 +316,15 @@ def main():
         got = mean(w["a"], "cpu_utilization")
         check(abs(got - want) <= 0.2 * want and got <= 1.2,
               "cpu: a's utilisation %.3f vs its process's schedstat %.3f (at most 1: the quota)" % (got, want))
-        check(mean(w["a"], "cpu_throttle_rate") > 0.5, "cpu: a is throttled (%.2f)" % mean(w["a"], "cpu_throttle_rate"))
+        # A spinning process exhausts a 0.2-CPU quota in most periods; fewer when the machine's
+        # other work keeps it off the CPU.
+        check(mean(w["a"], "cpu_throttle_rate") > 0.2, "cpu: a is throttled (%.2f)" % mean(w["a"], "cpu_throttle_rate"))
         check(mean(w["a"], "cpu_utilization", "pod1") > 0.5 * want, "cpu: pod a/pod1 carries it (%.3f)" %
               mean(w["a"], "cpu_utilization", "pod1"))
         check(mean(w["b"], "cpu_utilization") < 0.02, "cpu: b stays idle (%.4f)" % mean(w["b"], "cpu_utilization"))
         check(mean(w["b"], "cpu_throttle_rate") == 0, "cpu: b is not throttled")
+        check(mean(w["machine"], "cpu_throttle_rate") > 0, "cpu: the machine's throttle rate includes a's (%.2f)"
+              % mean(w["machine"], "cpu_throttle_rate"))
         compare_machine(fr, s + 0.2, e, "cpu")
 
         # Disk: a known number of direct-I/O 4 KiB writes from a/pod1: each is one block request,
