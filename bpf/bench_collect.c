@@ -268,7 +268,8 @@ static void usage(FILE *out)
         "                           [--dir DIR]\n\n"
         "The telemetry collector's cost at 1 s sampling under load (needs root, like collect).\n"
         "Each run starts `kisim collect --node machine --node n1=CGROUP` and, inside that cgroup,\n"
-        "a loopback UDP sender paced to --pps datagrams/s (default 50000) with its receiver and\n"
+        "a loopback UDP sender paced to --pps datagrams/s (default 50000) with its receiver (both at\n"
+        "nice -10, so the rate holds on a busy machine; a run that falls short says so) and\n"
         "--writers processes (default 4) writing 4 KiB blocks back to back with O_DIRECT to a file\n"
         "in --dir (default /var/tmp), the heavy disk I/O; after --warmup\n"
         "seconds (default 3) it measures --seconds (default 20): the collector's CPU time (all\n"
@@ -330,8 +331,9 @@ int bench_collect_main(int argc, char **argv)
         if (err) break;
         done++;
         printf("run %d: %.0f pkt/s, %.0f I/O/s; user %.3f%% + BPF %.3f%% = %.3f%% of a core; "
-               "%.0f events/s, %.0f ns/event\n", i + 1, r[i].pps, r[i].iops, r[i].user_pct,
-               r[i].bpf_pct, r[i].total_pct, r[i].events_s, r[i].ns_event);
+               "%.0f events/s, %.0f ns/event%s\n", i + 1, r[i].pps, r[i].iops, r[i].user_pct,
+               r[i].bpf_pct, r[i].total_pct, r[i].events_s, r[i].ns_event,
+               r[i].pps < 0.95 * (double)pps ? " (BELOW the packet rate asked for: the machine is busy)" : "");
         fflush(stdout);
     }
     close(stats);
