@@ -67,8 +67,9 @@ static void set(node_unit *u, int f, double v)
  * the CFS periods and throttled periods since the last reading. The whole machine's throttling
  * sums every cgroup with a quota or whose bandwidth control ran; walking every cgroup of a busy
  * machine each period is costly (hundreds of directories), so the hierarchy is walked again only
- * when its number of cgroups changed (/proc/cgroups) or every NODE_FULL_WALK periods (a quota set
- * on an existing cgroup), and only the known ones' cpu.stat files are read in between. A subtree
+ * when its number of cgroups changed (/proc/cgroups; at most every NODE_MIN_WALK periods) or
+ * every NODE_FULL_WALK periods (a quota set on an existing cgroup), and only the known ones'
+ * cpu.stat files are read in between. A subtree
  * is walked every period (its ids are needed). -1 if a node's cgroup is gone. */
 static int read_cpu(node_unit *u, const collect_snap *s, struct telem_counters *task, double *periods,
                     double *throttled)
@@ -76,7 +77,9 @@ static int read_cpu(node_unit *u, const collect_snap *s, struct telem_counters *
     if (!u->cpu_dir[0]) return u->whole ? 0 : -1;
     cgroupfs_tree now;
     int count = u->whole ? cgroupfs_count("cpu") : -1;
-    if (u->whole && count == u->walked_count && u->ticks++ % NODE_FULL_WALK) { /* the known ones */
+    unsigned since = u->ticks++ - u->walked_at;
+    if (u->whole && u->walked_at && since < NODE_FULL_WALK &&
+        (count == u->walked_count || since < NODE_MIN_WALK)) { /* read the known ones */
         cgroupfs_bw *before = malloc((size_t)(u->bw.n_bw + 1) * sizeof *before);
         if (!before) return 0;
         memcpy(before, u->bw.bw, (size_t)u->bw.n_bw * sizeof *before);
@@ -88,6 +91,7 @@ static int read_cpu(node_unit *u, const collect_snap *s, struct telem_counters *
     }
     if (cgroupfs_walk(u->cpu_dir, &now)) return u->whole ? 0 : -1;
     u->walked_count = count;
+    u->walked_at = u->ticks;
     if (!u->whole) sum_tree(&now, s->task, s->n_task, task);
     cgroupfs_bw_delta(&u->bw, &now, periods, throttled);
     cgroupfs_tree_free(&u->bw);

@@ -12,6 +12,7 @@
 #include "common/features.h"
 
 #define NODE_FULL_WALK 60
+#define NODE_MIN_WALK 5
 
 typedef struct {
     char name[128];
@@ -23,6 +24,7 @@ typedef struct {
     cgroupfs_tree bw;  /* the last reading of the cpu hierarchy (throttling); owned */
     unsigned ticks;    /* readings so far (the whole machine re-walks every NODE_FULL_WALK) */
     int walked_count;  /* cgroups in the cpu hierarchy at the last walk (/proc/cgroups) */
+    unsigned walked_at; /* ticks at the last walk (0: never) */
     unsigned long long prev_cpu_ns;
     int prev_have_cpu_ns;
     unsigned long long prev_llc_refs, prev_llc_misses;
