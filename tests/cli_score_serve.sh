@@ -32,6 +32,8 @@ s = zmq.Context().socket(zmq.REQ)
 s.setsockopt(zmq.RCVTIMEO, 10000)
 s.connect(ep)
 h = {"v": 1, "cmd": "score", "id": 5, "nodes": nodes, "pod": [0.1, 0.1, 0, 1, 0, 0, 0, 0, 0.5, 0, 1]}
+if len(sys.argv) > 5:  # the rebalancer's context of a latency-sensitive pod (rebalance.h)
+    h["pod"] = [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]
 frames = []
 if inline:  # node i at the policy's training mean + (i % 3 - 1) / 2 standard deviations
     F, T = 15, 2
@@ -57,7 +59,7 @@ PYEOF
 start() { # start NAME ARGS...: serve in the background, wait for its endpoint line
     local name=$1
     shift
-    "$KISIM" score serve --zmq "ipc://$tmp/$name.sock" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+    "$KISIM" score serve --zmq "ipc://$tmp/$name.sock" --budget-ms 2000 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
     pid=$!
     for _ in $(seq 100); do grep -q '^endpoint' "$tmp/$name.out" 2>/dev/null && return 0; sleep 0.1; done
     fail "score serve $name did not start: $(cat "$tmp/$name.err")"
@@ -116,15 +118,16 @@ assert e["node_names"] == ["n1", "n2", "n3"] and len(e["labels"]["bootstrap"]) =
 PYEOF
 
 # Telemetry: replay into the store, record it back; then rebalance over the pods it reported.
-$PY - "$tmp/frames.jsonl" <<'PYEOF'
+$PY - "$tmp/frames.jsonl" "$tmp/stats" <<'PYEOF'
 import json, sys
+# node w{i} at the policy's training mean + (i - 1) standard deviations, so the models answer
+meta = dict(l.split(":", 1) for l in open(sys.argv[2]).read().splitlines() if ":" in l)
+stats, order = json.loads(meta["feature_stats"]), json.loads(meta["features"])
 with open(sys.argv[1], "w") as f:
     for t in range(3):
-        for i, lvl in enumerate([0.1, 0.5, 0.9]):
-            feat = [lvl] * 11 + [0.2, 0.2, 0.1, 0.0]
-            feat[3] *= 50; feat[5] *= 64; feat[6] *= 50; feat[7] *= 50000; feat[8] *= 500000
-            feat[9] *= 500000; feat[10] *= 0.1
-            pods = {f"default/app-{i}-{k}": {"features": [lvl * 0.5] * 15, "available": [1] * 15} for k in range(2)}
+        for i in range(3):
+            feat = [max(stats[k]["mean"] + (i - 1) * stats[k]["std"], stats[k]["min"]) for k in order]
+            pods = {f"default/app-{i}-{k}": {"features": [0.0] * 15, "available": [1] * 15} for k in range(2)}
             f.write(json.dumps({"v": 1, "node": f"w{i}", "ts_ms": 1700000000000 + 1000 * t,
                                 "features": feat, "available": [1] * 15, "pods": pods}) + "\n")
 PYEOF
@@ -141,20 +144,36 @@ sleep 0.3
 ask d w0,w1,w2,ghost store
 [ "$(awk 'NR==5{print $1, $2, $3, $4, $5}' "$tmp/ans")" = "50 neutral 2 no telemetry" ] || fail "unknown node: $(cat "$tmp/ans")"
 [ "$(awk 'NR>1 && NR<5{print $3}' "$tmp/ans" | sort -u)" = "0" ] || fail "replayed nodes not fresh: $(cat "$tmp/ans")"
-run 0 rebalance --scorer "ipc://$tmp/d.sock" --min-delta 0 --json
+[ "$(first | awk '{print $1}')" = "ppo" ] || fail "store-fed request not answered by the policy: $(cat "$tmp/ans")"
+stop
+# The rebalancer on the attention scorer (this tiny policy scores these nodes alike), checked
+# against the scores BatchScore gives a latency-sensitive pod.
+start e --fallback "$tmp/att.safetensors" --telemetry "ipc://$tmp/tele2.sock"
+run 0 telemetry replay "$tmp/frames.jsonl" --connect "ipc://$tmp/tele2.sock" --rate 200 --wait-ms 300
+sleep 0.3
 checks=$((checks + 1))
-$PY - "$tmp/out" "$tmp/ans" <<'PYEOF' || fail "rebalance: $(cat "$tmp/out")"
+$PY "$tmp/client.py" "ipc://$tmp/e.sock" w0,w1,w2 store "$tmp/stats" ls >"$tmp/ls" || fail "client (ls)"
+run 0 rebalance --scorer "ipc://$tmp/e.sock" --min-delta 0 --json
+checks=$((checks + 1))
+$PY - "$tmp/out" "$tmp/ls" <<'PYEOF' || fail "rebalance: $(cat "$tmp/out") vs $(cat "$tmp/ls")"
 import json, sys
 r = json.load(open(sys.argv[1]))
-assert r["ok"] and r["n"] == len(r["moves"])
+score = {f"w{i}": int(l.split()[0]) for i, l in enumerate(open(sys.argv[2]).read().splitlines()[1:])}
+# every pod here is latency-sensitive (zero features): its best other node, if strictly better
+want = []
+for i in range(3):
+    best = max((n for n in score if n != f"w{i}"), key=lambda n: (score[n], -int(n[1:])))
+    if score[best] > score[f"w{i}"]:
+        want += [(f"default/app-{i}-{k}", f"w{i}", score[best] - score[f"w{i}"]) for k in range(2)]
+got = [(m["pod"], m["from"], m["delta"]) for m in r["moves"]]
+assert r["ok"] and r["n"] == len(got) and sorted(got) == sorted(want), (got, want)
 for m in r["moves"]:
-    node = int(m["pod"].split("-")[1])
-    assert m["from"] == f"w{node}" and m["to"] != m["from"] and m["to"] in ("w0", "w1", "w2"), m
+    assert score[m["to"]] == max(v for n, v in score.items() if n != m["from"]) and m["to"] != m["from"], m
     assert m["delta"] == m["to_score"] - m["from_score"] > 0, m
-deltas = [m["delta"] for m in r["moves"]]
-assert deltas == sorted(deltas, reverse=True)
+assert [m["delta"] for m in r["moves"]] == sorted((m["delta"] for m in r["moves"]), reverse=True)
+assert want, "the model scores the three nodes alike: nothing to check"
 PYEOF
-run 0 rebalance --scorer "ipc://$tmp/d.sock" --min-delta 0
+run 0 rebalance --scorer "ipc://$tmp/e.sock" --min-delta 0
 grep -q -e ' -> .* (delta: [0-9]*)$' -e '^no pod is worth moving' "$tmp/out" || fail "rebalance output: $(cat "$tmp/out")"
 stop
 
