@@ -191,7 +191,7 @@ int cgroupfs_walk(const char *dir, cgroupfs_tree *t)
         return kisim_seterr(KISIM_EIO, "collect: cannot read cgroup %s", dir);
     }
     qsort(t->ids, (size_t)t->n, sizeof *t->ids, cmp_u64);
-    qsort(t->bw, (size_t)t->n_bw, sizeof *t->bw, cmp_bw);
+    if (t->n_bw) qsort(t->bw, (size_t)t->n_bw, sizeof *t->bw, cmp_bw);
     return 0;
 }
 

@@ -82,7 +82,7 @@ static int read_cpu(node_unit *u, const collect_snap *s, struct telem_counters *
         (count == u->walked_count || since < NODE_MIN_WALK)) { /* read the known ones */
         cgroupfs_bw *before = malloc((size_t)(u->bw.n_bw + 1) * sizeof *before);
         if (!before) return 0;
-        memcpy(before, u->bw.bw, (size_t)u->bw.n_bw * sizeof *before);
+        if (u->bw.n_bw) memcpy(before, u->bw.bw, (size_t)u->bw.n_bw * sizeof *before);
         cgroupfs_tree prev = {.bw = before, .n_bw = u->bw.n_bw};
         cgroupfs_reread(&u->bw);
         cgroupfs_bw_delta(&prev, &u->bw, periods, throttled);
