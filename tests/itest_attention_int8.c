@@ -15,11 +15,9 @@
  * second-order terms), and the root-mean-square change over all nodes within a factor 4 of the
  * predicted standard deviation: too small means the weights are not really quantised, too large
  * a wrong scale or rounding. The score (100 sigmoid) moves at most 25 x the logit. */
-#include <unistd.h>
-
-#include "agent/fit.h"
 #include "env/spaces.h"
 #include "policy/attention.h"
+#include "scorer_fixture.h"
 #include "test.h"
 
 #define G(a, p) ((p) + (a)->size)
@@ -67,21 +65,13 @@ static float absmax(const float *v, int n)
 
 static void test_int8_error_within_prediction(void)
 {
-    char dir[] = "/tmp/kisim_int8_XXXXXX", ds[64], model[64], cfg_path[4200];
-    CHECK(mkdtemp(dir) != NULL);
-    snprintf(ds, sizeof ds, "%s/ds.jsonl", dir);
-    snprintf(model, sizeof model, "%s/att.safetensors", dir);
-    const char *src = getenv("KISIM_SOURCE_DIR");
-    snprintf(cfg_path, sizeof cfg_path, "%s/configs/quickstart.json", src ? src : ".");
-    kisim_config cfg;
-    CHECK(cfg_read(&cfg, cfg_path) == 0);
-    CHECK(dataset_collect(&cfg, "k8s-default", 500, 0, ds, 0) == 0);
-    ds_set d;
-    CHECK(dataset_read(&d, ds) == 0);
     fit_options o = {.model = "attention", .epochs = 2, .patience = 2, .d_model = 128, .ff = 256,
                      .head_hidden = 64, .lr = 1e-3f, .feature_drop = 0.1f,
                      .label = "contention", .seed = 3};
-    CHECK(fit_scorer(&d, &o, model) == 0);
+    scorer_fixture fx;
+    CHECK(scorer_fixture_train(&fx, 500, &o) == 0);
+    const ds_set d = fx.d;
+    const char *model = fx.model;
     att_model m, mq;
     att_int8 q;
     CHECK(att_model_load(&m, model) == 0);
@@ -149,10 +139,7 @@ static void test_int8_error_within_prediction(void)
     att_acts_free(&b);
     att_model_free(&m);
     att_int8_free(&q);
-    dataset_free(&d);
-    unlink(ds);
-    unlink(model);
-    rmdir(dir);
+    scorer_fixture_free(&fx);
 }
 
 int main(void)

@@ -5,29 +5,20 @@
  * memory 20%, L3 misses 5%) and one at 99% CPU, memory and L3 misses, the other features at
  * their average over the training candidates without a noisy neighbour. The quiet nodes must
  * score above 80, the loaded one below 25. */
-#include <unistd.h>
-
-#include "agent/fit.h"
 #include "env/spaces.h"
 #include "policy/attention.h"
+#include "scorer_fixture.h"
 #include "test.h"
 
 static void test_seed_node_table(void)
 {
-    char dir[] = "/tmp/kisim_table_XXXXXX", ds[64], model[64], cfg_path[4200];
-    CHECK(mkdtemp(dir) != NULL);
-    snprintf(ds, sizeof ds, "%s/ds.jsonl", dir);
-    snprintf(model, sizeof model, "%s/att.safetensors", dir);
-    const char *src = getenv("KISIM_SOURCE_DIR");
-    snprintf(cfg_path, sizeof cfg_path, "%s/configs/quickstart.json", src ? src : ".");
-    kisim_config cfg;
-    CHECK(cfg_read(&cfg, cfg_path) == 0);
-    CHECK(dataset_collect(&cfg, "k8s-default", 1200, 0, ds, 0) == 0);
-    ds_set d;
-    CHECK(dataset_read(&d, ds) == 0);
-    fit_options o = {.model = "attention", .epochs = 8, .patience = 8, .d_model = 32, .ff = 64, .head_hidden = 16,
-                     .lr = 1e-3f, .feature_drop = 0.1f, .label = "contention", .seed = 1};
-    CHECK(fit_scorer(&d, &o, model) == 0);
+    fit_options o = {.model = "attention", .epochs = 8, .patience = 8, .d_model = 32, .ff = 64,
+                     .head_hidden = 16, .lr = 1e-3f, .feature_drop = 0.1f, .label = "contention",
+                     .seed = 1};
+    scorer_fixture fx;
+    CHECK(scorer_fixture_train(&fx, 1200, &o) == 0);
+    const ds_set d = fx.d;
+    const char *model = fx.model;
     /* The features the table does not give (disk, network, throttling, ...) at their average
      * over the candidate nodes without a noisy neighbour: a typical quiet node's telemetry. (At
      * the mean over all nodes they carry part of the noisy nodes' signature, and the quiet
@@ -43,7 +34,6 @@ static void test_seed_node_table(void)
             cnt++;
         }
     CHECK(cnt > 0);
-    dataset_free(&d);
     att_model m;
     CHECK(att_model_load(&m, model) == 0);
     att_acts a;
@@ -71,9 +61,7 @@ static void test_seed_node_table(void)
     CHECK_MSG(a.score[2] < 25, "loaded node %.1f", a.score[2]);
     att_acts_free(&a);
     att_model_free(&m);
-    unlink(ds);
-    unlink(model);
-    rmdir(dir);
+    scorer_fixture_free(&fx);
 }
 
 int main(void)
