@@ -221,7 +221,7 @@ void local_free(local *l)
         int err = local_cgroup_remove(&l->cg, l->inst_rel, 10);
         if (err) log_warn("%s", kisim_errmsg());
         /* The parent goes too when this was its last instance (rmdir fails while it is not). */
-        char path[PATH_MAX + 64];
+        char path[PATH_MAX + CFG_NAME_LEN * 4 + 2];
         for (int r = 0; r < l->cg.n; r++) {
             snprintf(path, sizeof path, "%s/%s", l->cg.root[r], l->cfg.local.cgroup_parent);
             rmdir(path);
