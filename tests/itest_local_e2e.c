@@ -14,11 +14,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include "common/err.h"
 #include "env/local.h"
 #include "env/local_cgroup.h"
 #include "env/spaces.h"
 #include "test.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 static const char *missing(void)
 {
@@ -57,10 +66,14 @@ static void test_noisy_replica_is_slower(void)
     CHECK_MSG(err == 0, "%s", kisim_errmsg());
     if (err) return;
     local *l = NULL;
+    double t_init = now_s();
     err = local_init(&l, &cfg);
+    t_init = now_s() - t_init;
     CHECK_MSG(err == 0, "local_init: %s", kisim_errmsg());
     if (err) return;
+    double t_reset = now_s();
     err = local_reset(l, 42);
+    t_reset = now_s() - t_reset;
     CHECK_MSG(err == 0, "local_reset: %s", kisim_errmsg());
     int noisy = local_noisy_on(l, 0) ? 0 : 1, quiet = 1 - noisy;
     CHECK_EQ_INT(local_noisy_on(l, noisy), 1);
@@ -71,15 +84,22 @@ static void test_noisy_replica_is_slower(void)
     float *obs = calloc((size_t)sp.obs_dim, sizeof *obs), info[KISIM_N_INFO], reward;
     uint8_t mask[4 + 3], term = 0, trunc = 0;
     int steps = 0;
+    double t_step[3] = {0};
     for (int k = 0; !err && !term && !trunc; k++, steps++) {
         local_observe(l, obs, mask);
         int32_t a[2] = {k == 0 ? noisy : quiet, 1};
+        double t0 = now_s();
         err = local_step(l, a, &reward, &term, &trunc, info);
+        if (k < 3) t_step[k] = now_s() - t0;
         CHECK_MSG(err == 0, "step %d: %s", k, kisim_errmsg());
         if (k == 0) CHECK_EQ_INT((int)info[INFO_PLACED_CONTENDED], 1);
         if (k == 1) CHECK_EQ_INT((int)info[INFO_PLACED_CONTENDED], 0);
     }
     CHECK(trunc && !term);
+    /* Step 0 starts the first replica; step 1 the second, then Locust and the first interval. */
+    fprintf(stderr, "timings: init %.2f s, reset %.2f s, first replica %.3f s, second replica + "
+                    "Locust start + first %.0f s interval %.2f s\n",
+            t_init, t_reset, t_step[0], cfg.env.decision_interval_s, t_step[1]);
     CHECK_NEAR(info[INFO_EP_CONTENDED_SHARE], 0.5, 1e-6);
     CHECK_NEAR(info[INFO_TIME_S], 70, 1e-6);
 
