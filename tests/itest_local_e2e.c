@@ -96,10 +96,11 @@ static void test_noisy_replica_is_slower(void)
         if (k == 1) CHECK_EQ_INT((int)info[INFO_PLACED_CONTENDED], 0);
     }
     CHECK(trunc && !term);
-    /* Step 0 starts the first replica; step 1 the second, then Locust and the first interval. */
+    /* Step 0 starts the first replica; step 1 the second, then Locust and, with no decision
+     * left, the whole episode: what it takes beyond the horizon is start-up. */
     fprintf(stderr, "timings: init %.2f s, reset %.2f s, first replica %.3f s, second replica + "
-                    "Locust start + first %.0f s interval %.2f s\n",
-            t_init, t_reset, t_step[0], cfg.env.decision_interval_s, t_step[1]);
+                    "Locust start + the %.0f s episode %.2f s\n",
+            t_init, t_reset, t_step[0], cfg.env.horizon_s, t_step[1]);
     CHECK_NEAR(info[INFO_EP_CONTENDED_SHARE], 0.5, 1e-6);
     CHECK_NEAR(info[INFO_TIME_S], 70, 1e-6);
 
