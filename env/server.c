@@ -17,6 +17,7 @@
 #include "env/curve.h"
 #include "env/proto.h"
 #include "env/vecenv.h"
+#include "env/zrouter.h"
 
 struct kisim_server {
     void *ctx, *sock, *zap;     /* owned; zap is NULL without CURVE */
@@ -32,12 +33,6 @@ struct kisim_server {
     char endpoint[512];
     server_stats stats;
 };
-
-/* The outgoing request being answered: routing id, whether it had an empty delimiter. */
-typedef struct {
-    zmq_msg_t rid;
-    int delimited;
-} envelope;
 
 static void free_buf(void *data, void *hint)
 {
@@ -58,18 +53,11 @@ static void *msg_alloc(zmq_msg_t *m, size_t size)
     return p;
 }
 
-static int send_envelope(kisim_server *s, envelope *env)
-{
-    if (zmq_msg_send(&env->rid, s->sock, ZMQ_SNDMORE) < 0) return -1;
-    if (env->delimited && zmq_send(s->sock, "", 0, ZMQ_SNDMORE) < 0) return -1;
-    return 0;
-}
-
 /* Sends header and then the n array messages (consumed, sent or closed). A peer that is gone
  * makes the ROUTER drop the reply; that is not an error. */
-static int send_reply(kisim_server *s, envelope *env, const char *header, zmq_msg_t *arrays, int n)
+static int send_reply(kisim_server *s, zrouter_msg *env, const char *header, zmq_msg_t *arrays, int n)
 {
-    int bad = send_envelope(s, env) < 0 ||
+    int bad = zrouter_send_envelope(s->sock, env) < 0 ||
               zmq_send(s->sock, header, strlen(header), n ? ZMQ_SNDMORE : 0) < 0;
     for (int i = 0; i < n; i++) {
         if (!bad && zmq_msg_send(&arrays[i], s->sock, i + 1 < n ? ZMQ_SNDMORE : 0) < 0) bad = 1;
@@ -79,7 +67,7 @@ static int send_reply(kisim_server *s, envelope *env, const char *header, zmq_ms
     return 0;
 }
 
-static int send_error(kisim_server *s, envelope *env, const proto_request *req, proto_code code,
+static int send_error(kisim_server *s, zrouter_msg *env, const proto_request *req, proto_code code,
                       const char *message)
 {
     char header[2048];
@@ -125,7 +113,7 @@ static proto_code check_step(const kisim_server *s, const proto_request *req, ch
 }
 
 /* reset and step: the vecenv (or one env) writes into the reply messages themselves. */
-static int serve_env(kisim_server *s, envelope *env, const proto_request *req)
+static int serve_env(kisim_server *s, zrouter_msg *env, const proto_request *req)
 {
     char msg[1024], header[256];
     int n = req->n, first = req->env < 0 ? 0 : req->env, step = req->cmd == PROTO_STEP;
@@ -179,7 +167,7 @@ cleanup:
     return err;
 }
 
-static int serve_request(kisim_server *s, envelope *env, const proto_frame *frames, int n_frames)
+static int serve_request(kisim_server *s, zrouter_msg *env, const proto_frame *frames, int n_frames)
 {
     proto_request req;
     char msg[1024];
@@ -205,46 +193,12 @@ static int serve_request(kisim_server *s, envelope *env, const proto_frame *fram
 /* Receives one whole request (its parts arrive together) and answers it. */
 static int handle_request(kisim_server *s)
 {
-    envelope env = {.delimited = 0};
-    zmq_msg_t parts[PROTO_MAX_FRAMES];
-    proto_frame frames[PROTO_MAX_FRAMES];
-    int n_parts = 0, n_frames = 0, more, err = 0;
-    zmq_msg_init(&env.rid);
-    if (zmq_msg_recv(&env.rid, s->sock, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&env.rid);
-        return errno == EAGAIN || errno == EINTR
-                   ? 0 : kisim_seterr(KISIM_EIO, "serve: receive failed: %s", zmq_strerror(errno));
-    }
-    more = zmq_msg_more(&env.rid);
-    for (int first = 1; more; first = 0) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, s->sock, 0) < 0) {
-            zmq_msg_close(&m);
-            err = kisim_seterr(KISIM_EIO, "serve: receive failed: %s", zmq_strerror(errno));
-            goto cleanup;
-        }
-        more = zmq_msg_more(&m);
-        if (first && zmq_msg_size(&m) == 0) { /* REQ / DEALER envelope delimiter */
-            env.delimited = 1;
-            zmq_msg_close(&m);
-            continue;
-        }
-        if (n_parts < PROTO_MAX_FRAMES) {
-            parts[n_parts] = m;
-            frames[n_parts].data = zmq_msg_data(&parts[n_parts]);
-            frames[n_parts].size = zmq_msg_size(&parts[n_parts]);
-            n_parts++;
-        } else {
-            zmq_msg_close(&m);
-        }
-        n_frames++;
-    }
+    zrouter_msg m;
+    int got = zrouter_recv(s->sock, &m, PROTO_MAX_FRAMES, "serve");
+    if (got <= 0) return got;
     s->stats.requests++;
-    err = serve_request(s, &env, frames, n_frames);
-cleanup:
-    for (int i = 0; i < n_parts; i++) zmq_msg_close(&parts[i]);
-    zmq_msg_close(&env.rid);
+    int err = serve_request(s, &m, m.frames, m.n_frames);
+    zrouter_msg_close(&m);
     return err;
 }
 

@@ -26,6 +26,7 @@ set(KISIM_ENV_SOURCES
   env/cartpole.c
   env/proto.c
   env/curve.c
+  env/zrouter.c
   env/server.c
   env/client.c
 )

@@ -13,6 +13,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "env/zrouter.h"
 #include "scheduler/batch.h"
 #include "scheduler/rebalance.h"
 
@@ -23,17 +24,11 @@ struct batch_server {
     batch_server_stats stats;
 };
 
-typedef struct {
-    zmq_msg_t rid;
-    int delimited;
-} envelope;
-
 /* Sends the envelope, header and n raw parts (each data/size, copied by ZeroMQ). */
-static int send_reply(batch_server *b, envelope *env, const char *header, const void *const *data,
+static int send_reply(batch_server *b, zrouter_msg *env, const char *header, const void *const *data,
                       const size_t *size, int n)
 {
-    int bad = zmq_msg_send(&env->rid, b->sock, ZMQ_SNDMORE) < 0 ||
-              (env->delimited && zmq_send(b->sock, "", 0, ZMQ_SNDMORE) < 0) ||
+    int bad = zrouter_send_envelope(b->sock, env) < 0 ||
               zmq_send(b->sock, header, strlen(header), n ? ZMQ_SNDMORE : 0) < 0;
     for (int i = 0; !bad && i < n; i++)
         bad = zmq_send(b->sock, data[i], size[i], i + 1 < n ? ZMQ_SNDMORE : 0) < 0;
@@ -41,7 +36,7 @@ static int send_reply(batch_server *b, envelope *env, const char *header, const 
     return 0;
 }
 
-static int send_error(batch_server *b, envelope *env, const batch_request *req, batch_code code,
+static int send_error(batch_server *b, zrouter_msg *env, const batch_request *req, batch_code code,
                       const char *message)
 {
     b->stats.errors++;
@@ -53,7 +48,7 @@ static int send_error(batch_server *b, envelope *env, const batch_request *req, 
     return err;
 }
 
-static int answer_score(batch_server *b, envelope *env, const batch_request *req)
+static int answer_score(batch_server *b, zrouter_msg *env, const batch_request *req)
 {
     score_request sr;
     score_reply rep;
@@ -82,7 +77,7 @@ cleanup:
     return err;
 }
 
-static int answer_rebalance(batch_server *b, envelope *env, const batch_request *req)
+static int answer_rebalance(batch_server *b, zrouter_msg *env, const batch_request *req)
 {
     rebalance_move *mv = NULL;
     int n = 0;
@@ -114,40 +109,11 @@ static int answer_rebalance(batch_server *b, envelope *env, const batch_request 
 
 static int handle(batch_server *b)
 {
-    envelope env = {.delimited = 0};
-    zmq_msg_t parts[BATCH_MAX_FRAMES];
-    proto_frame frames[BATCH_MAX_FRAMES];
-    int n_parts = 0, n_frames = 0, more, err = 0;
-    zmq_msg_init(&env.rid);
-    if (zmq_msg_recv(&env.rid, b->sock, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&env.rid);
-        return errno == EAGAIN || errno == EINTR ? 0 : kisim_seterr(KISIM_EIO, "score serve: receive failed: %s", zmq_strerror(errno));
-    }
-    more = zmq_msg_more(&env.rid);
-    for (int first = 1; more; first = 0) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, b->sock, 0) < 0) {
-            zmq_msg_close(&m);
-            err = kisim_seterr(KISIM_EIO, "score serve: receive failed: %s", zmq_strerror(errno));
-            goto cleanup;
-        }
-        more = zmq_msg_more(&m);
-        if (first && zmq_msg_size(&m) == 0) { /* REQ / DEALER delimiter */
-            env.delimited = 1;
-            zmq_msg_close(&m);
-            continue;
-        }
-        if (n_parts < BATCH_MAX_FRAMES) {
-            parts[n_parts] = m;
-            frames[n_parts].data = zmq_msg_data(&parts[n_parts]);
-            frames[n_parts].size = zmq_msg_size(&parts[n_parts]);
-            n_parts++;
-        } else {
-            zmq_msg_close(&m);
-        }
-        n_frames++;
-    }
+    zrouter_msg env;
+    int got = zrouter_recv(b->sock, &env, BATCH_MAX_FRAMES, "score serve"), err = 0;
+    if (got <= 0) return got;
+    const proto_frame *frames = env.frames;
+    int n_frames = env.n_frames;
     b->stats.requests++;
     batch_request req;
     char msg[1024];
@@ -165,9 +131,7 @@ static int handle(batch_server *b)
         err = answer_rebalance(b, &env, &req);
     }
     batch_request_free(&req);
-cleanup:
-    for (int i = 0; i < n_parts; i++) zmq_msg_close(&parts[i]);
-    zmq_msg_close(&env.rid);
+    zrouter_msg_close(&env);
     return err;
 }
 

@@ -1,0 +1,35 @@
+/* zrouter.h: the receive side of a ZeroMQ ROUTER server, shared by the env server (server.c)
+ * and the BatchScore server (scheduler/batch_server.c): one whole request's routing id, its
+ * REQ/DEALER delimiter and its first frames, and the envelope that opens the reply. */
+#ifndef KISIM_ENV_ZROUTER_H
+#define KISIM_ENV_ZROUTER_H
+
+#include <zmq.h>
+
+#include "env/proto.h"
+
+#define ZROUTER_MAX_PARTS 8  /* frames a request may keep; callers keep at most their own limit */
+
+/* One received request. frames[i] points into parts[i] until zrouter_msg_close. */
+typedef struct {
+    zmq_msg_t rid;                          /* the peer's routing id */
+    int delimited;                          /* 1 when an empty delimiter frame came first */
+    zmq_msg_t parts[ZROUTER_MAX_PARTS];
+    proto_frame frames[ZROUTER_MAX_PARTS];
+    int n_parts;                            /* frames kept, at most the caller's max */
+    int n_frames;                           /* frames received (more than n_parts are dropped) */
+} zrouter_msg;
+
+/* Receives one whole request from sock without waiting (its parts arrive together), keeping
+ * at most max (<= ZROUTER_MAX_PARTS) frames. Returns 1 with *m filled (close it with
+ * zrouter_msg_close), 0 when nothing was waiting or the call was interrupted, or a negative
+ * kisim error whose message starts with who (then *m needs no close). */
+int zrouter_recv(void *sock, zrouter_msg *m, int max, const char *who);
+
+/* Sends m's routing id and, if the request had one, the empty delimiter, both with SNDMORE.
+ * Returns 0, or -1 with errno set by ZeroMQ. */
+int zrouter_send_envelope(void *sock, zrouter_msg *m);
+
+void zrouter_msg_close(zrouter_msg *m);
+
+#endif
