@@ -16,32 +16,14 @@
 #include "common/telem_frame.h"
 #include "scheduler/batch.h"
 
-#define REQUIRE(cond)                                                                          \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "fuzz_batch: broken promise: %s\n", #cond);                        \
-            abort();                                                                           \
-        }                                                                                      \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz_batch"
+#include "tests/fuzz_frames.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
-    int n = 1 + data[0] % 4;
-    const uint8_t *p = data + 1, *end = data + size;
-    const uint8_t *nul = memchr(p, 0, (size_t)(end - p));
     proto_frame f[4];
-    f[0].data = p;
-    f[0].size = (size_t)((nul ? nul : end) - p);
-    const uint8_t *rest = nul ? nul + 1 : end;
-    size_t left = (size_t)(end - rest), each = n > 1 ? left / (size_t)(n - 1) : 0;
-    for (int i = 1; i < n; i++) {
-        f[i].data = rest;
-        f[i].size = i == n - 1 ? (size_t)(end - rest) : each;
-        rest += f[i].size;
-    }
+    int n = fuzz_frames_split(data, size, 4, f);
     batch_request req;
     char msg[512];
     batch_code code = batch_parse(f, n, &req, msg, sizeof msg);

@@ -15,15 +15,8 @@
 #include "common/err.h"
 #include "scheduler/extender_json.h"
 
-#define REQUIRE(cond)                                                                          \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "fuzz_extender: broken promise: %s\n", #cond);                     \
-            abort();                                                                           \
-        }                                                                                      \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz_extender"
+#include "tests/fuzz_frames.h"
 
 static void check_error_body(void)
 {

@@ -13,32 +13,14 @@
 
 #include "env/proto.h"
 
-#define REQUIRE(cond)                                                                          \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "fuzz_proto: broken promise: %s\n", #cond);                        \
-            abort();                                                                           \
-        }                                                                                      \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz_proto"
+#include "tests/fuzz_frames.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
-    int n = 1 + data[0] % 3;
-    const uint8_t *p = data + 1, *end = data + size;
-    const uint8_t *nul = memchr(p, 0, (size_t)(end - p));
     proto_frame f[3];
-    f[0].data = p;
-    f[0].size = (size_t)((nul ? nul : end) - p);
-    const uint8_t *rest = nul ? nul + 1 : end;
-    size_t left = (size_t)(end - rest), each = n > 1 ? left / (size_t)(n - 1) : 0;
-    for (int i = 1; i < n; i++) {
-        f[i].data = rest;
-        f[i].size = i == n - 1 ? (size_t)(end - rest) : each;
-        rest += f[i].size;
-    }
+    int n = fuzz_frames_split(data, size, 3, f);
     const proto_limits lim = {2, 16};
     proto_request req;
     int32_t actions[4];
