@@ -48,7 +48,7 @@ static const char *const dtype_names[] = {"int32", "int64", "float32", "float64"
 static const size_t dtype_sizes[] = {4, 8, 4, 8};
 
 /* A JSON number that is an integer in [lo, hi] (both within 2^53). */
-static int json_int(const cJSON *item, double lo, double hi, double *out)
+int proto_json_int(const cJSON *item, double lo, double hi, double *out)
 {
     if (!cJSON_IsNumber(item)) return 0;
     double v = item->valuedouble;
@@ -61,7 +61,7 @@ static int json_int(const cJSON *item, double lo, double hi, double *out)
 static int json_seed(const cJSON *item, uint64_t *out)
 {
     double d;
-    if (json_int(item, 0, 9007199254740992.0, &d)) {
+    if (proto_json_int(item, 0, 9007199254740992.0, &d)) {
         *out = (uint64_t)d;
         return 1;
     }
@@ -80,8 +80,7 @@ static int json_seed(const cJSON *item, uint64_t *out)
     return 1;
 }
 
-/* Copies a key into buf for a message, printable ASCII only. */
-static const char *printable(const char *s, char *buf, size_t cap)
+const char *proto_printable(const char *s, char *buf, size_t cap)
 {
     size_t i = 0;
     for (; s[i] && i + 1 < cap; i++) buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
@@ -106,7 +105,7 @@ static proto_code parse_header(const cJSON *h, const proto_limits *lim, proto_re
     double d;
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(h, "id");
     if (id) {
-        if (!json_int(id, 0, 9007199254740992.0, &d))
+        if (!proto_json_int(id, 0, 9007199254740992.0, &d))
             return fail(msg, cap, PROTO_E_BAD_FIELD, "id: expected an integer in [0, 2^53]");
         req->has_id = 1;
         req->id = (int64_t)d;
@@ -125,7 +124,7 @@ static proto_code parse_header(const cJSON *h, const proto_limits *lim, proto_re
     if (c < 0)
         return fail(msg, cap, PROTO_E_UNKNOWN_COMMAND,
                     "cmd: unknown command \"%s\" (spaces, reset, step, close)",
-                    printable(cmd->valuestring, kb, sizeof kb));
+                    proto_printable(cmd->valuestring, kb, sizeof kb));
     req->cmd = (proto_cmd)c;
 
     /* Every key known and allowed for this command, none twice. */
@@ -134,18 +133,18 @@ static proto_code parse_header(const cJSON *h, const proto_limits *lim, proto_re
         for (const cJSON *p = h->child; p != it; p = p->next)
             if (p->string && !strcmp(p->string, k))
                 return fail(msg, cap, PROTO_E_BAD_FIELD, "%s: duplicate key",
-                            printable(k, kb, sizeof kb));
+                            proto_printable(k, kb, sizeof kb));
         if (!strcmp(k, "v") || !strcmp(k, "cmd") || !strcmp(k, "id")) continue;
         if (!key_allowed(req->cmd, k))
             return fail(msg, cap, PROTO_E_BAD_FIELD, "%s: unknown key for %s",
-                        printable(k, kb, sizeof kb), cmd_names[c]);
+                        proto_printable(k, kb, sizeof kb), cmd_names[c]);
     }
 
     const cJSON *env = cJSON_GetObjectItemCaseSensitive(h, "env");
     req->env = -1;
     req->n = lim->envs;
     if (env) {
-        if (!json_int(env, 0, lim->envs - 1, &d))
+        if (!proto_json_int(env, 0, lim->envs - 1, &d))
             return fail(msg, cap, PROTO_E_BAD_FIELD,
                         "env: expected an env index in [0, %d)", lim->envs);
         req->env = (int)d;
@@ -166,14 +165,14 @@ static proto_code parse_header(const cJSON *h, const proto_limits *lim, proto_re
             return fail(msg, cap, PROTO_E_BAD_FIELD,
                         "env_offset/total_envs: only for a reset of all envs, not with env");
         if (tot) {
-            if (!json_int(tot, lim->envs, 1 << 30, &d))
+            if (!proto_json_int(tot, lim->envs, 1 << 30, &d))
                 return fail(msg, cap, PROTO_E_BAD_FIELD,
                             "total_envs: expected an integer in [%d, 2^30]", lim->envs);
             req->total_envs = (uint64_t)d;
         }
         if (off) {
             double hi = (double)req->total_envs - lim->envs;
-            if (!json_int(off, 0, hi, &d))
+            if (!proto_json_int(off, 0, hi, &d))
                 return fail(msg, cap, PROTO_E_BAD_FIELD,
                             "env_offset: expected an integer in [0, %.0f] (total_envs - envs)", hi);
             req->env_offset = (uint64_t)d;

@@ -76,6 +76,14 @@ typedef struct {
 proto_code proto_parse(const proto_frame *frames, int n_frames, const proto_limits *lim,
                        proto_request *req, int32_t *actions, char *msg, size_t msg_cap);
 
+/* Helpers the BatchScore parser (scheduler/batch.c) shares. proto_json_int: 1 with *out set
+ * when item is a JSON number that is a finite integer in [lo, hi], else 0. proto_printable:
+ * copies s into buf (cap bytes, NUL-terminated, cut to fit) for a message, every byte outside
+ * printable ASCII as '?'; returns buf. */
+struct cJSON;
+int proto_json_int(const struct cJSON *item, double lo, double hi, double *out);
+const char *proto_printable(const char *s, char *buf, size_t cap);
+
 /* Reply headers, written to buf (cap bytes, NUL-terminated); return the length, or -1 if it
  * did not fit. ok: {"v":1,"ok":true[,"id":I],"n":n[,"env":e]}; extra, if not NULL, is a JSON
  * fragment `"key":value,...` appended inside the object. */

@@ -39,23 +39,6 @@ static batch_code fail(char *msg, size_t cap, batch_code code, const char *fmt, 
     return code;
 }
 
-static const char *printable(const char *s, char *buf, size_t cap)
-{
-    size_t i = 0;
-    for (; s[i] && i + 1 < cap; i++) buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-    buf[i] = 0;
-    return buf;
-}
-
-static int json_int(const cJSON *item, double lo, double hi, double *out)
-{
-    if (!cJSON_IsNumber(item)) return 0;
-    double v = item->valuedouble;
-    if (!isfinite(v) || v != floor(v) || v < lo || v > hi) return 0;
-    *out = v;
-    return 1;
-}
-
 static int key_allowed(batch_cmd cmd, const char *k)
 {
     static const char *const score_keys[] = {"nodes", "pod", "T", "available", "orch", NULL};
@@ -123,7 +106,7 @@ static batch_code parse_header(const cJSON *h, batch_request *req, int *want_fra
     double d;
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(h, "id");
     if (id) {
-        if (!json_int(id, 0, 9007199254740992.0, &d))
+        if (!proto_json_int(id, 0, 9007199254740992.0, &d))
             return fail(msg, cap, BATCH_E_BAD_FIELD, "id: expected an integer in [0, 2^53]");
         req->has_id = 1;
         req->id = (int64_t)d;
@@ -138,14 +121,14 @@ static batch_code parse_header(const cJSON *h, batch_request *req, int *want_fra
     else if (!strcmp(cmd->valuestring, "rebalance")) req->cmd = BATCH_REBALANCE;
     else
         return fail(msg, cap, BATCH_E_UNKNOWN_COMMAND, "cmd: unknown command \"%s\" (score, rebalance)",
-                    printable(cmd->valuestring, kb, sizeof kb));
+                    proto_printable(cmd->valuestring, kb, sizeof kb));
     for (const cJSON *it = h->child; it; it = it->next) {
         const char *k = it->string ? it->string : "";
         for (const cJSON *p = h->child; p != it; p = p->next)
             if (p->string && !strcmp(p->string, k))
-                return fail(msg, cap, BATCH_E_BAD_FIELD, "%s: duplicate key", printable(k, kb, sizeof kb));
+                return fail(msg, cap, BATCH_E_BAD_FIELD, "%s: duplicate key", proto_printable(k, kb, sizeof kb));
         if (strcmp(k, "v") && strcmp(k, "cmd") && strcmp(k, "id") && !key_allowed(req->cmd, k))
-            return fail(msg, cap, BATCH_E_BAD_FIELD, "%s: unknown key for %s", printable(k, kb, sizeof kb),
+            return fail(msg, cap, BATCH_E_BAD_FIELD, "%s: unknown key for %s", proto_printable(k, kb, sizeof kb),
                         cmd->valuestring);
     }
     *want_frames = 1;
@@ -154,9 +137,9 @@ static batch_code parse_header(const cJSON *h, batch_request *req, int *want_fra
         req->max_moves = 50;
         const cJSON *md = cJSON_GetObjectItemCaseSensitive(h, "min_delta");
         const cJSON *mx = cJSON_GetObjectItemCaseSensitive(h, "max");
-        if (md && !json_int(md, 0, 100, &d)) return fail(msg, cap, BATCH_E_BAD_FIELD, "min_delta: expected an integer in [0, 100]");
+        if (md && !proto_json_int(md, 0, 100, &d)) return fail(msg, cap, BATCH_E_BAD_FIELD, "min_delta: expected an integer in [0, 100]");
         if (md) req->min_delta = (int)d;
-        if (mx && !json_int(mx, 1, 10000, &d)) return fail(msg, cap, BATCH_E_BAD_FIELD, "max: expected an integer in [1, 10000]");
+        if (mx && !proto_json_int(mx, 1, 10000, &d)) return fail(msg, cap, BATCH_E_BAD_FIELD, "max: expected an integer in [1, 10000]");
         if (mx) req->max_moves = (int)d;
         return BATCH_OK;
     }
@@ -165,7 +148,7 @@ static batch_code parse_header(const cJSON *h, batch_request *req, int *want_fra
     if (code) return code;
     const cJSON *T = cJSON_GetObjectItemCaseSensitive(h, "T");
     if (T) {
-        if (!json_int(T, 1, SCORE_MAX_WINDOW, &d))
+        if (!proto_json_int(T, 1, SCORE_MAX_WINDOW, &d))
             return fail(msg, cap, BATCH_E_BAD_FIELD, "T: expected an integer in [1, %d] (the inline telemetry window)", SCORE_MAX_WINDOW);
         req->T = (int)d;
         (*want_frames)++;
@@ -288,7 +271,7 @@ char *batch_error_header(const batch_request *req, batch_code code, const char *
         return NULL;
     }
     char clean[1024];
-    printable(message ? message : "", clean, sizeof clean);
+    proto_printable(message ? message : "", clean, sizeof clean);
     cJSON_AddStringToObject(e, "code", batch_code_name(code));
     cJSON_AddStringToObject(e, "message", clean);
     return finish(o);
