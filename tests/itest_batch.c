@@ -147,10 +147,7 @@ static void test_batch_over_zmq(void)
 
 int main(void)
 {
-    if (st_make_files(&fx)) {
-        fprintf(stderr, "cannot write fixtures: %s\n", kisim_errmsg());
-        return 1;
-    }
+    if (st_begin(&fx)) return 1;
     RUN(test_batch_over_zmq);
     st_remove_files(&fx);
     TEST_MAIN_END();

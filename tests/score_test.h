@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/err.h"
 #include "common/features.h"
 #include "scheduler/score.h"
 #include "scheduler/score_fixture.h"
@@ -39,6 +40,14 @@ static int st_make_files(st_files *fx)
     fclose(f);
     if (score_fixture_ppo(fx->ppo, 32, 7, NULL)) return -1;
     return score_fixture_attention(fx->att, 16, 11);
+}
+
+/* st_make_files for a test's main, saying on stderr why it failed: `if (st_begin(&fx)) return 1;` */
+static int st_begin(st_files *fx)
+{
+    if (!st_make_files(fx)) return 0;
+    fprintf(stderr, "cannot write fixtures: %s\n", kisim_errmsg());
+    return -1;
 }
 
 static void st_remove_files(const st_files *fx)

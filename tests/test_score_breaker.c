@@ -96,10 +96,7 @@ static void test_service_breaker(void)
 
 int main(void)
 {
-    if (st_make_files(&fx)) {
-        fprintf(stderr, "cannot write fixtures: %s\n", kisim_errmsg());
-        return 1;
-    }
+    if (st_begin(&fx)) return 1;
     RUN(test_state_machine);
     RUN(test_service_breaker);
     st_remove_files(&fx);

@@ -223,10 +223,7 @@ static void test_bad_requests(void)
 
 int main(void)
 {
-    if (st_make_files(&fx)) {
-        fprintf(stderr, "cannot write fixtures: %s\n", kisim_errmsg());
-        return 1;
-    }
+    if (st_begin(&fx)) return 1;
     RUN(test_neutral_without_models);
     RUN(test_ppo_link);
     RUN(test_no_policy_and_corrupt_policy);

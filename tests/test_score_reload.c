@@ -74,10 +74,7 @@ static void test_reload(void)
 
 int main(void)
 {
-    if (st_make_files(&fx)) {
-        fprintf(stderr, "cannot write fixtures: %s\n", kisim_errmsg());
-        return 1;
-    }
+    if (st_begin(&fx)) return 1;
     RUN(test_reload);
     st_remove_files(&fx);
     TEST_MAIN_END();

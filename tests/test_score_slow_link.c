@@ -76,10 +76,7 @@ static void test_both_slow_neutral(void)
 
 int main(void)
 {
-    if (st_make_files(&fx)) {
-        fprintf(stderr, "cannot write fixtures: %s\n", kisim_errmsg());
-        return 1;
-    }
+    if (st_begin(&fx)) return 1;
     RUN(test_slow_ppo_default_budget);
     RUN(test_slow_ppo_attention_answers);
     RUN(test_both_slow_neutral);

@@ -80,10 +80,7 @@ static void test_stale_nodes(void)
 
 int main(void)
 {
-    if (st_make_files(&fx)) {
-        fprintf(stderr, "cannot write fixtures: %s\n", kisim_errmsg());
-        return 1;
-    }
+    if (st_begin(&fx)) return 1;
     RUN(test_stale_nodes);
     st_remove_files(&fx);
     TEST_MAIN_END();
