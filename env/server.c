@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <zmq.h>
@@ -300,19 +299,9 @@ int server_open(kisim_server **out, const kisim_config *cfg, const server_opts *
     }
     /* A client that stops reading gets at most a few replies queued, then drops; a huge
      * request frame closes its connection instead of filling memory. */
-    int linger = 0, hwm = 8;
-    int64_t max_msg = (int64_t)PROTO_MAX_HEADER + 16 * (int64_t)s->k + 4096;
-    zmq_setsockopt(s->sock, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(s->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &max_msg, sizeof max_msg);
+    zrouter_options(s->sock, 8, (int64_t)PROTO_MAX_HEADER + 16 * (int64_t)s->k + 4096);
     if (o->curve_secret && (err = setup_curve(s, o))) goto fail;
-    if (zmq_bind(s->sock, bind) != 0) {
-        err = kisim_seterr(KISIM_EUSAGE, "serve: cannot bind %s: %s", bind, zmq_strerror(errno));
-        goto fail;
-    }
-    size_t len = sizeof s->endpoint;
-    if (zmq_getsockopt(s->sock, ZMQ_LAST_ENDPOINT, s->endpoint, &len) != 0)
-        snprintf(s->endpoint, sizeof s->endpoint, "%s", bind);
+    if ((err = zrouter_bind(s->sock, bind, s->endpoint, sizeof s->endpoint, "serve"))) goto fail;
     *out = s;
     return 0;
 fail:
@@ -335,8 +324,7 @@ void server_close(kisim_server *s)
         zmq_close(s->zap);
     }
     if (s->ctx) zmq_ctx_term(s->ctx);
-    /* libzmq (>= 4.2) leaves a bound ipc socket's file behind; the binder removes it. */
-    if (!strncmp(s->endpoint, "ipc://", 6) && s->endpoint[6] != '@') unlink(s->endpoint + 6);
+    zrouter_unlink_ipc(s->endpoint);
     vecenv_free(s->venv);
     free(s->active);
     free(s->masks);

@@ -3,6 +3,9 @@
 #include "env/zrouter.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "common/err.h"
 
@@ -59,4 +62,26 @@ void zrouter_msg_close(zrouter_msg *m)
     for (int i = 0; i < m->n_parts; i++) zmq_msg_close(&m->parts[i]);
     m->n_parts = 0;
     zmq_msg_close(&m->rid);
+}
+
+void zrouter_options(void *sock, int hwm, int64_t max_msg)
+{
+    int linger = 0;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max_msg, sizeof max_msg);
+}
+
+int zrouter_bind(void *sock, const char *bind, char *endpoint, size_t cap, const char *who)
+{
+    if (zmq_bind(sock, bind) != 0)
+        return kisim_seterr(KISIM_EUSAGE, "%s: cannot bind %s: %s", who, bind, zmq_strerror(errno));
+    size_t len = cap;
+    if (zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, endpoint, &len) != 0) snprintf(endpoint, cap, "%s", bind);
+    return 0;
+}
+
+void zrouter_unlink_ipc(const char *endpoint)
+{
+    if (!strncmp(endpoint, "ipc://", 6) && endpoint[6] != '@') unlink(endpoint + 6);
 }

@@ -4,6 +4,9 @@
 #ifndef KISIM_ENV_ZROUTER_H
 #define KISIM_ENV_ZROUTER_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <zmq.h>
 
 #include "env/proto.h"
@@ -31,5 +34,17 @@ int zrouter_recv(void *sock, zrouter_msg *m, int max, const char *who);
 int zrouter_send_envelope(void *sock, zrouter_msg *m);
 
 void zrouter_msg_close(zrouter_msg *m);
+
+/* The server socket's options: no linger, at most hwm replies queued for a peer that stops
+ * reading, and a request part above max_msg bytes closes its connection. */
+void zrouter_options(void *sock, int hwm, int64_t max_msg);
+
+/* Binds sock to bind and writes the endpoint it got (the port chosen for tcp://...:*) to
+ * endpoint (cap bytes). Returns 0 or KISIM_EUSAGE naming who and the endpoint. */
+int zrouter_bind(void *sock, const char *bind, char *endpoint, size_t cap, const char *who);
+
+/* Removes a bound ipc:// endpoint's file, which libzmq (>= 4.2) leaves behind; the binder
+ * removes it. Nothing for other transports or abstract (ipc://@name) sockets. */
+void zrouter_unlink_ipc(const char *endpoint);
 
 #endif

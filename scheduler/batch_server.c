@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <zmq.h>
@@ -158,19 +157,9 @@ int batch_server_open(batch_server **out, score_service *s, const char *endpoint
         err = kisim_seterr(KISIM_ENOMEM, "score serve: no ZeroMQ context or socket");
         goto fail;
     }
-    int linger = 0, hwm = 64;
     /* the largest request: a 1 MiB header, telemetry [4096, 64, F] and orch, with some room */
-    int64_t max_msg = (int64_t)BATCH_MAX_HEADER + (int64_t)SCORE_MAX_NODES * SCORE_MAX_WINDOW * KISIM_F * 4 + 4096;
-    zmq_setsockopt(b->sock, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(b->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(b->sock, ZMQ_MAXMSGSIZE, &max_msg, sizeof max_msg);
-    if (zmq_bind(b->sock, bind) != 0) {
-        err = kisim_seterr(KISIM_EUSAGE, "score serve: cannot bind %s: %s", bind, zmq_strerror(errno));
-        goto fail;
-    }
-    size_t len = sizeof b->endpoint;
-    if (zmq_getsockopt(b->sock, ZMQ_LAST_ENDPOINT, b->endpoint, &len) != 0)
-        snprintf(b->endpoint, sizeof b->endpoint, "%s", bind);
+    zrouter_options(b->sock, 64, (int64_t)BATCH_MAX_HEADER + (int64_t)SCORE_MAX_NODES * SCORE_MAX_WINDOW * KISIM_F * 4 + 4096);
+    if ((err = zrouter_bind(b->sock, bind, b->endpoint, sizeof b->endpoint, "score serve"))) goto fail;
     *out = b;
     return 0;
 fail:
@@ -193,6 +182,6 @@ void batch_server_close(batch_server *b)
     if (!b) return;
     if (b->sock) zmq_close(b->sock);
     if (b->ctx) zmq_ctx_term(b->ctx);
-    if (!strncmp(b->endpoint, "ipc://", 6) && b->endpoint[6] != '@') unlink(b->endpoint + 6);
+    zrouter_unlink_ipc(b->endpoint);
     free(b);
 }
