@@ -38,7 +38,10 @@ int telem_recording_read(telem_recording *r, const char *path)
         if (got == 0 || buf[0] == '#') continue;
         telem_frame fr;
         if (telem_frame_parse(&fr, buf, (size_t)got)) {
-            err = kisim_seterr(KISIM_EINPUT, "%s:%d: %s", path, line, kisim_errmsg());
+            /* The message is formatted into the buffer kisim_errmsg() points at: copy it first. */
+            char why[512];
+            snprintf(why, sizeof why, "%s", kisim_errmsg());
+            err = kisim_seterr(KISIM_EINPUT, "%s:%d: %s", path, line, why);
             break;
         }
         if (r->n == rcap) {

@@ -185,7 +185,7 @@ run 2 score dance
 run 2 rebalance; contains err "--scorer ENDPOINT is required"
 run 2 telemetry replay "$tmp/frames.jsonl"; contains err "--publish or --connect"
 printf '{"v":1,"node":"x"}\n' >"$tmp/badrec.jsonl"
-run 2 telemetry replay "$tmp/badrec.jsonl" --publish "ipc://$tmp/p.sock"; contains err "badrec.jsonl:1"
+run 2 telemetry replay "$tmp/badrec.jsonl" --publish "ipc://$tmp/p.sock"; contains err "badrec.jsonl:1: telemetry frame: ts_ms: expected an integer"
 run 0 score serve --help; contains out "--subscribe ENDPOINT"
 run 0 telemetry --help
 run 0 rebalance --help
