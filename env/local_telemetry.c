@@ -189,17 +189,22 @@ int local__receive_until(local *l, double until)
 
 /* Writes the mean of this interval's frames, normalised, into ring slot `slot` (and its twin)
  * of every node, and clears the sums. A node without a frame this interval keeps its previous
- * sample's values. */
+ * sample's values. The orchestrator features are the node's requests now, as the sim samples
+ * them (sim_telemetry.c), so older samples carry the requests of their time, not zeros. */
 static void sample_into(local *l, int slot, int prev_slot)
 {
     for (int i = 0; i < l->n_nodes; i++) {
         float *base = l->ring + (size_t)i * 2 * l->ring_len * KISIM_F;
         float *dst = base + (size_t)slot * KISIM_F, *twin = dst + (size_t)l->ring_len * KISIM_F;
         const float *prev = prev_slot >= 0 ? base + (size_t)prev_slot * KISIM_F : NULL;
+        double orch[KISIM_F];
+        obs_orchestrator_features(&l->nodes[i].view, orch);
         for (int f = 0; f < KISIM_F; f++) {
             size_t k = (size_t)i * KISIM_F + f;
             float v = l->acc_n[k] ? feature_normalize(f, l->acc[k] / l->acc_n[k]) : prev ? prev[f] : 0;
-            if (f >= KISIM_F_MEASURED || !l->avail[f] || l->cfg.cluster.unavailable[f]) v = 0;
+            if (f >= KISIM_F_MEASURED) v = feature_normalize(f, orch[f]);
+            else if (!l->avail[f]) v = 0;
+            if (l->cfg.cluster.unavailable[f]) v = 0;
             dst[f] = twin[f] = v;
             l->acc[k] = 0;
             l->acc_n[k] = 0;

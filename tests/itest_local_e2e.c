@@ -7,6 +7,7 @@
  * node-local on this machine, env/LOCAL.md). Afterwards nothing of the run is left: no cgroup,
  * no process. Needs root, cgroups, BTF (the collector), stress-ng and Locust: it says which is
  * missing and skips elsewhere. Runs under its own cgroup parent "kisim-test-e2e-<pid>". */
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,26 @@ static const char *missing(void)
     local_cgroup cg;
     if (local_cgroup_open(&cg) != 0) return "no cgroup hierarchies";
     return NULL;
+}
+
+/* The noisy node's requested CPU in every sample of its window, oldest first, against the
+ * closed form: the neighbour requests 0.1 core of the node's 0.6 (1/6), and step 0 adds a
+ * 0.1-core replica (2/6). Before step 0 the window holds the reset's state throughout; before
+ * step 1 (no interval has run: the second replica is still bootstrapping) the older sample keeps
+ * the reset's 1/6 and only the newest shows 2/6, as the sim's window does. */
+static void check_requests_window(const float *obs, const env_spaces *sp, int noisy, int k)
+{
+    int T = sp->window;
+    for (int t = 0; t < T; t++) {
+        float got = obs[sp->off_nodes + ((size_t)noisy * T + t) * KISIM_F + FEAT_CPU_REQUESTED_RATIO];
+        double want = k == 1 && t == T - 1 ? 2.0 / 6 : 1.0 / 6;
+        CHECK_MSG(fabs(got - want) < 1e-4, "observation %d, sample %d: cpu_requested_ratio %.4f, "
+                  "want %.4f", k, t, got, want);
+        got = obs[sp->off_nodes + ((size_t)noisy * T + t) * KISIM_F + FEAT_PODS_RATIO];
+        want = k == 1 && t == T - 1 ? 0.2 : 0.1;
+        CHECK_MSG(fabs(got - want) < 1e-4, "observation %d, sample %d: pods_ratio %.4f, want %.4f",
+                  k, t, got, want);
+    }
 }
 
 static void test_noisy_replica_is_slower(void)
@@ -87,6 +108,7 @@ static void test_noisy_replica_is_slower(void)
     double t_step[3] = {0};
     for (int k = 0; !err && !term && !trunc; k++, steps++) {
         local_observe(l, obs, mask);
+        if (k < 2) check_requests_window(obs, &sp, noisy, k);
         int32_t a[2] = {k == 0 ? noisy : quiet, 1};
         double t0 = now_s();
         err = local_step(l, a, &reward, &term, &trunc, info);
