@@ -271,6 +271,13 @@ static int parse_event(ds_event *ev, const cJSON *o, const char *path, int line)
     if (!err && (!cJSON_IsString(oc) || dataset_outcome_parse(oc->valuestring) < 0))
         err = kisim_seterr(KISIM_EINPUT, "%s:%d: \"outcome\" must be \"running\", "
                            "\"oom_killed\" or \"evicted\"", path, line);
+    /* n * T * F can pass INT_MAX (n and T are each in range): check the nodes array's length
+     * in 64 bits before allocating n * T * F floats for it. */
+    long long want = (long long)n * T * KISIM_F;
+    const cJSON *na = cJSON_GetObjectItemCaseSensitive(o, "nodes");
+    if (!err && (!cJSON_IsArray(na) || cJSON_GetArraySize(na) != want))
+        err = kisim_seterr(KISIM_EINPUT, "%s:%d: \"nodes\" must be an array of n * T * %d = %lld "
+                           "numbers", path, line, KISIM_F, want);
     if (err) return err;
     ev->seed = (uint64_t)sd->valuedouble;
     ev->outcome = dataset_outcome_parse(oc->valuestring);

@@ -65,6 +65,11 @@ PYEOF
 run 2 dataset convert "$tmp/i.kds" "$tmp/y.jsonl"
 contains err "index line 2"
 run 2 dataset convert "$tmp/a.kds"
+# n and T each in range, n * T * 15 = 3e9 past INT_MAX: rejected with the true count, before
+# any allocation for it
+printf '{"episode":0,"seed":0,"step":0,"n":100000,"T":2000,"chosen":0,"oracle":0,"outcome":"running","nodes":[]}\n' >"$tmp/big.jsonl"
+run 2 dataset convert "$tmp/big.jsonl" "$tmp/y.kds"
+contains err "big.jsonl:1: \"nodes\" must be an array of n * T * 15 = 3000000000 numbers"
 run 1 dataset convert "$tmp/none.kds" "$tmp/y.jsonl"
 contains err "none.kds"
 finish
