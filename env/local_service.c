@@ -9,18 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cli_args.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "env/reward.h"
-
-static int write_text_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) return kisim_seterr(KISIM_EIO, "local: cannot write %s", path);
-    int bad = fputs(text, f) < 0;
-    bad |= fclose(f) != 0;
-    return bad ? kisim_seterr(KISIM_EIO, "local: cannot write %s", path) : 0;
-}
 
 /* Starts Locust on the running replicas; the episode's clock starts when it answers. */
 static int traffic_start(local *l)
@@ -31,9 +23,9 @@ static int traffic_start(local *l)
     /* Locust reads the effective config (every key present) for its load shape. */
     char *json = cfg_to_json(&l->cfg);
     if (!json) return kisim_seterr(KISIM_ENOMEM, "local: out of memory");
-    int err = write_text_file(l->config_path, json);
+    int err = write_file_atomic(l->config_path, json);
     free(json);
-    if (!err) err = write_text_file(l->targets_path, "");
+    if (!err) err = write_file_atomic(l->targets_path, "");
     locust_opts o = {.locust_bin = c->locust[0] ? c->locust : NULL,
                      .locustfile = c->locustfile[0] ? c->locustfile : NULL,
                      .config_path = l->config_path,
