@@ -107,7 +107,7 @@ static int play_episode(kisim_env *e, eval_actor *actor, uint64_t seed, float *o
 int eval_run_actor(const kisim_config *cfg, eval_actor *actor, int episodes, uint64_t seed,
                    const eval_options *opt, eval_result *out)
 {
-    eval_options none = {0, NULL};
+    eval_options none = {0, NULL, 0};
     if (!opt) opt = &none;
     memset(out, 0, sizeof *out);
     snprintf(out->scorer, sizeof out->scorer, "%s", actor->name);
@@ -133,6 +133,12 @@ int eval_run_actor(const kisim_config *cfg, eval_actor *actor, int episodes, uin
     snprintf(label, sizeof label, "eval %s", actor->name);
     log_progress_begin(&prog, label, "episodes", episodes);
     for (int i = 0; i < episodes && !err; i++) {
+        /* SIGINT/SIGTERM (eval_cli.c) only set the flag: stop between episodes. */
+        if (opt->stop_on_interrupt && env_interrupted()) {
+            err = kisim_seterr(KISIM_ESTATE, "eval: interrupted by a signal after %d of %d "
+                               "episodes of %s", i, episodes, actor->name);
+            break;
+        }
         err = play_episode(e, actor, seed + (uint64_t)i, obs, mask, info,
                            out->values + (size_t)i * EVAL_N_METRICS, opt->trace);
         if (opt->progress) log_progress_update(&prog, i + 1);

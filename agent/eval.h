@@ -67,6 +67,9 @@ void eval_actor_free(eval_actor *a);
 typedef struct {
     int progress;  /* print a progress line on stderr */
     FILE *trace;   /* if set, one CSV row per decision (header first: eval_trace_header) */
+    int stop_on_interrupt; /* end with KISIM_ESTATE before the next episode once env_interrupt()
+                              was called (kisim eval's SIGINT/SIGTERM); train keeps it 0, as its
+                              last validation runs after the signal */
 } eval_options;
 
 /* Runs `episodes` episodes of the actor from `seed`; opt may be NULL. 0, or a negative

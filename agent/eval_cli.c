@@ -42,8 +42,8 @@ static void eval_usage(FILE *out)
                  "  --quiet         no progress lines\n");
 }
 
-/* SIGINT/SIGTERM end a local env's interval at once; the run then fails and frees its envs, so
- * no process or cgroup is left behind. */
+/* SIGINT/SIGTERM end a local env's interval at once, and the episode loop stops before the next
+ * episode (eval.c); the run then fails and frees its envs, so no process or cgroup is left. */
 static void on_signal(int sig)
 {
     (void)sig;
@@ -179,7 +179,7 @@ int verb_eval(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    eval_options opt = {!quiet, NULL};
+    eval_options opt = {!quiet, NULL, 1};
     char trace_tmp[4200];
     if (trace_path) {
         snprintf(trace_tmp, sizeof trace_tmp, "%s.tmp.%ld", trace_path, (long)getpid());
@@ -209,9 +209,12 @@ int verb_eval(int argc, char **argv)
         if (out_path) {
             size_t len = strlen(text);
             char *line = malloc(len + 2);
-            memcpy(line, text, len);
-            memcpy(line + len, "\n", 2);
-            err = write_file_atomic(out_path, line);
+            if (line) {
+                memcpy(line, text, len);
+                memcpy(line + len, "\n", 2);
+            }
+            err = line ? write_file_atomic(out_path, line)
+                       : kisim_seterr(KISIM_ENOMEM, "eval: out of memory");
             free(line);
         }
         free(text);
