@@ -1,6 +1,8 @@
 /* attention.c: the attention scorer's forward and backward (architecture in attention.h).
- * Each linear layer is one sgemm over the N node rows; attention is two sgemms per head (scores
- * and the weighted values), with a masked softmax between them. */
+ * Training (att_forward, att_backward): each linear layer is one sgemm over the N node rows;
+ * attention is two sgemms per head (scores and the weighted values) with a masked softmax
+ * between them, the weights kept for backward. Inference (att_infer, att_int8_forward): the
+ * same network through the kernels of nn_infer.c and attention_flash.c. */
 #include "policy/attention.h"
 
 #include <cblas.h>
@@ -116,7 +118,7 @@ static void layout(att_acts *a, const att_model *m)
     a->c = take(a, P * D + P); /* tokens, then the pod context itself */
     for (int l = 0; l < ATT_LAYERS; l++) {
         a->qkv[l] = take(a, N * 3 * D);
-        a->att[l] = take(a, H * N * N);
+        a->att[l] = a->infer ? NULL : take(a, H * N * N);
         a->o[l] = take(a, N * D);
         a->a[l] = take(a, N * D);
         a->r1[l] = take(a, N * D);
@@ -132,7 +134,7 @@ static void layout(att_acts *a, const att_model *m)
     }
     a->cq = take(a, N * D);
     a->ckv = take(a, P * 2 * D);
-    a->catt = take(a, H * N * P);
+    a->catt = a->infer ? NULL : take(a, H * N * P);
     a->co = take(a, N * D);
     a->ca = take(a, N * D);
     a->cr = take(a, N * D);
@@ -151,18 +153,31 @@ static void layout(att_acts *a, const att_model *m)
     a->qx = (uint8_t *)take(a, (rows * cols + 3) / 4);
     a->qs = take(a, rows);
     a->mask = (uint8_t *)take(a, (N + 3) / 4);
+    a->flash = take(a, att_flash_floats((int)rows, m->D));
+    a->lint = take(a, nn_linear_infer_floats((int)rows, (int)cols));
 }
 
-int att_acts_alloc(att_acts *a, const att_model *m, int cap_n)
+static int acts_alloc(att_acts *a, const att_model *m, int cap_n, int infer)
 {
     memset(a, 0, sizeof *a);
     a->cap_n = cap_n;
+    a->infer = infer;
     layout(a, m);
-    a->buf = calloc(2 * a->size, sizeof(float));
+    a->buf = calloc(infer ? a->size : 2 * a->size, sizeof(float));
     if (!a->buf) return kisim_seterr(KISIM_ENOMEM, "attention scorer: out of memory for %d nodes",
                                      cap_n);
     layout(a, m);
     return 0;
+}
+
+int att_acts_alloc(att_acts *a, const att_model *m, int cap_n)
+{
+    return acts_alloc(a, m, cap_n, 0);
+}
+
+int att_acts_alloc_infer(att_acts *a, const att_model *m, int cap_n)
+{
+    return acts_alloc(a, m, cap_n, 1);
 }
 
 void att_acts_free(att_acts *a)
@@ -247,16 +262,20 @@ static float sigmoidf(float x)
     return 1.0f / (1.0f + expf(-x));
 }
 
-/* A linear layer, weight tensor wi and bias wi + 1: fp32 (q NULL) or int8. */
-static void lin(const att_model *m, const att_int8 *q, att_acts *a, int wi, float *out,
+/* A linear layer, weight tensor wi and bias wi + 1: int8 (q), fp32 for inference (flash) or
+ * fp32 over OpenBLAS (training). */
+static void lin(const att_model *m, const att_int8 *q, int flash, att_acts *a, int wi, float *out,
                 const float *in, int B, int C, int OC)
 {
     if (q) att_int8_linear(q, a, wi, out, in, B, C, OC);
+    else if (flash) nn_linear_infer(out, in, PW(m, wi), PW(m, wi + 1), B, C, OC, a->lint);
     else nn_linear_forward(out, in, PW(m, wi), PW(m, wi + 1), B, C, OC);
 }
 
-static void forward(const att_model *m, const att_int8 *q, att_acts *a, const float *nodes,
-                    int n, int T, const float *avail, const uint8_t *mask, const float *pod)
+/* flash: attention through att_flash_mha (inference), else mha_forward keeping the weights. */
+static void forward(const att_model *m, const att_int8 *q, int flash, att_acts *a,
+                    const float *nodes, int n, int T, const float *avail, const uint8_t *mask,
+                    const float *pod)
 {
     int D = m->D, F = KISIM_F, N = n, P = KISIM_P;
     size_t ND = (size_t)N * D;
@@ -272,19 +291,23 @@ static void forward(const att_model *m, const att_int8 *q, att_acts *a, const fl
         a->mask[i] = mask ? mask[i] != 0 : 1;
         a->maskf[i] = a->mask[i];
     }
-    lin(m, q, a, T_PW, a->h0, a->x, N, ATT_X, D);
+    lin(m, q, flash, a, T_PW, a->h0, a->x, N, ATT_X, D);
     const float *hin = a->h0;
     for (int l = 0; l < ATT_LAYERS; l++) {
-        lin(m, q, a, BLK(l, B_QKVW), a->qkv[l], hin, N, D, 3 * D);
-        mha_forward(a->o[l], a->att[l], a->qkv[l], 3 * D, a->qkv[l] + D, a->qkv[l] + 2 * D, 3 * D,
-                    a->maskf, N, N, D);
-        lin(m, q, a, BLK(l, B_OW), a->a[l], a->o[l], N, D, D);
+        lin(m, q, flash, a, BLK(l, B_QKVW), a->qkv[l], hin, N, D, 3 * D);
+        if (flash)
+            att_flash_mha(a->o[l], a->qkv[l], 3 * D, a->qkv[l] + D, a->qkv[l] + 2 * D, 3 * D,
+                          a->maskf, N, N, D, a->flash);
+        else
+            mha_forward(a->o[l], a->att[l], a->qkv[l], 3 * D, a->qkv[l] + D, a->qkv[l] + 2 * D,
+                        3 * D, a->maskf, N, N, D);
+        lin(m, q, flash, a, BLK(l, B_OW), a->a[l], a->o[l], N, D, D);
         add_to(a->r1[l], hin, a->a[l], ND);
         nn_layernorm_forward(a->h1[l], a->m1[l], a->s1[l], a->r1[l], PW(m, BLK(l, B_LN1W)),
                              PW(m, BLK(l, B_LN1B)), N, D);
-        lin(m, q, a, BLK(l, B_F1W), a->f[l], a->h1[l], N, D, m->FF);
+        lin(m, q, flash, a, BLK(l, B_F1W), a->f[l], a->h1[l], N, D, m->FF);
         relu_inplace(a->f[l], (size_t)N * m->FF);
-        lin(m, q, a, BLK(l, B_F2W), a->g[l], a->f[l], N, m->FF, D);
+        lin(m, q, flash, a, BLK(l, B_F2W), a->g[l], a->f[l], N, m->FF, D);
         add_to(a->r2[l], a->h1[l], a->g[l], ND);
         nn_layernorm_forward(a->h2[l], a->m2[l], a->s2[l], a->r2[l], PW(m, BLK(l, B_LN2W)),
                              PW(m, BLK(l, B_LN2B)), N, D);
@@ -297,15 +320,16 @@ static void forward(const att_model *m, const att_int8 *q, att_acts *a, const fl
     for (int j = 0; j < P; j++)
         for (int d = 0; d < D; d++)
             a->c[(size_t)j * D + d] = pod[j] * E[(size_t)j * D + d] + e[(size_t)j * D + d];
-    lin(m, q, a, CR(C_QW), a->cq, hin, N, D, D);
-    lin(m, q, a, CR(C_KVW), a->ckv, a->c, P, D, 2 * D);
-    mha_forward(a->co, a->catt, a->cq, D, a->ckv, a->ckv + D, 2 * D, NULL, N, P, D);
-    lin(m, q, a, CR(C_OW), a->ca, a->co, N, D, D);
+    lin(m, q, flash, a, CR(C_QW), a->cq, hin, N, D, D);
+    lin(m, q, flash, a, CR(C_KVW), a->ckv, a->c, P, D, 2 * D);
+    if (flash) att_flash_mha(a->co, a->cq, D, a->ckv, a->ckv + D, 2 * D, NULL, N, P, D, a->flash);
+    else mha_forward(a->co, a->catt, a->cq, D, a->ckv, a->ckv + D, 2 * D, NULL, N, P, D);
+    lin(m, q, flash, a, CR(C_OW), a->ca, a->co, N, D, D);
     add_to(a->cr, hin, a->ca, ND);
     nn_layernorm_forward(a->ch, a->cm, a->cs, a->cr, PW(m, CR(C_LNW)), PW(m, CR(C_LNB)), N, D);
-    lin(m, q, a, HD(H_0W), a->z, a->ch, N, D, m->HH);
+    lin(m, q, flash, a, HD(H_0W), a->z, a->ch, N, D, m->HH);
     relu_inplace(a->z, (size_t)N * m->HH);
-    lin(m, q, a, HD(H_1W), a->logits, a->z, N, m->HH, 2);
+    lin(m, q, flash, a, HD(H_1W), a->logits, a->z, N, m->HH, 2);
     for (int i = 0; i < N; i++) {
         a->score[i] = 100.0f * sigmoidf(a->logits[2 * i]);
         a->conf[i] = sigmoidf(a->logits[2 * i + 1]);
@@ -315,13 +339,19 @@ static void forward(const att_model *m, const att_int8 *q, att_acts *a, const fl
 void att_forward(const att_model *m, att_acts *a, const float *nodes, int n, int T,
                  const float *avail, const uint8_t *mask, const float *pod)
 {
-    forward(m, NULL, a, nodes, n, T, avail, mask, pod);
+    forward(m, NULL, 0, a, nodes, n, T, avail, mask, pod);
+}
+
+void att_infer(const att_model *m, att_acts *a, const float *nodes, int n, int T,
+               const float *avail, const uint8_t *mask, const float *pod)
+{
+    forward(m, NULL, 1, a, nodes, n, T, avail, mask, pod);
 }
 
 void att_int8_forward(const att_int8 *q, att_acts *a, const float *nodes, int n, int T,
                       const float *avail, const uint8_t *mask, const float *pod)
 {
-    forward(&q->m, q, a, nodes, n, T, avail, mask, pod);
+    forward(&q->m, q, 1, a, nodes, n, T, avail, mask, pod);
 }
 
 void att_backward(att_model *m, att_acts *a, const float *dlogits)

@@ -52,21 +52,39 @@ typedef struct {
     uint8_t *qx;                                /* int8 path: a linear's input rows, quantised */
     float *qs;                                  /* and their scales */
     uint8_t *mask;                              /* [N] */
+    float *flash;                               /* att_flash_mha's scratch */
+    float *lint;                                /* nn_linear_infer's scratch */
+    int infer;                                  /* from att_acts_alloc_infer: no att, catt, grads */
 } att_acts;
 
 /* D model width (a multiple of ATT_HEADS), FF feed-forward width, HH head width. */
 int att_model_init(att_model *m, int D, int FF, int HH, uint64_t seed);
 void att_model_free(att_model *m);
 int att_acts_alloc(att_acts *a, const att_model *m, int cap_n);
+/* Activations for att_infer only: no attention weights (N x N per head and layer) and no
+ * gradient region, so memory grows with N, not N^2. att_forward and att_backward need
+ * att_acts_alloc's. */
+int att_acts_alloc_infer(att_acts *a, const att_model *m, int cap_n);
 void att_acts_free(att_acts *a);
 
 /* Scores n <= cap_n nodes: nodes [n, T, F], avail [F] (NULL = all measured), mask [n] (NULL =
  * all candidates), pod [P]. Results in a->score, a->conf. */
 void att_forward(const att_model *m, att_acts *a, const float *nodes, int n, int T,
                  const float *avail, const uint8_t *mask, const float *pod);
+/* The same scores for inference: attention through att_flash_mha (no N x N weights kept, masked
+ * keys skipped), equal to att_forward's within float rounding. acts from either alloc. */
+void att_infer(const att_model *m, att_acts *a, const float *nodes, int n, int T,
+               const float *avail, const uint8_t *mask, const float *pod);
 /* Backward of the last forward, accumulating into m->p.grads: dlogits [n, 2] is dLoss/d(the
  * pre-sigmoid score and confidence logits). */
 void att_backward(att_model *m, att_acts *a, const float *dlogits);
+
+/* Multi-head attention for inference (attention_flash.c): out [Nq, D] (row stride D) from q (row
+ * stride ldq) over Nk keys and values (row stride ldkv); keys with kmask[j] == 0 are left out
+ * (kmask NULL: all); a query with no key gets a zero row. scratch: att_flash_floats(Nk, D). */
+void att_flash_mha(float *out, const float *q, int ldq, const float *k, const float *v, int ldkv,
+                   const float *kmask, int Nq, int Nk, int D, float *scratch);
+size_t att_flash_floats(int Nk, int D);
 
 /* int8 inference (attention_int8.c): the linear layers of the 3 blocks and the cross-attention
  * (all but 2% of the weights) as int8 weights [OC, C] with one scale per output channel
@@ -90,7 +108,7 @@ int att_int8_from_model(att_int8 *q, att_model *m);
 /* An fp32 "attention-scorer" checkpoint, quantised at load. */
 int att_int8_load(att_int8 *q, const char *path);
 void att_int8_free(att_int8 *q);
-/* att_forward with the int8 linear layers; acts from att_acts_alloc(&q->m). */
+/* att_infer with the int8 linear layers; acts from att_acts_alloc(_infer)(&q->m). */
 void att_int8_forward(const att_int8 *q, att_acts *a, const float *nodes, int n, int T,
                       const float *avail, const uint8_t *mask, const float *pod);
 /* One quantised linear layer (weight tensor index wi, bias wi + 1): out [B, OC] from in [B, C],

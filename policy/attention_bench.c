@@ -1,6 +1,6 @@
 /* attention_bench.c: `kisim bench scorer`: the attention scorer's inference latency per call
  * (one cluster of n candidate nodes, T = 10 samples) on one thread, after warm-up; p50 and p99
- * over the timed calls, fp32 and int8. Weights are a fresh initialisation unless --model names a
+ * over the timed calls, fp32 (att_infer) and int8 (att_int8_forward). Weights are a fresh initialisation unless --model names a
  * trained checkpoint: the time of the networks does not depend on their values. The MLP scorer
  * is timed at 10 nodes, and the XGBoost scorer too when --xgboost FILE names a trained model
  * (tree depth and count set its time). With --data FILE (a `kisim dataset` file) it also prints
@@ -49,8 +49,8 @@ static int measure(const bench_model *bm, int n, int iters, double *p50, double 
     mlp_acts ma;
     memset(&a, 0, sizeof a);
     memset(&ma, 0, sizeof ma);
-    if (bm->att && att_acts_alloc(&a, bm->att, n)) return -1;
-    if (bm->q8 && att_acts_alloc(&a, &bm->q8->m, n)) return -1;
+    if (bm->att && att_acts_alloc_infer(&a, bm->att, n)) return -1;
+    if (bm->q8 && att_acts_alloc_infer(&a, &bm->q8->m, n)) return -1;
     if (bm->mlp && mlp_acts_alloc(&ma, bm->mlp, n)) return -1;
     float *nodes = malloc((size_t)n * T * KISIM_F * sizeof *nodes), pod[KISIM_P];
     uint8_t *mask = malloc((size_t)n);
@@ -63,7 +63,7 @@ static int measure(const bench_model *bm, int n, int iters, double *p50, double 
     for (int i = 0; i < n; i++) mask[i] = 1;
     int warm = iters / 10 > 3 ? iters / 10 : 3;
 #define CALL()                                                                                 \
-    (bm->att  ? (att_forward(bm->att, &a, nodes, n, T, NULL, mask, pod), 0)                      \
+    (bm->att  ? (att_infer(bm->att, &a, nodes, n, T, NULL, mask, pod), 0)                        \
      : bm->q8 ? (att_int8_forward(bm->q8, &a, nodes, n, T, NULL, mask, pod), 0)                  \
      : bm->mlp ? (mlp_scorer_forward(bm->mlp, &ma, nodes, n, T, NULL, mask, pod), 0)              \
                : xgb_scorer_forward(bm->xgb, nodes, n, T, NULL, pod))

@@ -14,6 +14,8 @@ set(KISIM_POLICY_SOURCES
   policy/attention.c
   policy/attention_io.c
   policy/attention_int8.c
+  policy/attention_flash.c
+  policy/nn_infer.c
   policy/mlp_scorer.c
   policy/xgb_scorer.c
 )
@@ -25,3 +27,8 @@ set_source_files_properties(policy/obsnorm.c policy/ppo_cluster.c policy/attenti
 # nn.c's exp (softmax) and the int8 rounding vectorise only when a float compare may not trap (we never enable FP traps).
 set_source_files_properties(policy/nn.c policy/attention_int8.c
   PROPERTIES COMPILE_OPTIONS "-O3;-fno-trapping-math")
+# The inference kernels (nn_tile.h): -O3 for its loops, and a*b+c contracted into FMA instructions
+# (ISO C mode leaves them as separate multiply and add); its 64-byte vector helpers are all
+# inlined, so the ABI note GCC gives for passing them (-Wpsabi) does not apply.
+set_source_files_properties(policy/attention_flash.c policy/nn_infer.c
+  PROPERTIES COMPILE_OPTIONS "-O3;-fno-trapping-math;-ffp-contract=fast;-Wno-psabi")

@@ -1,0 +1,91 @@
+/* nn_tile.h: the register tile of the inference kernels (nn_infer.c, attention_flash.c), in GCC
+ * vector extensions: MR rows of A, each read as scalars and broadcast, times NP 16-float columns
+ * of a packed panel B [K][ldb], accumulated in MR x NP vector registers. Includers compile it
+ * once per instruction set (a target attribute each) with an MR that fits the register file:
+ * one nn_v16 is one AVX-512 register, two AVX2 ones. */
+#ifndef KISIM_NN_TILE_H
+#define KISIM_NN_TILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef float nn_v16 __attribute__((vector_size(64)));
+typedef int32_t nn_v16i __attribute__((vector_size(64)));
+
+enum { NN_LANES = 16, NN_TILE_MR = 8 }; /* NN_TILE_MR: the largest tile height */
+
+#define NN_TILE_INLINE static inline __attribute__((always_inline))
+
+NN_TILE_INLINE nn_v16 nn_tile_splat(float x)
+{
+    return (nn_v16){0} + x;
+}
+
+/* Bitwise selects (C has no ?: on vectors); GCC makes them vmaxps / vminps / blends. */
+NN_TILE_INLINE nn_v16 nn_tile_max(nn_v16 a, nn_v16 b)
+{
+    nn_v16i m = a > b;
+    return (nn_v16)(((nn_v16i)a & m) | ((nn_v16i)b & ~m));
+}
+
+NN_TILE_INLINE nn_v16 nn_tile_min(nn_v16 a, nn_v16 b)
+{
+    nn_v16i m = a < b;
+    return (nn_v16)(((nn_v16i)a & m) | ((nn_v16i)b & ~m));
+}
+
+/* nn_exp_poly (Cephes' expf, nn.h) on 16 lanes, for x <= 88 (softmax arguments are <= 0). */
+NN_TILE_INLINE nn_v16 nn_tile_exp(nn_v16 x)
+{
+    x = nn_tile_max(x, nn_tile_splat(-87.0f));
+    const nn_v16 magic = nn_tile_splat(12582912.0f);
+    nn_v16 n = (x * 1.44269504088896341f + magic) - magic;
+    nn_v16 r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    nn_v16 p = nn_tile_splat(1.9875691500e-4f);
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    nn_v16i bits = (__builtin_convertvector(n, nn_v16i) + 127) << 23;
+    return p * (nn_v16)bits;
+}
+
+NN_TILE_INLINE float nn_tile_hmax(nn_v16 v)
+{
+    float m = v[0];
+    for (int k = 1; k < NN_LANES; k++) m = v[k] > m ? v[k] : m;
+    return m;
+}
+
+NN_TILE_INLINE float nn_tile_hsum(nn_v16 v)
+{
+    float s = 0;
+    for (int k = 0; k < NN_LANES; k++) s += v[k];
+    return s;
+}
+
+/* acc[r][p] += sum_k a[r][k] * b[k * ldb + 16 p .. + 16] for r < MR, p < NP (1 or 2); b 64-byte
+ * aligned, ldb a multiple of 16. */
+NN_TILE_INLINE void nn_tile_mul(nn_v16 acc[][2], const float *const *a, const float *b,
+                                size_t ldb, int K, const int MR, const int NP)
+{
+    for (int k = 0; k < K; k++) {
+        const nn_v16 b0 = *(const nn_v16 *)(b + (size_t)k * ldb);
+        const nn_v16 b1 = NP > 1 ? *(const nn_v16 *)(b + (size_t)k * ldb + NN_LANES) : b0;
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; r++) {
+            acc[r][0] += a[r][k] * b0;
+            if (NP > 1) acc[r][1] += a[r][k] * b1;
+        }
+    }
+}
+
+static inline float *nn_tile_align(float *p)
+{
+    return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+}
+
+#endif
