@@ -8,21 +8,12 @@ source "$(dirname "$0")/lib.sh"
 cfg="$SRC/configs/quickstart.json"
 
 for sig in INT TERM; do
-    checks=$((checks + 1))
     "$KISIM" eval --config "$cfg" --scorer k8s-default --episodes 100000 --out "$tmp/r.json" \
         >"$tmp/out" 2>"$tmp/err" &
     pid=$!
     # Wait for the first progress line: the handlers are installed before the loop starts.
     for _ in $(seq 300); do grep -q "eval k8s-default" "$tmp/err" 2>/dev/null && break; sleep 0.1; done
-    kill -"$sig" "$pid"
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
-        fail "SIG$sig: kisim eval still running 10 s later"
-        kill -KILL "$pid"
-    fi
-    wait "$pid"
-    rc=$?
-    [ "$rc" = 1 ] || fail "SIG$sig: exit code $rc, want 1 (stderr: $(tail -c 300 "$tmp/err"))"
+    stop_within "$pid" "$sig" 1 "kisim eval" "$tmp/err"
     contains err "eval: interrupted by a signal after"
     checks=$((checks + 1))
     [ ! -e "$tmp/r.json" ] || fail "SIG$sig: --out written by an interrupted run"

@@ -34,6 +34,22 @@ same() {
     cmp -s "$1" "$2" || fail "$1 and $2 differ"
 }
 
+# stop_within PID SIGNAL WANT_RC WHAT ERRFILE: sends SIGNAL to PID (a child of this shell) and
+# checks that it exits within 10 s (else SIGKILL) with exit code WANT_RC; failures name WHAT and
+# quote ERRFILE.
+stop_within() {
+    checks=$((checks + 1))
+    kill -"$2" "$1"
+    for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$1" 2>/dev/null; then
+        fail "$4 still running 10 s after SIG$2"
+        kill -KILL "$1"
+    fi
+    wait "$1"
+    local rc=$?
+    [ "$rc" = "$3" ] || fail "$4: exit code $rc after SIG$2, want $3: $(tail -c 600 "$5")"
+}
+
 finish() {
     echo "$checks checks, $failures failed"
     [ "$failures" = 0 ]
