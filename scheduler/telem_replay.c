@@ -186,8 +186,11 @@ int telem_record(const char *path, const char *bind, const char *const *connect,
                 break;
             }
             more = zmq_msg_more(&m);
-            if (n < 2) parts[n] = m;
-            else zmq_msg_close(&m);
+            if (n < 2) { /* moved with zmq_msg_move, never copied by value */
+                zmq_msg_init(&parts[n]);
+                zmq_msg_move(&parts[n], &m);
+            }
+            zmq_msg_close(&m);
             n++;
         }
         telem_frame f;

@@ -311,11 +311,13 @@ static void receive_one(telem_store *st, double *last_log)
             break;
         }
         more = zmq_msg_more(&m);
-        if (n < 2) parts[n++] = m;
-        else {
-            zmq_msg_close(&m);
+        if (n < 2) { /* zmq_msg_t is moved with zmq_msg_move, never copied by value */
+            zmq_msg_init(&parts[n]);
+            zmq_msg_move(&parts[n++], &m);
+        } else {
             n = 3;
         }
+        zmq_msg_close(&m);
     }
     telem_frame f = {0};
     if (n != 2) {
