@@ -193,7 +193,7 @@ static int serve_request(kisim_server *s, zrouter_msg *env, const proto_frame *f
 static int handle_request(kisim_server *s)
 {
     zrouter_msg m;
-    int got = zrouter_recv(s->sock, &m, PROTO_MAX_FRAMES, "serve");
+    int got = zrouter_recv(s->sock, &m, PROTO_MAX_FRAMES, 0, "serve");
     if (got <= 0) return got;
     s->stats.requests++;
     int err = serve_request(s, &m, m.frames, m.n_frames);

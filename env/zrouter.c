@@ -9,14 +9,14 @@
 
 #include "common/err.h"
 
-int zrouter_recv(void *sock, zrouter_msg *m, int max, const char *who)
+int zrouter_recv(void *sock, zrouter_msg *m, int max, int wait, const char *who)
 {
     m->delimited = 0;
     m->n_parts = 0;
     m->n_frames = 0;
     if (max > ZROUTER_MAX_PARTS) max = ZROUTER_MAX_PARTS;
     zmq_msg_init(&m->rid);
-    if (zmq_msg_recv(&m->rid, sock, ZMQ_DONTWAIT) < 0) {
+    if (zmq_msg_recv(&m->rid, sock, wait ? 0 : ZMQ_DONTWAIT) < 0) {
         zmq_msg_close(&m->rid);
         return errno == EAGAIN || errno == EINTR
                    ? 0 : kisim_seterr(KISIM_EIO, "%s: receive failed: %s", who, zmq_strerror(errno));

@@ -23,11 +23,13 @@ typedef struct {
     int n_frames;                           /* frames received (more than n_parts are dropped) */
 } zrouter_msg;
 
-/* Receives one whole request from sock without waiting (its parts arrive together), keeping
- * at most max (<= ZROUTER_MAX_PARTS) frames. Returns 1 with *m filled (close it with
- * zrouter_msg_close), 0 when nothing was waiting or the call was interrupted, or a negative
- * kisim error whose message starts with who (then *m needs no close). */
-int zrouter_recv(void *sock, zrouter_msg *m, int max, const char *who);
+/* Receives one whole request from sock (its parts arrive together), keeping at most max
+ * (<= ZROUTER_MAX_PARTS) frames. wait 0: only if one is waiting; 1: blocks for the first part up
+ * to the socket's ZMQ_RCVTIMEO (a server loop that needs no zmq_poll saves its system calls).
+ * Returns 1 with *m filled (close it with zrouter_msg_close), 0 when nothing came or the call
+ * was interrupted, or a negative kisim error whose message starts with who (then *m needs no
+ * close). */
+int zrouter_recv(void *sock, zrouter_msg *m, int max, int wait, const char *who);
 
 /* Sends m's routing id and, if the request had one, the empty delimiter, both with SNDMORE.
  * Returns 0, or -1 with errno set by ZeroMQ. */

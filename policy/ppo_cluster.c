@@ -63,7 +63,7 @@ static void concat(float *cat, const float *mean, const float *max, const float 
 #define CTX_ALL (KISIM_P + KISIM_S)
 
 void ppo__cluster_forward(ppo_model *m, ppo_acts *a, const float *obs, const uint8_t *mask, int B,
-                          int T)
+                          int T, int node_head_only)
 {
     int N = a->n, H = m->hidden, X = CLUSTER_X, P = KISIM_P;
     int BN = B * N, WU = 2 * H + P, WS = 2 * H + CTX_ALL;
@@ -84,6 +84,7 @@ void ppo__cluster_forward(ppo_model *m, ppo_acts *a, const float *obs, const uin
     nn_tanh_forward(a->a, a->a, (size_t)BN * H);
     nn_linear_forward(a->z, a->a, W(m, CL_OW), W(m, CL_OB), BN, H, 1);
     nn_log_softmax_forward(a->logp_node, a->z, a->node_mask, B, N);
+    if (node_head_only) return;
     /* actor: scale head */
     concat(a->scat, a->mean, a->max, a->ctx, 0, CTX_ALL, B, H);
     nn_linear_forward(a->s, a->scat, W(m, CL_S1W), W(m, CL_S1B), B, WS, H);

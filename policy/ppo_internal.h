@@ -29,7 +29,7 @@ void ppo__mlp_forward(ppo_model *m, ppo_acts *a, const float *obs, const uint8_t
 void ppo__mlp_backward(ppo_model *m, ppo_acts *a, const int32_t *actions, const float *g_logp,
                        const float *g_ent, const float *g_v);
 void ppo__cluster_forward(ppo_model *m, ppo_acts *a, const float *obs, const uint8_t *mask, int B,
-                          int window);
+                          int window, int node_head_only);
 void ppo__cluster_backward(ppo_model *m, ppo_acts *a, const int32_t *actions,
                            const float *g_logp, const float *g_ent, const float *g_v);
 

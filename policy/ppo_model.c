@@ -182,7 +182,15 @@ void ppo_forward(ppo_model *m, ppo_acts *a, const float *obs, const uint8_t *act
 {
     a->B = B;
     if (m->kind == PPO_MODEL_MLP) ppo__mlp_forward(m, a, obs, action_mask, B);
-    else ppo__cluster_forward(m, a, obs, action_mask, B, window);
+    else ppo__cluster_forward(m, a, obs, action_mask, B, window, 0);
+}
+
+void ppo_forward_nodes(ppo_model *m, ppo_acts *a, const float *obs, const uint8_t *action_mask, int B,
+                       int window)
+{
+    a->B = B;
+    if (m->kind == PPO_MODEL_MLP) ppo__mlp_forward(m, a, obs, action_mask, B);
+    else ppo__cluster_forward(m, a, obs, action_mask, B, window, 1);
 }
 
 void ppo_backward(ppo_model *m, ppo_acts *a, const int32_t *actions, const float *g_logp,

@@ -68,6 +68,10 @@ void ppo_acts_free(ppo_acts *a);
  * Unless the normaliser is frozen, the rows first update its statistics. */
 void ppo_forward(ppo_model *m, ppo_acts *a, const float *obs, const uint8_t *action_mask, int B,
                  int window);
+/* The node head only (logp_node), as scoring needs: ppo-cluster skips the scale head and the
+ * critic, whose own per-node encoder costs as much as the actor's. No backward after it. */
+void ppo_forward_nodes(ppo_model *m, ppo_acts *a, const float *obs, const uint8_t *action_mask, int B,
+                       int window);
 /* Backward of the last forward, accumulating into m->p.grads: g_logp[b] is dLoss/d(log-prob of
  * the chosen actions, summed over heads), g_ent[b] dLoss/d(entropy, summed over heads), g_v[b]
  * dLoss/d(value). actions [B, 2] (mlp: column 0 only). */

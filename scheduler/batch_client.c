@@ -50,23 +50,31 @@ void batch_client_close(batch_client *c)
     free(c);
 }
 
-/* Receives one whole reply into msgs (at most MAX_REPLY_FRAMES kept); the delimiter dropped. */
+static void close_all(zmq_msg_t *msgs, int n)
+{
+    for (int i = 0; i < n; i++) zmq_msg_close(&msgs[i]);
+}
+
+/* Receives one whole reply into msgs (at most MAX_REPLY_FRAMES kept); the delimiter dropped.
+ * The first part is a blocking receive under ZMQ_RCVTIMEO (not zmq_poll then receive: fewer
+ * system calls in a ~100 us round trip). */
 static int receive(batch_client *c, zmq_msg_t *msgs, int *n, double deadline)
 {
     *n = 0;
     for (;;) {
         int wait = (int)((deadline - log_now()) * 1000);
-        if (wait < 0) wait = 0;
-        zmq_pollitem_t it = {c->sock, 0, ZMQ_POLLIN, 0};
-        int rc = zmq_poll(&it, 1, wait);
-        if (rc < 0 && errno == EINTR) continue;
-        if (rc <= 0) return kisim_seterr(KISIM_ETIMEOUT, "score client: %s: no reply within %d ms", c->endpoint, c->timeout_ms);
+        if (wait < 1) return kisim_seterr(KISIM_ETIMEOUT, "score client: %s: no reply within %d ms", c->endpoint, c->timeout_ms);
+        zmq_setsockopt(c->sock, ZMQ_RCVTIMEO, &wait, sizeof wait);
         int more = 1, first = 1;
         while (more) {
             zmq_msg_t m;
             zmq_msg_init(&m);
             if (zmq_msg_recv(&m, c->sock, 0) < 0) {
+                int e = errno;
                 zmq_msg_close(&m);
+                if (first && (e == EINTR || e == EAGAIN)) break; /* the time left decides */
+                close_all(msgs, *n);
+                *n = 0;
                 return kisim_seterr(KISIM_EIO, "score client: %s: receive failed", c->endpoint);
             }
             more = zmq_msg_more(&m);
@@ -75,13 +83,8 @@ static int receive(batch_client *c, zmq_msg_t *msgs, int *n, double deadline)
             else zmq_msg_close(&m);
             first = 0;
         }
-        return 0;
+        if (!first) return 0;
     }
-}
-
-static void close_all(zmq_msg_t *msgs, int n)
-{
-    for (int i = 0; i < n; i++) zmq_msg_close(&msgs[i]);
 }
 
 /* Sends frames (header with id) and receives the reply whose id matches. */

@@ -19,6 +19,7 @@
 struct batch_server {
     score_service *svc;   /* borrowed */
     void *ctx, *sock;
+    int rcvtimeo;         /* the socket's ZMQ_RCVTIMEO now */
     char endpoint[512];
     batch_server_stats stats;
 };
@@ -109,7 +110,7 @@ static int answer_rebalance(batch_server *b, zrouter_msg *env, const batch_reque
 static int handle(batch_server *b)
 {
     zrouter_msg env;
-    int got = zrouter_recv(b->sock, &env, BATCH_MAX_FRAMES, "score serve"), err = 0;
+    int got = zrouter_recv(b->sock, &env, BATCH_MAX_FRAMES, 1, "score serve"), err = 0;
     if (got <= 0) return got;
     const proto_frame *frames = env.frames;
     int n_frames = env.n_frames;
@@ -134,13 +135,13 @@ static int handle(batch_server *b)
     return err;
 }
 
+/* A blocking receive with a timeout rather than zmq_poll then receive: on a 2-core VM each
+ * system call saved is a few microseconds of a ~100 us round trip. */
 int batch_server_poll(batch_server *b, int timeout_ms)
 {
-    zmq_pollitem_t it = {b->sock, 0, ZMQ_POLLIN, 0};
-    int rc = zmq_poll(&it, 1, timeout_ms);
-    if (rc < 0) return errno == EINTR ? 0 : kisim_seterr(KISIM_EIO, "score serve: poll: %s", zmq_strerror(errno));
-    if (rc > 0 && (it.revents & ZMQ_POLLIN)) return handle(b);
-    return 0;
+    if (timeout_ms != b->rcvtimeo && zmq_setsockopt(b->sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms) == 0)
+        b->rcvtimeo = timeout_ms;
+    return handle(b);
 }
 
 int batch_server_open(batch_server **out, score_service *s, const char *endpoint)
@@ -150,6 +151,7 @@ int batch_server_open(batch_server **out, score_service *s, const char *endpoint
     batch_server *b = calloc(1, sizeof *b);
     if (!b) return kisim_seterr(KISIM_ENOMEM, "score serve: out of memory");
     b->svc = s;
+    b->rcvtimeo = -1; /* ZeroMQ's default: wait for ever */
     b->ctx = zmq_ctx_new();
     b->sock = b->ctx ? zmq_socket(b->ctx, ZMQ_ROUTER) : NULL;
     int err = 0;

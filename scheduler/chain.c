@@ -3,7 +3,16 @@
  * Budget: the whole chain answers within the budget. When the attention link can answer (loaded,
  * breaker not open), the PPO link gets the first half of the budget and the attention link the
  * rest; otherwise the PPO link gets all of it. A link that misses its deadline counts as a
- * timeout for its breaker; its job is abandoned and the worker drops the late result. */
+ * timeout for its breaker.
+ *
+ * Where a link runs: a job handed to a worker costs two thread wake-ups each way, which on a
+ * 2-core VM is as much as the PPO model itself (tens of microseconds). So a healthy link (breaker
+ * closed, no test delay) whose measured cost for this many nodes is under 1/INLINE_MARGIN of the
+ * time left runs in the caller's thread. Anything else (the first run, a half-open probe, a link
+ * whose cost approaches its deadline) goes to a worker, whose job is abandoned at the deadline
+ * and its late result dropped: that is what keeps a slow link from holding the answer. An
+ * inline run that still ends past its deadline (the machine stalled it) is a timeout: its
+ * result is dropped and its cost raises the estimate, so the next runs go to the workers. */
 #include "scheduler/chain.h"
 
 #include <cblas.h>
@@ -21,6 +30,14 @@
 
 #define N_MODEL_LINKS 2 /* PPO and attention; neutral needs no worker */
 #define MAX_WORKERS 16
+#define INLINE_MARGIN 20 /* inline only when cost x this fits in the time left */
+
+/* A caller's activations for inline runs, kept in a per-link pool (callers are the BatchScore
+ * thread and the HTTP server's threads). */
+typedef struct scratch_node {
+    struct scratch_node *next;
+    score_scratch sc;
+} scratch_node;
 
 struct chain_input {
     int refs; /* atomic */
@@ -81,6 +98,9 @@ typedef struct {
     score_model *model;    /* a reference, or NULL */
     breaker br;
     int delay_ms;
+    double cost_per_node;  /* seconds per node: rises at once, decays slowly; 0 = not measured */
+    scratch_node *pool;    /* idle inline scratches */
+    uint64_t runs_inline, runs_worker;
     pthread_t threads[MAX_WORKERS];
     int n_threads;
     int stop;
@@ -127,6 +147,13 @@ static void delay_locked(link_state *l, int ms)
         if (pthread_cond_timedwait(&l->stopped, &l->lock, &ts) == ETIMEDOUT) break;
 }
 
+/* The cost estimate follows a slower run at once and a faster one by 1/8 of the gap. */
+static void cost_update_locked(link_state *l, double seconds, int n)
+{
+    double c = seconds / (n > 0 ? n : 1);
+    l->cost_per_node = c > l->cost_per_node ? c : l->cost_per_node + (c - l->cost_per_node) / 8;
+}
+
 static void *worker(void *arg)
 {
     link_state *l = arg;
@@ -143,11 +170,15 @@ static void *worker(void *arg)
             continue;
         }
         j->state = JOB_RUNNING;
+        double t = log_now(); /* the test delay stands for a slow model: it counts as cost */
         if (l->delay_ms > 0) delay_locked(l, l->delay_ms);
         pthread_mutex_unlock(&l->lock);
         kisim_clearerr();
         int err = score_model_run(j->model, &sc, chain_input_get(j->in), j->score, j->conf);
+        t = log_now() - t;
         pthread_mutex_lock(&l->lock);
+        if (!err) cost_update_locked(l, t, chain_input_get(j->in)->n);
+        l->runs_worker++;
         j->err = err;
         if (err) snprintf(j->msg, sizeof j->msg, "%s", kisim_errmsg());
         if (j->state == JOB_RUNNING) {
@@ -174,6 +205,7 @@ static int load_link(link_state *l, int at_start)
     pthread_mutex_lock(&l->lock);
     score_model *old = l->model;
     l->model = m;
+    l->cost_per_node = 0; /* a new model: measured again on a worker first */
     pthread_mutex_unlock(&l->lock);
     score_model_unref(old);
     log_info("score: %s link: loaded %s", score_link_name(l->id), m->version);
@@ -241,6 +273,12 @@ void chain_close(chain *c)
             job_unref_locked(j);
         }
         score_model_unref(l->model);
+        while (l->pool) {
+            scratch_node *sn = l->pool;
+            l->pool = sn->next;
+            score_scratch_free(&sn->sc);
+            free(sn);
+        }
         pthread_cond_destroy(&l->work);
         pthread_cond_destroy(&l->stopped);
         pthread_mutex_destroy(&l->lock);
@@ -262,45 +300,65 @@ int chain_reload(chain *c, int *n_ok, int *n_failed)
     return first;
 }
 
-/* Tries one model link; returns -1 if it answered (score/conf filled), else the fallback. */
-static int try_link(chain *c, link_state *l, chain_input *in, double deadline, int *score,
-                    float *conf, chain_result *res)
+/* The outcome of a run that ended (err 0: score/conf hold the answer) or missed its deadline
+ * (timed_out). Lock held. Returns -1 if the link answered, else the fallback reason. */
+static int settle_locked(chain *c, link_state *l, const score_model *m, int err, int timed_out,
+                         const char *msg, chain_result *res)
 {
-    int n = chain_input_get(in)->n, k = l->id;
-    pthread_mutex_lock(&l->lock);
-    score_model *m = l->model;
-    if (!m) {
-        pthread_mutex_unlock(&l->lock);
-        snprintf(res->why[k], sizeof res->why[k], "%s", l->path ? "its model file did not load" : "no model file");
-        return SCORE_FB_NOT_LOADED;
+    int k = l->id;
+    breaker_record(&l->br, !err && !timed_out, clock_ms(c));
+    if (timed_out) {
+        snprintf(res->why[k], sizeof res->why[k], "no answer within its deadline");
+        return SCORE_FB_TIMEOUT;
     }
-    score_model_ref(m);
+    if (err) {
+        snprintf(res->why[k], sizeof res->why[k], "%s", msg);
+        return SCORE_FB_FAILED;
+    }
+    snprintf(res->version, sizeof res->version, "%s", m->version);
+    return -1;
+}
+
+/* Runs m in the caller's thread with a pooled scratch. Lock held on entry and exit. */
+static int run_inline_locked(chain *c, link_state *l, score_model *m, chain_input *in, double deadline,
+                             int *score, float *conf, chain_result *res)
+{
+    scratch_node *sn = l->pool;
+    if (sn) l->pool = sn->next;
+    l->runs_inline++;
     pthread_mutex_unlock(&l->lock);
-    int fb = -1;
-    job *j = NULL;
-    if (score_model_refuses(m, chain_input_get(in), res->why[k], sizeof res->why[k])) {
-        score_model_unref(m);
-        return SCORE_FB_REFUSED;
+    int err = sn ? 0 : !(sn = calloc(1, sizeof *sn)) ? kisim_seterr(KISIM_ENOMEM, "out of memory") : 0;
+    double t = log_now();
+    if (!err) {
+        kisim_clearerr();
+        err = score_model_run(m, &sn->sc, chain_input_get(in), score, conf);
     }
+    double end = log_now();
+    char msg[192];
+    if (err) snprintf(msg, sizeof msg, "%s", kisim_errmsg());
     pthread_mutex_lock(&l->lock);
-    if (!breaker_allow(&l->br, clock_ms(c))) {
-        pthread_mutex_unlock(&l->lock);
-        score_model_unref(m);
-        snprintf(res->why[k], sizeof res->why[k], "circuit breaker open");
-        return SCORE_FB_BREAKER_OPEN;
-    }
-    j = calloc(1, sizeof *j);
+    if (sn) sn->next = l->pool, l->pool = sn;
+    if (!err) cost_update_locked(l, end - t, chain_input_get(in)->n);
+    return settle_locked(c, l, m, err, !err && end > deadline, msg, res);
+}
+
+/* Hands the run to a worker and waits until it is done or the deadline passes (then abandons
+ * it). Lock held on entry and exit. */
+static int run_on_worker_locked(chain *c, link_state *l, score_model *m, chain_input *in, double deadline,
+                                int *score, float *conf, chain_result *res)
+{
+    int n = chain_input_get(in)->n;
+    job *j = calloc(1, sizeof *j);
     if (j) j->score = malloc((size_t)n * (sizeof *j->score + sizeof *j->conf));
     if (!j || !j->score) {
         breaker_release(&l->br);
-        pthread_mutex_unlock(&l->lock);
         score_model_unref(m);
         free(j);
-        snprintf(res->why[k], sizeof res->why[k], "out of memory");
+        snprintf(res->why[l->id], sizeof res->why[l->id], "out of memory");
         return SCORE_FB_FAILED;
     }
     j->conf = (float *)(j->score + n);
-    j->model = m;
+    j->model = m; /* the job takes the caller's reference */
     j->in = in;
     __atomic_add_fetch(&in->refs, 1, __ATOMIC_RELAXED);
     j->refs = 2;
@@ -316,22 +374,50 @@ static int try_link(chain *c, link_state *l, chain_input *in, double deadline, i
     struct timespec ts = deadline_ts(deadline);
     while (j->state != JOB_DONE)
         if (pthread_cond_timedwait(&j->done, &l->lock, &ts) == ETIMEDOUT) break;
-    if (j->state == JOB_DONE && !j->err) {
+    int done = j->state == JOB_DONE;
+    if (done && !j->err) {
         memcpy(score, j->score, (size_t)n * sizeof *score);
         memcpy(conf, j->conf, (size_t)n * sizeof *conf);
-        snprintf(res->version, sizeof res->version, "%s", m->version);
-        breaker_record(&l->br, 1, clock_ms(c));
-    } else if (j->state == JOB_DONE) {
-        fb = SCORE_FB_FAILED;
-        snprintf(res->why[k], sizeof res->why[k], "%s", j->msg);
-        breaker_record(&l->br, 0, clock_ms(c));
-    } else {
-        fb = SCORE_FB_TIMEOUT;
-        j->state = JOB_ABANDONED;
-        snprintf(res->why[k], sizeof res->why[k], "no answer within its deadline");
-        breaker_record(&l->br, 0, clock_ms(c));
     }
+    if (!done) j->state = JOB_ABANDONED;
+    int fb = settle_locked(c, l, m, done ? j->err : 0, !done, j->msg, res);
     job_unref_locked(j);
+    return fb;
+}
+
+/* Tries one model link; returns -1 if it answered (score/conf filled), else the fallback. */
+static int try_link(chain *c, link_state *l, chain_input *in, double deadline, int *score,
+                    float *conf, chain_result *res)
+{
+    int n = chain_input_get(in)->n, k = l->id;
+    pthread_mutex_lock(&l->lock);
+    score_model *m = l->model;
+    if (!m) {
+        pthread_mutex_unlock(&l->lock);
+        snprintf(res->why[k], sizeof res->why[k], "%s", l->path ? "its model file did not load" : "no model file");
+        return SCORE_FB_NOT_LOADED;
+    }
+    score_model_ref(m);
+    pthread_mutex_unlock(&l->lock);
+    if (score_model_refuses(m, chain_input_get(in), res->why[k], sizeof res->why[k])) {
+        score_model_unref(m);
+        return SCORE_FB_REFUSED;
+    }
+    pthread_mutex_lock(&l->lock);
+    if (!breaker_allow(&l->br, clock_ms(c))) {
+        pthread_mutex_unlock(&l->lock);
+        score_model_unref(m);
+        snprintf(res->why[k], sizeof res->why[k], "circuit breaker open");
+        return SCORE_FB_BREAKER_OPEN;
+    }
+    int fb;
+    if (l->delay_ms == 0 && l->br.state == SCORE_BREAKER_CLOSED && l->cost_per_node > 0 &&
+        n * l->cost_per_node * INLINE_MARGIN <= deadline - log_now()) {
+        fb = run_inline_locked(c, l, m, in, deadline, score, conf, res);
+        score_model_unref(m);
+    } else {
+        fb = run_on_worker_locked(c, l, m, in, deadline, score, conf, res);
+    }
     pthread_mutex_unlock(&l->lock);
     return fb;
 }
@@ -367,8 +453,10 @@ void chain_score(chain *c, chain_input *in, double t0, int *score, float *conf, 
     for (int i = 0; i < n; i++) score[i] = SCORE_NEUTRAL, conf[i] = 0;
 }
 
-void chain_state(chain *c, score_breaker *br, char (*version)[SCORE_VERSION_MAX])
+void chain_state(chain *c, score_stats *st)
 {
+    score_breaker *br = st->breaker;
+    char(*version)[SCORE_VERSION_MAX] = st->version;
     for (int k = 0; k < SCORE_N_LINKS; k++) {
         br[k] = SCORE_BREAKER_CLOSED;
         snprintf(version[k], SCORE_VERSION_MAX, "%s", k == SCORE_LINK_NEUTRAL ? "neutral" : "");
@@ -380,6 +468,8 @@ void chain_state(chain *c, score_breaker *br, char (*version)[SCORE_VERSION_MAX]
         br[k] = l->br.state == SCORE_BREAKER_OPEN && clock_ms(c) - l->br.opened_ms >= l->br.cooldown_ms
                     ? SCORE_BREAKER_HALF_OPEN : l->br.state;
         if (l->model) snprintf(version[k], SCORE_VERSION_MAX, "%s", l->model->version);
+        st->runs_inline[k] = l->runs_inline;
+        st->runs_worker[k] = l->runs_worker;
         pthread_mutex_unlock(&l->lock);
     }
 }

@@ -1,7 +1,8 @@
 /* chain.h: the policy chain (internal to scheduler/): PPO -> attention -> neutral. Each model
  * link has its own worker threads, job queue, circuit breaker and (reloadable) model; a request
  * waits for a link's answer until a deadline and then moves on, abandoning the job, whose late
- * result is dropped by the worker. */
+ * result is dropped by the worker. A healthy link far faster than its deadline runs in the
+ * caller's thread instead (chain.c says when). */
 #ifndef KISIM_CHAIN_H
 #define KISIM_CHAIN_H
 
@@ -33,7 +34,8 @@ int chain_reload(chain *c, int *n_ok, int *n_failed);
 /* Scores in (n nodes) within budget_ms of the real-time start t0 (CLOCK_MONOTONIC seconds):
  * score [n], conf [n] of the answering link (neutral: 50 and 0). */
 void chain_score(chain *c, chain_input *in, double t0, int *score, float *conf, chain_result *res);
-void chain_state(chain *c, score_breaker *breaker, char (*version)[SCORE_VERSION_MAX]);
+/* Fills st's breaker, version and runs_* fields. */
+void chain_state(chain *c, score_stats *st);
 void chain_set_test_delay(chain *c, score_link link, int ms);
 
 #endif

@@ -87,6 +87,12 @@ static void samples(FILE *f, score_metric m, const char *name, const score_stats
         fprintf(f, "%s{result=\"ok\"} %llu\n%s{result=\"bad\"} %llu\n", name,
                 (unsigned long long)st->frames_ok, name, (unsigned long long)st->frames_bad);
         break;
+    case SCORE_M_RUNS: /* the model links; neutral runs no model */
+        for (int l = 0; l < SCORE_LINK_NEUTRAL; l++)
+            fprintf(f, "%s{link=\"%s\",thread=\"inline\"} %llu\n%s{link=\"%s\",thread=\"worker\"} %llu\n", name,
+                    score_link_name((score_link)l), (unsigned long long)st->runs_inline[l], name,
+                    score_link_name((score_link)l), (unsigned long long)st->runs_worker[l]);
+        break;
     case SCORE_N_METRICS:
         break;
     }

@@ -146,31 +146,35 @@ static int gather(score_service *s, const score_request *req, int T, chain_input
                   score_reply *reply)
 {
     score_input *in = chain_input_get(ci);
-    float win[SCORE_MAX_WINDOW * KISIM_F], lo[KISIM_F], inv[KISIM_F];
+    /* feature_normalize with the division hoisted, repeated for each of the T samples so that
+     * the loop over a window is one flat loop the compiler vectorises */
+    float win[SCORE_MAX_WINDOW * KISIM_F], lo[SCORE_MAX_WINDOW * KISIM_F], inv[SCORE_MAX_WINDOW * KISIM_F];
+    int TF = T * KISIM_F;
+    for (int k = 0; k < TF; k++) {
+        const feature_info *fi = &kisim_features[k % KISIM_F];
+        lo[k] = (float)fi->lo, inv[k] = (float)(1.0 / (fi->hi - fi->lo));
+    }
     uint8_t avail[KISIM_F], all[KISIM_F];
     memset(all, 1, sizeof all);
-    for (int f = 0; f < KISIM_F; f++) /* feature_normalize, with the division hoisted */
-        lo[f] = (float)kisim_features[f].lo, inv[f] = (float)(1.0 / (kisim_features[f].hi - kisim_features[f].lo));
     int m = 0;
     for (int i = 0; i < req->n; i++) {
         reply->nodes[i].status = node_window(s, req, i, T, win, avail);
         if (reply->nodes[i].status != SCORE_NODE_OK) continue;
         for (int f = 0; f < KISIM_F; f++) all[f] &= avail[f];
-        float *dst = in->nodes + (size_t)m * T * KISIM_F;
-        for (int t = 0; t < T; t++)
-            for (int f = 0; f < KISIM_F; f++) {
-                float v = (win[t * KISIM_F + f] - lo[f]) * inv[f];
-                dst[t * KISIM_F + f] = v < 0 ? 0 : v > 1 ? 1 : v;
-            }
+        float *dst = in->nodes + (size_t)m * TF;
+        for (int k = 0; k < TF; k++) {
+            float v = (win[k] - lo[k]) * inv[k];
+            dst[k] = v < 0 ? 0 : v > 1 ? 1 : v;
+        }
         memcpy(in->last_raw + (size_t)m * KISIM_F, win + (size_t)(T - 1) * KISIM_F, KISIM_F * sizeof(float));
         fresh[m++] = i;
     }
     /* A feature is used only if every candidate measures it; the others are 0, as in the env. */
-    for (int f = 0; f < KISIM_F; f++) in->avail[f] = all[f];
-    for (int j = 0; j < m; j++)
-        for (int t = 0; t < T; t++)
-            for (int f = 0; f < KISIM_F; f++)
-                if (!all[f]) in->nodes[((size_t)j * T + t) * KISIM_F + f] = 0;
+    for (int f = 0; f < KISIM_F; f++) {
+        in->avail[f] = all[f];
+        if (all[f]) continue;
+        for (size_t r = 0; r < (size_t)m * T; r++) in->nodes[r * KISIM_F + f] = 0;
+    }
     for (int j = 0; j < m; j++)
         memcpy(in->last + (size_t)j * KISIM_F, in->nodes + ((size_t)j * T + T - 1) * KISIM_F,
                KISIM_F * sizeof(float));
@@ -260,12 +264,14 @@ int score_service_score(score_service *s, const score_request *req, score_reply 
         if (nd->status != SCORE_NODE_OK)
             snprintf(nd->reason, sizeof nd->reason, "%s", nd->status == SCORE_NODE_STALE ? "stale telemetry" : "no telemetry");
     }
+    char why_neutral[SCORE_REASON_MAX]; /* the same for every node */
+    if (res.link == SCORE_LINK_NEUTRAL) neutral_reason(why_neutral, sizeof why_neutral, &res);
     for (int j = 0; j < m; j++) {
         score_node *nd = &reply->nodes[fresh[j]];
         nd->score = score[j];
         nd->confidence = conf[j];
         nd->link = res.link;
-        if (res.link == SCORE_LINK_NEUTRAL) neutral_reason(nd->reason, sizeof nd->reason, &res);
+        if (res.link == SCORE_LINK_NEUTRAL) memcpy(nd->reason, why_neutral, sizeof why_neutral);
         else reason_write(nd->reason, sizeof nd->reason, in, mean, j, score[j]);
     }
     if (s->shadow) shadow_answer(s, req, T, ci, fresh, m, reply);
@@ -312,5 +318,5 @@ void score_service_stats(score_service *s, score_stats *st)
     *st = s->stats;
     pthread_mutex_unlock(&s->stats_lock);
     telem_store_counts(s->store, &st->nodes, &st->stale_nodes, &st->frames_ok, &st->frames_bad);
-    chain_state(s->chain, st->breaker, st->version);
+    chain_state(s->chain, st);
 }

@@ -94,7 +94,9 @@ extern const double score_latency_bounds[SCORE_N_BUCKETS];
     X(STALE, "kisim_score_stale_nodes", "gauge", "",                                           \
       "Nodes whose last telemetry sample is older than the staleness limit (10 s).")           \
     X(FRAMES, "kisim_score_telemetry_frames_total", "counter", "result",                       \
-      "Telemetry frames received, by result: ok or bad.")
+      "Telemetry frames received, by result: ok or bad.")                                      \
+    X(RUNS, "kisim_score_link_runs_total", "counter", "link,thread",                           \
+      "Model runs by link and thread: inline (the request's own, a healthy fast link) or worker.")
 typedef enum {
 #define SCORE__METRIC(id, name, type, labels, help) SCORE_M_##id,
     SCORE_METRICS(SCORE__METRIC)
@@ -117,6 +119,7 @@ typedef struct {
     score_breaker breaker[SCORE_N_LINKS];
     char version[SCORE_N_LINKS][SCORE_VERSION_MAX]; /* "" when the link has no model */
     uint64_t reloads_ok, reloads_failed;
+    uint64_t runs_inline[SCORE_N_LINKS], runs_worker[SCORE_N_LINKS]; /* model runs, by thread */
     int nodes, stale_nodes;
     uint64_t frames_ok, frames_bad;
 } score_stats;

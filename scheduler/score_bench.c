@@ -105,11 +105,28 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* --links: a comma-separated subset of the link names; want[k] set for each one named. */
+static int parse_links(const char *arg, int *want)
+{
+    char *copy = strdup(arg), *save = NULL;
+    int err = copy ? 0 : kisim_seterr(KISIM_ENOMEM, "bench score: out of memory"), any = 0;
+    for (int k = 0; k < SCORE_N_LINKS; k++) want[k] = 0;
+    for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !err; tok = strtok_r(NULL, ",", &save)) {
+        int k = 0;
+        while (k < SCORE_N_LINKS && strcmp(tok, score_link_name((score_link)k))) k++;
+        if (k == SCORE_N_LINKS) err = kisim_seterr(KISIM_EUSAGE, "bench score: --links: unknown link '%s' (ppo, attention, neutral)", tok);
+        else want[k] = any = 1;
+    }
+    if (!err && !any) err = kisim_seterr(KISIM_EUSAGE, "bench score: --links: empty list");
+    free(copy);
+    return err;
+}
+
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: kisim bench score [--json] [--requests N] [--budget-ms MS] [--nodes LIST]\n\n"
+    fprintf(out, "usage: kisim bench score [--json] [--requests N] [--budget-ms MS] [--nodes LIST] [--links LIST]\n\n"
                  "BatchScore latency (p50/p99 of the client's round trip over ipc) through each link\n"
-                 "(ppo, attention, neutral) at --nodes (default 10,100,1000), the telemetry store fed\n"
+                 "of --links (default ppo,attention,neutral) at --nodes (default 10,100,1000), the telemetry store fed\n"
                  "by a replay. --requests per row (default 1000; 1,000-node rows a fifth of it).\n"
                  "--budget-ms (default 1000, above the service's 45 ms) lets the attention scorer\n"
                  "answer at 1,000 nodes on a busy machine; answered_by_link is the share the measured\n"
@@ -120,8 +137,9 @@ int bench_score_main(int argc, char **argv)
 {
     static const struct option opts[] = {{"json", no_argument, 0, 'j'}, {"requests", required_argument, 0, 'r'},
                                          {"budget-ms", required_argument, 0, 'b'}, {"nodes", required_argument, 0, 'n'},
+                                         {"links", required_argument, 0, 'l'},
                                          {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int json = 0, err = 0, c, sizes[8] = {10, 100, 1000}, n_sizes = 3;
+    int json = 0, err = 0, c, sizes[8] = {10, 100, 1000}, n_sizes = 3, want[SCORE_N_LINKS] = {1, 1, 1};
     long requests = 1000, budget = 1000;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -141,6 +159,7 @@ int bench_score_main(int argc, char **argv)
             if (!err && !n_sizes) err = kisim_seterr(KISIM_EUSAGE, "bench score: --nodes: empty list");
             break;
         }
+        case 'l': err = parse_links(optarg, want); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -173,6 +192,7 @@ int bench_score_main(int argc, char **argv)
     if (json && !err) printf("[");
     int rows = 0;
     for (int link = 0; !err && link < SCORE_N_LINKS; link++) {
+        if (!want[link]) continue;
         score_opts o = {.policy_path = link == SCORE_LINK_PPO ? ppo : NULL,
                         .fallback_path = link <= SCORE_LINK_ATTENTION ? att : NULL, .budget_ms = (int)budget};
         snprintf(tele, sizeof tele, "ipc://%s/telemetry.sock", dir);

@@ -176,7 +176,7 @@ static int run_ppo(const score_model *m, score_scratch *sc, const score_input *i
     for (int i = 0; i < n; i++) obs[sp.off_node_mask + i] = 1;
     memcpy(obs + sp.off_availability, in->avail, KISIM_F * sizeof *obs);
     /* Workers share the model: with the normaliser frozen, forward only reads it. */
-    ppo_forward((ppo_model *)&m->ppo, &sc->pa, obs, NULL, 1, T);
+    ppo_forward_nodes((ppo_model *)&m->ppo, &sc->pa, obs, NULL, 1, T);
     const float *lp = sc->pa.logp_node;
     float pmax = 0;
     double H = 0;

@@ -1,7 +1,7 @@
 /* test_ppo_model.c: the PPO models as a whole. Their backward against central finite
  * differences of loss = sum_b g_logp[b] log pi(a_b) + g_ent[b] H_b + g_v[b] V_b (on a sample of
  * every tensor's parameters); ppo-cluster's permutation equivariance, its independence from
- * masked nodes, and one set of weights scoring any number of nodes. */
+ * masked nodes, one set of weights scoring any number of nodes, and the node-head-only forward. */
 #include "policy/ppo_model.h"
 
 #include "common/rng.h"
@@ -172,6 +172,14 @@ static void test_cluster_structure(void)
     for (int n = 0; n < N; n++)
         if (mask[n]) CHECK_NEAR(big.logp_node[n], acts.logp_node[n], 1e-5);
     CHECK_NEAR(big.value[0], acts.value[0], 1e-5);
+    /* Scoring's node-head-only forward gives the full forward's node log-probs. */
+    float lp_full[NB];
+    memcpy(lp_full, big.logp_node, sizeof lp_full);
+    memset(big.logp_node, 0, sizeof lp_full);
+    ppo_forward_nodes(&model, &big, obig, mbig, 1, T);
+    for (int n = 0; n < NB; n++)
+        if (mbig[n]) CHECK_NEAR(big.logp_node[n], lp_full[n], 1e-6);
+        else CHECK(isinf(big.logp_node[n]));
     ppo_acts_free(&big);
     ppo_acts_free(&acts);
     ppo_model_free(&model);
