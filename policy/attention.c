@@ -154,7 +154,8 @@ static void layout(att_acts *a, const att_model *m)
     a->qs = take(a, rows);
     a->mask = (uint8_t *)take(a, (N + 3) / 4);
     a->flash = take(a, att_flash_floats((int)rows, m->D));
-    a->lint = take(a, nn_linear_infer_floats((int)rows, (int)cols));
+    size_t ocs = 3 * (size_t)m->D > (size_t)m->FF ? 3 * (size_t)m->D : (size_t)m->FF;
+    a->lint = take(a, nn_linear_infer_floats((int)rows, (int)cols, (int)(ocs > cols ? ocs : cols)));
 }
 
 static int acts_alloc(att_acts *a, const att_model *m, int cap_n, int infer)
@@ -272,13 +273,24 @@ static void lin(const att_model *m, const att_int8 *q, int flash, att_acts *a, i
     else nn_linear_forward(out, in, PW(m, wi), PW(m, wi + 1), B, C, OC);
 }
 
+/* out = LN(x + y) with layer norm tensor wi; training keeps the sum r, mean and rstd. */
+static void add_norm(const att_model *m, int flash, float *out, float *mean, float *rstd, float *r,
+                     const float *x, const float *y, int wi, int N)
+{
+    if (flash) {
+        nn_add_layernorm_infer(out, x, y, PW(m, wi), PW(m, wi + 1), N, m->D);
+        return;
+    }
+    add_to(r, x, y, (size_t)N * m->D);
+    nn_layernorm_forward(out, mean, rstd, r, PW(m, wi), PW(m, wi + 1), N, m->D);
+}
+
 /* flash: attention through att_flash_mha (inference), else mha_forward keeping the weights. */
 static void forward(const att_model *m, const att_int8 *q, int flash, att_acts *a,
                     const float *nodes, int n, int T, const float *avail, const uint8_t *mask,
                     const float *pod)
 {
     int D = m->D, F = KISIM_F, N = n, P = KISIM_P;
-    size_t ND = (size_t)N * D;
     a->n = n;
     for (int i = 0; i < N; i++) {
         float *x = a->x + (size_t)i * ATT_X;
@@ -302,15 +314,12 @@ static void forward(const att_model *m, const att_int8 *q, int flash, att_acts *
             mha_forward(a->o[l], a->att[l], a->qkv[l], 3 * D, a->qkv[l] + D, a->qkv[l] + 2 * D,
                         3 * D, a->maskf, N, N, D);
         lin(m, q, flash, a, BLK(l, B_OW), a->a[l], a->o[l], N, D, D);
-        add_to(a->r1[l], hin, a->a[l], ND);
-        nn_layernorm_forward(a->h1[l], a->m1[l], a->s1[l], a->r1[l], PW(m, BLK(l, B_LN1W)),
-                             PW(m, BLK(l, B_LN1B)), N, D);
+        add_norm(m, flash, a->h1[l], a->m1[l], a->s1[l], a->r1[l], hin, a->a[l], BLK(l, B_LN1W), N);
         lin(m, q, flash, a, BLK(l, B_F1W), a->f[l], a->h1[l], N, D, m->FF);
         relu_inplace(a->f[l], (size_t)N * m->FF);
         lin(m, q, flash, a, BLK(l, B_F2W), a->g[l], a->f[l], N, m->FF, D);
-        add_to(a->r2[l], a->h1[l], a->g[l], ND);
-        nn_layernorm_forward(a->h2[l], a->m2[l], a->s2[l], a->r2[l], PW(m, BLK(l, B_LN2W)),
-                             PW(m, BLK(l, B_LN2B)), N, D);
+        add_norm(m, flash, a->h2[l], a->m2[l], a->s2[l], a->r2[l], a->h1[l], a->g[l],
+                 BLK(l, B_LN2W), N);
         hin = a->h2[l];
     }
     /* pod tokens: c_j = pod_j E_j + e_j */
@@ -325,8 +334,7 @@ static void forward(const att_model *m, const att_int8 *q, int flash, att_acts *
     if (flash) att_flash_mha(a->co, a->cq, D, a->ckv, a->ckv + D, 2 * D, NULL, N, P, D, a->flash);
     else mha_forward(a->co, a->catt, a->cq, D, a->ckv, a->ckv + D, 2 * D, NULL, N, P, D);
     lin(m, q, flash, a, CR(C_OW), a->ca, a->co, N, D, D);
-    add_to(a->cr, hin, a->ca, ND);
-    nn_layernorm_forward(a->ch, a->cm, a->cs, a->cr, PW(m, CR(C_LNW)), PW(m, CR(C_LNB)), N, D);
+    add_norm(m, flash, a->ch, a->cm, a->cs, a->cr, hin, a->ca, CR(C_LNW), N);
     lin(m, q, flash, a, HD(H_0W), a->z, a->ch, N, D, m->HH);
     relu_inplace(a->z, (size_t)N * m->HH);
     lin(m, q, flash, a, HD(H_1W), a->logits, a->z, N, m->HH, 2);

@@ -181,8 +181,8 @@ void att_int8_linear(const att_int8 *q, att_acts *a, int wi, float *out, const f
     q8_fn fn = pick(); /* a few loads of the CPU model's flags */
     const nn_params *p = &q->m.p;
     int row = q->quant_row[wi];
-    if (row < 0) { /* a tensor left in fp32 */
-        nn_linear_forward(out, in, nn_param(p, wi), nn_param(p, wi + 1), B, C, OC);
+    if (row < 0) { /* a tensor left in fp32: fp32 inference's kernel */
+        nn_linear_infer(out, in, nn_param(p, wi), nn_param(p, wi + 1), B, C, OC, a->lint);
         return;
     }
     fn(out, a->qx, a->qs, in, q->w + p->t[wi].offset, q->scale + row, q->wsum + row,

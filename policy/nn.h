@@ -20,11 +20,15 @@ void nn_linear_forward(float *out, const float *inp, const float *w, const float
 void nn_linear_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp,
                         const float *w, int B, int C, int OC);
 
-/* The same product for inference (nn_infer.c), without OpenBLAS and without repacking the
- * weights; scratch holds nn_linear_infer_floats(B, C) floats. */
+/* The same product for inference (nn_infer.c), without OpenBLAS; scratch holds
+ * nn_linear_infer_floats(B, C, OC) floats (enough for any smaller B, C and OC). */
 void nn_linear_infer(float *out, const float *inp, const float *w, const float *b, int B, int C,
                      int OC, float *scratch);
-size_t nn_linear_infer_floats(int B, int C);
+size_t nn_linear_infer_floats(int B, int C, int OC);
+/* out = LayerNorm(x + y) for inference (y NULL: of x), as nn_layernorm_forward up to rounding,
+ * without keeping mean and rstd; out must not overlap x or y. */
+void nn_add_layernorm_infer(float *out, const float *x, const float *y, const float *w,
+                            const float *b, int B, int C);
 
 /* tanh by a rational approximation (max error ~1e-7, vectorisable; no libm per element). */
 void nn_tanh_forward(float *out, const float *inp, size_t n);

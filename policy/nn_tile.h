@@ -83,6 +83,22 @@ NN_TILE_INLINE void nn_tile_mul(nn_v16 acc[][2], const float *const *a, const fl
     }
 }
 
+/* acc[r][p] += sum_k a[k * MR + r] * b[k * ldb + 16 p .. + 16] for r < MR, p < NP (up to 4):
+ * the MR rows packed side by side, so that one pointer serves every broadcast. */
+NN_TILE_INLINE void nn_tile_mul_packed(nn_v16 acc[][4], const float *a, const float *b,
+                                       size_t ldb, int K, const int MR, const int NP)
+{
+    for (int k = 0; k < K; k++) {
+        nn_v16 bv[4];
+#pragma GCC unroll 4
+        for (int p = 0; p < NP; p++) bv[p] = *(const nn_v16 *)(b + (size_t)k * ldb + p * NN_LANES);
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+            for (int p = 0; p < NP; p++) acc[r][p] += a[(size_t)k * MR + r] * bv[p];
+    }
+}
+
 static inline float *nn_tile_align(float *p)
 {
     return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
