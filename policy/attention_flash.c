@@ -164,8 +164,9 @@ static void mha_base(MHA_ARGS)
 void att_flash_mha(MHA_ARGS)
 {
 #ifdef FLASH_X86
-    if (__builtin_cpu_supports("x86-64-v4")) mha_v4(MHA_PASS);
-    else if (__builtin_cpu_supports("x86-64-v3")) mha_v3(MHA_PASS);
+    int isa = nn_tile_isa();
+    if (isa == 4) mha_v4(MHA_PASS);
+    else if (isa == 3) mha_v3(MHA_PASS);
     else
 #endif
         mha_base(MHA_PASS);

@@ -25,6 +25,12 @@ void nn_linear_backward(float *dinp, float *dw, float *db, const float *dout, co
 void nn_linear_infer(float *out, const float *inp, const float *w, const float *b, int B, int C,
                      int OC, float *scratch);
 size_t nn_linear_infer_floats(int B, int C, int OC);
+/* The instruction set of the inference kernels (nn_infer.c, attention_flash.c; tiles in
+ * nn_tile.h): 4 (x86-64-v4: AVX-512), 3 (x86-64-v3: AVX2, FMA) or 1 (baseline), the best the CPU
+ * has unless nn_tile_set_isa lowered it (0: no cap). Tests run every variant; set it before any
+ * kernel runs, not while one does. */
+int nn_tile_isa(void);
+void nn_tile_set_isa(int isa);
 /* out = LayerNorm(x + y) for inference (y NULL: of x), as nn_layernorm_forward up to rounding,
  * without keeping mean and rstd; out must not overlap x or y. */
 void nn_add_layernorm_infer(float *out, const float *x, const float *y, const float *w,

@@ -155,6 +155,23 @@ INLINE void add_ln(float *out, const float *x, const float *y, const float *w, c
         float *scratch
 #define LIN_PASS out, in, w, b, B, C, OC, scratch
 
+static int isa_cap; /* 0: not lowered */
+
+void nn_tile_set_isa(int isa)
+{
+    isa_cap = isa;
+}
+
+int nn_tile_isa(void)
+{
+    int best = 1;
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    if (__builtin_cpu_supports("x86-64-v4")) best = 4;
+    else if (__builtin_cpu_supports("x86-64-v3")) best = 3;
+#endif
+    return isa_cap && isa_cap < best ? isa_cap : best;
+}
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define INFER_X86 1
 /* MR is also bounded by the general registers: one pointer per weight row. */
@@ -186,8 +203,9 @@ static void add_ln_base(LN_ARGS)
 void nn_add_layernorm_infer(LN_ARGS)
 {
 #ifdef INFER_X86
-    if (__builtin_cpu_supports("x86-64-v4")) add_ln_v4(LN_PASS);
-    else if (__builtin_cpu_supports("x86-64-v3")) add_ln_v3(LN_PASS);
+    int isa = nn_tile_isa();
+    if (isa == 4) add_ln_v4(LN_PASS);
+    else if (isa == 3) add_ln_v3(LN_PASS);
     else
 #endif
         add_ln_base(LN_PASS);
@@ -202,8 +220,9 @@ static void linear_base(LIN_ARGS)
 void nn_linear_infer(LIN_ARGS)
 {
 #ifdef INFER_X86
-    if (__builtin_cpu_supports("x86-64-v4")) linear_v4(LIN_PASS);
-    else if (__builtin_cpu_supports("x86-64-v3")) linear_v3(LIN_PASS);
+    int isa = nn_tile_isa();
+    if (isa == 4) linear_v4(LIN_PASS);
+    else if (isa == 3) linear_v3(LIN_PASS);
     else
 #endif
         linear_base(LIN_PASS);

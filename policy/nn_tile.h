@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy/nn.h" /* nn_tile_isa */
+
 typedef float nn_v16 __attribute__((vector_size(64)));
 typedef int32_t nn_v16i __attribute__((vector_size(64)));
 

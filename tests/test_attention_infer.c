@@ -2,7 +2,8 @@
  * and att_flash_mha against textbook double-precision loops (any rows, channels and head width,
  * masked keys, no key at all), and att_infer against att_forward (the training path over
  * OpenBLAS) on random clusters with masked nodes, node counts that are not multiples of the
- * kernels' tiles, and the head widths the tiles treat differently (2, 24, 32, 40). */
+ * kernels' tiles, and the head widths the tiles treat differently (2, 24, 32, 40); in every
+ * instruction-set variant the CPU can run (AVX-512, AVX2, baseline). */
 #include "policy/attention.h"
 #include "policy/nn.h"
 
@@ -25,7 +26,7 @@ static void test_linear(void)
         int B = shapes[s][0], C = shapes[s][1], OC = shapes[s][2];
         float *in = malloc(sizeof(float) * B * C), *w = malloc(sizeof(float) * OC * C),
               *b = malloc(sizeof(float) * OC), *out = malloc(sizeof(float) * B * OC),
-              *scr = malloc(sizeof(float) * nn_linear_infer_floats(B, C));
+              *scr = malloc(sizeof(float) * nn_linear_infer_floats(B, C, OC));
         for (int i = 0; i < B * C; i++) in[i] = uni(2);
         for (int i = 0; i < OC * C; i++) w[i] = uni(1);
         for (int i = 0; i < OC; i++) b[i] = uni(1);
@@ -151,8 +152,16 @@ static void test_infer_equals_forward(void)
 int main(void)
 {
     rng_seed(&r, 5);
-    RUN(test_linear);
-    RUN(test_flash);
-    RUN(test_infer_equals_forward);
+    /* every instruction-set variant this CPU can run: each has its own tile shapes */
+    int best = nn_tile_isa();
+    for (int isa = best; isa >= 1; isa = isa == 4 ? 3 : isa - 2) {
+        nn_tile_set_isa(isa);
+        fprintf(stderr, "instruction set level %d\n", nn_tile_isa());
+        RUN(test_linear);
+        RUN(test_flash);
+        RUN(test_infer_equals_forward);
+    }
+    nn_tile_set_isa(0);
+    CHECK(nn_tile_isa() == best);
     TEST_MAIN_END();
 }
