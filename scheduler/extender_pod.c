@@ -63,9 +63,10 @@ static int read_list(const cJSON *list, const char *path, res *out, int have[R_N
     return 0;
 }
 
-/* A container's requests: requests, limits where a request is missing, then the non-zero
- * defaults for CPU and memory. */
-static int container_requests(const cJSON *c, const char *path, res *out)
+/* A container's requests: requests, limits where a request is missing (*fit, what
+ * NodeResourcesFit counts), then the non-zero defaults for CPU and memory (*out, what scoring
+ * counts). */
+static int container_requests(const cJSON *c, const char *path, res *out, res *fit)
 {
     if (!cJSON_IsObject(c)) return kisim_seterr(KISIM_EINPUT, "%s: expected an object", path);
     const cJSON *resources = cJSON_GetObjectItem(c, "resources");
@@ -79,6 +80,7 @@ static int container_requests(const cJSON *c, const char *path, res *out)
     if ((rc = read_list(cJSON_GetObjectItem(resources, "limits"), p, &lim, have_lim))) return rc;
     for (int r = 0; r < R_N; r++)
         if (!have[r] && have_lim[r]) out->v[r] = lim.v[r], have[r] = 1;
+    *fit = *out;
     if (!have[R_CPU]) out->v[R_CPU] = EXTENDER_DEFAULT_CPU_M;
     if (!have[R_MEM]) out->v[R_MEM] = EXTENDER_DEFAULT_MEM_B;
     return 0;
@@ -92,44 +94,49 @@ static int is_sidecar(const cJSON *c)
 
 /* kube-scheduler's PodRequests: containers and restartable init containers (sidecars) add up;
  * each ordinary init container needs its own request plus the sidecars started before it; the
- * pod needs the larger of the two, plus overhead. */
-static int pod_requests(const cJSON *spec, res *total)
+ * pod needs the larger of the two, plus overhead. total[0] with the non-zero defaults (scoring),
+ * total[1] without (NodeResourcesFit). */
+static int pod_requests(const cJSON *spec, res total[2])
 {
-    memset(total, 0, sizeof *total);
+    memset(total, 0, 2 * sizeof *total);
     const cJSON *containers = cJSON_GetObjectItem(spec, "containers");
     const cJSON *inits = cJSON_GetObjectItem(spec, "initContainers");
     if ((containers && !cJSON_IsArray(containers) && !cJSON_IsNull(containers)) ||
         (inits && !cJSON_IsArray(inits) && !cJSON_IsNull(inits)))
         return kisim_seterr(KISIM_EINPUT, "Pod.spec: containers and initContainers must be arrays");
     char path[96];
-    res r, sidecars = {{0}}, init_max = {{0}};
+    res r[2], sidecars[2] = {{{0}}, {{0}}}, init_max[2] = {{{0}}, {{0}}};
     int i = 0, rc;
     const cJSON *c;
     cJSON_ArrayForEach(c, containers)
     {
         snprintf(path, sizeof path, "Pod.spec.containers[%d]", i++);
-        if ((rc = container_requests(c, path, &r))) return rc;
-        res_add(total, &r);
+        if ((rc = container_requests(c, path, &r[0], &r[1]))) return rc;
+        for (int k = 0; k < 2; k++) res_add(&total[k], &r[k]);
     }
     i = 0;
     cJSON_ArrayForEach(c, inits)
     {
         snprintf(path, sizeof path, "Pod.spec.initContainers[%d]", i++);
-        if ((rc = container_requests(c, path, &r))) return rc;
-        if (is_sidecar(c)) {
-            res_add(total, &r);
-            res_add(&sidecars, &r);
-            r = sidecars;
-        } else {
-            res_add(&r, &sidecars);
+        if ((rc = container_requests(c, path, &r[0], &r[1]))) return rc;
+        for (int k = 0; k < 2; k++) {
+            if (is_sidecar(c)) {
+                res_add(&total[k], &r[k]);
+                res_add(&sidecars[k], &r[k]);
+                r[k] = sidecars[k];
+            } else {
+                res_add(&r[k], &sidecars[k]);
+            }
+            res_max(&init_max[k], &r[k]);
         }
-        res_max(&init_max, &r);
     }
-    res_max(total, &init_max);
     int have[R_N];
-    if ((rc = read_list(cJSON_GetObjectItem(spec, "overhead"), "Pod.spec.overhead", &r, have)))
+    if ((rc = read_list(cJSON_GetObjectItem(spec, "overhead"), "Pod.spec.overhead", &r[0], have)))
         return rc;
-    res_add(total, &r);
+    for (int k = 0; k < 2; k++) {
+        res_max(&total[k], &init_max[k]);
+        res_add(&total[k], &r[0]);
+    }
     return 0;
 }
 
@@ -218,12 +225,14 @@ int extender_pod_context(const cJSON *pod, float ctx[KISIM_P], extender_pod *inf
     if ((meta && !cJSON_IsObject(meta) && !cJSON_IsNull(meta)) ||
         (spec && !cJSON_IsObject(spec) && !cJSON_IsNull(spec)))
         return kisim_seterr(KISIM_EINPUT, "Pod: metadata and spec must be objects");
-    res req;
-    int rc = pod_requests(spec, &req);
+    res req[2];
+    int rc = pod_requests(spec, req);
     if (rc) return rc;
-    info->cpu_m = req.v[R_CPU];
-    info->mem_b = req.v[R_MEM];
-    info->gpus = req.v[R_GPU];
+    info->cpu_m = req[0].v[R_CPU];
+    info->mem_b = req[0].v[R_MEM];
+    info->gpus = req[0].v[R_GPU];
+    info->fit_cpu_m = req[1].v[R_CPU];
+    info->fit_mem_b = req[1].v[R_MEM];
     /* Priority: spec.priority (set from the PriorityClass) above zero is high, below zero low;
      * without one a service replica counts as high and anything else as medium, the sim's two
      * levels. The annotation overrides all of that. */

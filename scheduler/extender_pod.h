@@ -27,8 +27,11 @@ struct cJSON;
 
 /* What the pod asks for, as the orchestrator sees it. */
 typedef struct {
-    int64_t cpu_m;  /* effective CPU request, millicores (kube-scheduler's PodRequests rule) */
-    int64_t mem_b;  /* effective memory request, bytes */
+    int64_t cpu_m;  /* effective CPU request, millicores (kube-scheduler's PodRequests rule),
+                       a container without one counting EXTENDER_DEFAULT_CPU_M (scoring) */
+    int64_t mem_b;  /* effective memory request, bytes; EXTENDER_DEFAULT_MEM_B likewise */
+    int64_t fit_cpu_m, fit_mem_b; /* the same without those defaults: what NodeResourcesFit
+                                     compares with a node's allocatable (filter) */
     int64_t gpus;   /* nvidia.com/gpu + amd.com/gpu */
     pod_class cls;
     int is_replica;

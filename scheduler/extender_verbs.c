@@ -3,7 +3,8 @@
  * missing or stale telemetry (an extender that fails nodes it knows nothing about would make
  * pods unschedulable whenever a collector is down):
  *   - unresolvable: the pod's effective request exceeds the node's allocatable CPU, memory or
- *     GPUs (Nodes form only: the NodeNames form carries no Node objects);
+ *     GPUs (Nodes form only: the NodeNames form carries no Node objects); the request without
+ *     scoring's non-zero defaults, as NodeResourcesFit counts it, here and below;
  *   - the node's fresh telemetry says its physical memory cannot hold the pod's request:
  *     capacity * (1 - memory_utilization) < request (Nodes form, for the capacity);
  *   - with filter_min_score > 0, a model link (not the neutral one) scored it below that. */
@@ -25,12 +26,12 @@ static int fit_check(const extender_args *a, const extender_node *nd, char *msg)
 {
     const extender_pod *p = &a->pod_info;
     if (!nd->item) return 0;
-    if (nd->alloc_cpu_m >= 0 && p->cpu_m > nd->alloc_cpu_m)
+    if (nd->alloc_cpu_m >= 0 && p->fit_cpu_m > nd->alloc_cpu_m)
         snprintf(msg, FAIL_MSG, "the pod requests %lldm CPU, the node's allocatable is %lldm",
-                 (long long)p->cpu_m, (long long)nd->alloc_cpu_m);
-    else if (nd->alloc_mem_b >= 0 && p->mem_b > nd->alloc_mem_b)
+                 (long long)p->fit_cpu_m, (long long)nd->alloc_cpu_m);
+    else if (nd->alloc_mem_b >= 0 && p->fit_mem_b > nd->alloc_mem_b)
         snprintf(msg, FAIL_MSG, "the pod requests %lld bytes of memory, the node's allocatable "
-                 "is %lld", (long long)p->mem_b, (long long)nd->alloc_mem_b);
+                 "is %lld", (long long)p->fit_mem_b, (long long)nd->alloc_mem_b);
     else if (p->gpus > (nd->alloc_gpus < 0 ? 0 : nd->alloc_gpus))
         snprintf(msg, FAIL_MSG, "the pod requests %lld GPUs, the node's allocatable is %lld",
                  (long long)p->gpus, (long long)(nd->alloc_gpus < 0 ? 0 : nd->alloc_gpus));
@@ -50,9 +51,9 @@ static int memory_check(telem_store *st, const extender_args *a, const extender_
     int T = telem_store_window(st);
     double util = win[(T - 1) * KISIM_F + FEAT_MEMORY_UTILIZATION];
     double free_b = (double)nd->cap_mem_b * (1 - fmin(fmax(util, 0), 1));
-    if ((double)a->pod_info.mem_b <= free_b) return 0;
+    if ((double)a->pod_info.fit_mem_b <= free_b) return 0;
     snprintf(msg, FAIL_MSG, "telemetry: memory_utilization %.2f leaves %.0f MiB free, the pod "
-             "requests %.0f MiB", util, free_b / 1048576, (double)a->pod_info.mem_b / 1048576);
+             "requests %.0f MiB", util, free_b / 1048576, (double)a->pod_info.fit_mem_b / 1048576);
     return 1;
 }
 

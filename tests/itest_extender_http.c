@@ -109,6 +109,24 @@ static void test_filter(score_service *svc)
     cJSON_Delete(req);
     free(r.body);
 
+    /* A BestEffort pod (no requests) asks for nothing as NodeResourcesFit counts (0, not
+     * scoring's 100m / 200Mi defaults): neither "micro" (50m and 100Mi allocatable) nor "brim"
+     * (99% of its 16Gi in use: 164Mi free) is evidence against it, so every node survives. */
+    strcpy(f.node, "brim");
+    f.features[FEAT_MEMORY_UTILIZATION] = 0.99f;
+    CHECK_EQ_INT(telem_store_put(score_service_store(svc), &f), 0);
+    static const char *best_effort =
+        "{\"Pod\":{\"metadata\":{\"name\":\"be\"},\"spec\":{\"containers\":[{\"name\":\"c\"}]}},"
+        "\"Nodes\":{\"metadata\":{},\"items\":[" NODE("brim", "16Gi") ",{\"metadata\":{\"name\":"
+        "\"micro\"},\"status\":{\"allocatable\":{\"cpu\":\"50m\",\"memory\":\"100Mi\","
+        "\"pods\":\"110\"}}}]},\"NodeNames\":null}";
+    CHECK_EQ_INT(http("POST", "/scheduler/filter", best_effort, &r), 0);
+    res = cJSON_Parse(r.body);
+    items = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "Nodes"), "items");
+    CHECK_MSG(r.status == 200 && cJSON_GetArraySize(items) == 2, "BestEffort pod: %s", r.body);
+    cJSON_Delete(res);
+    free(r.body);
+
     /* NodeNames form: no Node objects, so nothing to fail on; every name echoed in order. */
     CHECK_EQ_INT(http("POST", "/scheduler/filter", names_req, &r), 0);
     res = cJSON_Parse(r.body);

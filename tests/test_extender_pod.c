@@ -46,6 +46,9 @@ static void test_requests_rule(void)
     CHECK_EQ_INT(info.cpu_m, 2250);
     /* max(1Gi + 512Mi + 200Mi + 64Mi, 3Gi + 64Mi) + 10Mi */
     CHECK_EQ_INT(info.mem_b, 3 * GI + 64 * MI + 10 * MI);
+    /* Without the non-zero defaults (c3 counts 0) the init containers still dominate. */
+    CHECK_EQ_INT(info.fit_cpu_m, 2250);
+    CHECK_EQ_INT(info.fit_mem_b, 3 * GI + 64 * MI + 10 * MI);
     CHECK_EQ_INT(info.gpus, 2);
     CHECK_NEAR(ctx[POD_CTX_CPU_REQUEST], 2.25 / 16, 1e-7);
     CHECK_NEAR(ctx[POD_CTX_MEMORY_REQUEST], (3 + 74.0 / 1024) / 64, 1e-7);
@@ -68,6 +71,8 @@ static void test_defaults(void)
     CHECK_EQ_INT(context_of(pod, ctx, &info), 0);
     CHECK_EQ_INT(info.cpu_m, 200);
     CHECK_EQ_INT(info.mem_b, 400 * MI);
+    CHECK_EQ_INT(info.fit_cpu_m, 0); /* NodeResourcesFit: no requests, nothing to fit */
+    CHECK_EQ_INT(info.fit_mem_b, 0);
     CHECK(ctx[POD_CTX_CLASS_BATCH] == 1);
     CHECK_NEAR(ctx[POD_CTX_PRIORITY], 0.5, 0);
     CHECK(ctx[POD_CTX_IS_REPLICA] == 0);
@@ -94,6 +99,15 @@ static void test_defaults(void)
     CHECK_EQ_INT(context_of("{\"metadata\":{\"ownerReferences\":[{\"kind\":\"ReplicaSet\","
                             "\"controller\":true}]},\"spec\":{}}", ctx, &info), 0);
     CHECK(ctx[POD_CTX_PRIORITY] == 1);
+    /* Containers dominate, neither with a memory request, the second with none at all: scoring
+     * counts 1000m + 100m CPU and 200Mi + 200Mi + 64Mi overhead; NodeResourcesFit 1000m and 64Mi. */
+    CHECK_EQ_INT(context_of("{\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":"
+                            "\"1\"}}},{\"name\":\"b\"}],\"overhead\":{\"memory\":\"64Mi\"}}}",
+                            ctx, &info), 0);
+    CHECK_EQ_INT(info.cpu_m, 1100);
+    CHECK_EQ_INT(info.mem_b, 2 * 200 * MI + 64 * MI);
+    CHECK_EQ_INT(info.fit_cpu_m, 1000);
+    CHECK_EQ_INT(info.fit_mem_b, 64 * MI);
     /* Large requests clip at 1: 64 cores, 1Ti, 16 GPUs. */
     CHECK_EQ_INT(context_of("{\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":64,"
                             "\"memory\":\"1Ti\",\"nvidia.com/gpu\":16}}}]}}", ctx, &info), 0);
