@@ -2,6 +2,7 @@
  * inline telemetry and one by name from the telemetry store (fed over its SUB socket) are
  * answered with per-node arrays and reasons that agree with the in-process service; every
  * malformed request gets an error reply naming the field, and the server keeps serving. */
+#include <math.h>
 #include <pthread.h>
 
 #include "common/err.h"
@@ -105,6 +106,16 @@ static void test_batch_over_zmq(void)
     CHECK(res.n == 4 && res.status[0] == SCORE_NODE_OK && res.status[3] == SCORE_NODE_UNKNOWN);
     CHECK(res.n == 4 && res.scores[3] == 50 && !strcmp(res.reasons[3], "no telemetry"));
     batch_result_free(&res);
+    /* Names the JSON must escape reach the server intact, which names the bad one. */
+    const char *odd[3] = {"w0", "we\"ird\\name", "tab\there"};
+    score_request bad = {.verb = SCORE_VERB_BATCHSCORE, .n = 3, .nodes = odd};
+    CHECK(batch_client_score(cl, &bad, &res) != 0);
+    CHECK_MSG(strstr(kisim_errmsg(), "nodes[1]") != NULL, "%s", kisim_errmsg());
+    bad.pod[2] = NAN;
+    CHECK_EQ_INT(batch_client_score(cl, &bad, &res), KISIM_EINPUT);
+    CHECK_MSG(strstr(kisim_errmsg(), "pod[2]") != NULL, "%s", kisim_errmsg());
+    CHECK_EQ_INT(batch_client_score(cl, &byname, &res), 0);
+    batch_result_free(&res);
 
     /* Malformed requests: each an error reply, and the server goes on. */
     float tel[2 * KISIM_F] = {0};
@@ -128,10 +139,10 @@ static void test_batch_over_zmq(void)
     batch_result_free(&res);
     batch_server_stats bs;
     batch_server_get_stats(th.b, &bs);
-    CHECK_EQ_INT(bs.errors, 10);
+    CHECK_EQ_INT(bs.errors, 11); /* the 10 malformed requests and the odd names */
     score_stats st;
     score_service_stats(s, &st);
-    CHECK_EQ_INT(st.errors[SCORE_VERB_BATCHSCORE] + st.errors[SCORE_VERB_REBALANCE], 10);
+    CHECK_EQ_INT(st.errors[SCORE_VERB_BATCHSCORE] + st.errors[SCORE_VERB_REBALANCE], 11);
 
     char *json = NULL;
     CHECK_EQ_INT(batch_client_rebalance(cl, 0, 10, &json), 0); /* no pods reported: no moves */
