@@ -28,7 +28,7 @@ INLINE void scores(float *s, float *mx, const float *const *qr, const float *kt,
     nn_v16 vm[MR_MAX];
     for (int r = 0; r < MR; r++) vm[r] = nn_tile_splat(-INFINITY);
     for (int j0 = 0; j0 < nkp; j0 += KC) {
-        nn_v16 acc[MR_MAX][2];
+        nn_v16 acc[MR_MAX][4];
 #pragma GCC unroll 8
         for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = nn_tile_splat(0);
         nn_tile_mul(acc, qr, kt + j0, (size_t)nkp, dh, MR, 2);
@@ -73,7 +73,7 @@ INLINE void weighted_values(float *out, int ldo, const float *s, const float *vp
                             int nk, int nkp, int dhp, int cb, int rows, int cols, const int MR,
                             const int NV)
 {
-    nn_v16 acc[MR_MAX][2];
+    nn_v16 acc[MR_MAX][4];
     const float *sr[MR_MAX];
 #pragma GCC unroll 8
     for (int r = 0; r < MR; r++) {

@@ -57,7 +57,7 @@ INLINE void lin_t(float *out, const float *in, const float *w, const float *b, i
         for (int r = 0; r < MR; r++) /* a short last tile repeats its last row */
             wr[r] = w + (size_t)(o0 + (r < rows ? r : rows - 1)) * C;
         for (int j0 = 0; j0 < bp; j0 += cols) {
-            nn_v16 acc[NN_TILE_MR][2];
+            nn_v16 acc[NN_TILE_MR][4];
 #pragma GCC unroll 8
             for (int r = 0; r < MR; r++)
                 acc[r][0] = acc[r][1] = nn_tile_splat(b ? b[o0 + (r < rows ? r : rows - 1)] : 0);
@@ -77,22 +77,21 @@ INLINE void lin_t(float *out, const float *in, const float *w, const float *b, i
     }
 }
 
-/* Many rows: out = in W^T, tiles of MR input rows (packed side by side, broadcast) by four
- * vectors of 16 output channels of W^T, packed once per call (1/B of the work). Six rows by 64
- * channels: 24 accumulators, and 4 loads and 6 broadcasts per 24 FMAs. */
+/* Many rows: out = in W^T, tiles of MR input rows (broadcast) by four vectors of 16 output
+ * channels of W^T, packed once per call (1/B of the work). Six rows by 64 channels: 24
+ * accumulators, and 4 loads and 6 broadcasts per 24 FMAs. */
 INLINE void lin_n(float *out, const float *in, const float *w, const float *b, int B, int C,
                   int OC, float *scratch, const int MR)
 {
     enum { NB = 4 * NN_LANES };
     const int ocp = (int)up64(OC);
-    float *wt = nn_tile_align(scratch), *ap = nn_tile_align(wt + (size_t)C * ocp);
+    float *wt = nn_tile_align(scratch);
     pack_t(wt, w, OC, C, ocp);
     for (int i0 = 0; i0 < B; i0 += MR) {
+        const float *ir[NN_TILE_MR];
         int rows = B - i0 < MR ? B - i0 : MR;
-        for (int r = 0; r < MR; r++) { /* a short last tile repeats its last row */
-            const float *ir = in + (size_t)(i0 + (r < rows ? r : rows - 1)) * C;
-            for (int c = 0; c < C; c++) ap[(size_t)c * MR + r] = ir[c];
-        }
+        for (int r = 0; r < MR; r++) /* a short last tile repeats its last row */
+            ir[r] = in + (size_t)(i0 + (r < rows ? r : rows - 1)) * C;
         for (int j0 = 0; j0 < ocp; j0 += NB) {
             nn_v16 acc[NN_TILE_MR][4], bias[4] = {{0}};
             int n = OC - j0 < NB ? OC - j0 : NB;
@@ -101,7 +100,7 @@ INLINE void lin_n(float *out, const float *in, const float *w, const float *b, i
             for (int r = 0; r < MR; r++)
 #pragma GCC unroll 4
                 for (int p = 0; p < 4; p++) acc[r][p] = bias[p];
-            nn_tile_mul_packed(acc, ap, wt + j0, (size_t)ocp, C, MR, 4);
+            nn_tile_mul(acc, ir, wt + j0, (size_t)ocp, C, MR, 4);
             for (int r = 0; r < rows; r++)
                 memcpy(out + (size_t)(i0 + r) * OC + j0, acc[r], (size_t)n * sizeof *out);
         }

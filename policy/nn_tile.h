@@ -1,8 +1,8 @@
 /* nn_tile.h: the register tile of the inference kernels (nn_infer.c, attention_flash.c), in GCC
- * vector extensions: MR rows of A, each read as scalars and broadcast, times NP 16-float columns
- * of a packed panel B [K][ldb], accumulated in MR x NP vector registers. Includers compile it
- * once per instruction set (a target attribute each) with an MR that fits the register file:
- * one nn_v16 is one AVX-512 register, two AVX2 ones. */
+ * vector extensions: MR rows of A, each read as scalars and broadcast, times NP (up to 4)
+ * 16-float columns of a packed panel B [K][ldb], accumulated in MR x NP vector registers.
+ * Includers compile it once per instruction set (a target attribute each) with an MR that fits
+ * the register file: one nn_v16 is one AVX-512 register, two AVX2 ones. */
 #ifndef KISIM_NN_TILE_H
 #define KISIM_NN_TILE_H
 
@@ -69,26 +69,10 @@ NN_TILE_INLINE float nn_tile_hsum(nn_v16 v)
     return s;
 }
 
-/* acc[r][p] += sum_k a[r][k] * b[k * ldb + 16 p .. + 16] for r < MR, p < NP (1 or 2); b 64-byte
+/* acc[r][p] += sum_k a[r][k] * b[k * ldb + 16 p .. + 16] for r < MR, p < NP (up to 4); b 64-byte
  * aligned, ldb a multiple of 16. */
-NN_TILE_INLINE void nn_tile_mul(nn_v16 acc[][2], const float *const *a, const float *b,
+NN_TILE_INLINE void nn_tile_mul(nn_v16 acc[][4], const float *const *a, const float *b,
                                 size_t ldb, int K, const int MR, const int NP)
-{
-    for (int k = 0; k < K; k++) {
-        const nn_v16 b0 = *(const nn_v16 *)(b + (size_t)k * ldb);
-        const nn_v16 b1 = NP > 1 ? *(const nn_v16 *)(b + (size_t)k * ldb + NN_LANES) : b0;
-#pragma GCC unroll 8
-        for (int r = 0; r < MR; r++) {
-            acc[r][0] += a[r][k] * b0;
-            if (NP > 1) acc[r][1] += a[r][k] * b1;
-        }
-    }
-}
-
-/* acc[r][p] += sum_k a[k * MR + r] * b[k * ldb + 16 p .. + 16] for r < MR, p < NP (up to 4):
- * the MR rows packed side by side, so that one pointer serves every broadcast. */
-NN_TILE_INLINE void nn_tile_mul_packed(nn_v16 acc[][4], const float *a, const float *b,
-                                       size_t ldb, int K, const int MR, const int NP)
 {
     for (int k = 0; k < K; k++) {
         nn_v16 bv[4];
@@ -97,7 +81,7 @@ NN_TILE_INLINE void nn_tile_mul_packed(nn_v16 acc[][4], const float *a, const fl
 #pragma GCC unroll 8
         for (int r = 0; r < MR; r++)
 #pragma GCC unroll 4
-            for (int p = 0; p < NP; p++) acc[r][p] += a[(size_t)k * MR + r] * bv[p];
+            for (int p = 0; p < NP; p++) acc[r][p] += a[r][k] * bv[p];
     }
 }
 

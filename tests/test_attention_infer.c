@@ -61,7 +61,8 @@ static void mha_ref(double *out, const float *q, int ldq, const float *k, const 
             double mx = -INFINITY, sum = 0;
             for (int j = 0; j < Nk; j++) {
                 double s = 0;
-                for (int d = 0; d < dh; d++) s += (double)q[i * ldq + h * dh + d] * k[j * ldkv + h * dh + d];
+                for (int d = 0; d < dh; d++)
+                    s += (double)q[i * ldq + h * dh + d] * k[j * ldkv + h * dh + d];
                 w[j] = s / sqrt((double)dh);
                 if ((!kmask || kmask[j]) && w[j] > mx) mx = w[j];
             }
@@ -140,8 +141,9 @@ static void test_infer_equals_forward(void)
             CHECK_MSG(ws < 1e-3 && wc < 1e-5, "d_model %d, %d nodes: score %.3g conf %.3g apart",
                       widths[wi][0], n, ws, wc);
             /* not vacuous: the scores differ between nodes by far more than the tolerance */
-            if (n > 8) CHECK_MSG(spread > 0.1, "d_model %d, %d nodes: spread %.3g", widths[wi][0], n,
-                                 spread);
+            if (n > 8)
+                CHECK_MSG(spread > 0.1, "d_model %d, %d nodes: spread %.3g", widths[wi][0], n,
+                          spread);
         }
         att_acts_free(&a);
         att_acts_free(&b);
