@@ -57,6 +57,24 @@ static void concat(float *cat, const float *mean, const float *max, const float 
     }
 }
 
+typedef void (*linear_fn)(ppo_acts *a, float *out, const float *inp, const float *w, const float *b,
+                          int B, int C, int OC);
+
+static void nn_linear_forward_s(ppo_acts *a, float *out, const float *inp, const float *w, const float *b,
+                                int B, int C, int OC)
+{
+    (void)a;
+    nn_linear_forward(out, inp, w, b, B, C, OC);
+}
+
+/* The inference kernel pads OC to its 64-wide tiles: the 1-output score layer stays on sgemm. */
+static void infer_linear(ppo_acts *a, float *out, const float *inp, const float *w, const float *b, int B,
+                         int C, int OC)
+{
+    if (OC < 16) nn_linear_forward(out, inp, w, b, B, C, OC);
+    else nn_linear_infer(out, inp, w, b, B, C, OC, a->infer);
+}
+
 /* The context layout: pod [0, P), service [P, P + S). The scale head and critic read
  * [g, pod, service] (a rotation of DESIGN's order; only the layout matters). */
 #define CTX_POD 0
@@ -68,13 +86,16 @@ void ppo__cluster_forward(ppo_model *m, ppo_acts *a, const float *obs, const uin
     int N = a->n, H = m->hidden, X = CLUSTER_X, P = KISIM_P;
     int BN = B * N, WU = 2 * H + P, WS = 2 * H + CTX_ALL;
     prepare(m, a, obs, mask, B, T);
+    /* scoring (node head only, no backward) takes the inference kernels, ~20% faster than
+     * OpenBLAS at 100 rows x 64 outputs (it packs both operands every call) */
+    linear_fn lin = node_head_only ? infer_linear : nn_linear_forward_s;
     /* actor: encode, pool, score nodes */
-    nn_linear_forward(a->e, a->x, W(m, CL_EW), W(m, CL_EB), BN, X, H);
+    lin(a, a->e, a->x, W(m, CL_EW), W(m, CL_EB), BN, X, H);
     nn_tanh_forward(a->e, a->e, (size_t)BN * H);
     nn_pool_forward(a->mean, a->max, a->amax, a->e, a->node_mask, B, N, H);
     concat(a->ucat, a->mean, a->max, a->ctx, CTX_POD, P, B, H);
-    nn_linear_forward(a->u, a->ucat, W(m, CL_UW), W(m, CL_UB), B, WU, H);
-    nn_linear_forward(a->a, a->e, W(m, CL_NW), NULL, BN, H, H);
+    lin(a, a->u, a->ucat, W(m, CL_UW), W(m, CL_UB), B, WU, H);
+    lin(a, a->a, a->e, W(m, CL_NW), NULL, BN, H, H);
     for (int b = 0; b < B; b++)
         for (int n = 0; n < N; n++) {
             float *row = a->a + ((size_t)b * N + n) * H;
@@ -82,7 +103,7 @@ void ppo__cluster_forward(ppo_model *m, ppo_acts *a, const float *obs, const uin
             for (int h = 0; h < H; h++) row[h] += u[h];
         }
     nn_tanh_forward(a->a, a->a, (size_t)BN * H);
-    nn_linear_forward(a->z, a->a, W(m, CL_OW), W(m, CL_OB), BN, H, 1);
+    lin(a, a->z, a->a, W(m, CL_OW), W(m, CL_OB), BN, H, 1);
     nn_log_softmax_forward(a->logp_node, a->z, a->node_mask, B, N);
     if (node_head_only) return;
     /* actor: scale head */

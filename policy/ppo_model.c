@@ -111,6 +111,16 @@ static float *take(ppo_acts *a, size_t count)
     return p;
 }
 
+/* nn_linear_infer's scratch for the largest of ppo-cluster's node-head layers. */
+static size_t infer_floats(int B, int N, int H)
+{
+    size_t k[4] = {nn_linear_infer_floats(B * N, CLUSTER_X, H), nn_linear_infer_floats(B * N, H, H),
+                   nn_linear_infer_floats(B * N, H, 1), nn_linear_infer_floats(B, 2 * H + KISIM_P, H)};
+    size_t m = 0;
+    for (int i = 0; i < 4; i++) m = k[i] > m ? k[i] : m;
+    return m;
+}
+
 /* Lays out the buffers; with a->buf NULL it only counts. Ints and bytes live in float slots. */
 static void layout(ppo_acts *a, const ppo_model *m)
 {
@@ -153,6 +163,7 @@ static void layout(ppo_acts *a, const ppo_model *m)
     a->value = take(a, B);
     a->amax = (int *)take(a, B * H);
     a->camax = (int *)take(a, B * H);
+    a->infer = take(a, infer_floats((int)B, (int)N, (int)H));
     a->node_mask = (uint8_t *)take(a, (B * N + 3) / 4);
     a->scale_mask = (uint8_t *)take(a, (B * 3 + 3) / 4);
 }

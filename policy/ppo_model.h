@@ -52,6 +52,7 @@ typedef struct {
     float *x, *ctx, *e, *mean, *max, *ucat, *u, *a, *z, *scat, *s, *sl;
     float *ec, *cmean, *cmax, *ccat, *h1, *h2;
     int *amax, *camax;
+    float *infer;        /* ppo_forward_nodes' scratch for nn_linear_infer (cluster only) */
 } ppo_acts;
 
 /* ppo-mlp for obs_dim inputs and n_actions categories. */

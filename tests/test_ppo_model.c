@@ -172,13 +172,14 @@ static void test_cluster_structure(void)
     for (int n = 0; n < N; n++)
         if (mask[n]) CHECK_NEAR(big.logp_node[n], acts.logp_node[n], 1e-5);
     CHECK_NEAR(big.value[0], acts.value[0], 1e-5);
-    /* Scoring's node-head-only forward gives the full forward's node log-probs. */
+    /* Scoring's node-head-only forward (the inference kernels) gives the full forward's node
+     * log-probs. */
     float lp_full[NB];
     memcpy(lp_full, big.logp_node, sizeof lp_full);
     memset(big.logp_node, 0, sizeof lp_full);
     ppo_forward_nodes(&model, &big, obig, mbig, 1, T);
     for (int n = 0; n < NB; n++)
-        if (mbig[n]) CHECK_NEAR(big.logp_node[n], lp_full[n], 1e-6);
+        if (mbig[n]) CHECK_NEAR(big.logp_node[n], lp_full[n], 1e-5); /* other kernels' rounding */
         else CHECK(isinf(big.logp_node[n]));
     ppo_acts_free(&big);
     ppo_acts_free(&acts);
