@@ -95,7 +95,8 @@ static int node_allocatable(extender_node *nd, const cJSON *node, const char *pa
     } res[] = {{"cpu", 3, offsetof(extender_node, alloc_cpu_m)},
                {"memory", 0, offsetof(extender_node, alloc_mem_b)},
                {"pods", 0, offsetof(extender_node, alloc_pods)},
-               {"nvidia.com/gpu", 0, offsetof(extender_node, alloc_gpus)}};
+               {"nvidia.com/gpu", 0, offsetof(extender_node, alloc_gpus[0])},
+               {"amd.com/gpu", 0, offsetof(extender_node, alloc_gpus[1])}};
     const cJSON *status = cJSON_GetObjectItem(node, "status");
     const cJSON *lists[2] = {cJSON_GetObjectItem(status, "allocatable"),
                              cJSON_GetObjectItem(status, "capacity")};
@@ -158,7 +159,8 @@ static const char *node_name(const cJSON *node)
 static void node_unknown(extender_node *nd)
 {
     memset(nd, 0, sizeof *nd);
-    nd->alloc_cpu_m = nd->alloc_mem_b = nd->alloc_pods = nd->alloc_gpus = nd->cap_mem_b = -1;
+    nd->alloc_cpu_m = nd->alloc_mem_b = nd->alloc_pods = nd->cap_mem_b = -1;
+    for (int g = 0; g < EXTENDER_GPU_KINDS; g++) nd->alloc_gpus[g] = -1;
 }
 
 static int parse_candidates(extender_args *a, const cJSON *names, const cJSON *items)

@@ -22,7 +22,8 @@ typedef struct {
     const struct cJSON *item;   /* the v1.Node object (Nodes form), else NULL */
     /* From status.allocatable (status.capacity where allocatable lacks it); -1 when unknown
      * (always in the NodeNames form). */
-    int64_t alloc_cpu_m, alloc_mem_b, alloc_pods, alloc_gpus;
+    int64_t alloc_cpu_m, alloc_mem_b, alloc_pods;
+    int64_t alloc_gpus[EXTENDER_GPU_KINDS]; /* of each of extender_gpu_resources */
     int64_t cap_mem_b;          /* status.capacity.memory (physical memory), -1 when unknown */
     /* Orchestrator features from the node's kisim.io/<feature name> annotations, raw units;
      * orch_avail[j] = 0 where the node has none (the extender cannot see the requests of the

@@ -16,7 +16,9 @@
 #include "common/err.h"
 #include "scheduler/extender_quantity.h"
 
-enum { R_CPU, R_MEM, R_GPU, R_N };
+enum { R_CPU, R_MEM, R_GPU, R_N = R_GPU + EXTENDER_GPU_KINDS }; /* R_GPU + k: GPU kind k */
+
+const char *const extender_gpu_resources[EXTENDER_GPU_KINDS] = {"nvidia.com/gpu", "amd.com/gpu"};
 
 typedef struct {
     int64_t v[R_N];
@@ -38,11 +40,10 @@ static void res_max(res *a, const res *b)
         if (b->v[r] > a->v[r]) a->v[r] = b->v[r];
 }
 
-/* One resource list's cpu (millis), memory (bytes) and GPUs; have[r] says which were set.
- * Negative amounts are malformed (the API server rejects them). */
+/* One resource list's cpu (millis), memory (bytes) and GPUs of each kind; have[r] says which
+ * were set. Negative amounts are malformed (the API server rejects them). */
 static int read_list(const cJSON *list, const char *path, res *out, int have[R_N])
 {
-    static const char *const gpu_names[] = {"nvidia.com/gpu", "amd.com/gpu"};
     memset(out, 0, sizeof *out);
     int rc = extender_quantity_field(list, "cpu", 3, &out->v[R_CPU], path);
     if (rc < 0) return rc;
@@ -50,13 +51,12 @@ static int read_list(const cJSON *list, const char *path, res *out, int have[R_N
     rc = extender_quantity_field(list, "memory", 0, &out->v[R_MEM], path);
     if (rc < 0) return rc;
     have[R_MEM] = rc;
-    have[R_GPU] = 0;
-    for (int g = 0; g < 2; g++) {
-        int64_t n;
-        rc = extender_quantity_field(list, gpu_names[g], 0, &n, path);
+    for (int g = 0; g < EXTENDER_GPU_KINDS; g++) {
+        rc = extender_quantity_field(list, extender_gpu_resources[g], 0, &out->v[R_GPU + g], path);
         if (rc < 0) return rc;
-        if (rc && n < 0) return kisim_seterr(KISIM_EINPUT, "%s.%s: negative", path, gpu_names[g]);
-        if (rc) out->v[R_GPU] = sat_add(out->v[R_GPU], n), have[R_GPU] = 1;
+        if (rc && out->v[R_GPU + g] < 0)
+            return kisim_seterr(KISIM_EINPUT, "%s.%s: negative", path, extender_gpu_resources[g]);
+        have[R_GPU + g] = rc;
     }
     if (out->v[R_CPU] < 0 || out->v[R_MEM] < 0)
         return kisim_seterr(KISIM_EINPUT, "%s.%s: negative", path, out->v[R_CPU] < 0 ? "cpu" : "memory");
@@ -230,7 +230,11 @@ int extender_pod_context(const cJSON *pod, float ctx[KISIM_P], extender_pod *inf
     if (rc) return rc;
     info->cpu_m = req[0].v[R_CPU];
     info->mem_b = req[0].v[R_MEM];
-    info->gpus = req[0].v[R_GPU];
+    info->gpus = 0;
+    for (int g = 0; g < EXTENDER_GPU_KINDS; g++) {
+        info->gpus_of[g] = req[1].v[R_GPU + g]; /* GPUs have no non-zero default */
+        info->gpus = sat_add(info->gpus, info->gpus_of[g]);
+    }
     info->fit_cpu_m = req[1].v[R_CPU];
     info->fit_mem_b = req[1].v[R_MEM];
     /* Priority: spec.priority (set from the PriorityClass) above zero is high, below zero low;

@@ -20,6 +20,10 @@ struct cJSON;
 /* A node annotation "kisim.io/<feature name>" gives an orchestrator feature (features.h ORCH). */
 #define EXTENDER_ANN_PREFIX "kisim.io/"
 
+/* The GPU resources read, each compared with the node's allocatable of the same name. */
+#define EXTENDER_GPU_KINDS 2
+extern const char *const extender_gpu_resources[EXTENDER_GPU_KINDS]; /* nvidia.com/gpu, amd.com/gpu */
+
 /* Kubernetes' defaults for a container without a request, as kube-scheduler's scoring uses
  * them (GetNonzeroRequests). */
 #define EXTENDER_DEFAULT_CPU_M 100
@@ -32,7 +36,8 @@ typedef struct {
     int64_t mem_b;  /* effective memory request, bytes; EXTENDER_DEFAULT_MEM_B likewise */
     int64_t fit_cpu_m, fit_mem_b; /* the same without those defaults: what NodeResourcesFit
                                      compares with a node's allocatable (filter) */
-    int64_t gpus;   /* nvidia.com/gpu + amd.com/gpu */
+    int64_t gpus;   /* nvidia.com/gpu + amd.com/gpu (the pod context's GPU request) */
+    int64_t gpus_of[EXTENDER_GPU_KINDS]; /* each of extender_gpu_resources */
     pod_class cls;
     int is_replica;
     int gang_size;

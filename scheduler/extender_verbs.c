@@ -3,7 +3,7 @@
  * missing or stale telemetry (an extender that fails nodes it knows nothing about would make
  * pods unschedulable whenever a collector is down):
  *   - unresolvable: the pod's effective request exceeds the node's allocatable CPU, memory or
- *     GPUs (Nodes form only: the NodeNames form carries no Node objects); the request without
+ *     GPUs of a kind (Nodes form only: the NodeNames form carries no Node objects); the request without
  *     scoring's non-zero defaults, as NodeResourcesFit counts it, here and below;
  *   - the node's fresh telemetry says its physical memory cannot hold the pod's request:
  *     capacity * (1 - memory_utilization) < request (Nodes form, for the capacity);
@@ -26,18 +26,25 @@ static int fit_check(const extender_args *a, const extender_node *nd, char *msg)
 {
     const extender_pod *p = &a->pod_info;
     if (!nd->item) return 0;
-    if (nd->alloc_cpu_m >= 0 && p->fit_cpu_m > nd->alloc_cpu_m)
+    if (nd->alloc_cpu_m >= 0 && p->fit_cpu_m > nd->alloc_cpu_m) {
         snprintf(msg, FAIL_MSG, "the pod requests %lldm CPU, the node's allocatable is %lldm",
                  (long long)p->fit_cpu_m, (long long)nd->alloc_cpu_m);
-    else if (nd->alloc_mem_b >= 0 && p->fit_mem_b > nd->alloc_mem_b)
+        return 1;
+    }
+    if (nd->alloc_mem_b >= 0 && p->fit_mem_b > nd->alloc_mem_b) {
         snprintf(msg, FAIL_MSG, "the pod requests %lld bytes of memory, the node's allocatable "
                  "is %lld", (long long)p->fit_mem_b, (long long)nd->alloc_mem_b);
-    else if (p->gpus > (nd->alloc_gpus < 0 ? 0 : nd->alloc_gpus))
-        snprintf(msg, FAIL_MSG, "the pod requests %lld GPUs, the node's allocatable is %lld",
-                 (long long)p->gpus, (long long)(nd->alloc_gpus < 0 ? 0 : nd->alloc_gpus));
-    else
-        return 0;
-    return 1;
+        return 1;
+    }
+    for (int g = 0; g < EXTENDER_GPU_KINDS; g++) { /* each GPU resource against its own */
+        int64_t have = nd->alloc_gpus[g] < 0 ? 0 : nd->alloc_gpus[g];
+        if (p->gpus_of[g] > have) {
+            snprintf(msg, FAIL_MSG, "the pod requests %lld %s, the node's allocatable is %lld",
+                     (long long)p->gpus_of[g], extender_gpu_resources[g], (long long)have);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* The reason fresh telemetry says the node's free memory cannot hold the request, or 0. */

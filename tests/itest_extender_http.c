@@ -127,6 +127,28 @@ static void test_filter(score_service *svc)
     cJSON_Delete(res);
     free(r.body);
 
+    /* GPUs are compared kind by kind: a pod asking for an amd.com/gpu fits a node with AMD GPUs
+     * and none with NVIDIA's only. */
+    static const char *amd_pod =
+        "{\"Pod\":{\"metadata\":{\"name\":\"gpu\"},\"spec\":{\"containers\":[{\"name\":\"c\","
+        "\"resources\":{\"limits\":{\"amd.com/gpu\":\"1\"}}}]}},\"Nodes\":{\"metadata\":{},"
+        "\"items\":[{\"metadata\":{\"name\":\"mi300\"},\"status\":{\"allocatable\":{\"cpu\":\"8\","
+        "\"memory\":\"64Gi\",\"amd.com/gpu\":\"8\"}}},{\"metadata\":{\"name\":\"h100\"},"
+        "\"status\":{\"allocatable\":{\"cpu\":\"8\",\"memory\":\"64Gi\",\"nvidia.com/gpu\":"
+        "\"8\"}}}]},\"NodeNames\":null}";
+    CHECK_EQ_INT(http("POST", "/scheduler/filter", amd_pod, &r), 0);
+    res = cJSON_Parse(r.body);
+    items = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "Nodes"), "items");
+    unres = cJSON_GetObjectItemCaseSensitive(res, "FailedAndUnresolvableNodes");
+    CHECK_MSG(r.status == 200 && cJSON_GetArraySize(items) == 1 && cJSON_GetArraySize(unres) == 1,
+              "AMD GPU pod: %s", r.body);
+    const cJSON *kept = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0), "metadata"), "name");
+    CHECK_MSG(cJSON_IsString(kept) && !strcmp(kept->valuestring, "mi300"), "AMD GPU pod: %s", r.body);
+    cJSON *why = cJSON_GetObjectItemCaseSensitive(unres, "h100");
+    CHECK(cJSON_IsString(why) && strstr(why->valuestring, "1 amd.com/gpu"));
+    cJSON_Delete(res);
+    free(r.body);
+
     /* NodeNames form: no Node objects, so nothing to fail on; every name echoed in order. */
     CHECK_EQ_INT(http("POST", "/scheduler/filter", names_req, &r), 0);
     res = cJSON_Parse(r.body);

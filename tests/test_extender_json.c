@@ -46,7 +46,7 @@ static const char *nodes_form =
     "\"kisim.io/pods_ratio\":\"0.125\"}},\"status\":{\"capacity\":{\"cpu\":\"8\",\"memory\":\"32Gi\","
     "\"pods\":\"110\"},\"allocatable\":{\"cpu\":\"7910m\",\"memory\":\"32560784Ki\",\"pods\":\"110\"}}},"
     "{\"metadata\":{\"name\":\"n-\\\"b\\\"\"},\"status\":{\"capacity\":{\"cpu\":\"4\",\"memory\":\"1Gi\","
-    "\"nvidia.com/gpu\":\"1\"}}}]}}";
+    "\"nvidia.com/gpu\":\"1\",\"amd.com/gpu\":\"4\"}}}]}}";
 
 static void test_nodes_form(void)
 {
@@ -57,11 +57,11 @@ static void test_nodes_form(void)
     CHECK_EQ_INT(a.nodes[0].alloc_cpu_m, 7910);
     CHECK_EQ_INT(a.nodes[0].alloc_mem_b, 32560784LL * 1024);
     CHECK_EQ_INT(a.nodes[0].alloc_pods, 110);
-    CHECK_EQ_INT(a.nodes[0].alloc_gpus, -1);
+    CHECK(a.nodes[0].alloc_gpus[0] == -1 && a.nodes[0].alloc_gpus[1] == -1);
     /* No allocatable: capacity stands in. */
     CHECK_EQ_INT(a.nodes[1].alloc_cpu_m, 4000);
     CHECK_EQ_INT(a.nodes[1].alloc_mem_b, 1LL << 30);
-    CHECK_EQ_INT(a.nodes[1].alloc_gpus, 1);
+    CHECK(a.nodes[1].alloc_gpus[0] == 1 && a.nodes[1].alloc_gpus[1] == 4); /* nvidia, amd */
     int cpu_req = feature_index("cpu_requested_ratio") - KISIM_F_MEASURED;
     int mem_req = feature_index("memory_requested_ratio") - KISIM_F_MEASURED;
     int pods = feature_index("pods_ratio") - KISIM_F_MEASURED;

@@ -50,6 +50,7 @@ static void test_requests_rule(void)
     CHECK_EQ_INT(info.fit_cpu_m, 2250);
     CHECK_EQ_INT(info.fit_mem_b, 3 * GI + 64 * MI + 10 * MI);
     CHECK_EQ_INT(info.gpus, 2);
+    CHECK(info.gpus_of[0] == 2 && info.gpus_of[1] == 0); /* nvidia.com/gpu, amd.com/gpu */
     CHECK_NEAR(ctx[POD_CTX_CPU_REQUEST], 2.25 / 16, 1e-7);
     CHECK_NEAR(ctx[POD_CTX_MEMORY_REQUEST], (3 + 74.0 / 1024) / 64, 1e-7);
     CHECK_NEAR(ctx[POD_CTX_GPU_REQUEST], 0.25, 0);
@@ -108,6 +109,13 @@ static void test_defaults(void)
     CHECK_EQ_INT(info.mem_b, 2 * 200 * MI + 64 * MI);
     CHECK_EQ_INT(info.fit_cpu_m, 1000);
     CHECK_EQ_INT(info.fit_mem_b, 64 * MI);
+    /* GPUs of both kinds: each kept apart (the filter compares each with its own allocatable),
+     * their sum in the context: 3 of POD_GPU_REQUEST_MAX 8. */
+    CHECK_EQ_INT(context_of("{\"spec\":{\"containers\":[{\"resources\":{\"limits\":{\"amd.com/gpu\":"
+                            "\"1\"}}},{\"resources\":{\"requests\":{\"nvidia.com/gpu\":\"2\"}}}]}}",
+                            ctx, &info), 0);
+    CHECK(info.gpus_of[0] == 2 && info.gpus_of[1] == 1 && info.gpus == 3);
+    CHECK_NEAR(ctx[POD_CTX_GPU_REQUEST], 3.0 / 8, 1e-7);
     /* Large requests clip at 1: 64 cores, 1Ti, 16 GPUs. */
     CHECK_EQ_INT(context_of("{\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":64,"
                             "\"memory\":\"1Ti\",\"nvidia.com/gpu\":16}}}]}}", ctx, &info), 0);
