@@ -158,7 +158,7 @@ static int scratch_fit(score_scratch *sc, const score_model *m, int n, int T)
     if (!sc->aa.buf) {
         int cap = 16;
         while (cap < n) cap *= 2;
-        return att_acts_alloc(&sc->aa, &m->att, cap);
+        return att_acts_alloc_infer(&sc->aa, &m->att, cap); /* memory grows with n, not n^2 */
     }
     return 0;
 }
@@ -199,7 +199,7 @@ static int run_ppo(const score_model *m, score_scratch *sc, const score_input *i
 static int run_attention(const score_model *m, score_scratch *sc, const score_input *in, int *score,
                          float *conf)
 {
-    att_forward(&m->att, &sc->aa, in->nodes, in->n, in->T, in->avail, NULL, in->pod);
+    att_infer(&m->att, &sc->aa, in->nodes, in->n, in->T, in->avail, NULL, in->pod);
     for (int i = 0; i < in->n; i++) {
         float s = sc->aa.score[i], c = sc->aa.conf[i];
         if (!isfinite(s) || !isfinite(c))
