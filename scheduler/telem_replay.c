@@ -100,6 +100,14 @@ int telem_replay(const telem_recording *r, const telem_replay_opts *o, volatile 
         goto cleanup;
     }
     sleep_s(o->wait_ms / 1000.0);
+    /* Between one pass and the next the recording gives no spacing: wait its sampling period
+     * there (the smallest positive gap between frames), so a looped recording keeps its rate. */
+    double period = 0;
+    for (int i = 1; i < r->n; i++) {
+        double gap = (double)(r->ts[i] - r->ts[i - 1]) / 1000.0;
+        if (gap > 0 && (period == 0 || gap < period)) period = gap;
+    }
+    if (period > 10) period = 10;
     log_progress prog;
     long total = o->loops > 0 ? (long)o->loops * r->n : 0;
     if (o->progress) log_progress_begin(&prog, "replay", "frames", total);
@@ -110,6 +118,8 @@ int telem_replay(const telem_recording *r, const telem_replay_opts *o, volatile 
             else if (i > 0) {
                 double gap = (double)(r->ts[i] - r->ts[i - 1]) / 1000.0;
                 next += gap < 0 ? 0 : gap > 10 ? 10 : gap;
+            } else if (loop > 0) {
+                next += period;
             }
             sleep_s(next - log_now());
             char topic[TELEM_FRAME_NAME_MAX + 16];
