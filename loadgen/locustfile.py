@@ -33,7 +33,6 @@ locust.stats.CSV_STATS_FLUSH_INTERVAL_SEC = 1
 
 MASK64 = (1 << 64) - 1
 TARGET_RECHECK_S = 0.25  # how often users look at the targets file's mtime
-REQUEST_TIMEOUT_S = 10.0  # a saturated replica shows as failures, not as a stuck user
 
 
 class ConfigError(Exception):
@@ -124,8 +123,7 @@ def read_trace(path):
     return ts, vs
 
 
-def read_config(path):
-    """The `load` block and env.horizon_s of an effective KISim config."""
+def _read_json(path):
     try:
         with open(path, encoding="utf-8") as f:
             cfg = json.load(f)
@@ -135,9 +133,27 @@ def read_config(path):
         raise ConfigError(f"{path}: not JSON: {e}") from None
     if not isinstance(cfg, dict):
         raise ConfigError(f"{path}: expected a JSON object")
+    return cfg
+
+
+def read_config(path):
+    """The `load` block and env.horizon_s of an effective KISim config."""
+    cfg = _read_json(path)
     load = _block(cfg, "", "load")
     env = _block(cfg, "", "env")
     return load, _number(env, "/env", "horizon_s", positive=True)
+
+
+def request_timeout_s(path):
+    """workload.service.timeout_ms of an effective config, in seconds: a request still unanswered
+    then fails, at its timeout, as the sim counts it (env/MODEL.md), so a saturated or throttled
+    replica shows as failures and not as latencies past the timeout."""
+    cfg = _read_json(path)
+    service = _block(_block(cfg, "", "workload"), "/workload", "service")
+    try:
+        return _number(service, "/workload/service", "timeout_ms", positive=True) / 1000.0
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from None
 
 
 class KisimShape(LoadTestShape):
@@ -360,9 +376,11 @@ def _on_init(environment, **_kw):
                     stop_at_horizon=o.kisim_stop_at_horizon)
     try:  # fail at start-up, not at the first tick
         shape = shape_from_config(o.kisim_config, o.kisim_stop_at_horizon)
+        timeout = request_timeout_s(o.kisim_config)
     except ConfigError as e:
         raise SystemExit(f"locustfile: {e}") from None
     KisimUser.rate_per_user = shape.rate_per_user
+    KisimUser.network_timeout = KisimUser.connection_timeout = timeout
 
 
 class KisimUser(FastHttpUser):
@@ -371,8 +389,8 @@ class KisimUser(FastHttpUser):
     would otherwise lose and latency Locust would otherwise add to its own measurements."""
 
     host = "http://127.0.0.1"  # requests use absolute URLs; Locust insists on a host
-    network_timeout = REQUEST_TIMEOUT_S
-    connection_timeout = REQUEST_TIMEOUT_S
+    network_timeout = 1.0  # both set from workload.service.timeout_ms at init (request_timeout_s)
+    connection_timeout = 1.0
     rate_per_user = 1.0
 
     def on_start(self):

@@ -65,8 +65,8 @@ typedef struct {
     char err_path[128];
 } replica;
 
-/* Starts `kisim target --listen 127.0.0.1:0 --cpu-us CPU_US` and reads its address. */
-static int replica_start(replica *r, const char *name)
+/* Starts `kisim target --listen 127.0.0.1:0 --cpu-us cpu_us` and reads its address. */
+static int replica_start(replica *r, const char *name, int cpu_us)
 {
     int fds[2];
     if (pipe(fds) != 0) return -1;
@@ -78,7 +78,7 @@ static int replica_start(replica *r, const char *name)
         dup2(e, 2);
         close(fds[0]);
         char cpu[16];
-        snprintf(cpu, sizeof cpu, "%d", CPU_US);
+        snprintf(cpu, sizeof cpu, "%d", cpu_us);
         execl(kisim, kisim, "target", "--listen", "127.0.0.1:0", "--cpu-us", cpu, (char *)NULL);
         _exit(127);
     }
@@ -121,7 +121,7 @@ static void test_run(void)
     snprintf(targets, sizeof targets, "%s/targets", dir);
 
     replica a, b;
-    if (replica_start(&a, "a") || replica_start(&b, "b")) {
+    if (replica_start(&a, "a", CPU_US) || replica_start(&b, "b", CPU_US)) {
         CHECK_MSG(0, "kisim target (%s) did not start", kisim);
         return;
     }
@@ -201,6 +201,42 @@ cleanup:
     locust_close(l);
     if (a.pid > 0) replica_stop(&a);
     if (b.pid > 0) replica_stop(&b);
+}
+
+/* A request still unanswered at workload.service.timeout_ms fails, at its timeout, as the sim
+ * counts it (env/MODEL.md): a replica that spends 100 ms of CPU on each request behind a 20 ms
+ * timeout fails them all (with a fixed 10 s timeout they all succeeded, slowly). */
+static void test_timeout(void)
+{
+    char cfg_path[128], targets[128];
+    snprintf(cfg_path, sizeof cfg_path, "%s/timeout.json", dir);
+    snprintf(targets, sizeof targets, "%s/targets-timeout", dir);
+    FILE *f = fopen(cfg_path, "w");
+    if (!f) return;
+    fprintf(f, "{\"workload\": {\"service\": {\"slo_ms\": 10, \"timeout_ms\": 20}},\n"
+               " \"load\": {\"pattern\": \"ramp\", \"rate_per_user\": 2,\n"
+               "  \"ramp\": {\"start\": 1, \"end\": 1, \"duration_s\": 10}}}\n");
+    fclose(f);
+    replica slow;
+    if (replica_start(&slow, "slow", 100000)) {
+        CHECK_MSG(0, "kisim target (%s) did not start", kisim);
+        return;
+    }
+    locust *l = NULL;
+    int err = locust_open(&l, &(locust_opts){.config_path = cfg_path, .targets_file = targets,
+                                             .timeout_s = 30});
+    CHECK_MSG(err == 0, "locust_open: %s", kisim_errmsg());
+    const char *only[] = {slow.addr};
+    if (!err) CHECK(locust_set_targets(l, only, 1) == 0);
+    locust_stats s = {0};
+    for (double deadline = mono() + 30; !err && mono() < deadline && s.requests < 6; usleep(300000))
+        CHECK((err = locust_read(l, &s)) == 0);
+    fprintf(stderr, "20 ms timeout, 100 ms requests: %ld requests, %ld failed\n", s.requests,
+            s.failures);
+    CHECK(s.requests >= 6);
+    CHECK_MSG(s.failures == s.requests, "%ld of %ld requests failed", s.failures, s.requests);
+    locust_close(l);
+    replica_stop(&slow);
 }
 
 /* Each failure is clear, bounded in time, and leaves nothing running. */
@@ -290,6 +326,7 @@ int main(void)
     RUN(test_bad_locusts);
     RUN(test_run);
     RUN(test_killed);
+    RUN(test_timeout);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
