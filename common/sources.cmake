@@ -10,5 +10,6 @@ set(KISIM_COMMON_SOURCES
   common/stats.c
   common/cli_args.c
   common/telem_frame.c
+  common/bigbuf.c
 )
 set(KISIM_COMMON_CLI_SOURCES common/config_cli.c)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bigbuf.h"
 #include "common/err.h"
 #include "env/spaces.h"
 #include "policy/nn.h"
@@ -164,7 +165,7 @@ static int acts_alloc(att_acts *a, const att_model *m, int cap_n, int infer)
     a->cap_n = cap_n;
     a->infer = infer;
     layout(a, m);
-    a->buf = calloc(infer ? a->size : 2 * a->size, sizeof(float));
+    a->buf = bigbuf_calloc(infer ? a->size : 2 * a->size, sizeof(float));
     if (!a->buf) return kisim_seterr(KISIM_ENOMEM, "attention scorer: out of memory for %d nodes",
                                      cap_n);
     layout(a, m);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bigbuf.h"
 #include "common/err.h"
 #include "common/features.h"
 #include "env/spaces.h"
@@ -176,10 +177,30 @@ int ppo_acts_alloc(ppo_acts *a, const ppo_model *m, int cap_b, int n_nodes)
     layout(a, m); /* count */
     size_t fwd = a->size;
     /* The forward region, then a gradient region of the same layout (grad_of()). */
-    a->buf = calloc(2 * fwd, sizeof(float));
+    a->buf = bigbuf_calloc(2 * fwd, sizeof(float));
     if (!a->buf) return kisim_seterr(KISIM_ENOMEM, "model: out of memory for activations");
+    a->cap_floats = 2 * fwd;
     layout(a, m);
     return 0;
+}
+
+int ppo_acts_fit(ppo_acts *a, const ppo_model *m, int cap_b, int n_nodes)
+{
+    if (!a->buf) return ppo_acts_alloc(a, m, cap_b, n_nodes);
+    float *buf = a->buf;
+    int old_b = a->cap_b, old_n = a->n;
+    a->buf = NULL;
+    a->cap_b = cap_b;
+    a->n = m->kind == PPO_MODEL_MLP ? 1 : n_nodes;
+    layout(a, m); /* count */
+    a->buf = buf;
+    if (2 * a->size <= a->cap_floats) {
+        layout(a, m);
+        return 0;
+    }
+    a->cap_b = old_b, a->n = old_n;
+    ppo_acts_free(a);
+    return ppo_acts_alloc(a, m, cap_b, n_nodes);
 }
 
 void ppo_acts_free(ppo_acts *a)

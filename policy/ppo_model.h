@@ -41,7 +41,8 @@ typedef struct {
 typedef struct {
     int cap_b, n, B;
     float *buf;          /* one allocation, split below */
-    size_t size;
+    size_t size;         /* floats in the forward region (the gradient region follows) */
+    size_t cap_floats;   /* floats allocated */
     /* outputs of ppo_forward, valid for B rows */
     float *logp_node;    /* [B, N] (mlp: [B, n_actions]) */
     float *logp_scale;   /* [B, 3] (cluster only) */
@@ -63,6 +64,10 @@ void ppo_model_free(ppo_model *m);
 
 int ppo_acts_alloc(ppo_acts *a, const ppo_model *m, int cap_b, int n_nodes);
 void ppo_acts_free(ppo_acts *a);
+/* Lays a out for cap_b rows and n_nodes nodes in its buffer when it is large enough, else
+ * reallocates (a fresh a, buf NULL, is allocated): a scorer whose requests vary in size keeps one
+ * buffer and its pages instead of a new allocation whenever n changes. */
+int ppo_acts_fit(ppo_acts *a, const ppo_model *m, int cap_b, int n_nodes);
 
 /* Forward for B rows of flat observations (mlp: [B, obs_dim]; cluster: the spaces.h layout for
  * n_nodes nodes and window T) and their action masks ([B, n_nodes + 3]; NULL = all allowed).

@@ -138,9 +138,8 @@ static int scratch_fit(score_scratch *sc, const score_model *m, int n, int T)
         sc->model_id = m->id;
     }
     if (m->link == SCORE_LINK_PPO) {
-        if (sc->pa.buf && sc->pa_n != n) ppo_acts_free(&sc->pa);
-        if (!sc->pa.buf) {
-            int err = ppo_acts_alloc(&sc->pa, &m->ppo, 1, n);
+        if (sc->pa_n != n) {
+            int err = ppo_acts_fit(&sc->pa, &m->ppo, 1, n);
             if (err) return err;
             sc->pa_n = n;
         }

@@ -181,6 +181,15 @@ static void test_cluster_structure(void)
     for (int n = 0; n < NB; n++)
         if (mbig[n]) CHECK_NEAR(big.logp_node[n], lp_full[n], 1e-5); /* other kernels' rounding */
         else CHECK(isinf(big.logp_node[n]));
+    /* The 40-node buffer refitted to 5 nodes, without a new allocation, gives the 5-node
+     * acts' answer for row 0. */
+    float *was = big.buf;
+    CHECK_EQ_INT(ppo_acts_fit(&big, &model, 1, N), 0);
+    CHECK(big.buf == was && big.n == N);
+    ppo_forward(&model, &big, obs, mask, 1, T);
+    for (int n = 0; n < N; n++)
+        if (mask[n]) CHECK_NEAR(big.logp_node[n], acts.logp_node[n], 1e-5);
+    CHECK_NEAR(big.value[0], acts.value[0], 1e-5);
     ppo_acts_free(&big);
     ppo_acts_free(&acts);
     ppo_model_free(&model);
