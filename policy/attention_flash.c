@@ -121,9 +121,7 @@ INLINE void mha_body(float *out, const float *q, int ldq, const float *k, const 
             memset(kt + (size_t)d * nkp + nk, 0, (size_t)(nkp - nk) * sizeof *kt);
         for (int i0 = 0; i0 < Nq; i0 += MR) {
             const float *qr[MR_MAX];
-            int rows = Nq - i0 < MR ? Nq - i0 : MR;
-            for (int r = 0; r < MR; r++) /* a short last tile repeats its last row */
-                qr[r] = q + (size_t)(i0 + (r < rows ? r : rows - 1)) * ldq + h * dh;
+            int rows = nn_tile_rows(qr, q + h * dh, (size_t)ldq, i0, Nq, MR);
             float mx[MR_MAX], inv[MR_MAX];
             scores(s, mx, qr, kt, dh, nk, nkp, MR);
             for (int r = 0; r < MR; r++)
@@ -145,17 +143,14 @@ INLINE void mha_body(float *out, const float *q, int ldq, const float *k, const 
 #define MHA_PASS out, q, ldq, k, v, ldkv, kmask, Nq, Nk, D, scratch
 
 /* Tile heights: MR rows x 2 vectors of accumulators must leave registers for the keys. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define FLASH_X86 1
-__attribute__((target("arch=x86-64-v4"))) static void mha_v4(MHA_ARGS)
+NN_TILE_V4 static void mha_v4(MHA_ARGS)
 {
     mha_body(MHA_PASS, 8); /* 16 of 32 zmm */
 }
-__attribute__((target("arch=x86-64-v3"))) static void mha_v3(MHA_ARGS)
+NN_TILE_V3 static void mha_v3(MHA_ARGS)
 {
     mha_body(MHA_PASS, 3); /* 12 of 16 ymm */
 }
-#endif
 static void mha_base(MHA_ARGS)
 {
     mha_body(MHA_PASS, 2);
@@ -163,11 +158,5 @@ static void mha_base(MHA_ARGS)
 
 void att_flash_mha(MHA_ARGS)
 {
-#ifdef FLASH_X86
-    int isa = nn_tile_isa();
-    if (isa == 4) mha_v4(MHA_PASS);
-    else if (isa == 3) mha_v3(MHA_PASS);
-    else
-#endif
-        mha_base(MHA_PASS);
+    NN_TILE_CALL(mha, MHA_PASS);
 }

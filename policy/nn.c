@@ -57,17 +57,8 @@ static inline float fast_tanh(float x)
 static inline float exp_poly(float x)
 {
     x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
-    const float magic = 12582912.0f;
-    float n = (x * 1.44269504088896341f + magic) - magic;
-    float r = x - n * 0.693359375f;
-    r = r - n * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
+    float n, r, p;
+    NN_EXP_CORE(p, n, r, x, 12582912.0f);
     uint32_t bits = (uint32_t)((int32_t)n + 127) << 23;
     float two_n;
     memcpy(&two_n, &bits, sizeof two_n);

@@ -76,6 +76,21 @@ void nn_pool_backward(float *dinp, const float *dmean, const float *dmax, const 
  * range (below -87 it returns exp(-87) ~ 1.6e-38, which a softmax after max-subtraction never
  * notices beside its largest term 1). */
 float nn_expf(float x);
+/* Its core, for a float or a GCC float vector x already clamped (nn.c, nn_tile.h): n = x / ln2
+ * rounded by adding and subtracting magic (1.5 * 2^23, or a vector of it), r = x - n ln2 with
+ * ln2 split in two for exactness, p = exp(r) by Cephes' polynomial; exp(x) = p * 2^n. */
+#define NN_EXP_CORE(p, n, r, x, magic)                                                         \
+    do {                                                                                       \
+        (n) = ((x) * 1.44269504088896341f + (magic)) - (magic);                                \
+        (r) = (x) - (n) * 0.693359375f;                                                        \
+        (r) = (r) - (n) * -2.12194440e-4f;                                                     \
+        (p) = (r) * 1.9875691500e-4f + 1.3981999507e-3f;                                       \
+        (p) = (p) * (r) + 8.3334519073e-3f;                                                    \
+        (p) = (p) * (r) + 4.1665795894e-2f;                                                    \
+        (p) = (p) * (r) + 1.6666665459e-1f;                                                    \
+        (p) = (p) * (r) + 5.0000001201e-1f;                                                    \
+        (p) = (p) * (r) * (r) + (r) + 1.0f;                                                    \
+    } while (0)
 /* Softmax of each of the `rows` rows of x [rows, cols] in place; columns with colmask[j] == 0
  * get weight exactly 0 (colmask [cols] holds 0/1; NULL: all columns); a row with no allowed column becomes zeros.
  * Uses nn_expf, with AVX2 / AVX-512 clones picked at run time on x86-64. */

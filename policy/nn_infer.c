@@ -53,9 +53,7 @@ INLINE void lin_t(float *out, const float *in, const float *w, const float *b, i
     pack_t(bt, in, B, C, bp);
     for (int o0 = 0; o0 < OC; o0 += MR) {
         const float *wr[NN_TILE_MR];
-        int rows = OC - o0 < MR ? OC - o0 : MR;
-        for (int r = 0; r < MR; r++) /* a short last tile repeats its last row */
-            wr[r] = w + (size_t)(o0 + (r < rows ? r : rows - 1)) * C;
+        int rows = nn_tile_rows(wr, w, (size_t)C, o0, OC, MR);
         for (int j0 = 0; j0 < bp; j0 += cols) {
             nn_v16 acc[NN_TILE_MR][4];
 #pragma GCC unroll 8
@@ -89,9 +87,7 @@ INLINE void lin_n(float *out, const float *in, const float *w, const float *b, i
     pack_t(wt, w, OC, C, ocp);
     for (int i0 = 0; i0 < B; i0 += MR) {
         const float *ir[NN_TILE_MR];
-        int rows = B - i0 < MR ? B - i0 : MR;
-        for (int r = 0; r < MR; r++) /* a short last tile repeats its last row */
-            ir[r] = in + (size_t)(i0 + (r < rows ? r : rows - 1)) * C;
+        int rows = nn_tile_rows(ir, in, (size_t)C, i0, B, MR);
         for (int j0 = 0; j0 < ocp; j0 += NB) {
             nn_v16 acc[NN_TILE_MR][4], bias[4] = {{0}};
             int n = OC - j0 < NB ? OC - j0 : NB;
@@ -171,45 +167,18 @@ int nn_tile_isa(void)
     return isa_cap && isa_cap < best ? isa_cap : best;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define INFER_X86 1
 /* MR is also bounded by the general registers: one pointer per weight row. */
-__attribute__((target("arch=x86-64-v4"))) static void linear_v4(LIN_ARGS)
+NN_TILE_V4 static void linear_v4(LIN_ARGS)
 {
     if (by_rows(B, C, OC)) lin_n(LIN_PASS, 6); /* 24 of 32 zmm */
     else if (B <= NN_LANES) lin_t(LIN_PASS, 8, 1);
     else lin_t(LIN_PASS, 8, 2);
 }
-__attribute__((target("arch=x86-64-v3"))) static void linear_v3(LIN_ARGS)
+NN_TILE_V3 static void linear_v3(LIN_ARGS)
 {
     if (by_rows(B, C, OC)) lin_n(LIN_PASS, 1); /* 8 of 16 ymm */
     else lin_t(LIN_PASS, 6, 1);
 }
-__attribute__((target("arch=x86-64-v4"))) static void add_ln_v4(LN_ARGS)
-{
-    add_ln(LN_PASS);
-}
-__attribute__((target("arch=x86-64-v3"))) static void add_ln_v3(LN_ARGS)
-{
-    add_ln(LN_PASS);
-}
-#endif
-static void add_ln_base(LN_ARGS)
-{
-    add_ln(LN_PASS);
-}
-
-void nn_add_layernorm_infer(LN_ARGS)
-{
-#ifdef INFER_X86
-    int isa = nn_tile_isa();
-    if (isa == 4) add_ln_v4(LN_PASS);
-    else if (isa == 3) add_ln_v3(LN_PASS);
-    else
-#endif
-        add_ln_base(LN_PASS);
-}
-
 static void linear_base(LIN_ARGS)
 {
     if (by_rows(B, C, OC)) lin_n(LIN_PASS, 1);
@@ -218,11 +187,23 @@ static void linear_base(LIN_ARGS)
 
 void nn_linear_infer(LIN_ARGS)
 {
-#ifdef INFER_X86
-    int isa = nn_tile_isa();
-    if (isa == 4) linear_v4(LIN_PASS);
-    else if (isa == 3) linear_v3(LIN_PASS);
-    else
-#endif
-        linear_base(LIN_PASS);
+    NN_TILE_CALL(linear, LIN_PASS);
+}
+
+NN_TILE_V4 static void add_ln_v4(LN_ARGS)
+{
+    add_ln(LN_PASS);
+}
+NN_TILE_V3 static void add_ln_v3(LN_ARGS)
+{
+    add_ln(LN_PASS);
+}
+static void add_ln_base(LN_ARGS)
+{
+    add_ln(LN_PASS);
+}
+
+void nn_add_layernorm_infer(LN_ARGS)
+{
+    NN_TILE_CALL(add_ln, LN_PASS);
 }

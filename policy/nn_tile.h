@@ -18,6 +18,23 @@ enum { NN_LANES = 16, NN_TILE_MR = 8 }; /* NN_TILE_MR: the largest tile height *
 
 #define NN_TILE_INLINE static inline __attribute__((always_inline))
 
+/* Variants: NN_TILE_V4 / NN_TILE_V3 mark a function compiled for x86-64-v4 / -v3, and
+ * NN_TILE_CALL(fn, ...) calls fn_v4, fn_v3 or fn_base by nn_tile_isa(). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NN_TILE_V4 __attribute__((target("arch=x86-64-v4")))
+#define NN_TILE_V3 __attribute__((target("arch=x86-64-v3")))
+#else
+#define NN_TILE_V4
+#define NN_TILE_V3
+#endif
+#define NN_TILE_CALL(fn, ...)                                                                  \
+    do {                                                                                       \
+        int isa_ = nn_tile_isa();                                                              \
+        if (isa_ == 4) fn##_v4(__VA_ARGS__);                                                   \
+        else if (isa_ == 3) fn##_v3(__VA_ARGS__);                                              \
+        else fn##_base(__VA_ARGS__);                                                           \
+    } while (0)
+
 NN_TILE_INLINE nn_v16 nn_tile_splat(float x)
 {
     return (nn_v16){0} + x;
@@ -40,17 +57,8 @@ NN_TILE_INLINE nn_v16 nn_tile_min(nn_v16 a, nn_v16 b)
 NN_TILE_INLINE nn_v16 nn_tile_exp(nn_v16 x)
 {
     x = nn_tile_max(x, nn_tile_splat(-87.0f));
-    const nn_v16 magic = nn_tile_splat(12582912.0f);
-    nn_v16 n = (x * 1.44269504088896341f + magic) - magic;
-    nn_v16 r = x - n * 0.693359375f;
-    r = r - n * -2.12194440e-4f;
-    nn_v16 p = nn_tile_splat(1.9875691500e-4f);
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
+    nn_v16 n, r, p;
+    NN_EXP_CORE(p, n, r, x, nn_tile_splat(12582912.0f));
     nn_v16i bits = (__builtin_convertvector(n, nn_v16i) + 127) << 23;
     return p * (nn_v16)bits;
 }
@@ -83,6 +91,16 @@ NN_TILE_INLINE void nn_tile_mul(nn_v16 acc[][4], const float *const *a, const fl
 #pragma GCC unroll 4
             for (int p = 0; p < NP; p++) acc[r][p] += a[r][k] * bv[p];
     }
+}
+
+/* ptr[r] = base + (i0 + r) * ld for the MR rows of a tile starting at row i0 of n, a short last
+ * tile repeating its last row; returns the number of real rows. */
+NN_TILE_INLINE int nn_tile_rows(const float **ptr, const float *base, size_t ld, int i0, int n,
+                                const int MR)
+{
+    int rows = n - i0 < MR ? n - i0 : MR;
+    for (int r = 0; r < MR; r++) ptr[r] = base + (size_t)(i0 + (r < rows ? r : rows - 1)) * ld;
+    return rows;
 }
 
 static inline float *nn_tile_align(float *p)
