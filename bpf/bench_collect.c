@@ -226,13 +226,19 @@ static int cmp_double(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
+/* The median of v[0..n) (sorted in place): the middle value, or the mean of the two middle ones. */
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /* The median of field `off` (a double at that offset) over n results. */
 static double median_of(const run_result *r, int n, size_t off)
 {
     double v[MAX_RUNS];
     for (int i = 0; i < n; i++) v[i] = *(const double *)((const char *)&r[i] + off);
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    return median(v, n);
 }
 
 static void print_medians(const run_result *r, int n)
@@ -248,11 +254,8 @@ static void print_medians(const run_result *r, int n)
             per[i] = s && s->cnt ? (double)s->ns / (double)s->cnt : 0;
             pct[i] = s ? 100 * (double)s->ns / 1e9 / r[i].wall : 0;
         }
-        qsort(rate, (size_t)n, sizeof *rate, cmp_double);
-        qsort(per, (size_t)n, sizeof *per, cmp_double);
-        qsort(pct, (size_t)n, sizeof *pct, cmp_double);
-        printf("  BPF %-16s %9.0f runs/s %6.0f ns/run %7.3f%% of a core\n", r[0].p[p].name, rate[n / 2],
-               per[n / 2], pct[n / 2]);
+        printf("  BPF %-16s %9.0f runs/s %6.0f ns/run %7.3f%% of a core\n", r[0].p[p].name,
+               median(rate, n), median(per, n), median(pct, n));
     }
 #define MED(f) median_of(r, n, offsetof(run_result, f))
     printf("  load: %.0f loopback packets/s, %.0f block requests/s\n", MED(pps), MED(iops));
