@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,7 @@ struct telem_store {
     void *ctx, *sub;
     pthread_t thread;
     int running;
-    volatile int stop;
+    _Atomic int stop;  /* set by close, read by the receiver thread */
     char endpoint[256];
 };
 
