@@ -205,6 +205,12 @@ static int parse_host_port(const char *hp, struct sockaddr_in *sa)
     return 0;
 }
 
+int extender_check_address(const char *host_port)
+{
+    struct sockaddr_in sa;
+    return parse_host_port(host_port, &sa);
+}
+
 int extender_start(extender **out, score_service *s, const char *host_port, const extender_opts *o)
 {
     *out = NULL;

@@ -29,6 +29,8 @@ typedef struct extender extender;
  * extender_port). The service is borrowed and must outlive the extender. o may be NULL.
  * KISIM_EUSAGE for a malformed address, KISIM_EIO when the port cannot be bound. */
 int extender_start(extender **out, score_service *s, const char *host_port, const extender_opts *o);
+/* KISIM_EUSAGE naming --http unless host_port is an IPv4 HOST:PORT extender_start accepts. */
+int extender_check_address(const char *host_port);
 /* Stops the server (in-flight requests finish first) and frees it; NULL is fine. */
 void extender_stop(extender *x);
 /* The TCP port the server listens on. */

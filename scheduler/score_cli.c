@@ -153,10 +153,13 @@ static int score_serve(int argc, char **argv)
     score_service *s = NULL;
     batch_server *b = NULL;
     extender *x = NULL;
+    /* a mistyped address is a usage error before any model loads; a signal while they load
+     * (which can take seconds) stops or reloads cleanly rather than killing the process */
+    if (http && (err = extender_check_address(http))) return fail(err);
+    install_signals(1);
     if ((err = score_service_open(&s, &o))) goto cleanup;
     if ((err = batch_server_open(&b, s, zmq_ep))) goto cleanup;
     if (http && (err = extender_start(&x, s, http, &xo))) goto cleanup;
-    install_signals(1);
     printf("endpoint %s\n", batch_server_endpoint(b));
     if (x) printf("http %d\n", extender_port(x));
     if (o.telemetry_bind) printf("telemetry %s\n", telem_store_endpoint(score_service_store(s)));

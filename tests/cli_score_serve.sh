@@ -179,7 +179,10 @@ stop
 
 # Usage errors.
 run 2 score serve --budget-ms soon; contains err "--budget-ms"
-run 2 score serve --zmq "ipc://$tmp/u.sock" --http "nowhere"
+run 2 score serve --zmq "ipc://$tmp/u.sock" --http "nowhere" --policy "$tmp/missing.safetensors"
+contains err '--http: expected HOST:PORT'
+checks=$((checks + 1)) # checked before any model loads: nothing about the policy file
+grep -q "missing.safetensors" "$tmp/err" && fail "a bad --http was reported after loading models: $(cat "$tmp/err")"
 run 2 score serve --test-delay-ms neutral=5; contains err "LINK is ppo or attention"
 run 2 score dance
 run 2 rebalance; contains err "--scorer ENDPOINT is required"
