@@ -348,7 +348,7 @@ static void forward(const att_model *m, const att_int8 *q, int flash, att_acts *
 void att_forward(const att_model *m, att_acts *a, const float *nodes, int n, int T,
                  const float *avail, const uint8_t *mask, const float *pod)
 {
-    forward(m, NULL, 0, a, nodes, n, T, avail, mask, pod);
+    forward(m, NULL, a->infer, a, nodes, n, T, avail, mask, pod); /* no room for the weights */
 }
 
 void att_infer(const att_model *m, att_acts *a, const float *nodes, int n, int T,
@@ -365,6 +365,7 @@ void att_int8_forward(const att_int8 *q, att_acts *a, const float *nodes, int n,
 
 void att_backward(att_model *m, att_acts *a, const float *dlogits)
 {
+    if (a->infer) return; /* no weights kept, no gradient region */
     int D = m->D, N = a->n, P = KISIM_P, FF = m->FF, HH = m->HH;
     size_t ND = (size_t)N * D;
     memset(a->buf + a->size, 0, a->size * sizeof(float));

@@ -62,8 +62,8 @@ int att_model_init(att_model *m, int D, int FF, int HH, uint64_t seed);
 void att_model_free(att_model *m);
 int att_acts_alloc(att_acts *a, const att_model *m, int cap_n);
 /* Activations for att_infer only: no attention weights (N x N per head and layer) and no
- * gradient region, so memory grows with N, not N^2. att_forward and att_backward need
- * att_acts_alloc's. */
+ * gradient region, so memory grows with N, not N^2. On these, att_forward computes as att_infer
+ * and att_backward does nothing: training needs att_acts_alloc's. */
 int att_acts_alloc_infer(att_acts *a, const att_model *m, int cap_n);
 void att_acts_free(att_acts *a);
 

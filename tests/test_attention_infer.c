@@ -3,7 +3,8 @@
  * masked keys, no key at all), and att_infer against att_forward (the training path over
  * OpenBLAS) on random clusters with masked nodes, node counts that are not multiples of the
  * kernels' tiles, and the head widths the tiles treat differently (2, 24, 32, 40); in every
- * instruction-set variant the CPU can run (AVX-512, AVX2, baseline). */
+ * instruction-set variant the CPU can run (AVX-512, AVX2, baseline). att_forward and
+ * att_backward on inference-only activations: the inference path, and no gradients. */
 #include "policy/attention.h"
 #include "policy/nn.h"
 
@@ -140,6 +141,17 @@ static void test_infer_equals_forward(void)
             }
             CHECK_MSG(ws < 1e-3 && wc < 1e-5, "d_model %d, %d nodes: score %.3g conf %.3g apart",
                       widths[wi][0], n, ws, wc);
+            /* att_forward on inference-only acts takes the same path; backward has nothing */
+            float inf0 = b.score[0];
+            att_forward(&m, &b, nodes, n, T, avail, mask, pod);
+            CHECK(b.score[0] == inf0);
+            memset(m.p.grads, 0, m.p.total * sizeof(float));
+            float dl[2 * NMAX];
+            for (int i = 0; i < 2 * n; i++) dl[i] = 1;
+            att_backward(&m, &b, dl);
+            int zero = 1;
+            for (size_t i = 0; i < m.p.total; i++) zero &= m.p.grads[i] == 0;
+            CHECK_MSG(zero, "att_backward on inference-only acts changed gradients");
             /* not vacuous: the scores differ between nodes by far more than the tolerance */
             if (n > 8)
                 CHECK_MSG(spread > 0.1, "d_model %d, %d nodes: spread %.3g", widths[wi][0], n,
