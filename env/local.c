@@ -47,7 +47,7 @@ int local_replicas_on(const local *l, int node)
  * request. */
 static double replica_demand(const local *l)
 {
-    double rate = load_rate(&l->load, (long)l->t) / (l->replicas_placed + 1);
+    double rate = load_rate(&l->load, (long)l->t) / (l->dec.replicas_placed + 1);
     return rate * l->cfg.workload.service.base_service_ms / 1000.0;
 }
 
@@ -57,11 +57,41 @@ double local_ls_inflation(const local *l, int node, int with_pending)
     double demand = 0;
     for (int i = 0; i < l->n_pods; i++)
         if (l->pods[i].node == node) demand += l->pods[i].demand;
-    if (with_pending && l->has_pending)
+    if (with_pending && l->dec.has_pending)
         demand += l->pending.kind == LOCAL_POD_REPLICA ? replica_demand(l) : l->pending.demand;
     double u = demand / n->type->cores;
     return u > 1 ? u : 1;
 }
+
+static int any_fit(const local *l, const local_pod *p)
+{
+    for (int n = 0; n < l->n_nodes; n++)
+        if (local__fits(l, p, n)) return 1;
+    return 0;
+}
+
+/* The local backend's side of the decision sequencing (decision.h). */
+static int dec_make_pending(void *env, int replica)
+{
+    local *l = env;
+    if (replica) local__make_replica(l, &l->pending);
+    else local__make_batch(l, &l->pending);
+    return any_fit(l, &l->pending);
+}
+static int dec_advance(void *env, float *info)
+{
+    return local__advance(env, info);
+}
+static int dec_replica_rank(const void *env, int i, int *node_replicas, double *placed_at)
+{
+    const local *l = env;
+    const local_pod *p = &l->pods[i];
+    if (p->kind != LOCAL_POD_REPLICA) return 0;
+    *node_replicas = l->nodes[p->node].replicas;
+    *placed_at = p->placed_at;
+    return 1;
+}
+static const decision_ops local_decision_ops = {dec_make_pending, dec_advance, dec_replica_rank};
 
 static double truth_inflation(const void *l, int node, int with_pending)
 {
@@ -185,6 +215,8 @@ int local_init(local **out, const kisim_config *cfg)
     if (!l) return kisim_seterr(KISIM_ENOMEM, "local: out of memory");
     l->cfg = *cfg;
     l->truth = (sched_truth){l, truth_inflation, truth_replicas, truth_noisy};
+    l->dec = (decision){.ops = &local_decision_ops, .env = l, .rng = &l->rng,
+                        .arrival_prob = l->cfg.workload.background.arrival_prob};
     l->n_nodes = cfg_node_count(cfg);
     l->n_max = cfg->env.max_nodes;
     l->window = cfg->env.window;
@@ -283,43 +315,6 @@ static int place_random(local *l, local_pod *p)
     return 1;
 }
 
-static int any_fit(const local *l, const local_pod *p)
-{
-    for (int n = 0; n < l->n_nodes; n++)
-        if (local__fits(l, p, n)) return 1;
-    return 0;
-}
-
-/* The next pending pod of this interval: a wanted replica first, else a batch arrival. */
-static int next_pending(local *l)
-{
-    l->has_pending = 0;
-    if (l->replicas_placed < l->replicas_wanted) {
-        local__make_replica(l, &l->pending);
-        if (any_fit(l, &l->pending)) return l->has_pending = 1;
-        l->unschedulable++;
-    }
-    if (rng_uniform(&l->rng) < l->cfg.workload.background.arrival_prob) {
-        local__make_batch(l, &l->pending);
-        if (any_fit(l, &l->pending)) return l->has_pending = 1;
-        l->unschedulable++;
-    }
-    return 0;
-}
-
-static int next_decision(local *l, int advance, float *info)
-{
-    float scratch[KISIM_N_INFO] = {0};
-    if (!info) info = scratch;
-    if (!advance && next_pending(l)) return 0;
-    while (!l->done) {
-        int err = local__advance(l, info);
-        if (err) return err;
-        if (!l->done && next_pending(l)) break;
-    }
-    return 0;
-}
-
 int local_reset(local *l, uint64_t seed)
 {
     local__traffic_stop(l);
@@ -327,7 +322,7 @@ int local_reset(local *l, uint64_t seed)
     rng_seed(&l->rng, seed);
     reset_nodes(l);
     l->t = l->t0 = 0;
-    l->done = l->unschedulable = 0;
+    l->dec.done = l->dec.unschedulable = 0;
     l->p50 = l->p95 = l->p99 = l->error_rate = l->offered_rps = l->served_rps = 0;
     l->utilization = l->cost = l->down_s = 0;
     l->ep_offered = l->ep_ok = l->ep_cost = l->ep_replica_s = l->ep_reward = 0;
@@ -349,22 +344,22 @@ int local_reset(local *l, uint64_t seed)
     err = local__receive_until(l, local__now() + 2.2 * l->cfg.local.collect_interval_ms / 1000.0);
     if (err) return err;
     local__fill_window(l);
-    l->replicas_placed = 0;
-    l->replicas_wanted = l->cfg.workload.service.initial_replicas;
-    return next_decision(l, 0, NULL);
+    l->dec.replicas_placed = 0;
+    l->dec.replicas_wanted = l->cfg.workload.service.initial_replicas;
+    return decision_next(&l->dec, 0, NULL);
 }
 
 /* ---- decisions ---- */
 
 static int bootstrapping(const local *l)
 {
-    return l->t0 == 0 && l->replicas_placed < l->replicas_wanted;
+    return l->t0 == 0 && l->dec.replicas_placed < l->dec.replicas_wanted;
 }
 
 static action_state action_of(const local *l)
 {
     const kisim_config *c = &l->cfg;
-    return (action_state){l->n_max, l->n_nodes, l->replicas_wanted,
+    return (action_state){l->n_max, l->n_nodes, l->dec.replicas_wanted,
                           c->workload.service.min_replicas, c->workload.service.max_replicas,
                           bootstrapping(l)};
 }
@@ -373,32 +368,18 @@ void local__node_mask(const local *l, uint8_t *m);
 void local__node_mask(const local *l, uint8_t *m)
 {
     for (int i = 0; i < l->n_max; i++)
-        m[i] = l->has_pending && !l->done && i < l->n_nodes && local__fits(l, &l->pending, i);
+        m[i] = l->dec.has_pending && !l->dec.done && i < l->n_nodes && local__fits(l, &l->pending, i);
     action_state st = action_of(l);
     action_scale_mask(&st, m + l->n_max);
 }
 
-/* Scale-down: a pending replica if there is one, else the sim's victim (the replica on the
- * node with the most replicas, newest first). */
+/* Scale-down: decision_scale_down's victim, if a placed replica goes (Locust then stops
+ * sending it requests). */
 static void scale_down(local *l)
 {
-    l->replicas_wanted--;
-    if (l->replicas_wanted >= l->replicas_placed) return;
-    int victim = -1;
-    for (int i = 0; i < l->n_pods; i++) {
-        const local_pod *p = &l->pods[i];
-        if (p->kind != LOCAL_POD_REPLICA) continue;
-        if (victim < 0) {
-            victim = i;
-            continue;
-        }
-        const local_pod *v = &l->pods[victim];
-        int pr = l->nodes[p->node].replicas, vr = l->nodes[v->node].replicas;
-        if (pr > vr || (pr == vr && p->placed_at > v->placed_at)) victim = i;
-    }
+    int victim = decision_scale_down(&l->dec, l->n_pods);
     if (victim >= 0) {
         local__stop_pod(l, victim);
-        l->replicas_placed--;
         local__update_targets(l);
     }
 }
@@ -410,14 +391,14 @@ static int place_pending(local *l, int node, float *info)
     info[INFO_PLACED_NODE] = (float)node;
     int err = local__start_pod(l, &p);
     if (err) return err;
-    l->has_pending = 0;
+    l->dec.has_pending = 0;
     if (p.kind == LOCAL_POD_REPLICA) {
         int contended = l->nodes[node].noisy > 0;
         info[INFO_PLACED_REPLICA] = 1;
         info[INFO_PLACED_CONTENDED] = (float)contended;
         l->ep_replicas_placed++;
         l->ep_replicas_contended += contended;
-        l->replicas_placed++;
+        l->dec.replicas_placed++;
         err = local__update_targets(l);
     }
     return err;
@@ -426,7 +407,7 @@ static int place_pending(local *l, int node, float *info)
 int local_step(local *l, const int32_t action[2], float *reward, uint8_t *terminated,
                uint8_t *truncated, float *info)
 {
-    if (l->done) return kisim_seterr(KISIM_ESTATE, "local: step after the episode ended; reset");
+    if (l->dec.done) return kisim_seterr(KISIM_ESTATE, "local: step after the episode ended; reset");
     uint8_t mask[4096 + 3];
     local__node_mask(l, mask);
     memset(info, 0, KISIM_N_INFO * sizeof *info);
@@ -439,23 +420,23 @@ int local_step(local *l, const int32_t action[2], float *reward, uint8_t *termin
         kisim_clearerr();
         info[INFO_INVALID_ACTION] = 1;
         info[INFO_R_INVALID] = (float)l->cfg.env.invalid_penalty;
-        l->has_pending = 0;
+        l->dec.has_pending = 0;
     } else {
         err = place_pending(l, action[0], info);
         if (!err && action[1] == 0) scale_down(l);
-        if (!err && action[1] == 2) l->replicas_wanted++;
+        if (!err && action[1] == 2) l->dec.replicas_wanted++;
     }
-    l->unschedulable = 0;
-    if (!err) err = next_decision(l, !bootstrapping(l), info);
+    l->dec.unschedulable = 0;
+    if (!err) err = decision_next(&l->dec, !bootstrapping(l), info);
     if (err) return err;
-    info[INFO_UNSCHEDULABLE] = (float)l->unschedulable;
+    info[INFO_UNSCHEDULABLE] = (float)l->dec.unschedulable;
     float r = reward_total(info);
     l->ep_reward += r;
     l->ep_steps++;
     *reward = r;
-    *terminated = l->done == 1;
-    *truncated = l->done == 2;
-    if (l->done) local__episode_info(l, info);
+    *terminated = l->dec.done == 1;
+    *truncated = l->dec.done == 2;
+    if (l->dec.done) local__episode_info(l, info);
     return 0;
 }
 
@@ -468,7 +449,7 @@ void local_view(local *l, sched_view *v)
     }
     local__pod_view(&l->pending, &l->view_pod);
     const kisim_config *c = &l->cfg;
-    l->view_service = (service_view){l->replicas_wanted, c->workload.service.min_replicas,
+    l->view_service = (service_view){l->dec.replicas_wanted, c->workload.service.min_replicas,
                                      c->workload.service.max_replicas, l->utilization,
                                      c->workload.service.hpa_target,
                                      c->workload.service.hpa_tolerance};

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "common/rng.h"
+#include "env/decision.h"
 #include "env/load.h"
 #include "env/local.h"
 #include "env/local_cgroup.h"
@@ -65,12 +66,10 @@ struct local {
     service_view view_service;
     sched_truth truth;
 
-    local_pod pending;
-    int has_pending;
-    int replicas_placed, replicas_wanted;
+    local_pod pending;       /* the pod this decision places (when dec.has_pending) */
+    decision dec;            /* the sequencing counters and rules shared with the sim */
     double t;                /* episode seconds since the traffic started */
     double t0;               /* CLOCK_MONOTONIC seconds when it started; 0 before */
-    int done, unschedulable;
 
     /* Telemetry: the collector's frames of one interval averaged per node into one sample;
      * the ring holds window samples per node, normalised, twice (as the sim's). */

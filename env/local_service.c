@@ -149,7 +149,7 @@ int local__advance(local *l, float *info)
     l->error_rate = dreq > 0 ? (double)dfail / (double)dreq : silent ? 1 : 0;
     l->offered_rps = lambda;
     l->served_rps = dt > 0 ? ok / dt : 0;
-    l->cost = l->replicas_placed * dt / 3600.0 * c->reward.replica_price_per_hour;
+    l->cost = l->dec.replicas_placed * dt / 3600.0 * c->reward.replica_price_per_hour;
     int contended = 0;
     for (int i = 0; i < l->n_pods; i++)
         contended += l->pods[i].kind == LOCAL_POD_REPLICA && l->nodes[l->pods[i].node].noisy > 0;
@@ -159,7 +159,7 @@ int local__advance(local *l, float *info)
     l->ep_requests = st.requests;
     l->ep_failures = st.failures;
     l->ep_cost += l->cost;
-    l->ep_replica_s += l->replicas_placed * dt;
+    l->ep_replica_s += l->dec.replicas_placed * dt;
     l->down_s = l->error_rate > 0.5 ? l->down_s + dt : 0;
 
     /* Batch pods whose time is up leave; the interval's telemetry becomes a sample. */
@@ -169,16 +169,16 @@ int local__advance(local *l, float *info)
 
     int noisy_nodes = 0;
     for (int i = 0; i < l->n_nodes; i++) noisy_nodes += l->nodes[i].noisy > 0;
-    reward_interval m = {l->p50, l->p95, l->p99, l->error_rate, ok, offered, l->replicas_placed,
+    reward_interval m = {l->p50, l->p95, l->p99, l->error_rate, ok, offered, l->dec.replicas_placed,
                          contended, l->t, l->offered_rps, l->served_rps, l->cost, noisy_nodes};
     reward_add_interval(c, &m, info);
     log_debug("local: t %.0f s: %ld requests (%ld failed), p50 %.1f p95 %.1f p99 %.1f ms, "
               "%d replicas, utilisation %.2f", l->t, dreq, dfail, l->p50, l->p95, l->p99,
-              l->replicas_placed, l->utilization);
+              l->dec.replicas_placed, l->utilization);
 
-    if (c->env.terminate_down_s > 0 && l->down_s >= c->env.terminate_down_s) l->done = 1;
-    else if (l->t >= c->env.horizon_s) l->done = 2;
-    if (l->done) {
+    if (c->env.terminate_down_s > 0 && l->down_s >= c->env.terminate_down_s) l->dec.done = 1;
+    else if (l->t >= c->env.horizon_s) l->dec.done = 2;
+    if (l->dec.done) {
         /* The episode is over: free the machine until the next reset. */
         local__traffic_stop(l);
         local__stop_all(l);

@@ -254,8 +254,8 @@ void local_observe(const local *l, float *obs, uint8_t *mask)
            (size_t)(l->n_max - l->n_nodes) * T * KISIM_F * sizeof *nodes);
     pod_view pv;
     local__pod_view(&l->pending, &pv);
-    obs_write_pod(obs + sp.off_pod, l->has_pending ? &pv : NULL);
-    obs_service m = {l->replicas_wanted, l->offered_rps, l->p50, l->p95, l->p99, l->error_rate,
+    obs_write_pod(obs + sp.off_pod, l->dec.has_pending ? &pv : NULL);
+    obs_service m = {l->dec.replicas_wanted, l->offered_rps, l->p50, l->p95, l->p99, l->error_rate,
                      l->utilization, l->t};
     obs_write_service(obs + sp.off_service, &l->cfg, &m);
     local__node_mask(l, mask);

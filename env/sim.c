@@ -218,38 +218,28 @@ static int any_fit(const sim *s, const sim_pod *p)
     return 0;
 }
 
-/* Chooses the next pending pod for the current interval: a wanted replica first, else a
- * background arrival (with probability arrival_prob). Returns 1 if a pod is pending. */
-static int next_pending(sim *s)
+/* The sim's side of the decision sequencing (decision.h). */
+static int dec_make_pending(void *env, int replica)
 {
-    s->has_pending = 0;
-    if (s->replicas_placed < s->replicas_wanted) {
-        make_replica(s, &s->pending);
-        if (any_fit(s, &s->pending)) return s->has_pending = 1;
-        s->unschedulable++;
-    }
-    if (rng_uniform(&s->rng) < s->cfg.workload.background.arrival_prob) {
-        make_background(s, &s->pending);
-        if (any_fit(s, &s->pending)) return s->has_pending = 1;
-        s->unschedulable++;
-    }
-    return 0;
+    sim *s = env;
+    if (replica) make_replica(s, &s->pending);
+    else make_background(s, &s->pending);
+    return any_fit(s, &s->pending);
 }
-
-/* Advances whole intervals (at least one when `advance`) until a pod is pending or the episode
- * ends. Interval rewards and metrics accumulate into info (NULL: a scratch array, at reset). */
-static int sim__next_decision(sim *s, int advance, float *info)
+static int dec_advance(void *env, float *info)
 {
-    float scratch[KISIM_N_INFO] = {0};
-    if (!info) info = scratch;
-    if (!advance && next_pending(s)) return 0;
-    while (!s->done) {
-        int err = sim__advance(s, info);
-        if (err) return err;
-        if (!s->done && next_pending(s)) break;
-    }
-    return 0;
+    return sim__advance(env, info);
 }
+static int dec_replica_rank(const void *env, int i, int *node_replicas, double *placed_at)
+{
+    const sim *s = env;
+    const sim_pod *p = &s->pods[i];
+    if (p->kind != SIM_POD_SERVICE) return 0;
+    *node_replicas = s->nodes[p->node].replicas;
+    *placed_at = p->placed_at;
+    return 1;
+}
+static const decision_ops sim_decision_ops = {dec_make_pending, dec_advance, dec_replica_rank};
 
 static double truth_inflation(const void *s, int node, int with_pending)
 {
@@ -271,6 +261,8 @@ int sim_init(sim **out, const kisim_config *cfg)
     if (!s) return kisim_seterr(KISIM_ENOMEM, "sim: out of memory");
     s->cfg = *cfg;
     s->truth = (sched_truth){s, truth_inflation, truth_replicas, truth_noisy};
+    s->dec = (decision){.ops = &sim_decision_ops, .env = s, .rng = &s->rng,
+                        .arrival_prob = s->cfg.workload.background.arrival_prob};
     s->n_nodes = cfg_node_count(cfg);
     s->n_max = cfg->env.max_nodes;
     s->window = cfg->env.window;
@@ -323,8 +315,8 @@ int sim_reset(sim *s, uint64_t seed)
     reset_nodes(s);
     s->n_pods = 0;
     s->t = 0;
-    s->done = 0;
-    s->unschedulable = 0;
+    s->dec.done = 0;
+    s->dec.unschedulable = 0;
     s->p50 = s->p95 = s->p99 = s->error_rate = s->offered_rps = s->served_rps = 0;
     s->utilization = s->cost = s->down_s = 0;
     s->n_comp = 0;
@@ -347,23 +339,23 @@ int sim_reset(sim *s, uint64_t seed)
         cdf += pk;
     }
     s->next_noisy_t = noisy_rate(s) > 0 ? rng_exponential(&s->rng, 1.0 / noisy_rate(s)) : INFINITY;
-    s->replicas_placed = 0;
-    s->replicas_wanted = c->workload.service.initial_replicas;
+    s->dec.replicas_placed = 0;
+    s->dec.replicas_wanted = c->workload.service.initial_replicas;
     sim__fill_window(s);
-    return sim__next_decision(s, 0, NULL);
+    return decision_next(&s->dec, 0, NULL);
 }
 
 /* Before traffic starts (t = 0) the Deployment's initial replicas are placed without time
  * passing, and the replica count cannot change. */
 static int bootstrapping(const sim *s)
 {
-    return s->t == 0 && s->replicas_placed < s->replicas_wanted;
+    return s->t == 0 && s->dec.replicas_placed < s->dec.replicas_wanted;
 }
 
 static action_state action_of(const sim *s)
 {
     const kisim_config *c = &s->cfg;
-    return (action_state){s->n_max, s->n_nodes, s->replicas_wanted,
+    return (action_state){s->n_max, s->n_nodes, s->dec.replicas_wanted,
                           c->workload.service.min_replicas, c->workload.service.max_replicas,
                           bootstrapping(s)};
 }
@@ -372,30 +364,16 @@ void sim__node_mask(const sim *s, uint8_t *m);
 void sim__node_mask(const sim *s, uint8_t *m)
 {
     for (int i = 0; i < s->n_max; i++)
-        m[i] = s->has_pending && i < s->n_nodes && sim__fits(s, &s->pending, i);
+        m[i] = s->dec.has_pending && i < s->n_nodes && sim__fits(s, &s->pending, i);
     action_state st = action_of(s);
     action_scale_mask(&st, m + s->n_max);
 }
 
-/* Scale-down removes a pending replica if there is one, else the replica on the node with the
- * most replicas, newest first (the ReplicaSet controller's ranking, simplified). */
+/* Scale-down: decision_scale_down's victim, if a placed replica goes. */
 static void scale_down(sim *s)
 {
-    s->replicas_wanted--;
-    if (s->replicas_wanted >= s->replicas_placed) return;
-    int victim = -1;
-    for (int i = 0; i < s->n_pods; i++) {
-        const sim_pod *p = &s->pods[i];
-        if (p->kind != SIM_POD_SERVICE) continue;
-        if (victim < 0) { victim = i; continue; }
-        const sim_pod *v = &s->pods[victim];
-        int pr = s->nodes[p->node].replicas, vr = s->nodes[v->node].replicas;
-        if (pr > vr || (pr == vr && p->placed_at > v->placed_at)) victim = i;
-    }
-    if (victim >= 0) {
-        sim__remove_pod(s, victim);
-        s->replicas_placed--;
-    }
+    int victim = decision_scale_down(&s->dec, s->n_pods);
+    if (victim >= 0) sim__remove_pod(s, victim);
 }
 
 static int place_pending(sim *s, int node, float *info)
@@ -411,16 +389,16 @@ static int place_pending(sim *s, int node, float *info)
         info[INFO_PLACED_CONTENDED] = (float)contended;
         s->ep_replicas_placed++;
         s->ep_replicas_contended += contended;
-        s->replicas_placed++;
+        s->dec.replicas_placed++;
     }
-    s->has_pending = 0;
+    s->dec.has_pending = 0;
     return sim__add_pod(s, &p);
 }
 
 int sim_step(sim *s, const int32_t action[2], float *reward, uint8_t *terminated,
              uint8_t *truncated, float *info)
 {
-    if (s->done) return kisim_seterr(KISIM_ESTATE, "sim: step after the episode ended; reset");
+    if (s->dec.done) return kisim_seterr(KISIM_ESTATE, "sim: step after the episode ended; reset");
     uint8_t mask[4096 + 3];
     sim__node_mask(s, mask);
     memset(info, 0, KISIM_N_INFO * sizeof *info);
@@ -433,30 +411,30 @@ int sim_step(sim *s, const int32_t action[2], float *reward, uint8_t *terminated
         kisim_clearerr();
         info[INFO_INVALID_ACTION] = 1;
         info[INFO_R_INVALID] = (float)s->cfg.env.invalid_penalty;
-        s->has_pending = 0; /* a background pod is dropped; a wanted replica comes back */
+        s->dec.has_pending = 0; /* a background pod is dropped; a wanted replica comes back */
     } else {
         err = place_pending(s, action[0], info);
         if (action[1] == 0) scale_down(s);
-        if (action[1] == 2) s->replicas_wanted++;
+        if (action[1] == 2) s->dec.replicas_wanted++;
     }
-    s->unschedulable = 0;
+    s->dec.unschedulable = 0;
     /* Placing the initial replicas takes no time; every other decision is followed by time. */
-    if (!err) err = sim__next_decision(s, !bootstrapping(s), info);
+    if (!err) err = decision_next(&s->dec, !bootstrapping(s), info);
     if (err) return err;
-    info[INFO_UNSCHEDULABLE] = (float)s->unschedulable;
+    info[INFO_UNSCHEDULABLE] = (float)s->dec.unschedulable;
     float r = reward_total(info);
     s->ep_reward += r;
     s->ep_steps++;
     *reward = r;
-    *terminated = s->done == 1;
-    *truncated = s->done == 2;
-    if (s->done) sim__episode_info(s, info);
+    *terminated = s->dec.done == 1;
+    *truncated = s->dec.done == 2;
+    if (s->dec.done) sim__episode_info(s, info);
     return 0;
 }
 
 int sim_done(const sim *s)
 {
-    return s->done;
+    return s->dec.done;
 }
 
 void sim_view(sim *s, sched_view *v)
@@ -470,7 +448,7 @@ void sim_view(sim *s, sched_view *v)
                              llround(s->pending.mem_req_gib * (double)GIB), 0, s->pending.gpus,
                              s->pending.cls, s->pending.kind == SIM_POD_SERVICE};
     const kisim_config *c = &s->cfg;
-    s->view_service = (service_view){s->replicas_wanted, c->workload.service.min_replicas,
+    s->view_service = (service_view){s->dec.replicas_wanted, c->workload.service.min_replicas,
                                      c->workload.service.max_replicas, s->utilization,
                                      c->workload.service.hpa_target,
                                      c->workload.service.hpa_tolerance};
@@ -487,11 +465,11 @@ double sim_ls_inflation(const sim *s, int node, int with_pending)
 {
     const sim_node *n = &s->nodes[node];
     sim_usage u = n->use;
-    if (with_pending && s->has_pending) {
+    if (with_pending && s->dec.has_pending) {
         sim_usage add = s->pending.use;
         if (s->pending.kind == SIM_POD_SERVICE) {
             /* A new replica takes its share of the load offered now. */
-            double per = load_rate(&s->load, (long)s->t) / (s->replicas_placed + 1);
+            double per = load_rate(&s->load, (long)s->t) / (s->dec.replicas_placed + 1);
             sim__replica_use(s, per, per * s->cfg.workload.service.base_service_ms / 1000, &add);
         }
         usage_add(&u, &add, +1);

@@ -5,6 +5,7 @@
 #define KISIM_SIM_INTERNAL_H
 
 #include "common/rng.h"
+#include "env/decision.h"
 #include "env/load.h"
 #include "env/sim.h"
 
@@ -53,12 +54,10 @@ struct sim {
     service_view view_service;
     sched_truth truth;  /* the oracle's window on this state (sim_view) */
 
-    sim_pod pending;    /* the pod this decision places */
-    int has_pending;
-    int replicas_placed, replicas_wanted; /* wanted = placed + pending replicas */
+    sim_pod pending;    /* the pod this decision places (when dec.has_pending) */
+    decision dec;       /* the sequencing counters and rules shared with the local backend */
     double t;           /* simulated seconds since reset */
     double next_noisy_t;
-    int done, unschedulable;
 
     /* Telemetry ring: [n_max][2 * ring_len][F] normalised noisy samples, each written at slot
      * k and k + ring_len so windows are contiguous; head = newest slot in [0, ring_len). */

@@ -66,7 +66,7 @@ static double serve(sim *s, double lambda, double dt, double *at_cap, int *conte
     const kisim_config *c = &s->cfg;
     double base = c->workload.service.base_service_ms / 1000.0;
     double timeout = c->workload.service.timeout_ms / 1000.0;
-    int r = s->replicas_placed;
+    int r = s->dec.replicas_placed;
     double ok = 0, util = 0;
     *at_cap = r ? 0 : lambda * dt;
     *contended = 0;
@@ -106,7 +106,7 @@ int sim__advance(sim *s, float *info)
     const kisim_config *c = &s->cfg;
     double t0 = s->t, t1 = fmin(t0 + c->env.decision_interval_s, c->env.horizon_s);
     double dt = t1 - t0;
-    int err = reserve_components(s, s->replicas_placed);
+    int err = reserve_components(s, s->dec.replicas_placed);
     if (err) return err;
 
     double lambda = load_mean_rate(&s->load, t0, t1), offered = lambda * dt, at_cap;
@@ -122,13 +122,13 @@ int sim__advance(sim *s, float *info)
     s->offered_rps = lambda;
     s->served_rps = dt > 0 ? ok / dt : 0;
     s->error_rate = offered > 0 ? fmax(0, (offered - ok) / offered) : 0;
-    s->cost = s->replicas_placed * dt / 3600.0 * c->reward.replica_price_per_hour;
+    s->cost = s->dec.replicas_placed * dt / 3600.0 * c->reward.replica_price_per_hour;
 
     s->ep_offered += offered;
     s->ep_ok += ok;
     s->ep_at_cap += at_cap;
     s->ep_cost += s->cost;
-    s->ep_replica_s += s->replicas_placed * dt;
+    s->ep_replica_s += s->dec.replicas_placed * dt;
     s->down_s = s->error_rate > 0.5 ? s->down_s + dt : 0;
 
     s->t = t1;
@@ -138,12 +138,12 @@ int sim__advance(sim *s, float *info)
 
     int noisy_nodes = 0;
     for (int i = 0; i < s->n_nodes; i++) noisy_nodes += s->nodes[i].noisy > 0;
-    reward_interval m = {s->p50, s->p95, s->p99, s->error_rate, ok, offered, s->replicas_placed,
+    reward_interval m = {s->p50, s->p95, s->p99, s->error_rate, ok, offered, s->dec.replicas_placed,
                          contended, s->t, s->offered_rps, s->served_rps, s->cost, noisy_nodes};
     reward_add_interval(c, &m, info);
 
-    if (c->env.terminate_down_s > 0 && s->down_s >= c->env.terminate_down_s) s->done = 1;
-    else if (s->t >= c->env.horizon_s) s->done = 2;
+    if (c->env.terminate_down_s > 0 && s->down_s >= c->env.terminate_down_s) s->dec.done = 1;
+    else if (s->t >= c->env.horizon_s) s->dec.done = 2;
     return 0;
 }
 

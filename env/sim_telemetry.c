@@ -132,8 +132,8 @@ void sim_observe(const sim *s, float *obs, uint8_t *mask)
     const sim_pod *p = &s->pending;
     pod_view pv = {llround(p->cpu_req * 1000.0), llround(p->mem_req_gib * (double)GIB), 0,
                    p->gpus, p->cls, p->kind == SIM_POD_SERVICE};
-    obs_write_pod(obs + sp.off_pod, s->has_pending ? &pv : NULL);
-    obs_service m = {s->replicas_wanted, s->offered_rps, s->p50, s->p95, s->p99, s->error_rate,
+    obs_write_pod(obs + sp.off_pod, s->dec.has_pending ? &pv : NULL);
+    obs_service m = {s->dec.replicas_wanted, s->offered_rps, s->p50, s->p95, s->p99, s->error_rate,
                      s->utilization, s->t};
     obs_write_service(obs + sp.off_service, &s->cfg, &m);
     sim__node_mask(s, mask);

@@ -12,6 +12,7 @@ set(KISIM_ENV_SOURCES
   env/reward.c
   env/obs.c
   env/action.c
+  env/decision.c
   env/local_cgroup.c
   env/local.c
   env/local_pods.c
