@@ -11,5 +11,6 @@ set(KISIM_COMMON_SOURCES
   common/cli_args.c
   common/telem_frame.c
   common/bigbuf.c
+  common/json_str.c
 )
 set(KISIM_COMMON_CLI_SOURCES common/config_cli.c)

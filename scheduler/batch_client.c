@@ -11,6 +11,7 @@
 #include <zmq.h>
 
 #include "common/err.h"
+#include "common/json_str.h"
 #include "common/log.h"
 #include "env/spaces.h"
 
@@ -123,33 +124,19 @@ static int server_error(const batch_client *c, const cJSON *h)
                         cJSON_IsString(code) ? code->valuestring : "?", cJSON_IsString(msg) ? msg->valuestring : "?");
 }
 
-/* s as a JSON string (quotes, backslash and control bytes escaped) at p; returns the end. */
-static char *put_json_string(char *p, const char *s)
-{
-    *p++ = '"';
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') *p++ = '\\', *p++ = (char)ch;
-        else if (ch < 0x20) p += sprintf(p, "\\u%04x", ch);
-        else *p++ = (char)ch;
-    }
-    *p++ = '"';
-    return p;
-}
-
 /* The request's JSON header, written directly: with cJSON, building it was a tenth of a
  * 100-node round trip (an object per name, and two printf/scanf passes per number). Floats are
  * printed with 9 significant digits, which read back as the same float. */
 static char *request_header(const score_request *req, int64_t id)
 {
     size_t cap = 256 + (size_t)KISIM_P * 20 + (size_t)KISIM_F * 2;
-    for (int i = 0; i < req->n; i++) cap += strlen(req->nodes[i]) * 6 + 3;
+    for (int i = 0; i < req->n; i++) cap += json_str_cap(req->nodes[i]) + 1;
     char *h = malloc(cap), *p = h;
     if (!h) return NULL;
     p += sprintf(p, "{\"v\":1,\"cmd\":\"score\",\"id\":%lld,\"nodes\":[", (long long)id);
     for (int i = 0; i < req->n; i++) {
         if (i) *p++ = ',';
-        p = put_json_string(p, req->nodes[i]);
+        p += json_str_put(p, req->nodes[i]);
     }
     p += sprintf(p, "],\"pod\":[");
     for (int k = 0; k < KISIM_P; k++) {

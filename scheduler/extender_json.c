@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/err.h"
+#include "common/json_str.h"
 #include "scheduler/extender_quantity.h"
 
 /* ---- output buffer ---- */
@@ -54,20 +55,10 @@ static void buf_str(buf *b, const char *s)
 /* s as a JSON string literal. */
 static void buf_json_str(buf *b, const char *s)
 {
-    buf_put(b, "\"", 1);
-    const char *run = s;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        buf_put(b, run, (size_t)(s - run));
-        char esc[8];
-        if (c == '"' || c == '\\') snprintf(esc, sizeof esc, "\\%c", c);
-        else snprintf(esc, sizeof esc, "\\u%04x", c);
-        buf_str(b, esc);
-        run = s + 1;
-    }
-    buf_put(b, run, (size_t)(s - run));
-    buf_put(b, "\"", 1);
+    buf_grow(b, json_str_cap(s));
+    if (b->oom) return;
+    b->len += json_str_put(b->p + b->len, s);
+    b->p[b->len] = 0;
 }
 
 static int buf_finish(buf *b, char **out, size_t *len)
