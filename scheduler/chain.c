@@ -327,12 +327,11 @@ static int run_inline_locked(chain *c, link_state *l, score_model *m, chain_inpu
     if (sn) l->pool = sn->next;
     l->runs_inline++;
     pthread_mutex_unlock(&l->lock);
-    int err = sn ? 0 : !(sn = calloc(1, sizeof *sn)) ? kisim_seterr(KISIM_ENOMEM, "out of memory") : 0;
+    if (!sn) sn = calloc(1, sizeof *sn);
     double t = log_now();
-    if (!err) {
-        kisim_clearerr();
-        err = score_model_run(m, &sn->sc, chain_input_get(in), score, conf);
-    }
+    kisim_clearerr();
+    int err = sn ? score_model_run(m, &sn->sc, chain_input_get(in), score, conf)
+                 : kisim_seterr(KISIM_ENOMEM, "out of memory");
     double end = log_now();
     char msg[192];
     if (err) snprintf(msg, sizeof msg, "%s", kisim_errmsg());

@@ -24,6 +24,9 @@ struct score_service {
     shadow_log *shadow;           /* owned, NULL unless shadow mode */
     pthread_mutex_t stats_lock;   /* guards stats */
     score_stats stats;
+    /* feature_normalize as (x - lo) * inv, repeated for every sample of the longest window, so
+     * that gathering a window is one flat loop the compiler vectorises */
+    float norm_lo[SCORE_MAX_WINDOW * KISIM_F], norm_inv[SCORE_MAX_WINDOW * KISIM_F];
 };
 
 int score_service_open(score_service **out, const score_opts *o)
@@ -35,6 +38,10 @@ int score_service_open(score_service **out, const score_opts *o)
     if (!s->o.budget_ms) s->o.budget_ms = SCORE_DEFAULT_BUDGET_MS;
     if (!s->o.window) s->o.window = SCORE_DEFAULT_WINDOW;
     if (!s->o.stale_ms) s->o.stale_ms = SCORE_DEFAULT_STALE_MS;
+    for (int k = 0; k < SCORE_MAX_WINDOW * KISIM_F; k++) {
+        const feature_info *fi = &kisim_features[k % KISIM_F];
+        s->norm_lo[k] = (float)fi->lo, s->norm_inv[k] = (float)(1.0 / (fi->hi - fi->lo));
+    }
     pthread_mutex_init(&s->stats_lock, NULL);
     int err = 0;
     if (s->o.budget_ms < 1 || s->o.budget_ms > 60000) {
@@ -146,14 +153,9 @@ static int gather(score_service *s, const score_request *req, int T, chain_input
                   score_reply *reply)
 {
     score_input *in = chain_input_get(ci);
-    /* feature_normalize with the division hoisted, repeated for each of the T samples so that
-     * the loop over a window is one flat loop the compiler vectorises */
-    float win[SCORE_MAX_WINDOW * KISIM_F], lo[SCORE_MAX_WINDOW * KISIM_F], inv[SCORE_MAX_WINDOW * KISIM_F];
+    float win[SCORE_MAX_WINDOW * KISIM_F];
+    const float *lo = s->norm_lo, *inv = s->norm_inv;
     int TF = T * KISIM_F;
-    for (int k = 0; k < TF; k++) {
-        const feature_info *fi = &kisim_features[k % KISIM_F];
-        lo[k] = (float)fi->lo, inv[k] = (float)(1.0 / (fi->hi - fi->lo));
-    }
     uint8_t avail[KISIM_F], all[KISIM_F];
     memset(all, 1, sizeof all);
     int m = 0;

@@ -138,10 +138,9 @@ static int scratch_fit(score_scratch *sc, const score_model *m, int n, int T)
         sc->model_id = m->id;
     }
     if (m->link == SCORE_LINK_PPO) {
-        if (sc->pa_n != n) {
+        if (!sc->pa.buf || sc->pa.n != n) {
             int err = ppo_acts_fit(&sc->pa, &m->ppo, 1, n);
             if (err) return err;
-            sc->pa_n = n;
         }
         env_spaces sp;
         spaces_init(&sp, n, T);

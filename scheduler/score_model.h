@@ -38,7 +38,6 @@ typedef struct {
 typedef struct {
     uint64_t model_id;        /* the model the activations are sized for, 0 = none */
     ppo_acts pa;
-    int pa_n;
     att_acts aa;
     float *obs;
     size_t obs_cap;
