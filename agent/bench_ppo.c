@@ -25,7 +25,8 @@ static int time_training(const kisim_config *cfg, double seconds, double *rate)
     ppo p;
     int err = ppo_init(&p, cfg);
     double m[PM_N], t0 = log_now();
-    while (!err && log_now() - t0 < seconds && p.update < p.num_updates) err = ppo_iterate(&p, m);
+    while (!err && log_now() - t0 < seconds && p.update < p.num_updates)
+        err = ppo_iterate(&p, m);
     *rate = (double)p.global_step / (log_now() - t0);
     ppo_free(&p);
     return err;
@@ -33,11 +34,12 @@ static int time_training(const kisim_config *cfg, double seconds, double *rate)
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: kisim bench ppo [--runs R] [--seconds S] [--json]\n\n"
-                 "PPO training steps per second, whole loop, one thread: CartPole with CleanRL's\n"
-                 "ppo.py defaults (4 envs x 128 steps, 4 minibatches, 4 epochs, 64-64 tanh) and the\n"
-                 "quickstart sim (16 envs x 128 steps). Median of R runs (default 3) of S seconds\n"
-                 "(default 3). --json prints [{\"env\": \"cartpole\"|\"sim\", \"steps_per_s\": x}].\n");
+    fprintf(out,
+            "usage: kisim bench ppo [--runs R] [--seconds S] [--json]\n\n"
+            "PPO training steps per second, whole loop, one thread: CartPole with CleanRL's\n"
+            "ppo.py defaults (4 envs x 128 steps, 4 minibatches, 4 epochs, 64-64 tanh) and the\n"
+            "quickstart sim (16 envs x 128 steps). Median of R runs (default 3) of S seconds\n"
+            "(default 3). --json prints [{\"env\": \"cartpole\"|\"sim\", \"steps_per_s\": x}].\n");
 }
 
 int bench_ppo_main(int argc, char **argv)
@@ -53,11 +55,21 @@ int bench_ppo_main(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "r:s:jh", opts, NULL)) != -1) {
         switch (c) {
-        case 'r': err = args_int("bench ppo", "--runs", optarg, 1, 1000, &runs); break;
-        case 's': err = args_double("bench ppo", "--seconds", optarg, 0.1, 3600, &seconds); break;
-        case 'j': json = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'r':
+            err = args_int("bench ppo", "--runs", optarg, 1, 1000, &runs);
+            break;
+        case 's':
+            err = args_double("bench ppo", "--seconds", optarg, 0.1, 3600, &seconds);
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
         if (err) {
             fprintf(stderr, "%s\n", kisim_errmsg());
@@ -65,9 +77,11 @@ int bench_ppo_main(int argc, char **argv)
         }
     }
     const char *envs[2] = {"cartpole", "sim"};
-    if (json) printf("[");
-    else printf("kisim %s (git %s), PPO training, one thread, median of %ld runs of %.1f s\n",
-                kisim_version(), kisim_git_commit(), runs, seconds);
+    if (json)
+        printf("[");
+    else
+        printf("kisim %s (git %s), PPO training, one thread, median of %ld runs of %.1f s\n",
+               kisim_version(), kisim_git_commit(), runs, seconds);
     for (int e = 0; e < 2 && !err; e++) {
         kisim_config cfg;
         cfg_default(&cfg);
@@ -78,12 +92,15 @@ int bench_ppo_main(int argc, char **argv)
             cfg.train.norm_obs = cfg.train.norm_reward = 0;
         }
         double *rate = calloc((size_t)runs, sizeof *rate);
-        for (int r = 0; r < runs && !err; r++) err = time_training(&cfg, seconds, &rate[r]);
+        for (int r = 0; r < runs && !err; r++)
+            err = time_training(&cfg, seconds, &rate[r]);
         if (!err) {
             qsort(rate, (size_t)runs, sizeof *rate, cmp_double);
             double med = runs % 2 ? rate[runs / 2] : (rate[runs / 2 - 1] + rate[runs / 2]) / 2;
-            if (json) printf("%s{\"env\": \"%s\", \"steps_per_s\": %.0f}", e ? ", " : "", envs[e], med);
-            else printf("  %-8s %10.0f steps/s\n", envs[e], med);
+            if (json)
+                printf("%s{\"env\": \"%s\", \"steps_per_s\": %.0f}", e ? ", " : "", envs[e], med);
+            else
+                printf("  %-8s %10.0f steps/s\n", envs[e], med);
             fflush(stdout);
         }
         free(rate);

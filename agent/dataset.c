@@ -17,7 +17,8 @@
 static cJSON *farr(const float *x, int n)
 {
     cJSON *a = cJSON_CreateArray();
-    for (int i = 0; i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber((double)x[i]));
+    for (int i = 0; i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)x[i]));
     return a;
 }
 
@@ -73,7 +74,8 @@ static char *event_json(const ds_event *e)
     cJSON_AddItemToObject(o, "availability", farr(e->avail, KISIM_F));
     cJSON_AddItemToObject(o, "pod", farr(e->pod, KISIM_P));
     cJSON *m = cJSON_AddArrayToObject(o, "node_mask");
-    for (int i = 0; i < n; i++) cJSON_AddItemToArray(m, cJSON_CreateNumber(e->mask[i] != 0));
+    for (int i = 0; i < n; i++)
+        cJSON_AddItemToArray(m, cJSON_CreateNumber(e->mask[i] != 0));
     cJSON_AddNumberToObject(o, "chosen", e->chosen);
     cJSON_AddNumberToObject(o, "oracle", e->oracle);
     cJSON_AddStringToObject(o, "outcome", dataset_outcome_name(e->outcome));
@@ -98,10 +100,13 @@ static int write_jsonl(const ds_set *d, const char *path)
         if (line && len + l + 2 > cap) {
             cap = (len + l + 2) * 2;
             char *t = realloc(text, cap);
-            if (t) text = t;
-            else cap = 0;
+            if (t)
+                text = t;
+            else
+                cap = 0;
         }
-        if (!line || !cap) err = kisim_seterr(KISIM_ENOMEM, "dataset: out of memory");
+        if (!line || !cap)
+            err = kisim_seterr(KISIM_ENOMEM, "dataset: out of memory");
         else {
             memcpy(text + len, line, l);
             text[len + l] = '\n';
@@ -143,9 +148,9 @@ static int make_event(ds_event *ev, const sched_view *v, const float *obs, const
         ev->inflation[i] = (float)in;
         /* the seed's bootstrap label over the last sample's (normalised) telemetry */
         const float *w = v->obs_nodes + ((size_t)i * T + T - 1) * F;
-        ev->y_bootstrap[i] = (float)(0.4 * (1 - w[FEAT_CPU_UTILIZATION]) +
-                                     0.4 * (1 - w[FEAT_MEMORY_UTILIZATION]) +
-                                     0.2 * (1 - w[FEAT_L3_CACHE_MISS_RATE]));
+        ev->y_bootstrap[i] =
+            (float)(0.4 * (1 - w[FEAT_CPU_UTILIZATION]) + 0.4 * (1 - w[FEAT_MEMORY_UTILIZATION]) +
+                    0.2 * (1 - w[FEAT_L3_CACHE_MISS_RATE]));
     }
     return 0;
 }
@@ -235,8 +240,8 @@ static int get_floats(const cJSON *o, const char *key, float *dst, int n, const 
     cJSON_ArrayForEach(x, a)
     {
         if (!cJSON_IsNumber(x))
-            return kisim_seterr(KISIM_EINPUT, "%s:%d: \"%s\"[%d] is not a number", path, line,
-                                key, i);
+            return kisim_seterr(KISIM_EINPUT, "%s:%d: \"%s\"[%d] is not a number", path, line, key,
+                                i);
         dst[i++] = (float)x->valuedouble;
     }
     return 0;
@@ -265,19 +270,24 @@ static int parse_event(ds_event *ev, const cJSON *o, const char *path, int line)
     if (!err) err = get_int(o, "oracle", 0, n - 1, &ev->oracle, path, line);
     const cJSON *sd = cJSON_GetObjectItemCaseSensitive(o, "seed");
     const cJSON *oc = cJSON_GetObjectItemCaseSensitive(o, "outcome");
-    if (!err && (!cJSON_IsNumber(sd) || sd->valuedouble < 0 || sd->valuedouble > 9007199254740992.0))
-        err = kisim_seterr(KISIM_EINPUT, "%s:%d: \"seed\" must be a number in [0, 2^53]", path,
-                           line);
+    if (!err &&
+        (!cJSON_IsNumber(sd) || sd->valuedouble < 0 || sd->valuedouble > 9007199254740992.0))
+        err =
+            kisim_seterr(KISIM_EINPUT, "%s:%d: \"seed\" must be a number in [0, 2^53]", path, line);
     if (!err && (!cJSON_IsString(oc) || dataset_outcome_parse(oc->valuestring) < 0))
-        err = kisim_seterr(KISIM_EINPUT, "%s:%d: \"outcome\" must be \"running\", "
-                           "\"oom_killed\" or \"evicted\"", path, line);
+        err = kisim_seterr(KISIM_EINPUT,
+                           "%s:%d: \"outcome\" must be \"running\", "
+                           "\"oom_killed\" or \"evicted\"",
+                           path, line);
     /* n * T * F can pass INT_MAX (n and T are each in range): check the nodes array's length
      * in 64 bits before allocating n * T * F floats for it. */
     long long want = (long long)n * T * KISIM_F;
     const cJSON *na = cJSON_GetObjectItemCaseSensitive(o, "nodes");
     if (!err && (!cJSON_IsArray(na) || cJSON_GetArraySize(na) != want))
-        err = kisim_seterr(KISIM_EINPUT, "%s:%d: \"nodes\" must be an array of n * T * %d = %lld "
-                           "numbers", path, line, KISIM_F, want);
+        err = kisim_seterr(KISIM_EINPUT,
+                           "%s:%d: \"nodes\" must be an array of n * T * %d = %lld "
+                           "numbers",
+                           path, line, KISIM_F, want);
     if (err) return err;
     ev->seed = (uint64_t)sd->valuedouble;
     ev->outcome = dataset_outcome_parse(oc->valuestring);
@@ -296,7 +306,8 @@ static int parse_event(ds_event *ev, const cJSON *o, const char *path, int line)
     if (!err) err = get_floats(lab, "latency", ev->y_latency, n, path, line);
     if (!err) err = get_floats(lab, "inflation", ev->inflation, n, path, line);
     if (!err) err = get_floats(lab, "bootstrap", ev->y_bootstrap, n, path, line);
-    for (int i = 0; i < n && !err; i++) ev->mask[i] = mk[i] > 0.5f;
+    for (int i = 0; i < n && !err; i++)
+        ev->mask[i] = mk[i] > 0.5f;
     free(mk);
     return err;
 }
@@ -322,8 +333,10 @@ int dataset_read(ds_set *d, const char *path)
         if (d->n == d->cap) {
             d->cap = d->cap ? 2 * d->cap : 256;
             ds_event *t = realloc(d->ev, (size_t)d->cap * sizeof *t);
-            if (!t) err = kisim_seterr(KISIM_ENOMEM, "dataset: out of memory");
-            else d->ev = t;
+            if (!t)
+                err = kisim_seterr(KISIM_ENOMEM, "dataset: out of memory");
+            else
+                d->ev = t;
         }
         if (!err) {
             err = parse_event(&d->ev[d->n], o, path, line);

@@ -46,20 +46,26 @@ static int append(char **buf, size_t *len, size_t *cap, const void *p, size_t n)
 int dataset_shard_write(const ds_set *d, const char *path)
 {
     if (!host_is_le())
-        return kisim_seterr(KISIM_EINPUT, "dataset %s: the shard format is little-endian; this "
-                            "host is not", path);
+        return kisim_seterr(KISIM_EINPUT,
+                            "dataset %s: the shard format is little-endian; this "
+                            "host is not",
+                            path);
     char *idx = NULL, *data = NULL, line[512];
     size_t il = 0, ic = 0, dl = 0, dc = 0;
-    int n = snprintf(line, sizeof line, "{\"format\": \"kisim-dataset-shard\", \"version\": 1, "
-                     "\"events\": %d, \"features\": %d, \"pod\": %d}\n", d->n, KISIM_F, KISIM_P);
+    int n = snprintf(line, sizeof line,
+                     "{\"format\": \"kisim-dataset-shard\", \"version\": 1, "
+                     "\"events\": %d, \"features\": %d, \"pod\": %d}\n",
+                     d->n, KISIM_F, KISIM_P);
     int err = append(&idx, &il, &ic, line, (size_t)n);
     static const char zero[4];
     for (int k = 0; k < d->n && !err; k++) {
         const ds_event *e = &d->ev[k];
-        n = snprintf(line, sizeof line, "{\"episode\": %d, \"seed\": %llu, \"step\": %d, \"n\": %d, "
+        n = snprintf(line, sizeof line,
+                     "{\"episode\": %d, \"seed\": %llu, \"step\": %d, \"n\": %d, "
                      "\"T\": %d, \"chosen\": %d, \"oracle\": %d, \"outcome\": \"%s\", "
-                     "\"offset\": %zu}\n", e->episode, (unsigned long long)e->seed, e->step, e->n,
-                     e->T, e->chosen, e->oracle, dataset_outcome_name(e->outcome), dl);
+                     "\"offset\": %zu}\n",
+                     e->episode, (unsigned long long)e->seed, e->step, e->n, e->T, e->chosen,
+                     e->oracle, dataset_outcome_name(e->outcome), dl);
         err = append(&idx, &il, &ic, line, (size_t)n);
         size_t start = dl, nodes = (size_t)e->n * e->T * KISIM_F;
         if (!err) err = append(&data, &dl, &dc, e->nodes, nodes * 4);
@@ -89,31 +95,37 @@ static int idx_int(const cJSON *o, const char *key, double lo, double hi, double
 {
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!cJSON_IsNumber(x) || x->valuedouble < lo || x->valuedouble > hi)
-        return kisim_seterr(KISIM_EINPUT, "%s: index line %d: \"%s\" must be a number in [%.0f, "
-                            "%.0f]", path, line, key, lo, hi);
+        return kisim_seterr(KISIM_EINPUT,
+                            "%s: index line %d: \"%s\" must be a number in [%.0f, "
+                            "%.0f]",
+                            path, line, key, lo, hi);
     *out = x->valuedouble;
     return 0;
 }
 
 /* One index line into e, its arrays copied from data [size]. */
-static int read_event(ds_event *e, const cJSON *o, const char *data, size_t size,
-                      const char *path, int line)
+static int read_event(ds_event *e, const cJSON *o, const char *data, size_t size, const char *path,
+                      int line)
 {
     double v[8];
-    static const char *const keys[] = {"n", "T", "episode", "step", "chosen", "oracle", "seed",
-                                       "offset"};
-    const double hi[] = {100000, 10000, 1 << 30, 1 << 30, 99999, 99999, 9007199254740992.0,
+    static const char *const keys[] = {"n",      "T",      "episode", "step",
+                                       "chosen", "oracle", "seed",    "offset"};
+    const double hi[] = {100000,      10000, 1 << 30, 1 << 30, 99999, 99999, 9007199254740992.0,
                          (double)size};
     int err = 0;
-    for (int i = 0; i < 8 && !err; i++) err = idx_int(o, keys[i], 0, hi[i], &v[i], path, line);
+    for (int i = 0; i < 8 && !err; i++)
+        err = idx_int(o, keys[i], 0, hi[i], &v[i], path, line);
     const cJSON *oc = cJSON_GetObjectItemCaseSensitive(o, "outcome");
     if (!err && (!cJSON_IsString(oc) || dataset_outcome_parse(oc->valuestring) < 0))
-        err = kisim_seterr(KISIM_EINPUT, "%s: index line %d: \"outcome\" must be \"running\", "
-                           "\"oom_killed\" or \"evicted\"", path, line);
+        err = kisim_seterr(KISIM_EINPUT,
+                           "%s: index line %d: \"outcome\" must be \"running\", "
+                           "\"oom_killed\" or \"evicted\"",
+                           path, line);
     int n = (int)v[0], T = (int)v[1];
     size_t off = (size_t)v[7];
     if (!err && (n < 1 || T < 1 || v[4] >= n || v[5] >= n || off + record_bytes(n, T) > size))
-        err = kisim_seterr(KISIM_EINPUT, "%s: index line %d: n %d, T %d, chosen/oracle below n, "
+        err = kisim_seterr(KISIM_EINPUT,
+                           "%s: index line %d: n %d, T %d, chosen/oracle below n, "
                            "and the arrays (%zu bytes at offset %zu) inside the file's %zu",
                            path, line, n, T, record_bytes(n, T), off, size);
     if (!err) err = dataset_event_alloc(e, n, T);
@@ -127,7 +139,8 @@ static int read_event(ds_event *e, const cJSON *o, const char *data, size_t size
     memcpy(e->avail, p, sizeof e->avail), p += sizeof e->avail;
     memcpy(e->pod, p, sizeof e->pod), p += sizeof e->pod;
     memcpy(e->y_contention, p, (size_t)n * 17);
-    for (int i = 0; i < n; i++) e->mask[i] = e->mask[i] != 0;
+    for (int i = 0; i < n; i++)
+        e->mask[i] = e->mask[i] != 0;
     return 0;
 }
 
@@ -135,15 +148,17 @@ int dataset_shard_read(ds_set *d, const char *path)
 {
     memset(d, 0, sizeof *d);
     if (!host_is_le())
-        return kisim_seterr(KISIM_EINPUT, "dataset %s: the shard format is little-endian; this "
-                            "host is not", path);
+        return kisim_seterr(KISIM_EINPUT,
+                            "dataset %s: the shard format is little-endian; this "
+                            "host is not",
+                            path);
     FILE *f = fopen(path, "rb");
     if (!f) return kisim_seterr(KISIM_EIO, "dataset %s: cannot open it", path);
     char *buf = NULL;
     int err = 0;
     long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    if (size < 16) err = kisim_seterr(KISIM_EINPUT, "dataset %s: not a shard file (%ld bytes)",
-                                      path, size);
+    if (size < 16)
+        err = kisim_seterr(KISIM_EINPUT, "dataset %s: not a shard file (%ld bytes)", path, size);
     if (!err && !(buf = malloc((size_t)size + 1)))
         err = kisim_seterr(KISIM_ENOMEM, "dataset %s: out of memory", path);
     if (!err && (fseek(f, 0, SEEK_SET) || fread(buf, 1, (size_t)size, f) != (size_t)size))
@@ -152,8 +167,10 @@ int dataset_shard_read(ds_set *d, const char *path)
     uint64_t h = 0;
     if (!err) memcpy(&h, buf + 8, 8);
     if (!err && (memcmp(buf, SHARD_MAGIC, 8) || h > (uint64_t)size - 16))
-        err = kisim_seterr(KISIM_EINPUT, "dataset %s: not a shard file (magic \"%s\" and an "
-                           "index inside the file expected)", path, SHARD_MAGIC);
+        err = kisim_seterr(KISIM_EINPUT,
+                           "dataset %s: not a shard file (magic \"%s\" and an "
+                           "index inside the file expected)",
+                           path, SHARD_MAGIC);
     const char *data = buf ? buf + 16 + h : NULL;
     size_t dsize = err ? 0 : (size_t)size - 16 - h;
     char *p = err ? NULL : buf + 16, *end = p ? p + h : NULL;
@@ -165,8 +182,11 @@ int dataset_shard_read(ds_set *d, const char *path)
         cJSON *o = cJSON_Parse(p);
         *nl = keep;
         p = nl + 1;
-        if (!cJSON_IsObject(o)) err = kisim_seterr(KISIM_EINPUT, "dataset %s: index line %d is "
-                                                   "not a JSON object", path, line);
+        if (!cJSON_IsObject(o))
+            err = kisim_seterr(KISIM_EINPUT,
+                               "dataset %s: index line %d is "
+                               "not a JSON object",
+                               path, line);
         else if (line == 1) {
             const cJSON *fm = cJSON_GetObjectItemCaseSensitive(o, "format");
             const cJSON *fe = cJSON_GetObjectItemCaseSensitive(o, "features");
@@ -174,15 +194,18 @@ int dataset_shard_read(ds_set *d, const char *path)
             if (!cJSON_IsString(fm) || strcmp(fm->valuestring, "kisim-dataset-shard") ||
                 !cJSON_IsNumber(fe) || fe->valueint != KISIM_F || !cJSON_IsNumber(po) ||
                 po->valueint != KISIM_P)
-                err = kisim_seterr(KISIM_EINPUT, "dataset %s: index line 1 must name format "
+                err = kisim_seterr(KISIM_EINPUT,
+                                   "dataset %s: index line 1 must name format "
                                    "\"kisim-dataset-shard\" with %d features and %d pod values",
                                    path, KISIM_F, KISIM_P);
         } else {
             if (d->n == d->cap) {
                 int cap = d->cap ? 2 * d->cap : 256;
                 ds_event *t = realloc(d->ev, (size_t)cap * sizeof *t);
-                if (!t) err = kisim_seterr(KISIM_ENOMEM, "dataset: out of memory");
-                else d->ev = t, d->cap = cap;
+                if (!t)
+                    err = kisim_seterr(KISIM_ENOMEM, "dataset: out of memory");
+                else
+                    d->ev = t, d->cap = cap;
             }
             if (!err) {
                 memset(&d->ev[d->n], 0, sizeof d->ev[d->n]);

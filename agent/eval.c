@@ -27,7 +27,8 @@ static const int eval_info_index[EVAL_N_METRICS] = {
 void eval_trace_header(FILE *f)
 {
     fputs("scorer,seed,step,node,scale", f);
-    for (int i = 0; i < KISIM_N_INFO; i++) fprintf(f, ",%s", info_names[i]);
+    for (int i = 0; i < KISIM_N_INFO; i++)
+        fprintf(f, ",%s", info_names[i]);
     fputc('\n', f);
 }
 
@@ -35,7 +36,8 @@ static void trace_row(FILE *f, const char *who, uint64_t seed, int step, const i
                       const float *info)
 {
     fprintf(f, "%s,%llu,%d,%d,%d", who, (unsigned long long)seed, step, a[0], a[1] - 1);
-    for (int i = 0; i < KISIM_N_INFO; i++) fprintf(f, ",%.9g", info[i]);
+    for (int i = 0; i < KISIM_N_INFO; i++)
+        fprintf(f, ",%.9g", info[i]);
     fputc('\n', f);
 }
 
@@ -84,8 +86,8 @@ void eval_actor_free(eval_actor *a)
 }
 
 /* Plays one episode; copies its ep_* statistics into row. */
-static int play_episode(kisim_env *e, eval_actor *actor, uint64_t seed, float *obs,
-                        uint8_t *mask, float *info, double *row, FILE *trace)
+static int play_episode(kisim_env *e, eval_actor *actor, uint64_t seed, float *obs, uint8_t *mask,
+                        float *info, double *row, FILE *trace)
 {
     int err = env_reset(e, seed, obs, mask);
     if (err) return err;
@@ -100,7 +102,8 @@ static int play_episode(kisim_env *e, eval_actor *actor, uint64_t seed, float *o
         if (err) return err;
         if (trace) trace_row(trace, actor->name, seed, step, action, info);
     }
-    for (int m = 0; m < EVAL_N_METRICS; m++) row[m] = info[eval_info_index[m]];
+    for (int m = 0; m < EVAL_N_METRICS; m++)
+        row[m] = info[eval_info_index[m]];
     return 0;
 }
 
@@ -135,8 +138,10 @@ int eval_run_actor(const kisim_config *cfg, eval_actor *actor, int episodes, uin
     for (int i = 0; i < episodes && !err; i++) {
         /* SIGINT/SIGTERM (eval_cli.c) only set the flag: stop between episodes. */
         if (opt->stop_on_interrupt && env_interrupted()) {
-            err = kisim_seterr(KISIM_ESTATE, "eval: interrupted by a signal after %d of %d "
-                               "episodes of %s", i, episodes, actor->name);
+            err = kisim_seterr(KISIM_ESTATE,
+                               "eval: interrupted by a signal after %d of %d "
+                               "episodes of %s",
+                               i, episodes, actor->name);
             break;
         }
         err = play_episode(e, actor, seed + (uint64_t)i, obs, mask, info,
@@ -150,7 +155,8 @@ int eval_run_actor(const kisim_config *cfg, eval_actor *actor, int episodes, uin
         goto cleanup;
     }
     for (int m = 0; m < EVAL_N_METRICS; m++) {
-        for (int i = 0; i < episodes; i++) col[i] = out->values[(size_t)i * EVAL_N_METRICS + m];
+        for (int i = 0; i < episodes; i++)
+            col[i] = out->values[(size_t)i * EVAL_N_METRICS + m];
         stats_summarize(col, episodes, &out->agg[m]);
     }
     free(col);

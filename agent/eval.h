@@ -17,23 +17,23 @@
 #include "env/spaces.h"
 
 /* X(key, info index, table label, printf format). The keys are the results JSON's names. */
-#define EVAL_METRICS(X)                                                                        \
-    X(p50_ms, INFO_EP_P50_MS, "p50 ms", "%.1f")                                                \
-    X(p95_ms, INFO_EP_P95_MS, "p95 ms", "%.1f")                                                \
-    X(p99_ms, INFO_EP_P99_MS, "p99 ms", "%.1f")                                                \
-    X(error_rate, INFO_EP_ERROR_RATE, "errors", "%.4f")                                        \
-    X(throughput_rps, INFO_EP_THROUGHPUT_RPS, "rps", "%.1f")                                   \
-    X(cost, INFO_EP_COST, "cost", "%.4f")                                                      \
-    X(contended_share, INFO_EP_CONTENDED_SHARE, "contended", "%.3f")                           \
-    X(reward, INFO_EP_REWARD, "reward", "%.1f")                                                \
-    X(replica_seconds, INFO_EP_REPLICA_SECONDS, "replica-s", "%.0f")                           \
+#define EVAL_METRICS(X)                                                                            \
+    X(p50_ms, INFO_EP_P50_MS, "p50 ms", "%.1f")                                                    \
+    X(p95_ms, INFO_EP_P95_MS, "p95 ms", "%.1f")                                                    \
+    X(p99_ms, INFO_EP_P99_MS, "p99 ms", "%.1f")                                                    \
+    X(error_rate, INFO_EP_ERROR_RATE, "errors", "%.4f")                                            \
+    X(throughput_rps, INFO_EP_THROUGHPUT_RPS, "rps", "%.1f")                                       \
+    X(cost, INFO_EP_COST, "cost", "%.4f")                                                          \
+    X(contended_share, INFO_EP_CONTENDED_SHARE, "contended", "%.3f")                               \
+    X(reward, INFO_EP_REWARD, "reward", "%.1f")                                                    \
+    X(replica_seconds, INFO_EP_REPLICA_SECONDS, "replica-s", "%.0f")                               \
     X(decisions, INFO_EP_LENGTH, "decisions", "%.0f")
 
 typedef enum {
 #define EVAL_ENUM(key, info, label, fmt) EVAL_##key,
     EVAL_METRICS(EVAL_ENUM)
 #undef EVAL_ENUM
-    EVAL_N_METRICS
+        EVAL_N_METRICS
 } eval_metric;
 
 extern const char *const eval_metric_keys[EVAL_N_METRICS];
@@ -42,7 +42,7 @@ typedef struct {
     char scorer[32];
     int episodes;
     uint64_t seed;
-    double *values;                     /* [episodes][EVAL_N_METRICS], owned */
+    double *values; /* [episodes][EVAL_N_METRICS], owned */
     stats_summary agg[EVAL_N_METRICS];
 } eval_result;
 
@@ -65,8 +65,8 @@ int eval_actor_scorer(eval_actor *a, const char *name, uint64_t seed);
 void eval_actor_free(eval_actor *a);
 
 typedef struct {
-    int progress;  /* print a progress line on stderr */
-    FILE *trace;   /* if set, one CSV row per decision (header first: eval_trace_header) */
+    int progress;          /* print a progress line on stderr */
+    FILE *trace;           /* if set, one CSV row per decision (header first: eval_trace_header) */
     int stop_on_interrupt; /* end with KISIM_ESTATE before the next episode once env_interrupt()
                               was called (kisim eval's SIGINT/SIGTERM); train keeps it 0, as its
                               last validation runs after the signal */

@@ -19,27 +19,31 @@
 
 static void eval_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: kisim eval --config FILE [--scorer NAMES] [--policy FILE] [--episodes E]\n"
-            "                  [--seed S] [--sample] [--json] [--out FILE] [--trace FILE] [--quiet]\n\n"
-            "Runs E episodes per scorer (episode i with seed S + i; defaults from the config's\n"
-            "eval block: held-out seeds from 1000000) and prints, per scorer, the mean and 95%%\n"
-            "confidence interval over episodes of request-weighted p50/p95/p99 latency, error\n"
-            "rate, throughput, cost, contended share and reward.\n\n"
-            "  --scorer NAMES  comma-separated, or \"all\" (default): ");
-    for (const char *const *n = scorer_names(); *n; n++) fprintf(out, "%s%s", *n, n[1] ? ", " : "\n");
-    fprintf(out, "  --policy FILE   a trained policy (kisim train's best.safetensors): evaluated alone,\n"
-                 "                  or as the scorer \"policy\" next to others (--scorer all,policy);\n"
-                 "                  --model FILE is the same\n"
-                 "                  the scorers attention, mlp, xgboost (kisim fit-scorer's output)\n"
-                 "                  read their model from --model FILE too\n"
-                 "  --sample        the policy samples its actions instead of taking the most likely\n"
-                 "  --json          print JSON instead of the table: one object for one scorer,\n"
-                 "                  an array of objects for several\n"
-                 "  --out FILE      also write the JSON to FILE (atomically)\n"
-                 "  --trace FILE    write one CSV row per decision: scorer, seed, step, action and\n"
-                 "                  every info value (reward terms, latency, replicas, ...)\n"
-                 "  --quiet         no progress lines\n");
+    fprintf(
+        out,
+        "usage: kisim eval --config FILE [--scorer NAMES] [--policy FILE] [--episodes E]\n"
+        "                  [--seed S] [--sample] [--json] [--out FILE] [--trace FILE] [--quiet]\n\n"
+        "Runs E episodes per scorer (episode i with seed S + i; defaults from the config's\n"
+        "eval block: held-out seeds from 1000000) and prints, per scorer, the mean and 95%%\n"
+        "confidence interval over episodes of request-weighted p50/p95/p99 latency, error\n"
+        "rate, throughput, cost, contended share and reward.\n\n"
+        "  --scorer NAMES  comma-separated, or \"all\" (default): ");
+    for (const char *const *n = scorer_names(); *n; n++)
+        fprintf(out, "%s%s", *n, n[1] ? ", " : "\n");
+    fprintf(
+        out,
+        "  --policy FILE   a trained policy (kisim train's best.safetensors): evaluated alone,\n"
+        "                  or as the scorer \"policy\" next to others (--scorer all,policy);\n"
+        "                  --model FILE is the same\n"
+        "                  the scorers attention, mlp, xgboost (kisim fit-scorer's output)\n"
+        "                  read their model from --model FILE too\n"
+        "  --sample        the policy samples its actions instead of taking the most likely\n"
+        "  --json          print JSON instead of the table: one object for one scorer,\n"
+        "                  an array of objects for several\n"
+        "  --out FILE      also write the JSON to FILE (atomically)\n"
+        "  --trace FILE    write one CSV row per decision: scorer, seed, step, action and\n"
+        "                  every info value (reward terms, latency, replicas, ...)\n"
+        "  --quiet         no progress lines\n");
 }
 
 /* SIGINT/SIGTERM end a local env's interval at once, and the episode loop stops before the next
@@ -61,7 +65,8 @@ static void print_table(const eval_result *r, int n)
 #undef EVAL_LABEL
     };
     printf("%-15s", "scorer");
-    for (int m = 0; m < TABLE_METRICS; m++) printf(" %16s", labels[m]);
+    for (int m = 0; m < TABLE_METRICS; m++)
+        printf(" %16s", labels[m]);
     printf("\n");
     for (int i = 0; i < n; i++) {
         printf("%-15s", r[i].scorer);
@@ -79,9 +84,10 @@ static void print_table(const eval_result *r, int n)
         }
         printf("\n");
     }
-    printf("\nmean ± half-width of the 95%% confidence interval over %d episodes (seeds %llu..%llu)\n",
-           r[0].episodes, (unsigned long long)r[0].seed,
-           (unsigned long long)(r[0].seed + (uint64_t)r[0].episodes - 1));
+    printf(
+        "\nmean ± half-width of the 95%% confidence interval over %d episodes (seeds %llu..%llu)\n",
+        r[0].episodes, (unsigned long long)r[0].seed,
+        (unsigned long long)(r[0].seed + (uint64_t)r[0].episodes - 1));
 }
 
 /* Closes the trace's temp file and renames it into place, or removes it after a failure. */
@@ -107,7 +113,8 @@ static int parse_scorers(char *list, const char **names, int max)
             names[n++] = tok;
             continue;
         }
-        for (const char *const *s = scorer_names(); *s && n < max; s++) names[n++] = *s;
+        for (const char *const *s = scorer_names(); *s && n < max; s++)
+            names[n++] = *s;
     }
     if (n == 0) return kisim_seterr(KISIM_EUSAGE, "eval: --scorer: no scorer named");
     return n;
@@ -121,14 +128,19 @@ static int is_learned(const char *name)
 
 int verb_eval(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'}, {"scorer", required_argument, 0, 's'},
-        {"episodes", required_argument, 0, 'e'}, {"seed", required_argument, 0, 'S'},
-        {"json", no_argument, 0, 'j'},         {"out", required_argument, 0, 'o'},
-        {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
-        {"trace", required_argument, 0, 't'},  {"policy", required_argument, 0, 'p'},
-        {"model", required_argument, 0, 'p'},  {"sample", no_argument, 0, 'x'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"scorer", required_argument, 0, 's'},
+                                         {"episodes", required_argument, 0, 'e'},
+                                         {"seed", required_argument, 0, 'S'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"trace", required_argument, 0, 't'},
+                                         {"policy", required_argument, 0, 'p'},
+                                         {"model", required_argument, 0, 'p'},
+                                         {"sample", no_argument, 0, 'x'},
+                                         {0, 0, 0, 0}};
     const char *config = NULL, *out_path = NULL, *trace_path = NULL, *names[32];
     char scorer_arg[512] = "";
     const char *policy = NULL;
@@ -139,18 +151,43 @@ int verb_eval(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:s:e:S:jo:t:p:xqh", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': config = optarg; break;
-        case 's': snprintf(scorer_arg, sizeof scorer_arg, "%s", optarg); break;
-        case 'e': err = args_int("eval", "--episodes", optarg, 1, 1000000, &episodes); break;
-        case 'S': err = args_u64("eval", "--seed", optarg, &seed); have_seed = 1; break;
-        case 'j': json = 1; break;
-        case 'o': out_path = optarg; break;
-        case 't': trace_path = optarg; break;
-        case 'p': policy = optarg; break;
-        case 'x': sample = 1; break;
-        case 'q': quiet = 1; break;
-        case 'h': eval_usage(stdout); return 0;
-        default: eval_usage(stderr); return 2;
+        case 'c':
+            config = optarg;
+            break;
+        case 's':
+            snprintf(scorer_arg, sizeof scorer_arg, "%s", optarg);
+            break;
+        case 'e':
+            err = args_int("eval", "--episodes", optarg, 1, 1000000, &episodes);
+            break;
+        case 'S':
+            err = args_u64("eval", "--seed", optarg, &seed);
+            have_seed = 1;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'o':
+            out_path = optarg;
+            break;
+        case 't':
+            trace_path = optarg;
+            break;
+        case 'p':
+            policy = optarg;
+            break;
+        case 'x':
+            sample = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            eval_usage(stdout);
+            return 0;
+        default:
+            eval_usage(stderr);
+            return 2;
         }
         if (err) break;
     }
@@ -166,8 +203,8 @@ int verb_eval(int argc, char **argv)
         if (!strcmp(names[i], "policy") && !policy)
             err = kisim_seterr(KISIM_EUSAGE, "eval: the scorer \"policy\" needs --model FILE");
         else if (is_learned(names[i]) && !policy)
-            err = kisim_seterr(KISIM_EUSAGE, "eval: the scorer \"%s\" needs --model FILE",
-                               names[i]);
+            err =
+                kisim_seterr(KISIM_EUSAGE, "eval: the scorer \"%s\" needs --model FILE", names[i]);
     if (err) {
         fprintf(stderr, "%s\n", kisim_errmsg());
         if (err == KISIM_EUSAGE) fprintf(stderr, "(kisim eval --help for usage)\n");
@@ -204,8 +241,10 @@ int verb_eval(int argc, char **argv)
     if (!err) {
         cJSON *doc = n == 1 ? cJSON_GetArrayItem(all, 0) : all;
         char *text = cJSON_Print(doc);
-        if (json) printf("%s\n", text);
-        else print_table(res, n);
+        if (json)
+            printf("%s\n", text);
+        else
+            print_table(res, n);
         if (out_path) {
             size_t len = strlen(text);
             char *line = malloc(len + 2);
@@ -221,7 +260,8 @@ int verb_eval(int argc, char **argv)
     }
     if (opt.trace) err = finish_trace(opt.trace, trace_tmp, trace_path, err);
     if (err) fprintf(stderr, "%s\n", kisim_errmsg());
-    for (int i = 0; i < n; i++) eval_result_free(&res[i]);
+    for (int i = 0; i < n; i++)
+        eval_result_free(&res[i]);
     free(res);
     cJSON_Delete(all);
     return kisim_exit_code(err);

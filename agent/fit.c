@@ -68,15 +68,20 @@ static void l_forward(learned *l, const ds_event *e, const float *avail)
 {
     if (l->is_xgb) {
         if (xgb_scorer_forward(&l->xgb, e->nodes, e->n, e->T, avail, e->pod) != 0)
-            for (int i = 0; i < e->n; i++) l->xgb.score[i] = 50, l->xgb.conf[i] = 0; /* neutral */
-    } else if (l->is_mlp) mlp_scorer_forward(&l->mlp, &l->ma, e->nodes, e->n, e->T, avail, e->mask, e->pod);
-    else att_forward(&l->att, &l->aa, e->nodes, e->n, e->T, avail, e->mask, e->pod);
+            for (int i = 0; i < e->n; i++)
+                l->xgb.score[i] = 50, l->xgb.conf[i] = 0; /* neutral */
+    } else if (l->is_mlp)
+        mlp_scorer_forward(&l->mlp, &l->ma, e->nodes, e->n, e->T, avail, e->mask, e->pod);
+    else
+        att_forward(&l->att, &l->aa, e->nodes, e->n, e->T, avail, e->mask, e->pod);
 }
 
 static void l_backward(learned *l, const float *dl)
 {
-    if (l->is_mlp) mlp_scorer_backward(&l->mlp, &l->ma, dl);
-    else att_backward(&l->att, &l->aa, dl);
+    if (l->is_mlp)
+        mlp_scorer_backward(&l->mlp, &l->ma, dl);
+    else
+        att_backward(&l->att, &l->aa, dl);
 }
 
 static int l_save(const learned *l, const char *path, const char *extra)
@@ -108,7 +113,8 @@ static void input_stats(float *in_mean, float *in_inv, const ds_set *d)
             if (!e->mask[i]) continue;
             for (int f = 0; f < KISIM_F; f++) {
                 double v = 0;
-                for (int t = 0; t < e->T; t++) v += e->nodes[((size_t)i * e->T + t) * KISIM_F + f];
+                for (int t = 0; t < e->T; t++)
+                    v += e->nodes[((size_t)i * e->T + t) * KISIM_F + f];
                 v /= e->T;
                 s[f] += v, s2[f] += v * v;
             }
@@ -140,11 +146,14 @@ static double auc(scored *v, size_t n)
     double pos = 0, neg = 0, rank_sum = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i;
-        while (j < n && v[j].s == v[i].s) j++;
+        while (j < n && v[j].s == v[i].s)
+            j++;
         double r = (i + 1 + j) / 2.0; /* average 1-based rank of the tie group */
         for (size_t k = i; k < j; k++)
-            if (v[k].y > 0.5f) rank_sum += r, pos++;
-            else neg++;
+            if (v[k].y > 0.5f)
+                rank_sum += r, pos++;
+            else
+                neg++;
         i = j;
     }
     if (!pos || !neg) return NAN;
@@ -174,8 +183,8 @@ static double event_loss(learned *a, const ds_event *e, const float *avail, cons
     return l;
 }
 
-static void evaluate(learned *a, const ds_set *d, const char *label,
-                     float *dl, scored *buf, double *loss, double *area, double *top1)
+static void evaluate(learned *a, const ds_set *d, const char *label, float *dl, scored *buf,
+                     double *loss, double *area, double *top1)
 {
     double l = 0, ws = 0;
     size_t nb = 0;
@@ -207,7 +216,8 @@ static void drop_features(float *avail, const float *measured, float drop, rng *
 {
     for (int f = 0; f < KISIM_F; f++)
         avail[f] = measured[f] > 0.5f && f < KISIM_F_MEASURED && rng_uniform(r) < drop
-                       ? 0.0f : measured[f];
+                       ? 0.0f
+                       : measured[f];
 }
 
 /* The candidates' rows of the training or validation events: inputs, labels, weights. Training
@@ -218,7 +228,8 @@ static int xgb_rows(const xgb_scorer *m, const ds_set *d, const fit_options *o, 
     size_t n = 0;
     for (int k = 0; k < d->n; k++)
         if (is_val(&d->ev[k]) == val)
-            for (int i = 0; i < d->ev[k].n; i++) n += d->ev[k].mask[i];
+            for (int i = 0; i < d->ev[k].n; i++)
+                n += d->ev[k].mask[i];
     *X = malloc((n + 1) * XGB_IN * sizeof(float));
     *y = malloc((n + 1) * sizeof(float));
     *w = malloc((n + 1) * sizeof(float));
@@ -231,8 +242,10 @@ static int xgb_rows(const xgb_scorer *m, const ds_set *d, const fit_options *o, 
         if (is_val(e) != val) continue;
         const float *lab = label_of(e, o->label);
         float avail[KISIM_F];
-        if (val) memcpy(avail, e->avail, sizeof avail);
-        else drop_features(avail, e->avail, o->feature_drop, &r);
+        if (val)
+            memcpy(avail, e->avail, sizeof avail);
+        else
+            drop_features(avail, e->avail, o->feature_drop, &r);
         for (int i = 0; i < e->n; i++) {
             if (!e->mask[i]) continue;
             xgb_scorer_inputs(m, *X + row * XGB_IN, e->nodes + (size_t)i * e->T * KISIM_F, e->T,
@@ -263,19 +276,24 @@ static int fit_xgboost(const ds_set *d, const fit_options *o, const char *out, i
     double best_loss = NAN;
     err = xgb_rows(&l.xgb, d, o, 0, &X, &y, &w, &rows);
     if (!err) err = xgb_rows(&l.xgb, d, o, 1, &Xv, &yv, &wv, &rows_v);
-    if (!err) err = xgb_scorer_train(&l.xgb, X, y, w, rows, Xv, yv, wv, rows_v, o->epochs,
-                                     o->patience, o->seed, o->progress, &best_round, &best_loss);
+    if (!err)
+        err = xgb_scorer_train(&l.xgb, X, y, w, rows, Xv, yv, wv, rows_v, o->epochs, o->patience,
+                               o->seed, o->progress, &best_round, &best_loss);
     float *dl = malloc((size_t)maxn * 2 * sizeof *dl);
     scored *buf = malloc(((size_t)rows_v + (size_t)d->n * maxn + 1) * sizeof *buf);
     if (!err && (!dl || !buf)) err = kisim_seterr(KISIM_ENOMEM, "fit-scorer: out of memory");
     double vl = NAN, va = NAN, vt = NAN;
     if (!err) evaluate(&l, d, o->label, dl, buf, &vl, &va, &vt);
     if (!err && o->progress)
-        fprintf(stderr, "fit-scorer: xgboost best round %d of %d  val loss %.4f  val AUC %.4f  "
-                "top-1 vs oracle %.3f\n", best_round, o->epochs, vl, va, vt);
+        fprintf(stderr,
+                "fit-scorer: xgboost best round %d of %d  val loss %.4f  val AUC %.4f  "
+                "top-1 vs oracle %.3f\n",
+                best_round, o->epochs, vl, va, vt);
     char extra[256];
-    snprintf(extra, sizeof extra, "{\"label\": \"%s\", \"rounds\": %d, \"val_loss\": %.6g, "
-             "\"events\": %d}", o->label, best_round, vl, d->n);
+    snprintf(extra, sizeof extra,
+             "{\"label\": \"%s\", \"rounds\": %d, \"val_loss\": %.6g, "
+             "\"events\": %d}",
+             o->label, best_round, vl, d->n);
     if (!err) err = l_save(&l, out, extra);
     free(X), free(y), free(w), free(Xv), free(yv), free(wv), free(dl), free(buf);
     learned_release(&l);
@@ -288,13 +306,17 @@ int fit_scorer(const ds_set *d, const fit_options *o, const char *out)
     size_t rows = 0;
     for (int k = 0; k < d->n; k++) {
         if (d->ev[k].n > maxn) maxn = d->ev[k].n;
-        if (is_val(&d->ev[k])) nval++, rows += (size_t)d->ev[k].n;
-        else ntrain++;
+        if (is_val(&d->ev[k]))
+            nval++, rows += (size_t)d->ev[k].n;
+        else
+            ntrain++;
     }
     if (!nval || !ntrain)
-        return kisim_seterr(KISIM_EINPUT, "fit-scorer: the dataset needs events from at least 5 "
+        return kisim_seterr(KISIM_EINPUT,
+                            "fit-scorer: the dataset needs events from at least 5 "
                             "episodes (validation is every fifth episode); it has %d training "
-                            "and %d validation events", ntrain, nval);
+                            "and %d validation events",
+                            ntrain, nval);
     openblas_set_num_threads(1); /* deterministic sums: same data and seed, same model */
     if (!strcmp(o->model, "xgboost")) return fit_xgboost(d, o, out, maxn);
     learned a;
@@ -334,7 +356,8 @@ int fit_scorer(const ds_set *d, const fit_options *o, const char *out)
             l_backward(&a, dl);
             if ((k + 1) % batch == 0 || k == n - 1) {
                 float inv = bw > 0 ? (float)(1.0 / bw) : 0;
-                for (size_t i = 0; i < P->total; i++) P->grads[i] *= inv;
+                for (size_t i = 0; i < P->total; i++)
+                    P->grads[i] *= inv;
                 nn_clip_grad_norm(P->grads, P->total, 1.0f);
                 nn_adam(P->params, P->grads, P->m, P->v, P->total, o->lr, 0.9f, 0.999f, 1e-8f,
                         ++step);
@@ -345,8 +368,10 @@ int fit_scorer(const ds_set *d, const fit_options *o, const char *out)
         double vl, va, vt;
         evaluate(&a, d, o->label, dl, buf, &vl, &va, &vt);
         if (o->progress)
-            fprintf(stderr, "fit-scorer: epoch %d/%d  train loss %.4f  val loss %.4f  val AUC %.4f"
-                    "  top-1 vs oracle %.3f%s\n", epoch, o->epochs, tw ? tl / tw : NAN, vl, va, vt,
+            fprintf(stderr,
+                    "fit-scorer: epoch %d/%d  train loss %.4f  val loss %.4f  val AUC %.4f"
+                    "  top-1 vs oracle %.3f%s\n",
+                    epoch, o->epochs, tw ? tl / tw : NAN, vl, va, vt,
                     vl < best_loss ? "  (best)" : "");
         if (vl < best_loss) {
             best_loss = vl, best_epoch = epoch, since = 0;
@@ -358,8 +383,10 @@ int fit_scorer(const ds_set *d, const fit_options *o, const char *out)
     }
     memcpy(P->params, best, P->total * sizeof *best);
     char extra[256];
-    snprintf(extra, sizeof extra, "{\"label\": \"%s\", \"best_epoch\": %d, \"val_loss\": %.6g, "
-             "\"events\": %d}", o->label, best_epoch, best_loss, d->n);
+    snprintf(extra, sizeof extra,
+             "{\"label\": \"%s\", \"best_epoch\": %d, \"val_loss\": %.6g, "
+             "\"events\": %d}",
+             o->label, best_epoch, best_loss, d->n);
     err = l_save(&a, out, extra);
 done:
     free(dl);
@@ -382,7 +409,9 @@ static int learned_act(eval_actor *ac, struct kisim_env *e, const float *obs, co
 {
     learned_state *s = ac->state;
     int N = s->sp.n_max;
-    ds_event ev = {.n = N, .T = s->sp.window, .nodes = (float *)(obs + s->sp.off_nodes),
+    ds_event ev = {.n = N,
+                   .T = s->sp.window,
+                   .nodes = (float *)(obs + s->sp.off_nodes),
                    .mask = (uint8_t *)mask};
     memcpy(ev.pod, obs + s->sp.off_pod, sizeof ev.pod);
     l_forward(&s->l, &ev, obs + s->sp.off_availability);
@@ -412,8 +441,7 @@ static void learned_free(eval_actor *ac)
     ac->state = NULL;
 }
 
-int eval_actor_learned(eval_actor *ac, const char *kind, const char *path,
-                       const kisim_config *cfg)
+int eval_actor_learned(eval_actor *ac, const char *kind, const char *path, const kisim_config *cfg)
 {
     memset(ac, 0, sizeof *ac);
     int mlp = !strcmp(kind, "mlp"), xgb = !strcmp(kind, "xgboost");
@@ -434,8 +462,10 @@ int eval_actor_learned(eval_actor *ac, const char *kind, const char *path,
     spaces_init(&s->sp, N, cfg->env.window);
     if (!xgb) err = mlp ? mlp_acts_alloc(&l->ma, &l->mlp, N) : att_acts_alloc(&l->aa, &l->att, N);
     if (err) {
-        if (mlp) mlp_scorer_free(&l->mlp);
-        else att_model_free(&l->att);
+        if (mlp)
+            mlp_scorer_free(&l->mlp);
+        else
+            att_model_free(&l->att);
         free(s);
         return err;
     }

@@ -23,10 +23,10 @@ enum { DS_RUNNING, DS_OOM_KILLED, DS_EVICTED }; /* ds_event.outcome */
 typedef struct {
     int episode, step, n, T, outcome;
     uint64_t seed;
-    float *nodes;       /* [n, T, F] */
+    float *nodes; /* [n, T, F] */
     float avail[KISIM_F];
     float pod[KISIM_P];
-    uint8_t *mask;      /* [n] */
+    uint8_t *mask; /* [n] */
     int chosen, oracle;
     float *y_contention, *y_latency, *inflation, *y_bootstrap; /* [n] each */
 } ds_event;
@@ -57,7 +57,7 @@ const char *dataset_outcome_name(int outcome);
 int dataset_outcome_parse(const char *name);
 
 typedef struct {
-    const char *model;      /* "attention" or "mlp" */
+    const char *model; /* "attention" or "mlp" */
     int epochs, patience, d_model, ff, head_hidden;
     float lr, feature_drop; /* Adam step; probability of masking a measured feature */
     const char *label;      /* "contention" (default), "latency" or "bootstrap" */

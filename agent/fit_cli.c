@@ -65,14 +65,30 @@ int verb_dataset(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:s:n:o:S:qh", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': config = optarg; break;
-        case 's': scorer = optarg; break;
-        case 'n': err = args_int("dataset", "--events", optarg, 1, 100000000, &events); break;
-        case 'o': out = optarg; break;
-        case 'S': err = args_u64("dataset", "--seed", optarg, &seed); break;
-        case 'q': quiet = 1; break;
-        case 'h': dataset_usage(stdout); return 0;
-        default: dataset_usage(stderr); return 2;
+        case 'c':
+            config = optarg;
+            break;
+        case 's':
+            scorer = optarg;
+            break;
+        case 'n':
+            err = args_int("dataset", "--events", optarg, 1, 100000000, &events);
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'S':
+            err = args_u64("dataset", "--seed", optarg, &seed);
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            dataset_usage(stdout);
+            return 0;
+        default:
+            dataset_usage(stderr);
+            return 2;
         }
         if (err) break;
     }
@@ -94,30 +110,44 @@ int verb_dataset(int argc, char **argv)
 
 static void fit_usage(FILE *out)
 {
-    fprintf(out, "usage: kisim fit-scorer --model attention|mlp|xgboost --data FILE --epochs E --out FILE\n"
-                 "         [--label contention|latency|bootstrap] [--lr X] [--patience P]\n"
-                 "         [--feature-drop P] [--d-model D] [--seed S] [--quiet]\n"
-                 "  Trains a scorer on `kisim dataset` events; every fifth episode validates.\n"
-                 "  Prints per epoch the weighted loss, AUC and top-1 agreement with the oracle;\n"
-                 "  stops after P epochs without a better validation loss (default 3) and\n"
-                 "  writes the best epoch's model. For xgboost, E is the most boosting rounds\n"
-                 "  (one thread, max_depth 6, eta 0.3) and P counts rounds. One thread throughout:\n"
-                 "  the same data and seed give the same model.\n");
+    fprintf(
+        out,
+        "usage: kisim fit-scorer --model attention|mlp|xgboost --data FILE --epochs E --out FILE\n"
+        "         [--label contention|latency|bootstrap] [--lr X] [--patience P]\n"
+        "         [--feature-drop P] [--d-model D] [--seed S] [--quiet]\n"
+        "  Trains a scorer on `kisim dataset` events; every fifth episode validates.\n"
+        "  Prints per epoch the weighted loss, AUC and top-1 agreement with the oracle;\n"
+        "  stops after P epochs without a better validation loss (default 3) and\n"
+        "  writes the best epoch's model. For xgboost, E is the most boosting rounds\n"
+        "  (one thread, max_depth 6, eta 0.3) and P counts rounds. One thread throughout:\n"
+        "  the same data and seed give the same model.\n");
 }
 
 int verb_fit_scorer(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"model", required_argument, 0, 'm'},   {"data", required_argument, 0, 'd'},
-        {"epochs", required_argument, 0, 'e'},  {"out", required_argument, 0, 'o'},
-        {"label", required_argument, 0, 'l'},   {"lr", required_argument, 0, 'r'},
-        {"patience", required_argument, 0, 'p'}, {"feature-drop", required_argument, 0, 'f'},
-        {"d-model", required_argument, 0, 'D'}, {"seed", required_argument, 0, 'S'},
-        {"quiet", no_argument, 0, 'q'},         {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"data", required_argument, 0, 'd'},
+                                         {"epochs", required_argument, 0, 'e'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"label", required_argument, 0, 'l'},
+                                         {"lr", required_argument, 0, 'r'},
+                                         {"patience", required_argument, 0, 'p'},
+                                         {"feature-drop", required_argument, 0, 'f'},
+                                         {"d-model", required_argument, 0, 'D'},
+                                         {"seed", required_argument, 0, 'S'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *model = NULL, *data = NULL, *out = NULL;
-    fit_options o = {.epochs = 10, .patience = 3, .d_model = 128, .ff = 256, .head_hidden = 64,
-                     .lr = 1e-3f, .feature_drop = 0.1f, .label = "contention", .seed = 1,
+    fit_options o = {.epochs = 10,
+                     .patience = 3,
+                     .d_model = 128,
+                     .ff = 256,
+                     .head_hidden = 64,
+                     .lr = 1e-3f,
+                     .feature_drop = 0.1f,
+                     .label = "contention",
+                     .seed = 1,
                      .progress = 1};
     long v;
     double x;
@@ -126,17 +156,33 @@ int verb_fit_scorer(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:d:e:o:l:r:p:f:D:S:qh", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': model = optarg; break;
-        case 'd': data = optarg; break;
-        case 'e': err = args_int("fit-scorer", "--epochs", optarg, 1, 100000, &v); o.epochs = (int)v; break;
-        case 'o': out = optarg; break;
-        case 'l': o.label = optarg; break;
-        case 'p': err = args_int("fit-scorer", "--patience", optarg, 1, 100000, &v); o.patience = (int)v; break;
+        case 'm':
+            model = optarg;
+            break;
+        case 'd':
+            data = optarg;
+            break;
+        case 'e':
+            err = args_int("fit-scorer", "--epochs", optarg, 1, 100000, &v);
+            o.epochs = (int)v;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'l':
+            o.label = optarg;
+            break;
+        case 'p':
+            err = args_int("fit-scorer", "--patience", optarg, 1, 100000, &v);
+            o.patience = (int)v;
+            break;
         case 'D':
             err = args_int("fit-scorer", "--d-model", optarg, 4, 4096, &v);
             o.d_model = (int)v, o.ff = 2 * (int)v, o.head_hidden = (int)v / 2 > 0 ? (int)v / 2 : 1;
             break;
-        case 'S': err = args_u64("fit-scorer", "--seed", optarg, &o.seed); break;
+        case 'S':
+            err = args_u64("fit-scorer", "--seed", optarg, &o.seed);
+            break;
         case 'r':
         case 'f':
             x = strtod(optarg, &end);
@@ -144,12 +190,20 @@ int verb_fit_scorer(int argc, char **argv)
                 err = kisim_seterr(KISIM_EUSAGE, "fit-scorer: --%s \"%s\" must be a number in %s",
                                    c == 'r' ? "lr" : "feature-drop", optarg,
                                    c == 'r' ? "(0, inf)" : "[0, 1)");
-            else if (c == 'r') o.lr = (float)x;
-            else o.feature_drop = (float)x;
+            else if (c == 'r')
+                o.lr = (float)x;
+            else
+                o.feature_drop = (float)x;
             break;
-        case 'q': o.progress = 0; break;
-        case 'h': fit_usage(stdout); return 0;
-        default: fit_usage(stderr); return 2;
+        case 'q':
+            o.progress = 0;
+            break;
+        case 'h':
+            fit_usage(stdout);
+            return 0;
+        default:
+            fit_usage(stderr);
+            return 2;
         }
         if (err) break;
     }
@@ -159,11 +213,15 @@ int verb_fit_scorer(int argc, char **argv)
         err = kisim_seterr(KISIM_EUSAGE, "fit-scorer: --model, --data and --out are required");
     if (!err && strcmp(o.label, "contention") && strcmp(o.label, "latency") &&
         strcmp(o.label, "bootstrap"))
-        err = kisim_seterr(KISIM_EUSAGE, "fit-scorer: --label \"%s\": expected contention, "
-                           "latency or bootstrap", o.label);
+        err = kisim_seterr(KISIM_EUSAGE,
+                           "fit-scorer: --label \"%s\": expected contention, "
+                           "latency or bootstrap",
+                           o.label);
     if (!err && strcmp(model, "attention") && strcmp(model, "mlp") && strcmp(model, "xgboost"))
-        err = kisim_seterr(KISIM_EUSAGE, "fit-scorer: --model \"%s\": expected attention, mlp "
-                           "or xgboost", model);
+        err = kisim_seterr(KISIM_EUSAGE,
+                           "fit-scorer: --model \"%s\": expected attention, mlp "
+                           "or xgboost",
+                           model);
     ds_set d;
     if (!err) err = dataset_read(&d, data);
     if (!err) {

@@ -54,13 +54,15 @@ static void policy_free(eval_actor *a)
     a->state = NULL;
 }
 
-int eval_actor_policy_model(eval_actor *a, ppo_model *m, const kisim_config *cfg,
-                            const char *name, int sample)
+int eval_actor_policy_model(eval_actor *a, ppo_model *m, const kisim_config *cfg, const char *name,
+                            int sample)
 {
     memset(a, 0, sizeof *a);
     if (m->kind != PPO_MODEL_CLUSTER)
-        return kisim_seterr(KISIM_EINPUT, "policy: a %s model cannot schedule pods; it needs "
-                            "\"ppo-cluster\"", ppo_model_kind_name(m->kind));
+        return kisim_seterr(KISIM_EINPUT,
+                            "policy: a %s model cannot schedule pods; it needs "
+                            "\"ppo-cluster\"",
+                            ppo_model_kind_name(m->kind));
     policy_state *s = calloc(1, sizeof *s);
     if (!s) return kisim_seterr(KISIM_ENOMEM, "policy: out of memory");
     s->model = m;

@@ -10,7 +10,7 @@
 /* Loads the checkpoint at path (kind ppo-cluster); the actor owns the model. */
 int eval_actor_policy_file(eval_actor *a, const char *path, const kisim_config *cfg, int sample);
 /* Uses model m (borrowed; its normaliser must be frozen) on the config's cluster. */
-int eval_actor_policy_model(eval_actor *a, ppo_model *m, const kisim_config *cfg,
-                            const char *name, int sample);
+int eval_actor_policy_model(eval_actor *a, ppo_model *m, const kisim_config *cfg, const char *name,
+                            int sample);
 
 #endif

@@ -46,7 +46,8 @@ static int alloc_all(ppo *p)
     p->disc = calloc((size_t)p->K, sizeof *p->disc);
     if (!p->obs || !p->mask || !p->logp || !p->rew || !p->val || !p->adv || !p->ret || !p->done ||
         !p->act || !p->next_obs || !p->next_mask || !p->next_done || !p->ep_done || !p->ep ||
-        !p->perm || !p->mb_obs || !p->mb_mask || !p->mb_act || !p->g_logp || !p->g_ent || !p->g_v || !p->disc)
+        !p->perm || !p->mb_obs || !p->mb_mask || !p->mb_act || !p->g_logp || !p->g_ent || !p->g_v ||
+        !p->disc)
         return kisim_seterr(KISIM_ENOMEM, "train: out of memory for the rollout buffers");
     return 0;
 }
@@ -65,11 +66,14 @@ int ppo_init(ppo *p, const kisim_config *cfg)
     p->batch = p->K * p->S;
     p->mbsize = p->batch / t->minibatches;
     if (p->mbsize < 1)
-        return kisim_seterr(KISIM_ECONFIG, "config: /train/minibatches: %d minibatches of a "
-                            "%d-step batch leave none", t->minibatches, p->batch);
+        return kisim_seterr(KISIM_ECONFIG,
+                            "config: /train/minibatches: %d minibatches of a "
+                            "%d-step batch leave none",
+                            t->minibatches, p->batch);
     p->num_updates = (int)(t->total_steps / (uint64_t)p->batch);
     if (p->num_updates < 1)
-        return kisim_seterr(KISIM_ECONFIG, "config: /train/total_steps: %llu steps are less than "
+        return kisim_seterr(KISIM_ECONFIG,
+                            "config: /train/total_steps: %llu steps are less than "
                             "one batch of num_envs x num_steps = %d",
                             (unsigned long long)t->total_steps, p->batch);
     err = p->envs.mask_dim ? ppo_model_init_cluster(&p->model, t->hidden, t->seed)
@@ -81,7 +85,8 @@ int ppo_init(ppo *p, const kisim_config *cfg)
     if (!err) err = ppo_acts_alloc(&p->mb, &p->model, p->mbsize, p->envs.n_nodes);
     if (!err) err = alloc_all(p);
     if (!err) err = p->envs.reset(&p->envs, cfg->env.seed, p->next_obs, p->next_mask);
-    for (int f = 0; f < KISIM_F; f++) p->fstat[0][f] = INFINITY, p->fstat[1][f] = -INFINITY;
+    for (int f = 0; f < KISIM_F; f++)
+        p->fstat[0][f] = INFINITY, p->fstat[1][f] = -INFINITY;
     p->best_score = -INFINITY;
     p->rms[0] = 0, p->rms[1] = 1, p->rms[2] = 1e-4;
     return err;
@@ -115,8 +120,10 @@ static void act(ppo *p, const float *obs, const uint8_t *mask, int32_t *a, float
     for (int k = 0; k < p->K; k++) {
         if (cluster) {
             int N = p->roll.n;
-            a[2 * k] = nn_sample(p->roll.logp_node + (size_t)k * N, p->roll.node_mask + (size_t)k * N, N, &p->rng);
-            a[2 * k + 1] = nn_sample(p->roll.logp_scale + (size_t)k * 3, p->roll.scale_mask + (size_t)k * 3, 3, &p->rng);
+            a[2 * k] = nn_sample(p->roll.logp_node + (size_t)k * N,
+                                 p->roll.node_mask + (size_t)k * N, N, &p->rng);
+            a[2 * k + 1] = nn_sample(p->roll.logp_scale + (size_t)k * 3,
+                                     p->roll.scale_mask + (size_t)k * 3, 3, &p->rng);
         } else {
             int A = p->model.n_actions;
             a[2 * k] = nn_sample(p->roll.logp_node + (size_t)k * A, NULL, A, &p->rng);
@@ -140,7 +147,8 @@ static void scale_rewards(ppo *p, float *r, const uint8_t *done)
         mean += p->disc[k];
     }
     mean /= K;
-    for (int k = 0; k < K; k++) var += (p->disc[k] - mean) * (p->disc[k] - mean);
+    for (int k = 0; k < K; k++)
+        var += (p->disc[k] - mean) * (p->disc[k] - mean);
     var /= K;
     double *rms = p->rms, delta = mean - rms[0], tot = rms[2] + K;
     rms[0] += delta * K / tot;
@@ -187,7 +195,8 @@ static int rollout(ppo *p, double *m, double sums[EP_N_STATS])
         for (size_t k = 0; k < K; k++) {
             if (!p->ep_done[k]) continue;
             m[PM_EPISODES]++;
-            for (int e = 0; e < EP_N_STATS; e++) sums[e] += p->ep[k * EP_N_STATS + e];
+            for (int e = 0; e < EP_N_STATS; e++)
+                sums[e] += p->ep[k * EP_N_STATS + e];
             err = log_episode(p, (int)k);
             if (err) return err;
         }
@@ -227,9 +236,11 @@ static void minibatch_grads(ppo *p, const int *idx, int M, double *m)
 {
     const cfg_train *t = &p->cfg.train;
     double mean = 0, var = 0;
-    for (int i = 0; i < M; i++) mean += p->adv[idx[i]];
+    for (int i = 0; i < M; i++)
+        mean += p->adv[idx[i]];
     mean /= M;
-    for (int i = 0; i < M; i++) var += (p->adv[idx[i]] - mean) * (p->adv[idx[i]] - mean);
+    for (int i = 0; i < M; i++)
+        var += (p->adv[idx[i]] - mean) * (p->adv[idx[i]] - mean);
     double std = M > 1 ? sqrt(var / (M - 1)) : 0; /* torch's unbiased std */
     double pg = 0, vl = 0, ent = 0, kl = 0, cf = 0, c = t->clip;
     for (int i = 0; i < M; i++) {
@@ -279,7 +290,8 @@ static void update(ppo *p, float lr, double *m)
 {
     const cfg_train *t = &p->cfg.train;
     int B = p->batch, M = p->mbsize, n_mb = 0;
-    for (int i = 0; i < B; i++) p->perm[i] = i;
+    for (int i = 0; i < B; i++)
+        p->perm[i] = i;
     for (int epoch = 0; epoch < t->epochs; epoch++) {
         for (int i = B - 1; i > 0; i--) { /* Fisher-Yates with the learner's rng */
             int j = (int)rng_below(&p->rng, (uint32_t)(i + 1)), tmp = p->perm[i];
@@ -293,8 +305,8 @@ static void update(ppo *p, float lr, double *m)
             minibatch_grads(p, idx, M, m);
             memset(p->model.p.grads, 0, p->model.p.total * sizeof(float));
             ppo_backward(&p->model, &p->mb, p->mb_act, p->g_logp, p->g_ent, p->g_v);
-            m[PM_GRAD_NORM] = nn_clip_grad_norm(p->model.p.grads, p->model.p.total,
-                                                (float)t->max_grad_norm);
+            m[PM_GRAD_NORM] =
+                nn_clip_grad_norm(p->model.p.grads, p->model.p.total, (float)t->max_grad_norm);
             nn_adam(p->model.p.params, p->model.p.grads, p->model.p.m, p->model.p.v,
                     p->model.p.total, lr, 0.9f, 0.999f, 1e-5f, ++p->adam_t);
             n_mb++;
@@ -315,7 +327,8 @@ static void refresh_stats(ppo *p)
             const float *o = p->obs + r * od;
             for (int n = 0; n < sp.n_max; n++) {
                 if (!p->mask[r * md + n]) continue;
-                const float *x = o + sp.off_nodes + ((size_t)n * sp.window + sp.window - 1) * KISIM_F;
+                const float *x =
+                    o + sp.off_nodes + ((size_t)n * sp.window + sp.window - 1) * KISIM_F;
                 for (int f = 0; f < KISIM_F; f++) {
                     if (o[sp.off_availability + f] == 0) continue;
                     double v = feature_denormalize(f, x[f]);
@@ -340,7 +353,8 @@ static double explained_variance(const ppo *p)
 {
     double my = 0, vy = 0, vr = 0, mr = 0;
     int n = p->batch;
-    for (int i = 0; i < n; i++) my += p->ret[i], mr += p->ret[i] - p->val[i];
+    for (int i = 0; i < n; i++)
+        my += p->ret[i], mr += p->ret[i] - p->val[i];
     my /= n, mr /= n;
     for (int i = 0; i < n; i++) {
         vy += (p->ret[i] - my) * (p->ret[i] - my);

@@ -20,30 +20,30 @@
 #include "policy/ppo_model.h"
 
 /* Per-update metrics, X(id, name), written to metrics.jsonl in this order. */
-#define PPO_METRICS(X)                                                                         \
-    X(UPDATE, "update")                                                                        \
-    X(GLOBAL_STEP, "global_step")                                                              \
-    X(LR, "lr")                                                                                \
-    X(SPS, "steps_per_s")                                                                      \
-    X(PG_LOSS, "pg_loss")                                                                      \
-    X(V_LOSS, "v_loss")                                                                        \
-    X(ENTROPY, "entropy")                                                                      \
-    X(APPROX_KL, "approx_kl")                                                                  \
-    X(CLIPFRAC, "clipfrac")                                                                    \
-    X(EXPLAINED_VAR, "explained_variance")                                                     \
-    X(GRAD_NORM, "grad_norm")                                                                  \
-    X(EPISODES, "episodes")                                                                    \
-    X(EP_RETURN, "ep_return")                                                                  \
-    X(EP_LENGTH, "ep_length")                                                                  \
-    X(EP_P99_MS, "ep_p99_ms")                                                                  \
-    X(EP_CONTENDED, "ep_contended_share")                                                      \
-    X(EP_COST, "ep_cost")                                                                      \
+#define PPO_METRICS(X)                                                                             \
+    X(UPDATE, "update")                                                                            \
+    X(GLOBAL_STEP, "global_step")                                                                  \
+    X(LR, "lr")                                                                                    \
+    X(SPS, "steps_per_s")                                                                          \
+    X(PG_LOSS, "pg_loss")                                                                          \
+    X(V_LOSS, "v_loss")                                                                            \
+    X(ENTROPY, "entropy")                                                                          \
+    X(APPROX_KL, "approx_kl")                                                                      \
+    X(CLIPFRAC, "clipfrac")                                                                        \
+    X(EXPLAINED_VAR, "explained_variance")                                                         \
+    X(GRAD_NORM, "grad_norm")                                                                      \
+    X(EPISODES, "episodes")                                                                        \
+    X(EP_RETURN, "ep_return")                                                                      \
+    X(EP_LENGTH, "ep_length")                                                                      \
+    X(EP_P99_MS, "ep_p99_ms")                                                                      \
+    X(EP_CONTENDED, "ep_contended_share")                                                          \
+    X(EP_COST, "ep_cost")                                                                          \
     X(EP_ERROR_RATE, "ep_error_rate")
 typedef enum {
 #define PM_ENUM(id, name) PM_##id,
     PPO_METRICS(PM_ENUM)
 #undef PM_ENUM
-    PM_N
+        PM_N
 } ppo_metric;
 extern const char *const ppo_metric_names[PM_N];
 
@@ -51,17 +51,17 @@ typedef struct {
     kisim_config cfg;
     ppo_envs envs;
     ppo_model model;
-    ppo_acts roll, mb;   /* activations for K rows (rollout) and a minibatch */
-    rng rng;             /* action sampling and minibatch shuffles */
+    ppo_acts roll, mb; /* activations for K rows (rollout) and a minibatch */
+    rng rng;           /* action sampling and minibatch shuffles */
     int K, S, batch, mbsize;
     int update, num_updates, adam_t;
     uint64_t global_step;
-    double best_score;   /* the best validation score so far (train.c) */
-    double rms[3];       /* reward scaling: mean, var, count of the discounted return */
+    double best_score; /* the best validation score so far (train.c) */
+    double rms[3];     /* reward scaling: mean, var, count of the discounted return */
     /* Episodes that ended in the last update: rows of [env, EP_N_STATS stats], owned. */
     float *episodes;
     int n_episodes, cap_episodes;
-    double *disc;        /* [K] each env's discounted return so far */
+    double *disc; /* [K] each env's discounted return so far */
     /* rollout storage, [S, K, ...] */
     float *obs, *logp, *rew, *val, *adv, *ret;
     uint8_t *mask, *done;

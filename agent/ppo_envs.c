@@ -8,8 +8,8 @@
 #include "common/err.h"
 #include "common/rng.h"
 #include "env/cartpole.h"
-#include "env/spaces.h"
 #include "env/client.h"
+#include "env/spaces.h"
 #include "env/vecenv.h"
 
 const char *const ppo_ep_stat_names[EP_N_STATS] = {
@@ -21,16 +21,16 @@ const char *const ppo_ep_stat_names[EP_N_STATS] = {
 /* ---- cluster ---- */
 
 typedef struct {
-    vecenv *v;           /* in-process envs, or */
+    vecenv *v;            /* in-process envs, or */
     kisim_client *remote; /* env servers (train.remote) */
     env_spaces sp;
-    int32_t **log;       /* [k] actions of the current episode, [len, 2] */
+    int32_t **log; /* [k] actions of the current episode, [len, 2] */
     int *log_len, *log_cap;
-    int32_t *log_flat;   /* save()'s concatenation */
-    uint64_t *episode;   /* save()'s episode indices */
-    float *info, *ret;   /* [k, n_info], [k] */
+    int32_t *log_flat; /* save()'s concatenation */
+    uint64_t *episode; /* save()'s episode indices */
+    float *info, *ret; /* [k, n_info], [k] */
     uint8_t *term, *trunc;
-    uint8_t *hidden;     /* [k, F]: 1 = feature masked for this env's current episode */
+    uint8_t *hidden; /* [k, F]: 1 = feature masked for this env's current episode */
     double mask_prob;
     rng rng;
 } cluster_state;
@@ -60,8 +60,8 @@ static void apply_feature_mask(const cluster_state *s, int k, float *obs)
 static int cluster_reset(ppo_envs *e, uint64_t seed, float *obs, uint8_t *mask)
 {
     cluster_state *s = e->state;
-    int err = s->remote ? client_reset(s->remote, seed, obs, mask)
-                        : vecenv_reset(s->v, seed, obs, mask);
+    int err =
+        s->remote ? client_reset(s->remote, seed, obs, mask) : vecenv_reset(s->v, seed, obs, mask);
     for (int k = 0; k < e->k && !err; k++) {
         s->ret[k] = 0;
         s->log_len[k] = 0;
@@ -95,9 +95,9 @@ static int cluster_step(ppo_envs *e, const int32_t *actions, float *obs, uint8_t
         int err = log_action(s, k, actions + 2 * k);
         if (err) return err;
     }
-    int err = s->remote ? client_step(s->remote, actions, obs, mask, reward, s->term, s->trunc,
-                                      s->info)
-                        : vecenv_step(s->v, actions, obs, mask, reward, s->term, s->trunc, s->info);
+    int err = s->remote
+                  ? client_step(s->remote, actions, obs, mask, reward, s->term, s->trunc, s->info)
+                  : vecenv_step(s->v, actions, obs, mask, reward, s->term, s->trunc, s->info);
     if (err) return err;
     for (int k = 0; k < e->k; k++) {
         const float *info = s->info + (size_t)k * KISIM_N_INFO;
@@ -125,7 +125,8 @@ static int cluster_save(ppo_envs *e, ckpt *c)
     cluster_state *s = e->state;
     if (s->remote) return 0; /* remote envs keep their own state; see cluster_load */
     int64_t K = e->k, total = 0, kf = (int64_t)e->k * KISIM_F, four = 4;
-    for (int k = 0; k < e->k; k++) total += s->log_len[k];
+    for (int k = 0; k < e->k; k++)
+        total += s->log_len[k];
     free(s->log_flat);
     s->log_flat = malloc((size_t)(total ? total : 1) * 2 * sizeof *s->log_flat);
     if (!s->log_flat) return kisim_seterr(KISIM_ENOMEM, "train: out of memory");
@@ -150,8 +151,8 @@ static const void *state_tensor(const ckpt *c, const char *name, size_t nbytes, 
 {
     const ckpt_tensor *t = ckpt_find(c, name);
     if (!t || t->nbytes != nbytes) {
-        kisim_seterr(KISIM_EINPUT, "checkpoint %s: cannot resume: tensor \"%s\" is %s", path,
-                     name, t ? "the wrong size for this config" : "missing");
+        kisim_seterr(KISIM_EINPUT, "checkpoint %s: cannot resume: tensor \"%s\" is %s", path, name,
+                     t ? "the wrong size for this config" : "missing");
         return NULL;
     }
     return t->data;
@@ -169,9 +170,11 @@ static int cluster_load(ppo_envs *e, const ckpt *c, float *obs, uint8_t *mask, c
 {
     cluster_state *s = e->state;
     if (s->remote)
-        return kisim_seterr(KISIM_EUNSUPPORTED, "checkpoint %s: cannot resume a run against env "
+        return kisim_seterr(KISIM_EUNSUPPORTED,
+                            "checkpoint %s: cannot resume a run against env "
                             "servers (train.remote): their episodes cannot be replayed from here; "
-                            "start a new run from this checkpoint's policy instead", path);
+                            "start a new run from this checkpoint's policy instead",
+                            path);
     size_t K = (size_t)e->k;
     const void *ep_data = state_tensor(c, "envs.episode", K * 8, path);
     const void *len_data = ep_data ? state_tensor(c, "envs.log_len", K * 4, path) : NULL;
@@ -179,7 +182,8 @@ static int cluster_load(ppo_envs *e, const ckpt *c, float *obs, uint8_t *mask, c
     uint64_t *episode = aligned_copy(ep_data, K * 8);
     int32_t *len = aligned_copy(len_data, K * 4), *log = NULL;
     size_t total = 0;
-    for (size_t k = 0; len && k < K; k++) total += (size_t)len[k];
+    for (size_t k = 0; len && k < K; k++)
+        total += (size_t)len[k];
     const void *log_data = len ? state_tensor(c, "envs.log", total * 8, path) : NULL;
     const void *hidden = log_data ? state_tensor(c, "envs.hidden", K * KISIM_F, path) : NULL;
     const void *ret = hidden ? state_tensor(c, "envs.return", K * 4, path) : NULL;
@@ -190,14 +194,16 @@ static int cluster_load(ppo_envs *e, const ckpt *c, float *obs, uint8_t *mask, c
     const int32_t *next = log;
     for (size_t k = 0; k < K && !err; k++) {
         err = vecenv_replay(s->v, (int)k, episode[k], next, len[k], obs, mask);
-        for (int i = 0; i < len[k] && !err; i++) err = log_action(s, (int)k, next + 2 * i);
+        for (int i = 0; i < len[k] && !err; i++)
+            err = log_action(s, (int)k, next + 2 * i);
         next += 2 * len[k];
     }
     if (!err) {
         memcpy(s->hidden, hidden, K * KISIM_F);
         memcpy(s->ret, ret, K * sizeof *s->ret);
         memcpy(s->rng.s, r, 32);
-        for (size_t k = 0; k < K; k++) apply_feature_mask(s, (int)k, obs);
+        for (size_t k = 0; k < K; k++)
+            apply_feature_mask(s, (int)k, obs);
     }
     free(episode);
     free(len);
@@ -211,7 +217,8 @@ static void cluster_free(ppo_envs *e)
     if (!s) return;
     vecenv_free(s->v);
     client_close(s->remote);
-    for (int k = 0; s->log && k < e->k; k++) free(s->log[k]);
+    for (int k = 0; s->log && k < e->k; k++)
+        free(s->log[k]);
     free(s->log), free(s->log_len), free(s->log_cap), free(s->log_flat), free(s->episode);
     free(s->info), free(s->ret), free(s->term), free(s->trunc), free(s->hidden);
     free(s);
@@ -228,7 +235,8 @@ static int open_cluster(ppo_envs *e, const kisim_config *cfg)
     int err = 0;
     if (cfg->train.n_remote) {
         const char *eps[CFG_MAX_REMOTE];
-        for (int i = 0; i < cfg->train.n_remote; i++) eps[i] = cfg->train.remote[i];
+        for (int i = 0; i < cfg->train.n_remote; i++)
+            eps[i] = cfg->train.remote[i];
         client_opts o = {0};
         err = client_open(&s->remote, eps, cfg->train.n_remote, &o);
         if (err) return err;
@@ -285,8 +293,8 @@ static int cp_reset(ppo_envs *e, uint64_t seed, float *obs, uint8_t *mask)
     return 0;
 }
 
-static int cp_step(ppo_envs *e, const int32_t *actions, float *obs, uint8_t *mask,
-                   float *reward, uint8_t *done, uint8_t *ep_done, float *ep)
+static int cp_step(ppo_envs *e, const int32_t *actions, float *obs, uint8_t *mask, float *reward,
+                   uint8_t *done, uint8_t *ep_done, float *ep)
 {
     (void)mask;
     cartpole_state *s = e->state;
@@ -299,7 +307,8 @@ static int cp_step(ppo_envs *e, const int32_t *actions, float *obs, uint8_t *mas
         done[k] = ep_done[k] = term || trunc;
         if (done[k]) {
             float *st = ep + (size_t)k * EP_N_STATS;
-            for (int i = 0; i < EP_N_STATS; i++) st[i] = NAN; /* not a cluster */
+            for (int i = 0; i < EP_N_STATS; i++)
+                st[i] = NAN; /* not a cluster */
             st[EP_RETURN] = s->ret[k];
             st[EP_LENGTH] = (float)s->len[k];
             s->ret[k] = 0;
@@ -333,7 +342,8 @@ static int cp_load(ppo_envs *e, const ckpt *c, float *obs, uint8_t *mask, const 
     memcpy(s->ret, ret, K * 4);
     memcpy(s->len, len, K * 4);
     for (size_t k = 0; k < K; k++)
-        for (int i = 0; i < CARTPOLE_OBS; i++) obs[k * CARTPOLE_OBS + i] = (float)s->c[k].s[i];
+        for (int i = 0; i < CARTPOLE_OBS; i++)
+            obs[k * CARTPOLE_OBS + i] = (float)s->c[k].s[i];
     return 0;
 }
 

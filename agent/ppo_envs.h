@@ -12,28 +12,28 @@
 #include "policy/ckpt.h"
 
 /* Episode statistics reported when an episode ends: X(id, name). */
-#define PPO_EP_STATS(X)                                                                        \
-    X(RETURN, "return")                                                                        \
-    X(LENGTH, "length")                                                                        \
-    X(P99_MS, "p99_ms")                                                                        \
-    X(CONTENDED, "contended_share")                                                            \
-    X(COST, "cost")                                                                            \
+#define PPO_EP_STATS(X)                                                                            \
+    X(RETURN, "return")                                                                            \
+    X(LENGTH, "length")                                                                            \
+    X(P99_MS, "p99_ms")                                                                            \
+    X(CONTENDED, "contended_share")                                                                \
+    X(COST, "cost")                                                                                \
     X(ERROR_RATE, "error_rate")
 typedef enum {
 #define EP_ENUM(id, name) EP_##id,
     PPO_EP_STATS(EP_ENUM)
 #undef EP_ENUM
-    EP_N_STATS
+        EP_N_STATS
 } ppo_ep_stat;
 extern const char *const ppo_ep_stat_names[EP_N_STATS];
 
 typedef struct ppo_envs ppo_envs;
 struct ppo_envs {
-    int k;             /* number of envs */
-    int obs_dim;       /* per env */
-    int mask_dim;      /* action mask per env; 0 = no mask */
+    int k;               /* number of envs */
+    int obs_dim;         /* per env */
+    int mask_dim;        /* action mask per env; 0 = no mask */
     int n_nodes, window; /* cluster geometry (0 for flat envs) */
-    int n_actions;     /* flat envs: categories */
+    int n_actions;       /* flat envs: categories */
     int (*reset)(ppo_envs *e, uint64_t seed, float *obs, uint8_t *mask);
     int (*step)(ppo_envs *e, const int32_t *actions, float *obs, uint8_t *mask, float *reward,
                 uint8_t *done, uint8_t *ep_done, float *ep);

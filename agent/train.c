@@ -66,7 +66,8 @@ static int validate(ppo *p, double *score)
             cartpole_reset(&c, t->eval_seed + (uint64_t)ep, obs);
             while (!term && !trunc) {
                 ppo_forward(&p->model, &a, obs, NULL, 1, 0);
-                cartpole_step(&c, nn_argmax(a.logp_node, NULL, CARTPOLE_ACTIONS), obs, &r, &term, &trunc);
+                cartpole_step(&c, nn_argmax(a.logp_node, NULL, CARTPOLE_ACTIONS), obs, &r, &term,
+                              &trunc);
                 total += r;
             }
         }
@@ -118,7 +119,8 @@ static void write_episodes(FILE *f, const ppo *p)
     for (int i = 0; i < p->n_episodes; i++) {
         const float *e = p->episodes + (size_t)i * (1 + EP_N_STATS);
         fprintf(f, "%d,%llu,%d", p->update, (unsigned long long)p->global_step, (int)e[0]);
-        for (int s = 0; s < EP_N_STATS; s++) fprintf(f, isfinite(e[1 + s]) ? ",%.9g" : ",", e[1 + s]);
+        for (int s = 0; s < EP_N_STATS; s++)
+            fprintf(f, isfinite(e[1 + s]) ? ",%.9g" : ",", e[1 + s]);
         fputc('\n', f);
     }
     fflush(f);
@@ -128,8 +130,10 @@ static void write_metrics(FILE *f, const double *m)
 {
     fputc('{', f);
     for (int i = 0; i < PM_N; i++) {
-        if (isfinite(m[i])) fprintf(f, "%s\"%s\":%.9g", i ? "," : "", ppo_metric_names[i], m[i]);
-        else fprintf(f, "%s\"%s\":null", i ? "," : "", ppo_metric_names[i]);
+        if (isfinite(m[i]))
+            fprintf(f, "%s\"%s\":%.9g", i ? "," : "", ppo_metric_names[i], m[i]);
+        else
+            fprintf(f, "%s\"%s\":null", i ? "," : "", ppo_metric_names[i]);
     }
     fputs("}\n", f);
     fflush(f);
@@ -164,7 +168,8 @@ int train_run(const kisim_config *cfg, const train_options *opt)
     if (err) return err;
     char *shown = cfg_to_json(cfg);
     path_in(path, sizeof path, opt->out_dir, "config.json");
-    err = shown ? write_file_atomic(path, shown) : kisim_seterr(KISIM_ENOMEM, "train: out of memory");
+    err =
+        shown ? write_file_atomic(path, shown) : kisim_seterr(KISIM_ENOMEM, "train: out of memory");
     free(shown);
     if (!err) err = ppo_init(&p, cfg);
     if (!err && opt->resume_dir) err = train_state_resume(&p, opt->resume_dir);
@@ -183,7 +188,8 @@ int train_run(const kisim_config *cfg, const train_options *opt)
     }
     if (!opt->resume_dir) {
         fputs("update,global_step,env", episodes);
-        for (int s = 0; s < EP_N_STATS; s++) fprintf(episodes, ",%s", ppo_ep_stat_names[s]);
+        for (int s = 0; s < EP_N_STATS; s++)
+            fprintf(episodes, ",%s", ppo_ep_stat_names[s]);
         fputc('\n', episodes);
     }
     struct sigaction sa = {0};
@@ -198,8 +204,10 @@ int train_run(const kisim_config *cfg, const train_options *opt)
         if (err) break;
         write_metrics(metrics, m);
         write_episodes(episodes, &p);
-        if (isfinite(m[PM_EP_RETURN])) ret_avg = isfinite(ret_avg) ? 0.9 * ret_avg + 0.1 * m[PM_EP_RETURN] : m[PM_EP_RETURN];
-        if (isfinite(m[PM_EP_P99_MS])) p99_avg = isfinite(p99_avg) ? 0.9 * p99_avg + 0.1 * m[PM_EP_P99_MS] : m[PM_EP_P99_MS];
+        if (isfinite(m[PM_EP_RETURN]))
+            ret_avg = isfinite(ret_avg) ? 0.9 * ret_avg + 0.1 * m[PM_EP_RETURN] : m[PM_EP_RETURN];
+        if (isfinite(m[PM_EP_P99_MS]))
+            p99_avg = isfinite(p99_avg) ? 0.9 * p99_avg + 0.1 * m[PM_EP_P99_MS] : m[PM_EP_P99_MS];
         if (opt->progress) show_progress(&p, m, t0, &t_last, ret_avg, p99_avg);
         if (opt->stop_after > 0 && p.update - first_update >= opt->stop_after) stop_requested = 1;
         int end = p.update == p.num_updates || stop_requested;
@@ -218,7 +226,8 @@ int train_run(const kisim_config *cfg, const train_options *opt)
         }
         if (stop_requested && p.update < p.num_updates) {
             log_info("train: stopped; saved %s/last.safetensors at update %d of %d (continue with "
-                     "--resume %s)", opt->out_dir, p.update, p.num_updates, opt->out_dir);
+                     "--resume %s)",
+                     opt->out_dir, p.update, p.num_updates, opt->out_dir);
             break;
         }
     }

@@ -61,8 +61,10 @@ int train_state_resume(ppo *p, const char *dir)
     memset(&loaded, 0, sizeof loaded);
     err = ppo_model_from_ckpt(&loaded, &c, path);
     if (!err && loaded.p.total != p->model.p.total)
-        err = kisim_seterr(KISIM_EINPUT, "checkpoint %s: cannot resume: its model has %zu "
-                           "parameters, this config's %zu", path, loaded.p.total, p->model.p.total);
+        err = kisim_seterr(KISIM_EINPUT,
+                           "checkpoint %s: cannot resume: its model has %zu "
+                           "parameters, this config's %zu",
+                           path, loaded.p.total, p->model.p.total);
     if (!err) {
         memcpy(p->model.p.params, loaded.p.params, loaded.p.total * sizeof(float));
         memcpy(p->model.norm.mean, loaded.norm.mean, (size_t)loaded.norm.n * sizeof(double));
@@ -85,7 +87,8 @@ int train_state_resume(ppo *p, const char *dir)
     if (!err) err = restore(&c, "train.adam_v", p->model.p.v, total, path);
     if (!err) err = restore(&c, "train.counters", counters, sizeof counters, path);
     if (!err && counters[3] != STATE_FORMAT)
-        err = kisim_seterr(KISIM_EINPUT, "checkpoint %s: cannot resume: unknown state format", path);
+        err =
+            kisim_seterr(KISIM_EINPUT, "checkpoint %s: cannot resume: unknown state format", path);
     if (!err) err = restore(&c, "train.rng", p->rng.s, sizeof p->rng.s, path);
     if (!err) err = restore(&c, "train.next_done", p->next_done, K, path);
     if (!err) err = restore(&c, "train.feature_stats", p->fstat, sizeof p->fstat, path);
@@ -97,13 +100,16 @@ int train_state_resume(ppo *p, const char *dir)
     if (!err) err = p->envs.load(&p->envs, &c, p->next_obs, p->next_mask, path);
     const ckpt_tensor *saved = ckpt_find(&c, "train.next_obs");
     if (!err && (!saved || saved->nbytes != od || memcmp(saved->data, p->next_obs, od) != 0))
-        err = kisim_seterr(KISIM_EINPUT, "checkpoint %s: cannot resume: the envs replayed to a "
+        err = kisim_seterr(KISIM_EINPUT,
+                           "checkpoint %s: cannot resume: the envs replayed to a "
                            "different observation (was it written by another version or config?)",
                            path);
     const ckpt_tensor *smask = ckpt_find(&c, "train.next_mask");
     if (!err && md && (!smask || smask->nbytes != md || memcmp(smask->data, p->next_mask, md) != 0))
-        err = kisim_seterr(KISIM_EINPUT, "checkpoint %s: cannot resume: the replayed action mask "
-                           "differs", path);
+        err = kisim_seterr(KISIM_EINPUT,
+                           "checkpoint %s: cannot resume: the replayed action mask "
+                           "differs",
+                           path);
     if (!err) {
         p->update = (int)counters[0];
         p->global_step = counters[1];

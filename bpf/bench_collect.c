@@ -6,10 +6,10 @@
 #include <bpf/bpf.h>
 #include <dirent.h>
 #include <errno.h>
-#include <limits.h>
-#include <stddef.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +91,8 @@ static int proc_progs(pid_t pid, prog_stat *out)
         while (f && fgets(line, sizeof line, f))
             if (sscanf(line, "prog_id: %u", &id) == 1) {
                 int j = 0;
-                while (j < n && ids[j] != id) j++;
+                while (j < n && ids[j] != id)
+                    j++;
                 if (j == n && n < MAX_PROGS) ids[n++] = id;
             }
         if (f) fclose(f);
@@ -134,8 +135,8 @@ static pid_t start_collector(const char *rel, int errfd)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(errfd, 1);
         dup2(errfd, 2);
-        execl("/proc/self/exe", "kisim", "collect", "--node", "machine", "--node", node, "--publish", pub,
-              "--interval-ms", "1000", "--metrics", met, (char *)NULL);
+        execl("/proc/self/exe", "kisim", "collect", "--node", "machine", "--node", node,
+              "--publish", pub, "--interval-ms", "1000", "--metrics", met, (char *)NULL);
         _exit(127);
     }
     return pid;
@@ -165,7 +166,9 @@ static int one_run(const bench_load_opts *o, double warmup, double seconds, run_
     char rel[64], logpath[] = "/tmp/kisim-bench-collect-XXXXXX";
     snprintf(rel, sizeof rel, "kisim-bench-collect-%d", (int)getpid());
     int logfd = mkstemp(logpath);
-    if (logfd < 0) return kisim_seterr(KISIM_EIO, "bench collect: cannot create a temp file: %s", strerror(errno));
+    if (logfd < 0)
+        return kisim_seterr(KISIM_EIO, "bench collect: cannot create a temp file: %s",
+                            strerror(errno));
     unlink(logpath);
     bench_load load;
     pid_t col = -1;
@@ -179,12 +182,14 @@ static int one_run(const bench_load_opts *o, double warmup, double seconds, run_
     } while (a.n < 3 && now_s() - t0 < 30 && waitpid(col, NULL, WNOHANG) == 0);
     if (a.n < 3) {
         show_log(logfd);
-        err = kisim_seterr(KISIM_EIO, "bench collect: the collector did not attach its programs (its "
-                           "messages above)");
+        err =
+            kisim_seterr(KISIM_EIO, "bench collect: the collector did not attach its programs (its "
+                                    "messages above)");
         goto cleanup;
     }
     if ((err = bench_load_start(&load, o, rel))) goto cleanup;
-    usleep((useconds_t)(warmup * 1e6)); /* the load reaches its rate, the collector its steady state */
+    usleep(
+        (useconds_t)(warmup * 1e6)); /* the load reaches its rate, the collector its steady state */
     take(&a, col);
     usleep((useconds_t)(seconds * 1e6));
     take(&b, col);
@@ -237,7 +242,8 @@ static double median(double *v, int n)
 static double median_of(const run_result *r, int n, size_t off)
 {
     double v[MAX_RUNS];
-    for (int i = 0; i < n; i++) v[i] = *(const double *)((const char *)&r[i] + off);
+    for (int i = 0; i < n; i++)
+        v[i] = *(const double *)((const char *)&r[i] + off);
     return median(v, n);
 }
 
@@ -259,21 +265,26 @@ static void print_medians(const run_result *r, int n)
     }
 #define MED(f) median_of(r, n, offsetof(run_result, f))
     printf("  load: %.0f loopback packets/s, %.0f block requests/s\n", MED(pps), MED(iops));
-    printf("  user space %.3f%%, BPF %.3f%% (%.0f events/s, %.0f ns/event): total %.3f%% of one core"
-           " (target 1%%)\n", MED(user_pct), MED(bpf_pct), MED(events_s), MED(ns_event), MED(total_pct));
+    printf(
+        "  user space %.3f%%, BPF %.3f%% (%.0f events/s, %.0f ns/event): total %.3f%% of one core"
+        " (target 1%%)\n",
+        MED(user_pct), MED(bpf_pct), MED(events_s), MED(ns_event), MED(total_pct));
 #undef MED
 }
 
 static void usage(FILE *out)
 {
-    fprintf(out,
+    fprintf(
+        out,
         "usage: kisim bench collect [--runs N] [--seconds S] [--warmup S] [--pps N] [--writers N]\n"
         "                           [--dir DIR]\n\n"
         "The telemetry collector's cost at 1 s sampling under load (needs root, like collect).\n"
         "Each run starts `kisim collect --node machine --node n1=CGROUP` and, inside that cgroup,\n"
-        "a loopback UDP sender paced to --pps datagrams/s (default 50000) with its receiver (both at\n"
+        "a loopback UDP sender paced to --pps datagrams/s (default 50000) with its receiver (both "
+        "at\n"
         "nice -10, so the rate holds on a busy machine; a run that falls short says so) and\n"
-        "--writers processes (default 4) writing 4 KiB blocks back to back with O_DIRECT to a file\n"
+        "--writers processes (default 4) writing 4 KiB blocks back to back with O_DIRECT to a "
+        "file\n"
         "in --dir (default /var/tmp), the heavy disk I/O; after --warmup\n"
         "seconds (default 3) it measures --seconds (default 20): the collector's CPU time (all\n"
         "threads) plus its BPF programs' run time (kernel BPF stats, on for the run only), per\n"
@@ -284,10 +295,10 @@ static void usage(FILE *out)
 int bench_collect_main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"runs", required_argument, 0, 'r'}, {"seconds", required_argument, 0, 's'},
+        {"runs", required_argument, 0, 'r'},   {"seconds", required_argument, 0, 's'},
         {"warmup", required_argument, 0, 'w'}, {"pps", required_argument, 0, 'p'},
-        {"dir", required_argument, 0, 'd'}, {"writers", required_argument, 0, 'W'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"dir", required_argument, 0, 'd'},    {"writers", required_argument, 0, 'W'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     long runs = 5, pps = 50000, writers = 4;
     double seconds = 20, warmup = 3;
     bench_load_opts o = {.dir = "/var/tmp"};
@@ -295,14 +306,31 @@ int bench_collect_main(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "r:s:w:p:d:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'r': err = args_int("bench collect", "--runs", optarg, 1, MAX_RUNS, &runs); break;
-        case 's': err = args_double("bench collect", "--seconds", optarg, 1, 3600, &seconds); break;
-        case 'w': err = args_double("bench collect", "--warmup", optarg, 0, 600, &warmup); break;
-        case 'p': err = args_int("bench collect", "--pps", optarg, 0, 10000000, &pps); break;
-        case 'd': o.dir = optarg; break;
-        case 'W': err = args_int("bench collect", "--writers", optarg, 0, BENCH_LOAD_MAX_WRITERS, &writers); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'r':
+            err = args_int("bench collect", "--runs", optarg, 1, MAX_RUNS, &runs);
+            break;
+        case 's':
+            err = args_double("bench collect", "--seconds", optarg, 1, 3600, &seconds);
+            break;
+        case 'w':
+            err = args_double("bench collect", "--warmup", optarg, 0, 600, &warmup);
+            break;
+        case 'p':
+            err = args_int("bench collect", "--pps", optarg, 0, 10000000, &pps);
+            break;
+        case 'd':
+            o.dir = optarg;
+            break;
+        case 'W':
+            err =
+                args_int("bench collect", "--writers", optarg, 0, BENCH_LOAD_MAX_WRITERS, &writers);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
         if (err) {
             fprintf(stderr, "%s\n", kisim_errmsg());
@@ -327,16 +355,20 @@ int bench_collect_main(int argc, char **argv)
     }
     static run_result r[MAX_RUNS];
     printf("kisim bench collect: %ld run(s) of %.0f s after %.0f s warm-up; load %ld loopback UDP "
-           "packets/s + %ld direct-I/O 4 KiB writers in %s\n", runs, seconds, warmup, pps, writers, o.dir);
+           "packets/s + %ld direct-I/O 4 KiB writers in %s\n",
+           runs, seconds, warmup, pps, writers, o.dir);
     int done = 0;
     for (int i = 0; i < runs && !err; i++) {
         err = one_run(&o, warmup, seconds, &r[i]);
         if (err) break;
         done++;
         printf("run %d: %.0f pkt/s, %.0f I/O/s; user %.3f%% + BPF %.3f%% = %.3f%% of a core; "
-               "%.0f events/s, %.0f ns/event%s\n", i + 1, r[i].pps, r[i].iops, r[i].user_pct,
-               r[i].bpf_pct, r[i].total_pct, r[i].events_s, r[i].ns_event,
-               r[i].pps < 0.95 * (double)pps ? " (BELOW the packet rate asked for: the machine is busy)" : "");
+               "%.0f events/s, %.0f ns/event%s\n",
+               i + 1, r[i].pps, r[i].iops, r[i].user_pct, r[i].bpf_pct, r[i].total_pct,
+               r[i].events_s, r[i].ns_event,
+               r[i].pps < 0.95 * (double)pps
+                   ? " (BELOW the packet rate asked for: the machine is busy)"
+                   : "");
         fflush(stdout);
     }
     close(stats);

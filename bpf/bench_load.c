@@ -1,6 +1,6 @@
 /* bench_load.c: the load of `kisim bench collect` (see bench_load.h): child processes in a
- * benchmark cgroup sending paced loopback UDP and writing 4 KiB blocks with O_DIRECT (in parallel), and the
- * machine's own packet and block request counters to check the load reached its rate. */
+ * benchmark cgroup sending paced loopback UDP and writing 4 KiB blocks with O_DIRECT (in parallel),
+ * and the machine's own packet and block request counters to check the load reached its rate. */
 #include "bpf/bench_load.h"
 
 #include <arpa/inet.h>
@@ -35,11 +35,13 @@ int bench_load_cgroup(const char *rel, int make)
         if (!root) continue;
         snprintf(path, sizeof path, "%s/%s", root, rel);
         int seen = 0; /* cgroup v2 or co-mounted controllers: one folder */
-        for (int j = 0; j < i; j++) seen |= !strcmp(done[j], path);
+        for (int j = 0; j < i; j++)
+            seen |= !strcmp(done[j], path);
         snprintf(done[i], sizeof done[i], "%s", path);
         if (seen) continue;
         if (make && mkdir(path, 0755) && errno != EEXIST)
-            return kisim_seterr(KISIM_EIO, "bench collect: cannot create cgroup %s: %s", path, strerror(errno));
+            return kisim_seterr(KISIM_EIO, "bench collect: cannot create cgroup %s: %s", path,
+                                strerror(errno));
         if (!make) rmdir(path);
     }
     return 0;
@@ -55,7 +57,8 @@ static void enter_cgroup(const char *rel)
         if (!root) continue;
         snprintf(path, sizeof path, "%s/%s/cgroup.procs", root, rel);
         int fd = open(path, O_WRONLY);
-        if (fd >= 0 && write(fd, pid, strlen(pid)) < 0) fprintf(stderr, "bench collect: %s: %s\n", path, strerror(errno));
+        if (fd >= 0 && write(fd, pid, strlen(pid)) < 0)
+            fprintf(stderr, "bench collect: %s: %s\n", path, strerror(errno));
         if (fd >= 0) close(fd);
     }
 }
@@ -87,7 +90,8 @@ static void sender(int port, long pps)
     for (;;) {
         long long due = (long long)((now_s() - t0) * (double)pps);
         while (sent < due) {
-            send(fd, msg, sizeof msg, 0); /* a full receive buffer drops; the rate is still offered */
+            send(fd, msg, sizeof msg,
+                 0); /* a full receive buffer drops; the rate is still offered */
             sent++;
         }
         struct timespec ms = {0, 1000000};
@@ -143,9 +147,11 @@ int bench_load_start(bench_load *l, const bench_load_opts *o, const char *rel)
         socklen_t len = sizeof a;
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big) ||
-            bind(fd, (struct sockaddr *)&a, sizeof a) || getsockname(fd, (struct sockaddr *)&a, &len)) {
+            bind(fd, (struct sockaddr *)&a, sizeof a) ||
+            getsockname(fd, (struct sockaddr *)&a, &len)) {
             if (fd >= 0) close(fd);
-            return kisim_seterr(KISIM_EIO, "bench collect: cannot open a UDP socket: %s", strerror(errno));
+            return kisim_seterr(KISIM_EIO, "bench collect: cannot open a UDP socket: %s",
+                                strerror(errno));
         }
         if ((l->pid[0] = child(rel, -10)) == 0) receiver(fd);
         close(fd);
@@ -154,8 +160,8 @@ int bench_load_start(bench_load *l, const bench_load_opts *o, const char *rel)
     int probe = open(l->file, O_WRONLY | O_CREAT | O_DIRECT, 0600);
     if (probe < 0) {
         bench_load_stop(l);
-        return kisim_seterr(KISIM_EIO, "bench collect: --dir %s: cannot open %s with O_DIRECT: %s", o->dir,
-                            l->file, strerror(errno));
+        return kisim_seterr(KISIM_EIO, "bench collect: --dir %s: cannot open %s with O_DIRECT: %s",
+                            o->dir, l->file, strerror(errno));
     }
     close(probe);
     for (int i = 0; i < o->writers && i < BENCH_LOAD_MAX_WRITERS; i++)
@@ -182,7 +188,8 @@ void bench_load_counts(unsigned long long *lo_pkts, unsigned long long *disk_ios
     FILE *f = fopen("/proc/net/dev", "r");
     while (f && fgets(line, sizeof line, f)) {
         char *c = strchr(line, ':');
-        if (c && sscanf(line, " %63[^:]", dev) == 1 && !strcmp(dev, "lo") && sscanf(c + 1, "%llu %llu", &v[0], &v[1]) == 2)
+        if (c && sscanf(line, " %63[^:]", dev) == 1 && !strcmp(dev, "lo") &&
+            sscanf(c + 1, "%llu %llu", &v[0], &v[1]) == 2)
             *lo_pkts = v[1];
     }
     if (f) fclose(f);
@@ -190,7 +197,8 @@ void bench_load_counts(unsigned long long *lo_pkts, unsigned long long *disk_ios
     while (f && fgets(line, sizeof line, f)) {
         unsigned long long rd, wr, x;
         char path[128];
-        if (sscanf(line, "%*u %*u %63s %llu %llu %llu %llu %llu", dev, &rd, &x, &x, &x, &wr) != 6) continue;
+        if (sscanf(line, "%*u %*u %63s %llu %llu %llu %llu %llu", dev, &rd, &x, &x, &x, &wr) != 6)
+            continue;
         snprintf(path, sizeof path, "/sys/block/%s/mq", dev);
         struct stat st;
         if (stat(path, &st) == 0) *disk_ios += rd + wr; /* blk-mq whole disks: what block_rq sees */

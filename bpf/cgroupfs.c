@@ -46,7 +46,8 @@ static long slurp(const char *path, char *buf, size_t size)
     if (fd < 0) return -1;
     size_t n = 0;
     ssize_t r;
-    while (n + 1 < size && (r = read(fd, buf + n, size - 1 - n)) > 0) n += (size_t)r;
+    while (n + 1 < size && (r = read(fd, buf + n, size - 1 - n)) > 0)
+        n += (size_t)r;
     close(fd);
     buf[n] = 0;
     return (long)n;
@@ -58,7 +59,8 @@ int cgroupfs_count(const char *controller)
     if (slurp("/proc/cgroups", buf, sizeof buf) < 0) return -1;
     int hier, num, n = -1;
     for (char *line = buf; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
-        if (sscanf(line, "%63s %d %d", name, &hier, &num) == 3 && !strcmp(name, controller)) n = num;
+        if (sscanf(line, "%63s %d %d", name, &hier, &num) == 3 && !strcmp(name, controller))
+            n = num;
     return n;
 }
 
@@ -114,7 +116,8 @@ static int cmp_u64(const void *a, const void *b)
 
 static const char *const bw_keys[] = {"nr_periods", "nr_throttled"};
 
-static int add_bw(cgroupfs_tree *t, unsigned long long ino, const unsigned long long *v, const char *dir)
+static int add_bw(cgroupfs_tree *t, unsigned long long ino, const unsigned long long *v,
+                  const char *dir)
 {
     if (t->n_bw == t->cap_bw) {
         int cap = t->cap_bw ? 2 * t->cap_bw : 16;
@@ -176,7 +179,8 @@ static int walk(const char *dir, unsigned long long ino, cgroupfs_tree *t, int d
     while ((e = readdir(d)))
         if (e->d_type == DT_DIR && e->d_name[0] != '.') {
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            walk(path, (unsigned long long)e->d_ino, t, depth + 1); /* one removed meanwhile: skipped */
+            walk(path, (unsigned long long)e->d_ino, t,
+                 depth + 1); /* one removed meanwhile: skipped */
         }
     closedir(d);
     return 0;
@@ -220,8 +224,10 @@ void cgroupfs_bw_delta(const cgroupfs_tree *prev, const cgroupfs_tree *now, doub
     *periods = *throttled = 0;
     for (int i = 0, j = 0; i < now->n_bw && j < prev->n_bw;) {
         const cgroupfs_bw *a = &now->bw[i], *b = &prev->bw[j];
-        if (a->ino < b->ino) i++;
-        else if (a->ino > b->ino) j++;
+        if (a->ino < b->ino)
+            i++;
+        else if (a->ino > b->ino)
+            j++;
         else {
             if (a->periods > b->periods) *periods += (double)(a->periods - b->periods);
             if (a->throttled > b->throttled) *throttled += (double)(a->throttled - b->throttled);
@@ -232,7 +238,8 @@ void cgroupfs_bw_delta(const cgroupfs_tree *prev, const cgroupfs_tree *now, doub
 
 void cgroupfs_tree_free(cgroupfs_tree *t)
 {
-    for (int i = 0; i < t->n_bw; i++) free(t->bw[i].path);
+    for (int i = 0; i < t->n_bw; i++)
+        free(t->bw[i].path);
     free(t->bw);
     free(t->ids);
     memset(t, 0, sizeof *t);
@@ -251,7 +258,8 @@ static int mem_total(unsigned long long *total, unsigned long long *avail)
 int cgroupfs_memory(const char *dir, double *ratio)
 {
     unsigned long long total, avail;
-    if (mem_total(&total, &avail)) return kisim_seterr(KISIM_EIO, "collect: cannot read /proc/meminfo");
+    if (mem_total(&total, &avail))
+        return kisim_seterr(KISIM_EIO, "collect: cannot read /proc/meminfo");
     if (!dir) {
         *ratio = (double)(total - (avail < total ? avail : total)) / (double)total;
         return 0;
@@ -303,7 +311,8 @@ double cgroupfs_cpu_capacity(const char *dir, double ncpu)
     } else { /* v2: "QUOTA PERIOD" or "max PERIOD" */
         char buf[64];
         snprintf(path, sizeof path, "%s/cpu.max", dir);
-        if (slurp(path, buf, sizeof buf) <= 0 || sscanf(buf, "%llu %llu", &quota, &period) != 2) return ncpu;
+        if (slurp(path, buf, sizeof buf) <= 0 || sscanf(buf, "%llu %llu", &quota, &period) != 2)
+            return ncpu;
     }
     if (quota == ULLONG_MAX || period == 0) return ncpu;
     double cap = (double)quota / (double)period;

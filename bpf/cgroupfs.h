@@ -1,6 +1,7 @@
 /* cgroupfs.h: what the collector reads from cgroup files rather than from BPF: the subtree of a
  * node (its cgroup ids, for summing BPF counters), CPU time (cpuacct), CPU throttling (cpu.stat),
- * memory use and limits, and the CPU quota. Works on cgroup v1 (one mount per controller) and v2. */
+ * memory use and limits, and the CPU quota. Works on cgroup v1 (one mount per controller) and v2.
+ */
 #ifndef KISIM_BPF_CGROUPFS_H
 #define KISIM_BPF_CGROUPFS_H
 

@@ -6,9 +6,9 @@
  * requires, and let us follow kernel pointers with plain loads (the verifier makes them
  * fault-safe; a NULL reads as 0). The types carry preserve_access_index: still CO-RE. */
 #include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
 
 #include "collect.h"
 

@@ -50,7 +50,8 @@ int collect_open(collect **out, unsigned cpu_hier)
         err = kisim_seterr(KISIM_EUNSUPPORTED,
                            "collect: the kernel refused the BPF programs (%s); it needs BTF "
                            "(/sys/kernel/btf/vmlinux)%s; run with -v for the verifier's log",
-                           strerror(-e), cpu_hier ? " and the bpf_task_get_cgroup1 kfunc (6.8+)" : "");
+                           strerror(-e),
+                           cpu_hier ? " and the bpf_task_get_cgroup1 kfunc (6.8+)" : "");
         goto cleanup;
     }
     e = collect_bpf__attach(c->skel);
@@ -109,7 +110,8 @@ static int append(collect *c, collect_cg **v, int *n, int *cap, int extra, unsig
     collect_cg *e = &(*v)[(*n)++];
     memset(e, 0, sizeof *e);
     e->id = id;
-    for (int i = 0; i < c->ncpu; i++) add(&e->c, &per[i]);
+    for (int i = 0; i < c->ncpu; i++)
+        add(&e->c, &per[i]);
     return 0;
 }
 
@@ -145,7 +147,8 @@ static int read_hash(collect *c, int fd, int extra, collect_cg **out, int *n_out
 static collect_cg *charge(collect_cg *v, int *n, unsigned long long id)
 {
     int j = 0;
-    while (j < *n && v[j].id != id) j++;
+    while (j < *n && v[j].id != id)
+        j++;
     if (j == *n) {
         memset(&v[j], 0, sizeof v[j]);
         v[j].id = id;
@@ -203,8 +206,8 @@ const struct telem_counters *collect_snap_find(const collect_cg *v, int n, unsig
     return p ? &p->c : NULL;
 }
 
-void collect_prog_stats(collect *c, void (*fn)(void *, const char *, unsigned long long,
-                                               unsigned long long),
+void collect_prog_stats(collect *c,
+                        void (*fn)(void *, const char *, unsigned long long, unsigned long long),
                         void *arg)
 {
     struct bpf_program *p;

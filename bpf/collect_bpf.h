@@ -19,9 +19,9 @@ typedef struct {
     struct telem_counters total; /* whole machine */
     collect_cg *task;            /* cpu-hierarchy cgroups: tx_pkts */
     int n_task;
-    collect_cg *blk;             /* blkio-hierarchy cgroups: io_* */
+    collect_cg *blk; /* blkio-hierarchy cgroups: io_* */
     int n_blk;
-    int have_llc;                /* the caller filled llc_* from the PMU (pmu.h) */
+    int have_llc; /* the caller filled llc_* from the PMU (pmu.h) */
     unsigned long long llc_refs, llc_misses;
 } collect_snap;
 
@@ -37,9 +37,9 @@ void collect_snap_free(collect_snap *s);
 const struct telem_counters *collect_snap_find(const collect_cg *v, int n, unsigned long long id);
 /* Each program's name, run count and run time (kernel.bpf_stats_enabled must be 1 for these to
  * grow). Calls fn once per program. */
-void collect_prog_stats(collect *c, void (*fn)(void *arg, const char *name,
-                                               unsigned long long run_cnt,
-                                               unsigned long long run_time_ns),
+void collect_prog_stats(collect *c,
+                        void (*fn)(void *arg, const char *name, unsigned long long run_cnt,
+                                   unsigned long long run_time_ns),
                         void *arg);
 
 #endif

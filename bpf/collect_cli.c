@@ -33,18 +33,23 @@
 
 typedef struct {
     node_unit unit;
-    char rel[PATH_MAX]; /* "" for the whole machine */
+    char rel[PATH_MAX];        /* "" for the whole machine */
     node_unit *pods[MAX_PODS]; /* owned */
     int n_pods;
 } node;
 
 static volatile sig_atomic_t stop;
-static void on_signal(int sig) { (void)sig, stop = 1; }
+static void on_signal(int sig)
+{
+    (void)sig, stop = 1;
+}
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-        "usage: kisim collect --node NAME[=CGROUP_PATH] ... (--publish ENDPOINT | --connect ENDPOINT ...)\n"
+    fprintf(
+        out,
+        "usage: kisim collect --node NAME[=CGROUP_PATH] ... (--publish ENDPOINT | --connect "
+        "ENDPOINT ...)\n"
         "                     [--interval-ms N] [--metrics HOST:PORT] [--count N] [-v]\n\n"
         "Node telemetry collector: eBPF programs on scheduler, block and network tracepoints plus\n"
         "cgroup files; every interval one frame per node, topic \"telemetry.NAME\", JSON body\n"
@@ -70,7 +75,8 @@ static int check_privileges(void)
     struct __user_cap_data_struct d[2];
     memset(d, 0, sizeof d);
     if (syscall(SYS_capget, &h, d))
-        return kisim_seterr(KISIM_EIO, "collect: cannot read this process's capabilities: %s", strerror(errno));
+        return kisim_seterr(KISIM_EIO, "collect: cannot read this process's capabilities: %s",
+                            strerror(errno));
 #define HAS(cap) ((d[(cap) / 32].effective >> ((cap) % 32)) & 1u)
     if (HAS(21) || (HAS(39) && HAS(38))) return 0; /* SYS_ADMIN, or BPF (39) and PERFMON (38) */
     return kisim_seterr(KISIM_EUNSUPPORTED,
@@ -86,7 +92,8 @@ static void ensure_tracefs(void)
     struct stat st;
     if (stat("/sys/kernel/tracing/events", &st) == 0) return;
     if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL))
-        log_warn("collect: tracefs is not mounted and mounting it failed (%s); continuing", strerror(errno));
+        log_warn("collect: tracefs is not mounted and mounting it failed (%s); continuing",
+                 strerror(errno));
     else
         log_info("collect: mounted tracefs on /sys/kernel/tracing");
 }
@@ -96,9 +103,12 @@ static int parse_node(const char *arg, node *n)
 {
     const char *eq = strchr(arg, '=');
     size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-    if (len == 0 || len >= 64 || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") < len)
-        return kisim_seterr(KISIM_EUSAGE, "collect: --node: expected NAME[=CGROUP_PATH] with NAME of "
-                            "1-63 letters, digits, '.', '_' or '-', got \"%s\"", arg);
+    if (len == 0 || len >= 64 ||
+        strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") < len)
+        return kisim_seterr(KISIM_EUSAGE,
+                            "collect: --node: expected NAME[=CGROUP_PATH] with NAME of "
+                            "1-63 letters, digits, '.', '_' or '-', got \"%s\"",
+                            arg);
     char name[64];
     memcpy(name, arg, len);
     name[len] = 0;
@@ -108,14 +118,19 @@ static int parse_node(const char *arg, node *n)
         return 0;
     }
     const char *path = eq + 1, *root = cgroupfs_root("cpu");
-    if (!root) return kisim_seterr(KISIM_EUSAGE, "collect: --node %s: no cgroup cpu controller is mounted", arg);
+    if (!root)
+        return kisim_seterr(KISIM_EUSAGE, "collect: --node %s: no cgroup cpu controller is mounted",
+                            arg);
     size_t rl = strlen(root);
-    if (!strncmp(path, root, rl) && path[rl] == '/') path += rl + 1;
+    if (!strncmp(path, root, rl) && path[rl] == '/')
+        path += rl + 1;
     else if (!strncmp(path, "/sys/fs/cgroup/", 15)) /* another controller's folder: same path */
         path = strchr(path + 15, '/') ? strchr(path + 15, '/') + 1 : "";
-    while (*path == '/') path++;
+    while (*path == '/')
+        path++;
     if (!*path || strstr(path, "..") || strlen(path) >= sizeof n->rel)
-        return kisim_seterr(KISIM_EUSAGE, "collect: --node %s: expected a cgroup path below %s", arg, root);
+        return kisim_seterr(KISIM_EUSAGE, "collect: --node %s: expected a cgroup path below %s",
+                            arg, root);
     snprintf(n->rel, sizeof n->rel, "%s", path);
     node_unit_init(&n->unit, name, n->rel);
     if (!n->unit.cpu_dir[0])
@@ -127,13 +142,15 @@ static int parse_node(const char *arg, node *n)
 static void refresh_pods(node *n)
 {
     if (!n->rel[0]) return;
-    for (int i = 0; i < n->n_pods; i++) n->pods[i]->valid = -1; /* unseen */
+    for (int i = 0; i < n->n_pods; i++)
+        n->pods[i]->valid = -1; /* unseen */
     DIR *d = opendir(n->unit.cpu_dir);
     struct dirent *e;
     while (d && (e = readdir(d))) {
         if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
         int i = 0;
-        while (i < n->n_pods && strcmp(n->pods[i]->name, e->d_name)) i++;
+        while (i < n->n_pods && strcmp(n->pods[i]->name, e->d_name))
+            i++;
         if (i < n->n_pods) {
             n->pods[i]->valid = 0;
             continue;
@@ -203,18 +220,21 @@ static int tick(collect *c, pmu *hw, void *sock, metrics *m, node *nodes, int n_
     for (int i = 0; i < n_nodes && !err; i++) {
         refresh_pods(&nodes[i]);
         if (node_unit_sample(&nodes[i].unit, &s, ncpu))
-            log_warn("collect: node %s: its cgroup %s is gone; features unavailable", nodes[i].unit.name,
-                     nodes[i].rel);
+            log_warn("collect: node %s: its cgroup %s is gone; features unavailable",
+                     nodes[i].unit.name, nodes[i].rel);
         /* A pod may use at most its node's CPUs: its utilisation is of min(own quota, node's). */
-        double node_cap = nodes[i].rel[0] ? cgroupfs_cpu_capacity(nodes[i].unit.cpu_dir, ncpu) : ncpu;
-        for (int p = 0; p < nodes[i].n_pods; p++) node_unit_sample(nodes[i].pods[p], &s, node_cap);
+        double node_cap =
+            nodes[i].rel[0] ? cgroupfs_cpu_capacity(nodes[i].unit.cpu_dir, ncpu) : ncpu;
+        for (int p = 0; p < nodes[i].n_pods; p++)
+            node_unit_sample(nodes[i].pods[p], &s, node_cap);
         if (send) err = publish(sock, &nodes[i]);
     }
     collect_snap_free(&s);
     if (send && !err) (*frames)++;
     if (m) {
         node_unit *units[MAX_NODES];
-        for (int i = 0; i < n_nodes; i++) units[i] = &nodes[i].unit;
+        for (int i = 0; i < n_nodes; i++)
+            units[i] = &nodes[i].unit;
         char *page = frame_metrics_text(c, units, n_nodes, *frames);
         if (page) metrics_set(m, page);
         free(page);
@@ -250,16 +270,23 @@ int verb_collect(int argc, char **argv)
         }
         i++;
         if (!strcmp(a, "--node")) {
-            if (n_nodes == MAX_NODES) err = kisim_seterr(KISIM_EUSAGE, "collect: --node: at most %d nodes", MAX_NODES);
-            else err = parse_node(v, &nodes[n_nodes++]);
+            if (n_nodes == MAX_NODES)
+                err = kisim_seterr(KISIM_EUSAGE, "collect: --node: at most %d nodes", MAX_NODES);
+            else
+                err = parse_node(v, &nodes[n_nodes++]);
             for (int j = 0; !err && j < n_nodes - 1; j++)
                 if (!strcmp(nodes[j].unit.name, nodes[n_nodes - 1].unit.name))
-                    err = kisim_seterr(KISIM_EUSAGE, "collect: --node: the name \"%s\" is used twice", nodes[j].unit.name);
+                    err =
+                        kisim_seterr(KISIM_EUSAGE, "collect: --node: the name \"%s\" is used twice",
+                                     nodes[j].unit.name);
         } else if (!strcmp(a, "--publish")) {
             publish_ep = v;
         } else if (!strcmp(a, "--connect")) {
-            if (n_connect == MAX_ENDPOINTS) err = kisim_seterr(KISIM_EUSAGE, "collect: --connect: at most %d endpoints", MAX_ENDPOINTS);
-            else connect_ep[n_connect++] = v;
+            if (n_connect == MAX_ENDPOINTS)
+                err = kisim_seterr(KISIM_EUSAGE, "collect: --connect: at most %d endpoints",
+                                   MAX_ENDPOINTS);
+            else
+                connect_ep[n_connect++] = v;
         } else if (!strcmp(a, "--interval-ms")) {
             err = args_int("collect", "--interval-ms", v, 10, 3600000, &interval_ms);
         } else if (!strcmp(a, "--count")) {
@@ -293,18 +320,21 @@ int verb_collect(int argc, char **argv)
     ctx = zmq_ctx_new();
     sock = ctx ? zmq_socket(ctx, ZMQ_PUB) : NULL;
     if (!sock) {
-        err = kisim_seterr(KISIM_EIO, "collect: cannot create a ZeroMQ socket: %s", zmq_strerror(errno));
+        err = kisim_seterr(KISIM_EIO, "collect: cannot create a ZeroMQ socket: %s",
+                           zmq_strerror(errno));
         goto cleanup;
     }
     int linger = 500; /* the last frames still leave at exit, without hanging on a dead peer */
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     if (publish_ep && zmq_bind(sock, publish_ep)) {
-        err = kisim_seterr(KISIM_EUSAGE, "collect: --publish %s: %s", publish_ep, zmq_strerror(errno));
+        err = kisim_seterr(KISIM_EUSAGE, "collect: --publish %s: %s", publish_ep,
+                           zmq_strerror(errno));
         goto cleanup;
     }
     for (int i = 0; i < n_connect; i++)
         if (zmq_connect(sock, connect_ep[i])) {
-            err = kisim_seterr(KISIM_EUSAGE, "collect: --connect %s: %s", connect_ep[i], zmq_strerror(errno));
+            err = kisim_seterr(KISIM_EUSAGE, "collect: --connect %s: %s", connect_ep[i],
+                               zmq_strerror(errno));
             goto cleanup;
         }
     if (metrics_at && (err = metrics_open(&m, metrics_at))) goto cleanup;
@@ -321,7 +351,8 @@ int verb_collect(int argc, char **argv)
         next.tv_nsec += (interval_ms % 1000) * 1000000;
         next.tv_sec += interval_ms / 1000 + next.tv_nsec / 1000000000;
         next.tv_nsec %= 1000000000;
-        while (!stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR) {}
+        while (!stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR) {
+        }
         if (stop) break;
         if ((err = tick(c, hw, sock, m, nodes, n_nodes, &frames, 1))) goto cleanup;
     }

@@ -13,8 +13,10 @@ static cJSON *features_json(const node_unit *u, const char *key)
     cJSON *a = cJSON_CreateArray();
     for (int f = 0; f < KISIM_F; f++) {
         int av = u->valid && u->avail[f];
-        if (!strcmp(key, "available")) cJSON_AddItemToArray(a, cJSON_CreateNumber(av));
-        else cJSON_AddItemToArray(a, av ? cJSON_CreateNumber(u->feat[f]) : cJSON_CreateNull());
+        if (!strcmp(key, "available"))
+            cJSON_AddItemToArray(a, cJSON_CreateNumber(av));
+        else
+            cJSON_AddItemToArray(a, av ? cJSON_CreateNumber(u->feat[f]) : cJSON_CreateNull());
     }
     return a;
 }
@@ -75,8 +77,8 @@ static void prog_runs(void *arg, const char *name, unsigned long long cnt, unsig
 static void prog_seconds(void *arg, const char *name, unsigned long long cnt, unsigned long long ns)
 {
     (void)cnt;
-    put(arg, "kisim_bpf_prog_run_seconds_total{prog=\"%s\"} %llu.%09llu\n", name, ns / 1000000000ull,
-        ns % 1000000000ull);
+    put(arg, "kisim_bpf_prog_run_seconds_total{prog=\"%s\"} %llu.%09llu\n", name,
+        ns / 1000000000ull, ns % 1000000000ull);
 }
 
 char *frame_metrics_text(collect *c, node_unit *const *nodes, int n_nodes, long frames)
@@ -88,21 +90,24 @@ char *frame_metrics_text(collect *c, node_unit *const *nodes, int n_nodes, long 
         for (int f = 0; f < KISIM_F; f++)
             if (nodes[i]->valid && nodes[i]->avail[f])
                 put(&t, "kisim_node_feature{node=\"%s\",feature=\"%s\",unit=\"%s\"} %.9g\n",
-                    nodes[i]->name, kisim_features[f].name, kisim_features[f].unit, nodes[i]->feat[f]);
+                    nodes[i]->name, kisim_features[f].name, kisim_features[f].unit,
+                    nodes[i]->feat[f]);
     put(&t, "# HELP kisim_node_feature_available 1 if the collector measures the feature here.\n"
             "# TYPE kisim_node_feature_available gauge\n");
     for (int i = 0; i < n_nodes; i++)
         for (int f = 0; f < KISIM_F; f++)
             put(&t, "kisim_node_feature_available{node=\"%s\",feature=\"%s\"} %d\n", nodes[i]->name,
                 kisim_features[f].name, nodes[i]->valid && nodes[i]->avail[f]);
-    put(&t, "# HELP kisim_bpf_prog_runs_total Runs of each BPF program (kernel.bpf_stats_enabled=1).\n"
-            "# TYPE kisim_bpf_prog_runs_total counter\n");
+    put(&t,
+        "# HELP kisim_bpf_prog_runs_total Runs of each BPF program (kernel.bpf_stats_enabled=1).\n"
+        "# TYPE kisim_bpf_prog_runs_total counter\n");
     collect_prog_stats(c, prog_runs, &t);
     put(&t, "# HELP kisim_bpf_prog_run_seconds_total Run time of each BPF program "
             "(kernel.bpf_stats_enabled=1).\n# TYPE kisim_bpf_prog_run_seconds_total counter\n");
     collect_prog_stats(c, prog_seconds, &t);
-    put(&t, "# HELP kisim_collect_frames_total Telemetry frames published.\n"
-            "# TYPE kisim_collect_frames_total counter\nkisim_collect_frames_total %ld\n", frames);
+    put(&t,
+        "# HELP kisim_collect_frames_total Telemetry frames published.\n"
+        "# TYPE kisim_collect_frames_total counter\nkisim_collect_frames_total %ld\n",
+        frames);
     return t.buf;
 }
-

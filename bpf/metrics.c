@@ -46,21 +46,24 @@ int metrics_open(metrics **out, const char *hostport)
     long port = colon ? strtol(colon + 1, &end, 10) : -1;
     struct sockaddr_in sa = {.sin_family = AF_INET};
     if (!colon || (size_t)(colon - hostport) >= sizeof host || *end || port < 1 || port > 65535)
-        return kisim_seterr(KISIM_EUSAGE, "collect: --metrics: expected HOST:PORT, got \"%s\"", hostport);
+        return kisim_seterr(KISIM_EUSAGE, "collect: --metrics: expected HOST:PORT, got \"%s\"",
+                            hostport);
     memcpy(host, hostport, (size_t)(colon - hostport));
     host[colon - hostport] = 0;
     if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-        return kisim_seterr(KISIM_EUSAGE, "collect: --metrics: expected an IPv4 address, got \"%s\"", host);
+        return kisim_seterr(KISIM_EUSAGE,
+                            "collect: --metrics: expected an IPv4 address, got \"%s\"", host);
     sa.sin_port = htons((unsigned short)port);
     metrics *m = calloc(1, sizeof *m);
     if (!m) return kisim_seterr(KISIM_ENOMEM, "collect: out of memory");
     pthread_mutex_init(&m->lock, NULL);
-    m->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-                                 answer, m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                                 MHD_OPTION_END);
+    m->daemon =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, answer,
+                         m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_END);
     if (!m->daemon) {
         metrics_close(m);
-        return kisim_seterr(KISIM_EIO, "collect: --metrics: cannot serve on %s (port in use?)", hostport);
+        return kisim_seterr(KISIM_EIO, "collect: --metrics: cannot serve on %s (port in use?)",
+                            hostport);
     }
     *out = m;
     return 0;

@@ -71,8 +71,8 @@ static void set(node_unit *u, int f, double v)
  * every NODE_FULL_WALK periods (a quota set on an existing cgroup), and only the known ones'
  * cpu.stat files are read in between. A subtree
  * is walked every period (its ids are needed). -1 if a node's cgroup is gone. */
-static int read_cpu(node_unit *u, const collect_snap *s, struct telem_counters *task, double *periods,
-                    double *throttled)
+static int read_cpu(node_unit *u, const collect_snap *s, struct telem_counters *task,
+                    double *periods, double *throttled)
 {
     if (!u->cpu_dir[0]) return u->whole ? 0 : -1;
     cgroupfs_tree now;
@@ -141,11 +141,13 @@ int node_unit_sample(node_unit *u, const collect_snap *s, double ncpu)
          * need resctrl, which the collector does not read: never measured. */
         if (u->whole && s->have_llc) {
             double r = delta(s->llc_refs, u->prev_llc_refs);
-            set(u, FEAT_L3_CACHE_MISS_RATE, r > 0 ? delta(s->llc_misses, u->prev_llc_misses) / r : 0.0);
+            set(u, FEAT_L3_CACHE_MISS_RATE,
+                r > 0 ? delta(s->llc_misses, u->prev_llc_misses) / r : 0.0);
         }
         if (u->whole || u->blk_dir[0]) {
             double n = delta(blk.io_timed, u->prev_blk.io_timed);
-            set(u, FEAT_DISK_IO_WAIT_MS, n > 0 ? delta(blk.io_wait_ns, u->prev_blk.io_wait_ns) / n / 1e6 : 0.0);
+            set(u, FEAT_DISK_IO_WAIT_MS,
+                n > 0 ? delta(blk.io_wait_ns, u->prev_blk.io_wait_ns) / n / 1e6 : 0.0);
             set(u, FEAT_DISK_IOPS, delta(blk.io_done, u->prev_blk.io_done) / dt);
         }
         set(u, FEAT_NETWORK_TX_PACKETS_SEC, delta(task.tx_pkts, u->prev_task.tx_pkts) / dt);

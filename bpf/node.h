@@ -21,9 +21,9 @@ typedef struct {
     int have_prev;
     double prev_t;
     struct telem_counters prev_task, prev_blk, prev_total;
-    cgroupfs_tree bw;  /* the last reading of the cpu hierarchy (throttling); owned */
-    unsigned ticks;    /* readings so far (the whole machine re-walks every NODE_FULL_WALK) */
-    int walked_count;  /* cgroups in the cpu hierarchy at the last walk (/proc/cgroups) */
+    cgroupfs_tree bw;   /* the last reading of the cpu hierarchy (throttling); owned */
+    unsigned ticks;     /* readings so far (the whole machine re-walks every NODE_FULL_WALK) */
+    int walked_count;   /* cgroups in the cpu hierarchy at the last walk (/proc/cgroups) */
     unsigned walked_at; /* ticks at the last walk (0: never) */
     unsigned long long prev_cpu_ns;
     int prev_have_cpu_ns;
@@ -36,9 +36,10 @@ typedef struct {
 /* Sets up a unit: rel NULL for the whole machine, else the cgroup path relative to each
  * controller's root ("kisim/node1"). */
 void node_unit_init(node_unit *u, const char *name, const char *rel);
-/* Reads the cgroup files (CPU time, throttling, memory), sums the snapshot over the unit's subtree and, from the second call on,
- * computes the features of the interval since the previous call. ncpu: the CPUs the unit may use
- * at most (online CPUs for a node, its node's capacity for a pod); a CFS quota lowers it. */
+/* Reads the cgroup files (CPU time, throttling, memory), sums the snapshot over the unit's subtree
+ * and, from the second call on, computes the features of the interval since the previous call.
+ * ncpu: the CPUs the unit may use at most (online CPUs for a node, its node's capacity for a pod);
+ * a CFS quota lowers it. */
 int node_unit_sample(node_unit *u, const collect_snap *s, double ncpu);
 /* Frees what the unit owns (not the unit). */
 void node_unit_free(node_unit *u);

@@ -35,14 +35,16 @@ pmu *pmu_open(void)
         free(p);
         return NULL;
     }
-    for (int i = 0; i < 2 * n; i++) p->fds[i] = -1;
+    for (int i = 0; i < 2 * n; i++)
+        p->fds[i] = -1;
     p->n = (int)n;
     for (int c = 0; c < n; c++) {
         p->fds[2 * c] = open_counter(PERF_COUNT_HW_CACHE_REFERENCES, c);
         p->fds[2 * c + 1] = open_counter(PERF_COUNT_HW_CACHE_MISSES, c);
         if (p->fds[2 * c] < 0 || p->fds[2 * c + 1] < 0) {
-            log_debug("collect: no hardware cache counters on CPU %d (%s): L3 miss rate unavailable",
-                      c, strerror(errno));
+            log_debug(
+                "collect: no hardware cache counters on CPU %d (%s): L3 miss rate unavailable", c,
+                strerror(errno));
             pmu_close(p);
             return NULL;
         }

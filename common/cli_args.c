@@ -29,8 +29,8 @@ int args_u64(const char *verb, const char *opt, const char *text, uint64_t *out)
     errno = 0;
     unsigned long long v = strtoull(text, &end, 10);
     if (!*text || *end || errno || text[0] == '-')
-        return kisim_seterr(KISIM_EUSAGE,
-                            "%s: %s: expected a non-negative integer, got \"%s\"", verb, opt, text);
+        return kisim_seterr(KISIM_EUSAGE, "%s: %s: expected a non-negative integer, got \"%s\"",
+                            verb, opt, text);
     *out = v;
     return 0;
 }
@@ -42,8 +42,8 @@ int args_double(const char *verb, const char *opt, const char *text, double lo, 
     errno = 0;
     double v = strtod(text, &end);
     if (!*text || *end || errno || !isfinite(v) || v < lo || v > hi)
-        return kisim_seterr(KISIM_EUSAGE, "%s: %s: expected a number in [%g, %g], got \"%s\"",
-                            verb, opt, lo, hi, text);
+        return kisim_seterr(KISIM_EUSAGE, "%s: %s: expected a number in [%g, %g], got \"%s\"", verb,
+                            opt, lo, hi, text);
     *out = v;
     return 0;
 }

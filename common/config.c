@@ -210,7 +210,8 @@ static int walk_features(walk *w, const schema_field *f, const cJSON *arr, void 
 static int walk_endpoints(walk *w, const schema_field *f, const cJSON *arr, void *base)
 {
     char(*eps)[CFG_ENDPOINT_LEN] = (char(*)[CFG_ENDPOINT_LEN])((char *)base + f->off);
-    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) > CFG_MAX_REMOTE) return bad_value(w, f, arr);
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) > CFG_MAX_REMOTE)
+        return bad_value(w, f, arr);
     int i = 0;
     for (const cJSON *el = arr->child; el; el = el->next, i++) {
         char idx[16];
@@ -221,7 +222,8 @@ static int walk_endpoints(walk *w, const schema_field *f, const cJSON *arr, void
             char got[GOT_MAX + 1];
             got_text(el, got, sizeof got);
             return schema_error(w->origin, w->ptr,
-                                "expected an endpoint such as \"tcp://10.0.0.2:5555\", got %s", got);
+                                "expected an endpoint such as \"tcp://10.0.0.2:5555\", got %s",
+                                got);
         }
         memcpy(eps[i], el->valuestring, len + 1);
         pop(w, old);
@@ -472,7 +474,8 @@ static int check_local(kisim_config *c, const char *o)
     if (p[0] == '/' || strstr(p, "..") || p[strlen(p) - 1] == '/' || strpbrk(p, " \t\n\\"))
         return schema_error(o, "/local/cgroup_parent",
                             "expected a relative cgroup path without \"..\", blanks or a trailing "
-                            "\"/\" (e.g. \"kisim\"), got \"%s\"", p);
+                            "\"/\" (e.g. \"kisim\"), got \"%s\"",
+                            p);
     int nodes = cfg_node_count(c);
     if (l->noisy.nodes > nodes)
         return schema_error(o, "/local/noisy/nodes",

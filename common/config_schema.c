@@ -265,7 +265,9 @@ static const schema_field train_fields[] = {
     INT(KC, "eval_episodes", TR(eval_episodes), 8, 1, 100000),
     U64(KC, "eval_seed", TR(eval_seed), 900000),
     INT(KC, "threads", TR(threads), 1, 1, 256),
-    {.key = "remote", .kind = SF_ENDPOINTS, .off = offsetof(KC, train.remote),
+    {.key = "remote",
+     .kind = SF_ENDPOINTS,
+     .off = offsetof(KC, train.remote),
      .count_off = offsetof(KC, train.n_remote)},
     END,
 };
@@ -307,15 +309,9 @@ static const schema_field local_fields[] = {
 #undef LC
 
 const schema_field cfg_schema[] = {
-    OBJ("env", env_fields),
-    OBJ("cluster", cluster_fields),
-    OBJ("workload", workload_fields),
-    OBJ("load", load_fields),
-    OBJ("reward", reward_fields),
-    OBJ("train", train_fields),
-    OBJ("eval", eval_fields),
-    OBJ("local", local_fields),
-    END,
+    OBJ("env", env_fields),   OBJ("cluster", cluster_fields), OBJ("workload", workload_fields),
+    OBJ("load", load_fields), OBJ("reward", reward_fields),   OBJ("train", train_fields),
+    OBJ("eval", eval_fields), OBJ("local", local_fields),     END,
 };
 
 /* ---- defaults ---- */

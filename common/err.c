@@ -7,14 +7,13 @@
 
 static _Thread_local char err_msg[1024];
 
-
 const char *kisim_errname(int err)
 {
     switch (err) {
     case KISIM_OK:
         return "OK";
-#define ERR_NAME(name, code, desc)                                                             \
-    case KISIM_E##name:                                                                        \
+#define ERR_NAME(name, code, desc)                                                                 \
+    case KISIM_E##name:                                                                            \
         return #name;
         KISIM_ERRORS(ERR_NAME)
 #undef ERR_NAME
@@ -27,8 +26,8 @@ const char *kisim_strerror(int err)
     switch (err) {
     case KISIM_OK:
         return "success";
-#define ERR_DESC(name, code, desc)                                                             \
-    case KISIM_E##name:                                                                        \
+#define ERR_DESC(name, code, desc)                                                                 \
+    case KISIM_E##name:                                                                            \
         return desc;
         KISIM_ERRORS(ERR_DESC)
 #undef ERR_DESC
@@ -41,8 +40,8 @@ int kisim_exit_code(int err)
     switch (err) {
     case KISIM_OK:
         return 0;
-#define ERR_CODE(name, code, desc)                                                             \
-    case KISIM_E##name:                                                                        \
+#define ERR_CODE(name, code, desc)                                                                 \
+    case KISIM_E##name:                                                                            \
         return code;
         KISIM_ERRORS(ERR_CODE)
 #undef ERR_CODE

@@ -9,18 +9,18 @@
 
 /* X(name, exit code, description). Defined once; names, messages and exit codes all come from
  * here. Exit code 2 marks the user's mistakes (usage, input, configuration). */
-#define KISIM_ERRORS(X)                                                                        \
-    X(USAGE, 2, "bad usage")                                                                   \
-    X(CONFIG, 2, "invalid configuration")                                                      \
-    X(INPUT, 2, "invalid input")                                                               \
-    X(IO, 1, "input/output error")                                                             \
-    X(NOMEM, 1, "out of memory")                                                               \
-    X(INVALID_ACTION, 2, "invalid action")                                                     \
-    X(STATE, 1, "call out of order")                                                           \
-    X(UNSUPPORTED, 1, "not supported")                                                         \
-    X(INTERNAL, 1, "internal error")                                                           \
-    X(PROTOCOL, 1, "protocol error")                                                           \
-    X(TIMEOUT, 1, "timed out")  /* a remote endpoint did not answer in time */
+#define KISIM_ERRORS(X)                                                                            \
+    X(USAGE, 2, "bad usage")                                                                       \
+    X(CONFIG, 2, "invalid configuration")                                                          \
+    X(INPUT, 2, "invalid input")                                                                   \
+    X(IO, 1, "input/output error")                                                                 \
+    X(NOMEM, 1, "out of memory")                                                                   \
+    X(INVALID_ACTION, 2, "invalid action")                                                         \
+    X(STATE, 1, "call out of order")                                                               \
+    X(UNSUPPORTED, 1, "not supported")                                                             \
+    X(INTERNAL, 1, "internal error")                                                               \
+    X(PROTOCOL, 1, "protocol error")                                                               \
+    X(TIMEOUT, 1, "timed out") /* a remote endpoint did not answer in time */
 
 typedef enum {
     KISIM_OK = 0,

@@ -22,7 +22,7 @@ const char *feature_order_json(void)
 #define FEAT_JSON(id, name, unit, lo, hi, src) "\"" name "\","
         KISIM_NODE_FEATURES(FEAT_JSON)
 #undef FEAT_JSON
-        "]";
+            "]";
     /* The table ends with a comma before ']'; callers get a copy without it. */
     static char fixed[sizeof json];
     if (!fixed[0]) {

@@ -9,28 +9,28 @@
 #define KISIM_FEATURES_H
 
 /* X(ID, name, unit, lo, hi, source) where source is NODE (measured) or ORCH (orchestrator). */
-#define KISIM_NODE_FEATURES(X)                                                                 \
-    X(CPU_UTILIZATION, "cpu_utilization", "ratio", 0.0, 1.0, NODE)                             \
-    X(CPU_THROTTLE_RATE, "cpu_throttle_rate", "ratio", 0.0, 1.0, NODE)                         \
-    X(MEMORY_UTILIZATION, "memory_utilization", "ratio", 0.0, 1.0, NODE)                       \
-    X(MEMORY_BANDWIDTH_GBPS, "memory_bandwidth_gbps", "GB/s", 0.0, 50.0, NODE)                 \
-    X(L3_CACHE_MISS_RATE, "l3_cache_miss_rate", "ratio", 0.0, 1.0, NODE)                       \
-    X(L3_CACHE_OCCUPANCY_MB, "l3_cache_occupancy_mb", "MB", 0.0, 64.0, NODE)                   \
-    X(DISK_IO_WAIT_MS, "disk_io_wait_ms", "ms", 0.0, 50.0, NODE)                               \
-    X(DISK_IOPS, "disk_iops", "1/s", 0.0, 50000.0, NODE)                                       \
-    X(NETWORK_RX_PACKETS_SEC, "network_rx_packets_sec", "1/s", 0.0, 500000.0, NODE)            \
-    X(NETWORK_TX_PACKETS_SEC, "network_tx_packets_sec", "1/s", 0.0, 500000.0, NODE)            \
-    X(NETWORK_DROP_RATE, "network_drop_rate", "ratio", 0.0, 0.1, NODE)                         \
-    X(CPU_REQUESTED_RATIO, "cpu_requested_ratio", "ratio", 0.0, 1.0, ORCH)                     \
-    X(MEMORY_REQUESTED_RATIO, "memory_requested_ratio", "ratio", 0.0, 1.0, ORCH)               \
-    X(PODS_RATIO, "pods_ratio", "ratio", 0.0, 1.0, ORCH)                                       \
+#define KISIM_NODE_FEATURES(X)                                                                     \
+    X(CPU_UTILIZATION, "cpu_utilization", "ratio", 0.0, 1.0, NODE)                                 \
+    X(CPU_THROTTLE_RATE, "cpu_throttle_rate", "ratio", 0.0, 1.0, NODE)                             \
+    X(MEMORY_UTILIZATION, "memory_utilization", "ratio", 0.0, 1.0, NODE)                           \
+    X(MEMORY_BANDWIDTH_GBPS, "memory_bandwidth_gbps", "GB/s", 0.0, 50.0, NODE)                     \
+    X(L3_CACHE_MISS_RATE, "l3_cache_miss_rate", "ratio", 0.0, 1.0, NODE)                           \
+    X(L3_CACHE_OCCUPANCY_MB, "l3_cache_occupancy_mb", "MB", 0.0, 64.0, NODE)                       \
+    X(DISK_IO_WAIT_MS, "disk_io_wait_ms", "ms", 0.0, 50.0, NODE)                                   \
+    X(DISK_IOPS, "disk_iops", "1/s", 0.0, 50000.0, NODE)                                           \
+    X(NETWORK_RX_PACKETS_SEC, "network_rx_packets_sec", "1/s", 0.0, 500000.0, NODE)                \
+    X(NETWORK_TX_PACKETS_SEC, "network_tx_packets_sec", "1/s", 0.0, 500000.0, NODE)                \
+    X(NETWORK_DROP_RATE, "network_drop_rate", "ratio", 0.0, 0.1, NODE)                             \
+    X(CPU_REQUESTED_RATIO, "cpu_requested_ratio", "ratio", 0.0, 1.0, ORCH)                         \
+    X(MEMORY_REQUESTED_RATIO, "memory_requested_ratio", "ratio", 0.0, 1.0, ORCH)                   \
+    X(PODS_RATIO, "pods_ratio", "ratio", 0.0, 1.0, ORCH)                                           \
     X(GPU_UTILIZATION, "gpu_utilization", "ratio", 0.0, 1.0, ORCH)
 
 typedef enum {
 #define FEAT_ENUM(id, name, unit, lo, hi, src) FEAT_##id,
     KISIM_NODE_FEATURES(FEAT_ENUM)
 #undef FEAT_ENUM
-    KISIM_F /* number of node features (15) */
+        KISIM_F /* number of node features (15) */
 } feature_id;
 
 typedef enum { FEAT_SOURCE_NODE, FEAT_SOURCE_ORCH } feature_source;

@@ -57,8 +57,8 @@ static double inv_norm_cdf(double p)
     static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
                                -2.400758277161838e+00, -2.549732539343734e+00,
                                4.374664141464968e+00,  2.938163982698783e+00};
-    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
-                               2.445134137142996e+00, 3.754408661907416e+00};
+    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                               3.754408661907416e+00};
     double q, rr;
     if (p < 0.02425) {
         q = sqrt(-2 * log(p));
@@ -78,7 +78,8 @@ static pthread_once_t normal_once = PTHREAD_ONCE_INIT;
 static void normal_table_fill(void)
 {
     int n = 4096;
-    for (int i = 0; i < n; i++) rng__normal_table[i] = (float)inv_norm_cdf((i + 0.5) / n);
+    for (int i = 0; i < n; i++)
+        rng__normal_table[i] = (float)inv_norm_cdf((i + 0.5) / n);
 }
 
 static void normal_table_init(void)
@@ -89,7 +90,8 @@ static void normal_table_init(void)
 int rng_weighted(rng *r, const double *w, int n)
 {
     double total = 0;
-    for (int i = 0; i < n; i++) total += w[i];
+    for (int i = 0; i < n; i++)
+        total += w[i];
     double u = rng_uniform(r) * total;
     for (int i = 0; i < n; i++) {
         if (u < w[i]) return i;

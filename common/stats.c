@@ -5,10 +5,10 @@
 
 /* t_{0.975, df} for df = 1..30 (standard tables), then a few anchors to interpolate in 1/df,
  * which is nearly linear there; infinity is the normal's 1.959964. */
-static const double t_table[31] = {
-    0,      12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
-    2.2010, 2.1788,  2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860, 2.0796,
-    2.0739, 2.0687,  2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423};
+static const double t_table[31] = {0,      12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646,
+                                   2.3060, 2.2622,  2.2281, 2.2010, 2.1788, 2.1604, 2.1448, 2.1314,
+                                   2.1199, 2.1098,  2.1009, 2.0930, 2.0860, 2.0796, 2.0739, 2.0687,
+                                   2.0639, 2.0595,  2.0555, 2.0518, 2.0484, 2.0452, 2.0423};
 static const struct {
     int df;
     double t;
@@ -30,9 +30,11 @@ double stats_t975(int df)
 void stats_summarize(const double *x, int n, stats_summary *out)
 {
     double sum = 0, ss = 0;
-    for (int i = 0; i < n; i++) sum += x[i];
+    for (int i = 0; i < n; i++)
+        sum += x[i];
     double mean = n ? sum / n : 0;
-    for (int i = 0; i < n; i++) ss += (x[i] - mean) * (x[i] - mean);
+    for (int i = 0; i < n; i++)
+        ss += (x[i] - mean) * (x[i] - mean);
     out->n = n;
     out->mean = mean;
     out->std = n > 1 ? sqrt(ss / (n - 1)) : 0;

@@ -25,7 +25,8 @@ int telem_frame_name_ok(const char *s)
 static const char *shown(const char *s, char *buf, size_t cap)
 {
     size_t i = 0;
-    for (; s && s[i] && i + 1 < cap; i++) buf[i] = s[i] > 0x20 && s[i] < 0x7f ? s[i] : '?';
+    for (; s && s[i] && i + 1 < cap; i++)
+        buf[i] = s[i] > 0x20 && s[i] < 0x7f ? s[i] : '?';
     buf[i] = 0;
     return buf;
 }
@@ -37,9 +38,11 @@ static int keys_ok(const cJSON *o, const char *const *names, const char *where)
     for (const cJSON *it = o->child; it; it = it->next) {
         const char *k = it->string ? it->string : "";
         for (const cJSON *p = o->child; p != it; p = p->next)
-            if (p->string && !strcmp(p->string, k)) return BAD("%s%s: duplicate key", where, shown(k, kb, sizeof kb));
+            if (p->string && !strcmp(p->string, k))
+                return BAD("%s%s: duplicate key", where, shown(k, kb, sizeof kb));
         int known = 0;
-        for (int i = 0; names[i]; i++) known |= !strcmp(k, names[i]);
+        for (int i = 0; names[i]; i++)
+            known |= !strcmp(k, names[i]);
         if (!known) return BAD("%s%s: unknown key", where, shown(k, kb, sizeof kb));
     }
     return 0;
@@ -56,7 +59,8 @@ static int parse_vectors(const cJSON *o, float *feat, uint8_t *avail, const char
         return BAD("%sfeatures: expected %d values (common/features.h), got %d", where, KISIM_F,
                    cJSON_GetArraySize(fa));
     if (cJSON_GetArraySize(aa) != KISIM_F)
-        return BAD("%savailable: expected %d values, got %d", where, KISIM_F, cJSON_GetArraySize(aa));
+        return BAD("%savailable: expected %d values, got %d", where, KISIM_F,
+                   cJSON_GetArraySize(aa));
     const cJSON *fv = fa->child, *av = aa->child;
     for (int i = 0; i < KISIM_F; i++, fv = fv->next, av = av->next) {
         if (!cJSON_IsNumber(av) || (av->valuedouble != 0 && av->valuedouble != 1))
@@ -81,23 +85,28 @@ static int parse_pods(telem_frame *f, const cJSON *pods)
 {
     static const char *const pod_keys[] = {"features", "available", NULL};
     char where[TELEM_FRAME_NAME_MAX + 16], kb[48];
-    if (!cJSON_IsObject(pods)) return BAD("pods: expected an object of pod name -> {features, available}");
+    if (!cJSON_IsObject(pods))
+        return BAD("pods: expected an object of pod name -> {features, available}");
     int n = cJSON_GetArraySize(pods);
-    if (n > TELEM_FRAME_MAX_PODS) return BAD("pods: %d pods, more than %d", n, TELEM_FRAME_MAX_PODS);
+    if (n > TELEM_FRAME_MAX_PODS)
+        return BAD("pods: %d pods, more than %d", n, TELEM_FRAME_MAX_PODS);
     if (n == 0) return 0;
     f->pods = calloc((size_t)n, sizeof *f->pods);
     if (!f->pods) return kisim_seterr(KISIM_ENOMEM, "telemetry frame: out of memory");
     for (const cJSON *p = pods->child; p; p = p->next) {
         const char *name = p->string ? p->string : "";
         if (!telem_frame_name_ok(name))
-            return BAD("pods.%s: a pod name must be 1..%d printable ASCII bytes without spaces or quotes",
-                       shown(name, kb, sizeof kb), TELEM_FRAME_NAME_MAX);
+            return BAD(
+                "pods.%s: a pod name must be 1..%d printable ASCII bytes without spaces or quotes",
+                shown(name, kb, sizeof kb), TELEM_FRAME_NAME_MAX);
         for (int i = 0; i < f->n_pods; i++)
             if (!strcmp(f->pods[i].name, name)) return BAD("pods.%s: duplicate pod", name);
         snprintf(where, sizeof where, "pods.%s.", name);
         if (!cJSON_IsObject(p)) return BAD("pods.%s: expected an object", name);
         int err = keys_ok(p, pod_keys, where);
-        if (!err) err = parse_vectors(p, f->pods[f->n_pods].features, f->pods[f->n_pods].available, where);
+        if (!err)
+            err =
+                parse_vectors(p, f->pods[f->n_pods].features, f->pods[f->n_pods].available, where);
         if (err) return err;
         snprintf(f->pods[f->n_pods].name, sizeof f->pods[f->n_pods].name, "%s", name);
         f->n_pods++;
@@ -135,7 +144,8 @@ int telem_frame_parse(telem_frame *f, const char *body, size_t len)
 {
     memset(f, 0, sizeof *f);
     if (len == 0) return BAD("empty body");
-    if (len > TELEM_FRAME_MAX_BODY) return BAD("%zu bytes, more than %d", len, TELEM_FRAME_MAX_BODY);
+    if (len > TELEM_FRAME_MAX_BODY)
+        return BAD("%zu bytes, more than %d", len, TELEM_FRAME_MAX_BODY);
     cJSON *o = cJSON_ParseWithLength(body, len);
     if (!o) return BAD("not valid JSON");
     int err = parse_object(f, o);
@@ -149,8 +159,10 @@ int telem_frame_check_topic(const telem_frame *f, const char *topic, size_t len)
     size_t pre = strlen(TELEM_FRAME_TOPIC_PREFIX), nl = strlen(f->node);
     if (len != pre + nl || memcmp(topic, TELEM_FRAME_TOPIC_PREFIX, pre) ||
         memcmp(topic + pre, f->node, nl))
-        return kisim_seterr(KISIM_EINPUT, "telemetry frame: topic does not match node \"%s\" "
-                            "(expected \"%s%s\")", f->node, TELEM_FRAME_TOPIC_PREFIX, f->node);
+        return kisim_seterr(KISIM_EINPUT,
+                            "telemetry frame: topic does not match node \"%s\" "
+                            "(expected \"%s%s\")",
+                            f->node, TELEM_FRAME_TOPIC_PREFIX, f->node);
     return 0;
 }
 
@@ -158,8 +170,9 @@ static cJSON *vector_json(const float *feat, const uint8_t *avail, int values)
 {
     cJSON *a = cJSON_CreateArray();
     for (int i = 0; a && i < KISIM_F; i++) {
-        cJSON *x = !values ? cJSON_CreateNumber(avail[i])
-                   : avail[i] ? cJSON_CreateNumber(feat[i]) : cJSON_CreateNull();
+        cJSON *x = !values    ? cJSON_CreateNumber(avail[i])
+                   : avail[i] ? cJSON_CreateNumber(feat[i])
+                              : cJSON_CreateNull();
         if (!x || !cJSON_AddItemToArray(a, x)) {
             cJSON_Delete(x);
             cJSON_Delete(a);
@@ -182,8 +195,10 @@ char *telem_frame_json(const telem_frame *f)
     for (int i = 0; i < f->n_pods; i++) {
         cJSON *p = cJSON_AddObjectToObject(pods, f->pods[i].name);
         if (!p) goto cleanup;
-        cJSON_AddItemToObject(p, "features", vector_json(f->pods[i].features, f->pods[i].available, 1));
-        cJSON_AddItemToObject(p, "available", vector_json(f->pods[i].features, f->pods[i].available, 0));
+        cJSON_AddItemToObject(p, "features",
+                              vector_json(f->pods[i].features, f->pods[i].available, 1));
+        cJSON_AddItemToObject(p, "available",
+                              vector_json(f->pods[i].features, f->pods[i].available, 0));
     }
     cJSON_AddItemToObject(o, "pods", pods);
     pods = NULL;

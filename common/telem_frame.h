@@ -34,7 +34,7 @@ typedef struct {
     float features[KISIM_F]; /* raw units; 0 where unavailable */
     uint8_t available[KISIM_F];
     int n_pods;
-    telem_frame_pod *pods;   /* [n_pods], owned */
+    telem_frame_pod *pods; /* [n_pods], owned */
 } telem_frame;
 
 /* Parses body (len bytes, need not be NUL-terminated) into f (its old contents are not freed:

@@ -16,8 +16,7 @@ int action_check(const action_state *st, const int32_t a[2], const uint8_t *mask
         return kisim_seterr(KISIM_EINVALID_ACTION, "invalid action: node %d is outside [0, %d)",
                             a[0], st->n_max);
     if (!mask[a[0]])
-        return kisim_seterr(KISIM_EINVALID_ACTION,
-                            "invalid action: node %d is masked (%s)", a[0],
+        return kisim_seterr(KISIM_EINVALID_ACTION, "invalid action: node %d is masked (%s)", a[0],
                             a[0] >= st->n_nodes ? "no such node in this cluster"
                                                 : "the pending pod does not fit there");
     if (a[1] < 0 || a[1] > 2)

@@ -8,10 +8,10 @@
 
 /* The replica count and its bounds, as the scale mask needs them. */
 typedef struct {
-    int n_max, n_nodes;     /* node slots, nodes that exist */
-    int replicas_wanted;    /* placed + pending */
+    int n_max, n_nodes;  /* node slots, nodes that exist */
+    int replicas_wanted; /* placed + pending */
     int min_replicas, max_replicas;
-    int bootstrapping;      /* the initial replicas are being placed (t = 0) */
+    int bootstrapping; /* the initial replicas are being placed (t = 0) */
 } action_state;
 
 /* m[3]: -1 allowed (above min, not bootstrapping), 0 always, +1 allowed (below max, not

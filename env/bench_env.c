@@ -34,7 +34,8 @@ static double time_run(kisim_env *e, const env_spaces *sp, double seconds, uint6
     while (!err && now - t0 < seconds) {
         for (int k = 0; k < 256 && !err; k++) {
             int start = (int)rng_below(&r, (uint32_t)sp->n_max), node = start;
-            while (!mask[node]) node = (node + 1) % sp->n_max;
+            while (!mask[node])
+                node = (node + 1) % sp->n_max;
             int32_t action[2] = {node, 1};
             float reward;
             uint8_t term, trunc;
@@ -93,11 +94,13 @@ static void bench_usage(FILE *out)
 
 int bench_env_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'}, {"nodes", required_argument, 0, 'n'},
-        {"runs", required_argument, 0, 'r'},   {"seconds", required_argument, 0, 's'},
-        {"json", no_argument, 0, 'j'},         {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"nodes", required_argument, 0, 'n'},
+                                         {"runs", required_argument, 0, 'r'},
+                                         {"seconds", required_argument, 0, 's'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *config = NULL;
     char nodes_arg[256] = "16,64,256";
     long runs = 5;
@@ -106,13 +109,27 @@ int bench_env_main(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:n:r:s:jh", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': config = optarg; break;
-        case 'n': snprintf(nodes_arg, sizeof nodes_arg, "%s", optarg); break;
-        case 'r': err = args_int("bench env", "--runs", optarg, 1, 1000, &runs); break;
-        case 's': err = args_double("bench env", "--seconds", optarg, 0.01, 3600, &seconds); break;
-        case 'j': json = 1; break;
-        case 'h': bench_usage(stdout); return 0;
-        default: bench_usage(stderr); return 2;
+        case 'c':
+            config = optarg;
+            break;
+        case 'n':
+            snprintf(nodes_arg, sizeof nodes_arg, "%s", optarg);
+            break;
+        case 'r':
+            err = args_int("bench env", "--runs", optarg, 1, 1000, &runs);
+            break;
+        case 's':
+            err = args_double("bench env", "--seconds", optarg, 0.01, 3600, &seconds);
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            bench_usage(stdout);
+            return 0;
+        default:
+            bench_usage(stderr);
+            return 2;
         }
         if (err) break;
     }
@@ -126,15 +143,20 @@ int bench_env_main(int argc, char **argv)
         fprintf(stderr, "%s\n", kisim_errmsg());
         return kisim_exit_code(err);
     }
-    if (json) printf("[");
-    else printf("kisim %s (git %s), sim backend, one thread, median of %ld runs of %.1f s\n",
-                kisim_version(), kisim_git_commit(), runs, seconds);
+    if (json)
+        printf("[");
+    else
+        printf("kisim %s (git %s), sim backend, one thread, median of %ld runs of %.1f s\n",
+               kisim_version(), kisim_git_commit(), runs, seconds);
     for (int i = 0; i < n_sizes && !err; i++) {
         double median = 0;
         err = bench_nodes(&cfg, (int)sizes[i], (int)runs, seconds, &median);
         if (err) break;
-        if (json) printf("%s{\"nodes\": %ld, \"decisions_per_s\": %.0f}", i ? ", " : "", sizes[i], median);
-        else printf("  %5ld nodes: %10.0f decisions/s\n", sizes[i], median);
+        if (json)
+            printf("%s{\"nodes\": %ld, \"decisions_per_s\": %.0f}", i ? ", " : "", sizes[i],
+                   median);
+        else
+            printf("  %5ld nodes: %10.0f decisions/s\n", sizes[i], median);
         fflush(stdout);
     }
     if (json) printf("]\n");

@@ -43,7 +43,7 @@ typedef struct {
 } bench_opts;
 
 typedef struct {
-    double rate, mb;   /* medians: decisions/s, MB/s (10^6 bytes of reply arrays) */
+    double rate, mb; /* medians: decisions/s, MB/s (10^6 bytes of reply arrays) */
     uint32_t crc;
 } bench_result;
 
@@ -53,8 +53,10 @@ static void rule_actions(const uint8_t *mask, int k_envs, int n_max, long t, int
     for (int k = 0; k < k_envs; k++) {
         const uint8_t *m = mask + (size_t)k * md;
         int node = (int)((t + k) % n_max), scale = (int)((t + k) % 3);
-        for (int i = 0; i < n_max && !m[node]; i++) node = (node + 1) % n_max;
-        for (int i = 0; i < 3 && !m[n_max + scale]; i++) scale = (scale + 1) % 3;
+        for (int i = 0; i < n_max && !m[node]; i++)
+            node = (node + 1) % n_max;
+        for (int i = 0; i < 3 && !m[n_max + scale]; i++)
+            scale = (scale + 1) % 3;
         out[2 * k] = node;
         out[2 * k + 1] = scale;
     }
@@ -114,7 +116,8 @@ static int reference_crc(const kisim_config *cfg, int k, long steps, uint64_t se
     if (err) goto cleanup;
     env_get_spaces(vecenv_env(v, 0), &sp);
     size_t ob = (size_t)k * sp.obs_dim * sizeof(float);
-    if ((err = bufs_alloc(&b, &sp, k)) || (err = vecenv_reset(v, seed, b.obs, b.mask))) goto cleanup;
+    if ((err = bufs_alloc(&b, &sp, k)) || (err = vecenv_reset(v, seed, b.obs, b.mask)))
+        goto cleanup;
     uLong c = crc32(0, (const Bytef *)b.obs, (uInt)ob);
     for (long t = 0; t < steps && !err; t++) {
         rule_actions(b.mask, k, sp.n_max, t, b.act);
@@ -158,8 +161,10 @@ static int run_c_client(const char *endpoint, int k, long steps, const bench_opt
         rate[r] = (double)steps * k / dt;
         mb[r] = steps * k * step_bytes(&sp) / dt / 1e6;
         if (r > 0 && (uint32_t)crc != res->crc && !err)
-            err = kisim_seterr(KISIM_EINTERNAL, "bench zmq: runs of the same seed gave different "
-                               "trajectories (CRC %08x, then %08lx)", res->crc, crc);
+            err = kisim_seterr(KISIM_EINTERNAL,
+                               "bench zmq: runs of the same seed gave different "
+                               "trajectories (CRC %08x, then %08lx)",
+                               res->crc, crc);
         res->crc = (uint32_t)crc;
     }
     if (!err) {
@@ -244,8 +249,18 @@ static int run_python_client(const char *endpoint, long steps, const bench_opts 
     snprintf(steps_s, sizeof steps_s, "%ld", steps);
     snprintf(runs_s, sizeof runs_s, "%ld", o->runs);
     snprintf(seed_s, sizeof seed_s, "%llu", (unsigned long long)o->seed);
-    char *argv[] = {(char *)o->python, "-m", "kisim_env.bench", "--endpoint", (char *)endpoint,
-                    "--steps", steps_s, "--runs", runs_s, "--seed", seed_s, NULL};
+    char *argv[] = {(char *)o->python,
+                    "-m",
+                    "kisim_env.bench",
+                    "--endpoint",
+                    (char *)endpoint,
+                    "--steps",
+                    steps_s,
+                    "--runs",
+                    runs_s,
+                    "--seed",
+                    seed_s,
+                    NULL};
     int fd;
     pid_t pid = spawn(argv, o->pythonpath, &fd);
     if (pid < 0) return kisim_seterr(KISIM_EIO, "bench zmq: cannot start %s", o->python);
@@ -260,9 +275,10 @@ static int run_python_client(const char *endpoint, long steps, const bench_opts 
     int err = 0;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !cJSON_IsNumber(rate) ||
         !cJSON_IsNumber(mb) || !cJSON_IsString(crc))
-        err = kisim_seterr(KISIM_EIO, "bench zmq: the Python client (%s -m kisim_env.bench, "
-                           "PYTHONPATH %s) failed (status %d): %.300s", o->python, o->pythonpath,
-                           status, out ? out : "");
+        err = kisim_seterr(KISIM_EIO,
+                           "bench zmq: the Python client (%s -m kisim_env.bench, "
+                           "PYTHONPATH %s) failed (status %d): %.300s",
+                           o->python, o->pythonpath, status, out ? out : "");
     else {
         res->rate = rate->valuedouble;
         res->mb = mb->valuedouble;
@@ -283,8 +299,8 @@ static void report(const bench_opts *o, int *first, const char *client, const ch
                *first ? "" : ",\n ", client, transport, k, r->rate, r->mb, r->crc, ref,
                o->decisions, o->runs);
     } else {
-        printf("  %-6s  %-3s  %4d  %12.0f  %9.1f  %08x  %s\n", client, transport, k, r->rate,
-               r->mb, r->crc, r->crc == ref ? "= in-process" : "DIFFERS from in-process");
+        printf("  %-6s  %-3s  %4d  %12.0f  %9.1f  %08x  %s\n", client, transport, k, r->rate, r->mb,
+               r->crc, r->crc == ref ? "= in-process" : "DIFFERS from in-process");
     }
     *first = 0;
     fflush(stdout);
@@ -292,19 +308,20 @@ static void report(const bench_opts *o, int *first, const char *client, const ch
 
 static void bench_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: kisim bench zmq [--config FILE] [--envs K,K,...] [--transports ipc,tcp]\n"
-            "                       [--clients c,python] [--runs R] [--decisions D] [--seed S]\n"
-            "                       [--python PATH] [--json]\n\n"
-            "Decisions per second through `kisim env serve`, for each K (default 1,16,64),\n"
-            "transport (ipc:// in /tmp, tcp://127.0.0.1) and client (C, Python): the median of\n"
-            "R runs (default 5) of D decisions (default 32768) from a reset of seed S (default\n"
-            "1). MB/s counts the reply arrays. Every client's CRC-32 of all observations it\n"
-            "received must equal an in-process vecenv's with the same seed and actions; if not,\n"
-            "exit 1. The config defaults to configs/quickstart.json; the Python client runs as\n"
-            "PATH -m kisim_env.bench (default /usr/bin/python3) with PYTHONPATH env/python.\n"
-            "--json prints [{\"client\", \"transport\", \"envs\", \"decisions_per_s\", \"mb_per_s\",\n"
-            "\"trajectory_crc32\", \"in_process_crc32\", \"decisions\", \"runs\"}, ...].\n");
+    fprintf(
+        out,
+        "usage: kisim bench zmq [--config FILE] [--envs K,K,...] [--transports ipc,tcp]\n"
+        "                       [--clients c,python] [--runs R] [--decisions D] [--seed S]\n"
+        "                       [--python PATH] [--json]\n\n"
+        "Decisions per second through `kisim env serve`, for each K (default 1,16,64),\n"
+        "transport (ipc:// in /tmp, tcp://127.0.0.1) and client (C, Python): the median of\n"
+        "R runs (default 5) of D decisions (default 32768) from a reset of seed S (default\n"
+        "1). MB/s counts the reply arrays. Every client's CRC-32 of all observations it\n"
+        "received must equal an in-process vecenv's with the same seed and actions; if not,\n"
+        "exit 1. The config defaults to configs/quickstart.json; the Python client runs as\n"
+        "PATH -m kisim_env.bench (default /usr/bin/python3) with PYTHONPATH env/python.\n"
+        "--json prints [{\"client\", \"transport\", \"envs\", \"decisions_per_s\", \"mb_per_s\",\n"
+        "\"trajectory_crc32\", \"in_process_crc32\", \"decisions\", \"runs\"}, ...].\n");
 }
 
 /* Splits a comma list into items; 0 or KISIM_EUSAGE naming the option. */
@@ -334,8 +351,8 @@ static int bench_one(const bench_opts *o, int k, int transport, int clients, uin
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0) return kisim_seterr(KISIM_EIO, "bench zmq: cannot find this executable");
     exe[n] = 0;
-    char *argv[] = {exe, "env", "serve", "--config", (char *)o->config, "--bind", bind,
-                    "--envs", kbuf, "--quiet", NULL};
+    char *argv[] = {exe,      "env", "serve",   "--config", (char *)o->config, "--bind", bind,
+                    "--envs", kbuf,  "--quiet", NULL};
     int fd;
     pid_t pid = spawn(argv, NULL, &fd);
     if (pid < 0) return kisim_seterr(KISIM_EIO, "bench zmq: cannot start the server");
@@ -355,28 +372,36 @@ static int bench_one(const bench_opts *o, int k, int transport, int clients, uin
         bench_result r = {0};
         log_info("bench zmq: %s client, %s, K = %d: %ld runs of %ld steps", c ? "python" : "C",
                  tnames[transport], k, o->runs, steps);
-        err = c ? run_python_client(endpoint, steps, o, &r) : run_c_client(endpoint, k, steps, o, &r);
+        err =
+            c ? run_python_client(endpoint, steps, o, &r) : run_c_client(endpoint, k, steps, o, &r);
         if (err) break;
         report(o, first, c ? "python" : "c", tnames[transport], k, &r, ref);
         *mismatch |= r.crc != ref;
     }
     int status = stop_child(pid);
     if (!err && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-        err = kisim_seterr(KISIM_EINTERNAL, "bench zmq: the server did not stop cleanly on "
-                           "SIGTERM (status %d)", status);
+        err = kisim_seterr(KISIM_EINTERNAL,
+                           "bench zmq: the server did not stop cleanly on "
+                           "SIGTERM (status %d)",
+                           status);
     return err;
 }
 
 int bench_zmq_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'},     {"envs", required_argument, 0, 'k'},
-        {"transports", required_argument, 0, 't'}, {"clients", required_argument, 0, 'l'},
-        {"runs", required_argument, 0, 'r'},       {"decisions", required_argument, 0, 'd'},
-        {"seed", required_argument, 0, 's'},       {"python", required_argument, 0, 'p'},
-        {"json", no_argument, 0, 'j'},             {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    static const char *const tnames[] = {"ipc", "tcp", NULL}, *const cnames[] = {"c", "python", NULL};
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"envs", required_argument, 0, 'k'},
+                                         {"transports", required_argument, 0, 't'},
+                                         {"clients", required_argument, 0, 'l'},
+                                         {"runs", required_argument, 0, 'r'},
+                                         {"decisions", required_argument, 0, 'd'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"python", required_argument, 0, 'p'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    static const char *const tnames[] = {"ipc", "tcp", NULL}, *const cnames[] = {"c", "python",
+                                                                                 NULL};
     bench_opts o = {.config = KISIM_SOURCE_DIR "/configs/quickstart.json",
                     .python = "/usr/bin/python3",
                     .pythonpath = KISIM_SOURCE_DIR "/env/python",
@@ -388,17 +413,39 @@ int bench_zmq_main(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:k:t:l:r:d:s:p:jh", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': o.config = optarg; break;
-        case 'k': snprintf(envs_arg, sizeof envs_arg, "%s", optarg); break;
-        case 't': snprintf(tr_arg, sizeof tr_arg, "%s", optarg); break;
-        case 'l': snprintf(cl_arg, sizeof cl_arg, "%s", optarg); break;
-        case 'r': err = args_int("bench zmq", "--runs", optarg, 1, 1000, &o.runs); break;
-        case 'd': err = args_int("bench zmq", "--decisions", optarg, 1, 1L << 40, &o.decisions); break;
-        case 's': err = args_u64("bench zmq", "--seed", optarg, &o.seed); break;
-        case 'p': o.python = optarg; break;
-        case 'j': o.json = 1; break;
-        case 'h': bench_usage(stdout); return 0;
-        default: bench_usage(stderr); return 2;
+        case 'c':
+            o.config = optarg;
+            break;
+        case 'k':
+            snprintf(envs_arg, sizeof envs_arg, "%s", optarg);
+            break;
+        case 't':
+            snprintf(tr_arg, sizeof tr_arg, "%s", optarg);
+            break;
+        case 'l':
+            snprintf(cl_arg, sizeof cl_arg, "%s", optarg);
+            break;
+        case 'r':
+            err = args_int("bench zmq", "--runs", optarg, 1, 1000, &o.runs);
+            break;
+        case 'd':
+            err = args_int("bench zmq", "--decisions", optarg, 1, 1L << 40, &o.decisions);
+            break;
+        case 's':
+            err = args_u64("bench zmq", "--seed", optarg, &o.seed);
+            break;
+        case 'p':
+            o.python = optarg;
+            break;
+        case 'j':
+            o.json = 1;
+            break;
+        case 'h':
+            bench_usage(stdout);
+            return 0;
+        default:
+            bench_usage(stderr);
+            return 2;
         }
         if (err) break;
     }
@@ -420,11 +467,13 @@ int bench_zmq_main(int argc, char **argv)
         fprintf(stderr, "%s\n", kisim_errmsg());
         return kisim_exit_code(err);
     }
-    if (o.json) printf("[");
-    else printf("kisim %s (git %s), %s, median of %ld runs of %ld decisions, seed %llu\n"
-                "  client  via  envs   decisions/s       MB/s  crc32\n",
-                kisim_version(), kisim_git_commit(), o.config, o.runs, o.decisions,
-                (unsigned long long)o.seed);
+    if (o.json)
+        printf("[");
+    else
+        printf("kisim %s (git %s), %s, median of %ld runs of %ld decisions, seed %llu\n"
+               "  client  via  envs   decisions/s       MB/s  crc32\n",
+               kisim_version(), kisim_git_commit(), o.config, o.runs, o.decisions,
+               (unsigned long long)o.seed);
     fflush(stdout);
     int first = 1, mismatch = 0;
     for (int i = 0; i < n_sizes && !err; i++) {
@@ -437,7 +486,7 @@ int bench_zmq_main(int argc, char **argv)
     if (o.json) printf("]\n");
     if (!err && mismatch)
         err = kisim_seterr(KISIM_EINTERNAL, "bench zmq: a client's observations differ from the "
-                           "in-process run's (CRC-32 mismatch)");
+                                            "in-process run's (CRC-32 mismatch)");
     if (err) fprintf(stderr, "%s\n", kisim_errmsg());
     return kisim_exit_code(err);
 }

@@ -16,12 +16,14 @@
 
 static void observe(const cartpole *c, float obs[CARTPOLE_OBS])
 {
-    for (int i = 0; i < 4; i++) obs[i] = (float)c->s[i];
+    for (int i = 0; i < 4; i++)
+        obs[i] = (float)c->s[i];
 }
 
 void cartpole_reset_next(cartpole *c, float obs[CARTPOLE_OBS])
 {
-    for (int i = 0; i < 4; i++) c->s[i] = -0.05 + 0.1 * rng_uniform(&c->rng);
+    for (int i = 0; i < 4; i++)
+        c->s[i] = -0.05 + 0.1 * rng_uniform(&c->rng);
     c->steps = 0;
     observe(c, obs);
 }
@@ -49,7 +51,7 @@ void cartpole_step(cartpole *c, int action, float obs[CARTPOLE_OBS], float *rewa
     c->steps++;
     observe(c, obs);
     *reward = 1.0f;
-    *terminated = c->s[0] < -X_LIMIT || c->s[0] > X_LIMIT || c->s[2] < -THETA_LIMIT ||
-                  c->s[2] > THETA_LIMIT;
+    *terminated =
+        c->s[0] < -X_LIMIT || c->s[0] > X_LIMIT || c->s[2] < -THETA_LIMIT || c->s[2] > THETA_LIMIT;
     *truncated = !*terminated && c->steps >= CARTPOLE_MAX_STEPS;
 }

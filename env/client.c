@@ -29,7 +29,7 @@ struct kisim_client {
     client_peer *peers; /* [n] */
     int n, k, timeout_ms, invalid_error, needs_reset;
     env_spaces sp;
-    uint8_t *masks;     /* [K, mask_dim] the last masks received, for the error-mode check */
+    uint8_t *masks; /* [K, mask_dim] the last masks received, for the error-mode check */
     int64_t next_id;
 };
 
@@ -40,8 +40,8 @@ typedef struct {
     size_t row[6]; /* bytes per env */
 } reply_layout;
 
-#define MON_EVENTS                                                                             \
-    (ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | \
+#define MON_EVENTS                                                                                 \
+    (ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |    \
      ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
 
 /* Reads one monitor event of p and notes what it says of the connection; returns its id, or
@@ -94,7 +94,8 @@ static int send_request(kisim_client *c, client_peer *p, const char *header, con
                         size_t arr_size)
 {
     /* Events since the last request only update what is known of the connection. */
-    while (read_event(p)) {}
+    while (read_event(p)) {
+    }
     if (zmq_send(p->sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
         zmq_send(p->sock, header, strlen(header), (arr ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0 ||
         (arr && zmq_send(p->sock, arr, arr_size, ZMQ_DONTWAIT) < 0))
@@ -113,8 +114,8 @@ static int remote_error(const client_peer *p, const cJSON *h)
     const char *ms = cJSON_IsString(msg) ? msg->valuestring : "";
     int pc = proto_code_from_name(cs);
     int err = pc == PROTO_E_INVALID_ACTION || pc == PROTO_E_BAD_ACTION ? KISIM_EINVALID_ACTION
-              : pc == PROTO_E_NOT_RESET                                 ? KISIM_ESTATE
-                                                                        : KISIM_EPROTOCOL;
+              : pc == PROTO_E_NOT_RESET                                ? KISIM_ESTATE
+                                                                       : KISIM_EPROTOCOL;
     return kisim_seterr(err, "client: %s: server error %s: %s", p->endpoint, cs, ms);
 }
 
@@ -127,8 +128,9 @@ static int read_reply(client_peer *p, int64_t id, const reply_layout *lay, cJSON
     int err = 0, rc = zmq_msg_recv(&m, p->sock, ZMQ_DONTWAIT);
     if (rc < 0) {
         zmq_msg_close(&m);
-        return errno == EAGAIN ? 0 : kisim_seterr(KISIM_EIO, "client: %s: receive failed: %s",
-                                                  p->endpoint, zmq_strerror(errno));
+        return errno == EAGAIN ? 0
+                               : kisim_seterr(KISIM_EIO, "client: %s: receive failed: %s",
+                                              p->endpoint, zmq_strerror(errno));
     }
     int delimited = rc == 0 && zmq_msg_more(&m);
     zmq_msg_close(&m);
@@ -149,7 +151,8 @@ static int read_reply(client_peer *p, int64_t id, const reply_layout *lay, cJSON
         !cJSON_IsBool(ok)) {
         err = kisim_seterr(KISIM_EPROTOCOL,
                            "client: %s: the reply is not a protocol-v%d header (is this a kisim "
-                           "env server?)", p->endpoint, PROTO_VERSION);
+                           "env server?)",
+                           p->endpoint, PROTO_VERSION);
         goto cleanup;
     }
     if (!cJSON_IsNumber(rid) || rid->valuedouble != (double)id) {
@@ -170,8 +173,9 @@ static int read_reply(client_peer *p, int64_t id, const reply_layout *lay, cJSON
         char *dst = (char *)lay->dst[i] + lay->row[i] * (size_t)p->offset;
         int got = has_more(p->sock) ? zmq_recv(p->sock, dst, want, 0) : -2;
         if (got != (int)want)
-            err = kisim_seterr(KISIM_EPROTOCOL, "client: %s: reply array %d: %s (expected %zu bytes)",
-                               p->endpoint, i, got == -2 ? "missing" : "wrong size", want);
+            err =
+                kisim_seterr(KISIM_EPROTOCOL, "client: %s: reply array %d: %s (expected %zu bytes)",
+                             p->endpoint, i, got == -2 ? "missing" : "wrong size", want);
     }
     if (!err && has_more(p->sock))
         err = kisim_seterr(KISIM_EPROTOCOL, "client: %s: reply has more frames than expected",
@@ -201,8 +205,10 @@ static int gather(kisim_client *c, const char *what, int64_t id, const reply_lay
     double deadline = log_now() + timeout_ms / 1000.0;
     for (int i = 0; i < n && !err; i++) /* refused before the request went out */
         if (c->peers[i].refused)
-            err = kisim_seterr(KISIM_EIO, "client: %s: the server refused this client's CURVE "
-                               "key (not in its authorised keys)", c->peers[i].endpoint);
+            err = kisim_seterr(KISIM_EIO,
+                               "client: %s: the server refused this client's CURVE "
+                               "key (not in its authorised keys)",
+                               c->peers[i].endpoint);
     while (left && !err) {
         int m = 0;
         for (int i = 0; i < n; i++) {
@@ -233,17 +239,24 @@ static int gather(kisim_client *c, const char *what, int64_t id, const reply_lay
             /* A reply that arrived just before the drop is already queued: take it first. */
             int r = ev ? read_reply(p, id, lay, hdrs ? &hdrs[i] : NULL) : 0;
             if (r < 0) err = r;
-            if (r == 1) done[i] = 1, left--;
+            if (r == 1)
+                done[i] = 1, left--;
             else if (!err && (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || p->refused))
-                err = kisim_seterr(KISIM_EIO, "client: %s: the server refused this client's "
-                                   "CURVE key (not in its authorised keys)", p->endpoint);
+                err = kisim_seterr(KISIM_EIO,
+                                   "client: %s: the server refused this client's "
+                                   "CURVE key (not in its authorised keys)",
+                                   p->endpoint);
             else if (!err && (ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
                               ev == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL))
-                err = kisim_seterr(KISIM_EIO, "client: %s: security handshake failed (wrong "
-                                   "server key, or CURVE on one side only?)", p->endpoint);
+                err = kisim_seterr(KISIM_EIO,
+                                   "client: %s: security handshake failed (wrong "
+                                   "server key, or CURVE on one side only?)",
+                                   p->endpoint);
             else if (!err && ev == ZMQ_EVENT_DISCONNECTED)
-                err = kisim_seterr(KISIM_EIO, "client: %s: connection lost while waiting for "
-                                   "the reply to %s (server gone?)", p->endpoint, what);
+                err = kisim_seterr(KISIM_EIO,
+                                   "client: %s: connection lost while waiting for "
+                                   "the reply to %s (server gone?)",
+                                   p->endpoint, what);
         }
         if (!err && left && log_now() >= deadline) {
             for (int i = 0; i < n; i++)
@@ -349,19 +362,23 @@ int client_open(kisim_client **out, const char *const *endpoints, int n, const c
     c->n = n;
     c->timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : CLIENT_DEFAULT_TIMEOUT_MS;
     c->needs_reset = 1;
-    for (int i = 0; i < n && !err; i++) err = open_peer(c, &c->peers[i], endpoints[i], o);
+    for (int i = 0; i < n && !err; i++)
+        err = open_peer(c, &c->peers[i], endpoints[i], o);
     char header[128];
     int64_t id = ++c->next_id;
     snprintf(header, sizeof header, "{\"v\":%d,\"cmd\":\"spaces\",\"id\":%lld}", PROTO_VERSION,
              (long long)id);
-    for (int i = 0; i < n && !err; i++) err = send_request(c, &c->peers[i], header, NULL, 0);
+    for (int i = 0; i < n && !err; i++)
+        err = send_request(c, &c->peers[i], header, NULL, 0);
     reply_layout none = {0};
     if (!err) err = gather(c, "spaces", id, &none, hdrs, c->timeout_ms);
-    for (int i = 0; i < n && !err; i++) err = take_spaces(c, &c->peers[i], hdrs[i], i == 0);
+    for (int i = 0; i < n && !err; i++)
+        err = take_spaces(c, &c->peers[i], hdrs[i], i == 0);
     if (!err && !(c->masks = calloc((size_t)c->k * c->sp.mask_dim, 1)))
         err = kisim_seterr(KISIM_ENOMEM, "client: out of memory");
 cleanup:
-    for (int i = 0; hdrs && i < n; i++) cJSON_Delete(hdrs[i]);
+    for (int i = 0; hdrs && i < n; i++)
+        cJSON_Delete(hdrs[i]);
     free(hdrs);
     if (err) {
         client_close(c);
@@ -408,7 +425,8 @@ int client_reset(kisim_client *c, uint64_t seed, float *obs, uint8_t *mask)
                  PROTO_VERSION, (long long)id, (unsigned long long)seed, c->peers[i].offset, c->k);
         err = send_request(c, &c->peers[i], header, NULL, 0);
     }
-    reply_layout lay = {2, {obs, mask}, {(size_t)c->sp.obs_dim * sizeof *obs, (size_t)c->sp.mask_dim}};
+    reply_layout lay = {
+        2, {obs, mask}, {(size_t)c->sp.obs_dim * sizeof *obs, (size_t)c->sp.mask_dim}};
     if (!err) err = gather(c, "reset", id, &lay, NULL, c->timeout_ms);
     c->needs_reset = err != 0;
     if (!err) memcpy(c->masks, mask, (size_t)c->k * c->sp.mask_dim);
@@ -423,26 +441,29 @@ static int check_actions(const kisim_client *c, const int32_t *a)
         int node = a[2 * k], scale = a[2 * k + 1];
         const uint8_t *m = c->masks + (size_t)k * md;
         const char *why = NULL;
-        if (node < 0 || node >= nm) why = "node is outside [0, N_max)";
-        else if (scale < 0 || scale > 2) why = "scale is outside {0, 1, 2}";
-        else if (c->invalid_error && !m[node]) why = "node is masked";
-        else if (c->invalid_error && !m[nm + scale]) why = "scale is masked";
+        if (node < 0 || node >= nm)
+            why = "node is outside [0, N_max)";
+        else if (scale < 0 || scale > 2)
+            why = "scale is outside {0, 1, 2}";
+        else if (c->invalid_error && !m[node])
+            why = "node is masked";
+        else if (c->invalid_error && !m[nm + scale])
+            why = "scale is masked";
         if (why) {
             int local = 0;
             const char *ep = client_endpoint_of(c, k, &local);
             return kisim_seterr(KISIM_EINVALID_ACTION,
-                                "client: env %d (%s, env %d there): invalid action (%d, %d): %s",
-                                k, ep, local, node, scale, why);
+                                "client: env %d (%s, env %d there): invalid action (%d, %d): %s", k,
+                                ep, local, node, scale, why);
         }
     }
     return 0;
 }
 
-int client_step(kisim_client *c, const int32_t *actions, float *obs, uint8_t *mask,
-                float *rewards, uint8_t *terminated, uint8_t *truncated, float *info)
+int client_step(kisim_client *c, const int32_t *actions, float *obs, uint8_t *mask, float *rewards,
+                uint8_t *terminated, uint8_t *truncated, float *info)
 {
-    if (c->needs_reset)
-        return kisim_seterr(KISIM_ESTATE, "client: step before a successful reset");
+    if (c->needs_reset) return kisim_seterr(KISIM_ESTATE, "client: step before a successful reset");
     int err = check_actions(c, actions);
     if (err) return err;
     int64_t id = ++c->next_id;
@@ -474,7 +495,8 @@ void client_close(kisim_client *c)
         snprintf(header, sizeof header, "{\"v\":%d,\"cmd\":\"close\",\"id\":%lld}", PROTO_VERSION,
                  (long long)id);
         int err = 0;
-        for (int i = 0; i < c->n && !err; i++) err = send_request(c, &c->peers[i], header, NULL, 0);
+        for (int i = 0; i < c->n && !err; i++)
+            err = send_request(c, &c->peers[i], header, NULL, 0);
         reply_layout none = {0};
         if (!err) gather(c, "close", id, &none, NULL, c->timeout_ms < 1000 ? c->timeout_ms : 1000);
     }

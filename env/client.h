@@ -22,9 +22,9 @@
 typedef struct kisim_client kisim_client;
 
 typedef struct {
-    int timeout_ms;               /* per request; 0 = CLIENT_DEFAULT_TIMEOUT_MS */
-    const char *server_key;       /* CURVE: the servers' Z85 public key; NULL = plain ZeroMQ */
-    const char *public_key;       /* CURVE: this client's Z85 key pair */
+    int timeout_ms;         /* per request; 0 = CLIENT_DEFAULT_TIMEOUT_MS */
+    const char *server_key; /* CURVE: the servers' Z85 public key; NULL = plain ZeroMQ */
+    const char *public_key; /* CURVE: this client's Z85 key pair */
     const char *secret_key;
 } client_opts;
 
@@ -49,7 +49,7 @@ const char *client_endpoint_of(const kisim_client *c, int k, int *local);
  * After a failed step the envs may be out of step with each other: the next step fails with
  * KISIM_ESTATE until a reset. */
 int client_reset(kisim_client *c, uint64_t seed, float *obs, uint8_t *mask);
-int client_step(kisim_client *c, const int32_t *actions, float *obs, uint8_t *mask,
-                float *rewards, uint8_t *terminated, uint8_t *truncated, float *info);
+int client_step(kisim_client *c, const int32_t *actions, float *obs, uint8_t *mask, float *rewards,
+                uint8_t *terminated, uint8_t *truncated, float *info);
 
 #endif

@@ -59,9 +59,11 @@ int curve_keygen(const char *prefix, int force, char pub_out[CURVE_KEY_Z85])
                             path);
     if (zmq_curve_keypair(pub, sec) != 0)
         return kisim_seterr(KISIM_EINTERNAL, "keygen: zmq_curve_keypair: %s", zmq_strerror(errno));
-    snprintf(text, sizeof text,
-             "# kisim CURVE secret key (Z85). Keep it private: it proves this endpoint's identity.\n"
-             "%s\n", sec);
+    snprintf(
+        text, sizeof text,
+        "# kisim CURVE secret key (Z85). Keep it private: it proves this endpoint's identity.\n"
+        "%s\n",
+        sec);
     err = write_atomic_mode(path, text, 0600);
     if (!err) {
         snprintf(path, sizeof path, "%s.pub", prefix);
@@ -113,7 +115,8 @@ static int take_one(const char *line, int lineno, void *ctx)
 {
     one_key *k = ctx;
     uint8_t raw[32];
-    if (strlen(line) < 40 || (line[40] && line[40] != ' ' && line[40] != '\t') || !z85_ok(line, raw))
+    if (strlen(line) < 40 || (line[40] && line[40] != ' ' && line[40] != '\t') ||
+        !z85_ok(line, raw))
         return kisim_seterr(KISIM_EINPUT, "%s:%d: expected a 40-character Z85 CURVE key", k->path,
                             lineno);
     memcpy(k->z85, line, 40);
@@ -147,7 +150,8 @@ static int take_all(const char *line, int lineno, void *ctx)
 {
     key_list *l = ctx;
     uint8_t raw[32];
-    if (strlen(line) < 40 || (line[40] && line[40] != ' ' && line[40] != '\t') || !z85_ok(line, raw))
+    if (strlen(line) < 40 || (line[40] && line[40] != ' ' && line[40] != '\t') ||
+        !z85_ok(line, raw))
         return kisim_seterr(KISIM_EINPUT, "%s:%d: expected a 40-character Z85 public key", l->path,
                             lineno);
     if (l->n == l->cap) {
@@ -193,8 +197,10 @@ int curve_zap_handle(void *zap, const uint8_t (*keys)[32], int n, int *admitted)
             return kisim_seterr(KISIM_EPROTOCOL, "zap: receive failed: %s", zmq_strerror(errno));
         }
         more = zmq_msg_more(&m);
-        if (got < ZAP_FRAMES + 1) f[got++] = m;
-        else zmq_msg_close(&m);
+        if (got < ZAP_FRAMES + 1)
+            f[got++] = m;
+        else
+            zmq_msg_close(&m);
     }
     const char *status = "500", *text = "malformed ZAP request";
     if (got >= 6 && zmq_msg_size(&f[0]) == 3 && !memcmp(zmq_msg_data(&f[0]), "1.0", 3)) {
@@ -218,9 +224,10 @@ int curve_zap_handle(void *zap, const uint8_t (*keys)[32], int n, int *admitted)
     size_t rid_len = got >= 2 ? zmq_msg_size(&f[1]) : 0;
     if (zmq_send(zap, "1.0", 3, ZMQ_SNDMORE) < 0 || zmq_send(zap, rid, rid_len, ZMQ_SNDMORE) < 0 ||
         zmq_send(zap, status, 3, ZMQ_SNDMORE) < 0 ||
-        zmq_send(zap, text, strlen(text), ZMQ_SNDMORE) < 0 || zmq_send(zap, "", 0, ZMQ_SNDMORE) < 0 ||
-        zmq_send(zap, "", 0, 0) < 0)
+        zmq_send(zap, text, strlen(text), ZMQ_SNDMORE) < 0 ||
+        zmq_send(zap, "", 0, ZMQ_SNDMORE) < 0 || zmq_send(zap, "", 0, 0) < 0)
         err = kisim_seterr(KISIM_EPROTOCOL, "zap: reply failed: %s", zmq_strerror(errno));
-    for (int i = 0; i < got; i++) zmq_msg_close(&f[i]);
+    for (int i = 0; i < got; i++)
+        zmq_msg_close(&f[i]);
     return err;
 }

@@ -28,8 +28,8 @@ typedef struct {
 
     int has_pending;                      /* the backend's pending pod awaits a decision */
     int replicas_placed, replicas_wanted; /* wanted = placed + pending replicas */
-    int unschedulable;                    /* pending pods that fit nowhere, since reset by the caller */
-    int done;                             /* 0 running, 1 terminated, 2 truncated */
+    int unschedulable; /* pending pods that fit nowhere, since reset by the caller */
+    int done;          /* 0 running, 1 terminated, 2 truncated */
 } decision;
 
 /* Chooses the next pending pod of the current interval: a wanted replica first, else a

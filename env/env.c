@@ -36,8 +36,8 @@ static void sim_op_observe(const void *state, float *obs, uint8_t *mask)
 {
     sim_observe(state, obs, mask);
 }
-static int sim_op_step(void *state, const int32_t action[2], float *reward,
-                       uint8_t *terminated, uint8_t *truncated, float *info)
+static int sim_op_step(void *state, const int32_t action[2], float *reward, uint8_t *terminated,
+                       uint8_t *truncated, float *info)
 {
     return sim_step(state, action, reward, terminated, truncated, info);
 }
@@ -46,7 +46,7 @@ static void sim_op_view(void *state, sched_view *v)
     sim_view(state, v);
 }
 
-static const env_backend sim_backend = {"sim",        sim_op_init, sim_op_free, sim_op_reset,
+static const env_backend sim_backend = {"sim",          sim_op_init, sim_op_free, sim_op_reset,
                                         sim_op_observe, sim_op_step, sim_op_view};
 
 static int local_op_init(void **state, const kisim_config *cfg)
@@ -65,8 +65,8 @@ static void local_op_observe(const void *state, float *obs, uint8_t *mask)
 {
     local_observe(state, obs, mask);
 }
-static int local_op_step(void *state, const int32_t action[2], float *reward,
-                         uint8_t *terminated, uint8_t *truncated, float *info)
+static int local_op_step(void *state, const int32_t action[2], float *reward, uint8_t *terminated,
+                         uint8_t *truncated, float *info)
 {
     return local_step(state, action, reward, terminated, truncated, info);
 }
@@ -75,14 +75,13 @@ static void local_op_view(void *state, sched_view *v)
     local_view(state, v);
 }
 
-static const env_backend local_backend = {"local",          local_op_init, local_op_free,
-                                          local_op_reset,   local_op_observe, local_op_step,
+static const env_backend local_backend = {"local",        local_op_init,    local_op_free,
+                                          local_op_reset, local_op_observe, local_op_step,
                                           local_op_view};
 
 /* Indexed by cfg_backend; NULL where this build has no such backend. */
-static const env_backend *const backends[] = {[BACKEND_SIM] = &sim_backend,
-                                              [BACKEND_LOCAL] = &local_backend,
-                                              [BACKEND_KUBERNETES] = NULL};
+static const env_backend *const backends[] = {
+    [BACKEND_SIM] = &sim_backend, [BACKEND_LOCAL] = &local_backend, [BACKEND_KUBERNETES] = NULL};
 
 static volatile sig_atomic_t interrupted;
 

@@ -83,11 +83,14 @@ static int exposed(const char *ep)
 
 static int env_serve_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'},       {"bind", required_argument, 0, 'b'},
-        {"envs", required_argument, 0, 'k'},         {"curve-secret", required_argument, 0, 's'},
-        {"authorized-keys", required_argument, 0, 'a'}, {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},               {0, 0, 0, 0}};
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"bind", required_argument, 0, 'b'},
+                                         {"envs", required_argument, 0, 'k'},
+                                         {"curve-secret", required_argument, 0, 's'},
+                                         {"authorized-keys", required_argument, 0, 'a'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *config = NULL, *secret_path = NULL, *auth_path = NULL;
     server_opts so = {.bind = SERVER_DEFAULT_BIND, .envs = 1};
     long envs = 1;
@@ -95,20 +98,36 @@ static int env_serve_main(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:b:k:s:a:qh", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': config = optarg; break;
-        case 'b': so.bind = optarg; break;
-        case 'k': err = args_int("env serve", "--envs", optarg, 1, 65536, &envs); break;
-        case 's': secret_path = optarg; break;
-        case 'a': auth_path = optarg; break;
-        case 'q': log_set_level(LOG_WARN); break;
-        case 'h': env_usage(stdout); return 0;
-        default: env_usage(stderr); return 2;
+        case 'c':
+            config = optarg;
+            break;
+        case 'b':
+            so.bind = optarg;
+            break;
+        case 'k':
+            err = args_int("env serve", "--envs", optarg, 1, 65536, &envs);
+            break;
+        case 's':
+            secret_path = optarg;
+            break;
+        case 'a':
+            auth_path = optarg;
+            break;
+        case 'q':
+            log_set_level(LOG_WARN);
+            break;
+        case 'h':
+            env_usage(stdout);
+            return 0;
+        default:
+            env_usage(stderr);
+            return 2;
         }
         if (err) return fail(err);
     }
     if (optind != argc || !config) {
-        fprintf(stderr, "env serve: %s\n", !config ? "--config FILE is required"
-                                                    : "unexpected argument");
+        fprintf(stderr, "env serve: %s\n",
+                !config ? "--config FILE is required" : "unexpected argument");
         return 2;
     }
     if (!secret_path != !auth_path) {
@@ -118,7 +137,7 @@ static int env_serve_main(int argc, char **argv)
     so.envs = (int)envs;
     kisim_config cfg;
     char secret[CURVE_KEY_Z85];
-    uint8_t (*keys)[32] = NULL;
+    uint8_t(*keys)[32] = NULL;
     kisim_server *s = NULL;
     if ((err = cfg_read(&cfg, config))) goto cleanup;
     if (secret_path) {
@@ -136,7 +155,8 @@ static int env_serve_main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     if (exposed(server_endpoint(s)) && !secret_path)
         log_warn("env serve: %s is reachable beyond this machine without CURVE; anyone who can "
-                 "connect can drive these envs (see --curve-secret)", server_endpoint(s));
+                 "connect can drive these envs (see --curve-secret)",
+                 server_endpoint(s));
     log_info("env serve: %d env%s of %s on %s%s; SIGINT/SIGTERM stop", so.envs,
              so.envs > 1 ? "s" : "", config, server_endpoint(s),
              secret_path ? ", CURVE with authorised keys" : "");
@@ -166,10 +186,18 @@ static int env_keygen_main(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:fh", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': prefix = optarg; break;
-        case 'f': force = 1; break;
-        case 'h': env_usage(stdout); return 0;
-        default: env_usage(stderr); return 2;
+        case 'o':
+            prefix = optarg;
+            break;
+        case 'f':
+            force = 1;
+            break;
+        case 'h':
+            env_usage(stdout);
+            return 0;
+        default:
+            env_usage(stderr);
+            return 2;
         }
     }
     if (!prefix || !*prefix || optind != argc) {

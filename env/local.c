@@ -74,8 +74,10 @@ static int any_fit(const local *l, const local_pod *p)
 static int dec_make_pending(void *env, int replica)
 {
     local *l = env;
-    if (replica) local__make_replica(l, &l->pending);
-    else local__make_batch(l, &l->pending);
+    if (replica)
+        local__make_replica(l, &l->pending);
+    else
+        local__make_batch(l, &l->pending);
     return any_fit(l, &l->pending);
 }
 static int dec_advance(void *env, float *info)
@@ -162,8 +164,8 @@ static int find_programs(local *l)
                             self);
     snprintf(l->kisim, sizeof l->kisim, "%s", pick);
     if (access(l->kisim, X_OK) != 0)
-        return kisim_seterr(KISIM_EIO, "local: /local/kisim: %s is not an executable: %s",
-                            l->kisim, strerror(errno));
+        return kisim_seterr(KISIM_EIO, "local: /local/kisim: %s is not an executable: %s", l->kisim,
+                            strerror(errno));
     if (access(c->stress_ng, X_OK) != 0)
         return kisim_seterr(KISIM_EIO,
                             "local: /local/stress_ng: %s is not an executable (%s); install "
@@ -177,17 +179,20 @@ static int make_instance(local *l)
 {
     static int seq;
     const cfg_local *c = &l->cfg.local;
-    local_cgroup_instance(l->instance, sizeof l->instance, __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+    local_cgroup_instance(l->instance, sizeof l->instance,
+                          __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
     int removed = 0;
     int err = local_cgroup_clean_stale(&l->cg, c->cgroup_parent, &removed);
     if (err) return err;
-    if (removed) log_info("local: removed %d stale instance(s) under %s", removed, c->cgroup_parent);
+    if (removed)
+        log_info("local: removed %d stale instance(s) under %s", removed, c->cgroup_parent);
     clean_stale_dirs(c->run_dir);
     if (snprintf(l->inst_rel, sizeof l->inst_rel, "%s/%s", c->cgroup_parent, l->instance) >=
             (int)sizeof l->inst_rel ||
         snprintf(l->dir, sizeof l->dir, "%s/" RUN_DIR_PREFIX "%s", c->run_dir, l->instance) >=
             (int)sizeof l->dir)
-        return kisim_seterr(KISIM_ECONFIG, "local: /local/run_dir or /local/cgroup_parent is too long");
+        return kisim_seterr(KISIM_ECONFIG,
+                            "local: /local/run_dir or /local/cgroup_parent is too long");
     if (mkdir(l->dir, 0700) != 0)
         return kisim_seterr(KISIM_EIO, "local: /local/run_dir: cannot create %s: %s", l->dir,
                             strerror(errno));
@@ -197,7 +202,9 @@ static int make_instance(local *l)
         snprintf(n->cgroup, sizeof n->cgroup, "%s/%s", l->inst_rel, n->name);
         err = local_cgroup_make(&l->cg, n->cgroup);
         if (!err) err = local_cgroup_set_cpu(&l->cg, n->cgroup, n->type->cores);
-        if (!err) err = local_cgroup_set_memory(&l->cg, n->cgroup, llround(n->type->memory_gib * (double)GIB));
+        if (!err)
+            err = local_cgroup_set_memory(&l->cg, n->cgroup,
+                                          llround(n->type->memory_gib * (double)GIB));
         if (err) return err;
     }
     return 0;
@@ -215,7 +222,9 @@ int local_init(local **out, const kisim_config *cfg)
     if (!l) return kisim_seterr(KISIM_ENOMEM, "local: out of memory");
     l->cfg = *cfg;
     l->truth = (sched_truth){l, truth_inflation, truth_replicas, truth_noisy};
-    l->dec = (decision){.ops = &local_decision_ops, .env = l, .rng = &l->rng,
+    l->dec = (decision){.ops = &local_decision_ops,
+                        .env = l,
+                        .rng = &l->rng,
                         .arrival_prob = l->cfg.workload.background.arrival_prob};
     l->n_nodes = cfg_node_count(cfg);
     l->n_max = cfg->env.max_nodes;
@@ -229,7 +238,8 @@ int local_init(local **out, const kisim_config *cfg)
     int err = 0;
     if (!l->nodes || !l->view_nodes || !l->acc || !l->acc_n || !l->ring)
         err = kisim_seterr(KISIM_ENOMEM, "local: out of memory");
-    for (int i = 0; i < l->n_nodes && !err; i++) l->nodes[i].type = cfg_node_type_of(&l->cfg, i);
+    for (int i = 0; i < l->n_nodes && !err; i++)
+        l->nodes[i].type = cfg_node_type_of(&l->cfg, i);
     if (!err) err = load_init(&l->load, &l->cfg.load);
     if (!err) err = local_cgroup_open(&l->cg);
     if (!err) err = find_programs(l);
@@ -276,8 +286,14 @@ static void reset_nodes(local *l)
     for (int i = 0; i < l->n_nodes; i++) {
         local_node *n = &l->nodes[i];
         const cfg_node_type *ty = n->type;
-        n->view = (node_view){llround(ty->cores * 1000.0), llround(ty->memory_gib * (double)GIB),
-                              ty->max_pods, ty->gpus, 0, 0, 0, 0};
+        n->view = (node_view){llround(ty->cores * 1000.0),
+                              llround(ty->memory_gib * (double)GIB),
+                              ty->max_pods,
+                              ty->gpus,
+                              0,
+                              0,
+                              0,
+                              0};
         n->noisy = n->replicas = 0;
     }
 }
@@ -286,14 +302,18 @@ static void reset_nodes(local *l)
 static int start_noisy(local *l)
 {
     int order[4096];
-    for (int i = 0; i < l->n_nodes; i++) order[i] = i;
+    for (int i = 0; i < l->n_nodes; i++)
+        order[i] = i;
     for (int k = 0; k < l->cfg.local.noisy.nodes; k++) {
         int j = k + (int)rng_below(&l->rng, (uint32_t)(l->n_nodes - k));
         int tmp = order[k];
         order[k] = order[j];
         order[j] = tmp;
-        local_pod p = {.kind = LOCAL_POD_NOISY, .node = order[k], .expires_at = INFINITY,
-                       .cpu_req = LOCAL_NOISY_CPU_REQ, .mem_req_gib = LOCAL_NOISY_MEM_REQ};
+        local_pod p = {.kind = LOCAL_POD_NOISY,
+                       .node = order[k],
+                       .expires_at = INFINITY,
+                       .cpu_req = LOCAL_NOISY_CPU_REQ,
+                       .mem_req_gib = LOCAL_NOISY_MEM_REQ};
         p.demand = l->cfg.local.noisy.cpu_workers * l->cfg.local.noisy.cpu_load / 100.0;
         int err = local__start_pod(l, &p);
         if (err) return err;
@@ -359,8 +379,11 @@ static int bootstrapping(const local *l)
 static action_state action_of(const local *l)
 {
     const kisim_config *c = &l->cfg;
-    return (action_state){l->n_max, l->n_nodes, l->dec.replicas_wanted,
-                          c->workload.service.min_replicas, c->workload.service.max_replicas,
+    return (action_state){l->n_max,
+                          l->n_nodes,
+                          l->dec.replicas_wanted,
+                          c->workload.service.min_replicas,
+                          c->workload.service.max_replicas,
                           bootstrapping(l)};
 }
 
@@ -368,7 +391,8 @@ void local__node_mask(const local *l, uint8_t *m);
 void local__node_mask(const local *l, uint8_t *m)
 {
     for (int i = 0; i < l->n_max; i++)
-        m[i] = l->dec.has_pending && !l->dec.done && i < l->n_nodes && local__fits(l, &l->pending, i);
+        m[i] =
+            l->dec.has_pending && !l->dec.done && i < l->n_nodes && local__fits(l, &l->pending, i);
     action_state st = action_of(l);
     action_scale_mask(&st, m + l->n_max);
 }
@@ -407,7 +431,8 @@ static int place_pending(local *l, int node, float *info)
 int local_step(local *l, const int32_t action[2], float *reward, uint8_t *terminated,
                uint8_t *truncated, float *info)
 {
-    if (l->dec.done) return kisim_seterr(KISIM_ESTATE, "local: step after the episode ended; reset");
+    if (l->dec.done)
+        return kisim_seterr(KISIM_ESTATE, "local: step after the episode ended; reset");
     uint8_t mask[4096 + 3];
     local__node_mask(l, mask);
     memset(info, 0, KISIM_N_INFO * sizeof *info);
@@ -444,15 +469,17 @@ void local_view(local *l, sched_view *v)
 {
     memset(v, 0, sizeof *v);
     for (int i = 0; i < l->n_max; i++) {
-        if (i < l->n_nodes) l->view_nodes[i] = l->nodes[i].view;
-        else memset(&l->view_nodes[i], 0, sizeof l->view_nodes[i]);
+        if (i < l->n_nodes)
+            l->view_nodes[i] = l->nodes[i].view;
+        else
+            memset(&l->view_nodes[i], 0, sizeof l->view_nodes[i]);
     }
     local__pod_view(&l->pending, &l->view_pod);
     const kisim_config *c = &l->cfg;
-    l->view_service = (service_view){l->dec.replicas_wanted, c->workload.service.min_replicas,
-                                     c->workload.service.max_replicas, l->utilization,
-                                     c->workload.service.hpa_target,
-                                     c->workload.service.hpa_tolerance};
+    l->view_service =
+        (service_view){l->dec.replicas_wanted,           c->workload.service.min_replicas,
+                       c->workload.service.max_replicas, l->utilization,
+                       c->workload.service.hpa_target,   c->workload.service.hpa_tolerance};
     v->n_max = l->n_max;
     v->window = l->window;
     v->nodes = l->view_nodes;

@@ -87,7 +87,10 @@ int local_cgroup_open(local_cgroup *cg)
     cg->cpu = add_root(cg, "cpu");
     cg->acct = add_root(cg, "cpuacct");
     cg->mem = add_root(cg, "memory");
-    const char *missing = cg->cpu < 0 ? "cpu" : cg->acct < 0 ? "cpuacct" : cg->mem < 0 ? "memory" : NULL;
+    const char *missing = cg->cpu < 0    ? "cpu"
+                          : cg->acct < 0 ? "cpuacct"
+                          : cg->mem < 0  ? "memory"
+                                         : NULL;
     if (missing)
         return kisim_seterr(KISIM_EUNSUPPORTED,
                             "local: no cgroup v2 at /sys/fs/cgroup and no cgroup v1 \"%s\" "
@@ -156,8 +159,10 @@ int local_cgroup_set_cpu(const local_cgroup *cg, const char *rel, double cores)
     char v[64];
     long quota = cores > 0 ? (long)(cores * CFS_PERIOD_US + 0.5) : -1;
     if (cg->v2) {
-        if (quota > 0) snprintf(v, sizeof v, "%ld %d", quota, CFS_PERIOD_US);
-        else snprintf(v, sizeof v, "max %d", CFS_PERIOD_US);
+        if (quota > 0)
+            snprintf(v, sizeof v, "%ld %d", quota, CFS_PERIOD_US);
+        else
+            snprintf(v, sizeof v, "max %d", CFS_PERIOD_US);
         return write_file(cg, 0, rel, "cpu.max", v);
     }
     snprintf(v, sizeof v, "%d", CFS_PERIOD_US);
@@ -224,9 +229,11 @@ static void utoa_safe(unsigned long v, char *buf)
 {
     char tmp[24];
     int n = 0;
-    do tmp[n++] = (char)('0' + v % 10);
+    do
+        tmp[n++] = (char)('0' + v % 10);
     while ((v /= 10) && n < 23);
-    for (int i = 0; i < n; i++) buf[i] = tmp[n - 1 - i];
+    for (int i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
     buf[n] = 0;
 }
 
@@ -270,8 +277,8 @@ static void child_run(char procs[][PATH_MAX], int n, int log_fd, int err_fd, pid
     child_fail(err_fd, STEP_EXEC, 0);
 }
 
-int local_cgroup_spawn(const local_cgroup *cg, const char *rel, char *const argv[],
-                       const char *log, pid_t *pid)
+int local_cgroup_spawn(const local_cgroup *cg, const char *rel, char *const argv[], const char *log,
+                       pid_t *pid)
 {
     char procs[LOCAL_CGROUP_ROOTS][PATH_MAX];
     for (int r = 0; r < cg->n; r++) {
@@ -301,7 +308,8 @@ int local_cgroup_spawn(const local_cgroup *cg, const char *rel, char *const argv
     }
     int msg[3];
     ssize_t got;
-    do got = read(pfd[0], msg, sizeof msg);
+    do
+        got = read(pfd[0], msg, sizeof msg);
     while (got < 0 && errno == EINTR);
     close(pfd[0]);
     if (got <= 0) {
@@ -309,7 +317,8 @@ int local_cgroup_spawn(const local_cgroup *cg, const char *rel, char *const argv
         return 0;
     }
     waitpid(child, NULL, 0);
-    if (got != (ssize_t)sizeof msg) return kisim_seterr(KISIM_EIO, "local: %s failed to start", argv[0]);
+    if (got != (ssize_t)sizeof msg)
+        return kisim_seterr(KISIM_EIO, "local: %s failed to start", argv[0]);
     const char *what = msg[0] == STEP_CGROUP ? "join the cgroup at"
                        : msg[0] == STEP_LOG  ? "open its output"
                                              : "exec";
@@ -367,7 +376,8 @@ int local_cgroup_has_pid(const local_cgroup *cg, const char *rel, pid_t pid)
         if (!f) return 0;
         long p;
         int found = 0;
-        while (!found && fscanf(f, "%ld", &p) == 1) found = p == pid;
+        while (!found && fscanf(f, "%ld", &p) == 1)
+            found = p == pid;
         fclose(f);
         if (!found) return 0;
     }
@@ -434,10 +444,8 @@ int local_cgroup_remove(const local_cgroup *cg, const char *rel, double timeout_
             }
         if (!seen && !left) return 0;
         if (now_s() > deadline)
-            return kisim_seterr(KISIM_EIO,
-                                "local: cannot remove cgroup %s: %s after %.0f s", rel,
-                                seen ? "processes are still running in it"
-                                     : "its folders are busy",
+            return kisim_seterr(KISIM_EIO, "local: cannot remove cgroup %s: %s after %.0f s", rel,
+                                seen ? "processes are still running in it" : "its folders are busy",
                                 timeout_s);
         usleep(10000);
     }

@@ -40,8 +40,8 @@ int local_cgroup_usage_ns(const local_cgroup *cg, const char *rel, unsigned long
  * reads /dev/null and writes to `log` (appended; NULL: /dev/null), closes every other file
  * descriptor and execs. Returns 0 with *pid once the exec succeeded, or KISIM_EIO naming the
  * step that failed (the child is reaped then). */
-int local_cgroup_spawn(const local_cgroup *cg, const char *rel, char *const argv[],
-                       const char *log, pid_t *pid);
+int local_cgroup_spawn(const local_cgroup *cg, const char *rel, char *const argv[], const char *log,
+                       pid_t *pid);
 /* Moves a running process (and, on v1, only that process's threads group) into the group `rel`
  * of every hierarchy. KISIM_EIO. */
 int local_cgroup_move(const local_cgroup *cg, const char *rel, pid_t pid);

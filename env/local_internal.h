@@ -1,6 +1,7 @@
 /* local_internal.h: the local backend's state, shared by local.c (lifecycle and decisions),
  * local_pods.c (the processes of pods), local_telemetry.c (the collector, its frames and the
- * observation) and local_service.c (Locust, intervals, reward). Not for use outside env/local*.c. */
+ * observation) and local_service.c (Locust, intervals, reward). Not for use outside env/local*.c.
+ */
 #ifndef KISIM_LOCAL_INTERNAL_H
 #define KISIM_LOCAL_INTERNAL_H
 
@@ -30,26 +31,26 @@ typedef enum { LOCAL_POD_REPLICA, LOCAL_POD_NOISY, LOCAL_POD_BATCH } local_pod_k
 typedef struct {
     local_pod_kind kind;
     int node;
-    pid_t pid;               /* 0 while pending */
-    char name[24];           /* its cgroup folder under the node: r3, noisy0, b7 */
-    int port;                /* replicas: 127.0.0.1:port */
-    double placed_at;        /* episode seconds */
-    double expires_at;       /* batch pods leave then; INFINITY for the others */
+    pid_t pid;         /* 0 while pending */
+    char name[24];     /* its cgroup folder under the node: r3, noisy0, b7 */
+    int port;          /* replicas: 127.0.0.1:port */
+    double placed_at;  /* episode seconds */
+    double expires_at; /* batch pods leave then; INFINITY for the others */
     double cpu_req, mem_req_gib;
-    double demand;           /* cores it is configured to use (noisy, batch); replicas: measured */
+    double demand; /* cores it is configured to use (noisy, batch); replicas: measured */
     unsigned long long cpu_ns; /* its cgroup's CPU time at the last interval end */
 } local_pod;
 
 typedef struct {
     const cfg_node_type *type;
-    char name[16];           /* n0, n1, ...: the collector's node names */
+    char name[16];              /* n0, n1, ...: the collector's node names */
     char cgroup[PATH_MAX + 32]; /* PARENT/INSTANCE/nI */
-    node_view view;          /* allocatable and requested, as the orchestrator sees them */
+    node_view view;             /* allocatable and requested, as the orchestrator sees them */
     int noisy, replicas;
 } local_node;
 
 struct local {
-    kisim_config cfg;        /* a copy */
+    kisim_config cfg; /* a copy */
     local_cgroup cg;
     load_pattern load;
     rng rng;
@@ -58,35 +59,35 @@ struct local {
     char dir[PATH_MAX];      /* RUN_DIR/kisim-local-INSTANCE: logs, targets, Locust files */
     char kisim[PATH_MAX];    /* the kisim binary (collect, target) */
     int n_nodes, n_max, window;
-    local_node *nodes;       /* [n_max] owned */
-    local_pod *pods;         /* running pods, owned; removal swaps the last in */
+    local_node *nodes; /* [n_max] owned */
+    local_pod *pods;   /* running pods, owned; removal swaps the last in */
     int n_pods, cap_pods, next_id;
-    node_view *view_nodes;   /* [n_max] owned: local_view's copies */
+    node_view *view_nodes; /* [n_max] owned: local_view's copies */
     pod_view view_pod;
     service_view view_service;
     sched_truth truth;
 
-    local_pod pending;       /* the pod this decision places (when dec.has_pending) */
-    decision dec;            /* the sequencing counters and rules shared with the sim */
-    double t;                /* episode seconds since the traffic started */
-    double t0;               /* CLOCK_MONOTONIC seconds when it started; 0 before */
+    local_pod pending; /* the pod this decision places (when dec.has_pending) */
+    decision dec;      /* the sequencing counters and rules shared with the sim */
+    double t;          /* episode seconds since the traffic started */
+    double t0;         /* CLOCK_MONOTONIC seconds when it started; 0 before */
 
     /* Telemetry: the collector's frames of one interval averaged per node into one sample;
      * the ring holds window samples per node, normalised, twice (as the sim's). */
     pid_t collector;
-    void *zctx, *sub;        /* ZeroMQ context and the SUB socket the collector connects to */
+    void *zctx, *sub; /* ZeroMQ context and the SUB socket the collector connects to */
     char endpoint[PATH_MAX + 16];
-    double *acc;             /* [n_max][F] sums of this interval's frames (raw units) */
-    int *acc_n;              /* [n_max][F] how many frames had the feature */
-    uint8_t avail[KISIM_F];  /* 1 if the collector measured the feature in the last frame */
+    double *acc;            /* [n_max][F] sums of this interval's frames (raw units) */
+    int *acc_n;             /* [n_max][F] how many frames had the feature */
+    uint8_t avail[KISIM_F]; /* 1 if the collector measured the feature in the last frame */
     long frames, bad_frames;
     float *ring;
     int ring_len, ring_head;
 
     /* Load. */
-    locust *lc;              /* NULL outside an episode's traffic */
+    locust *lc; /* NULL outside an episode's traffic */
     char config_path[PATH_MAX + 32], targets_path[PATH_MAX + 32];
-    long req_prev, fail_prev; /* Locust's cumulative counts at the last interval end */
+    long req_prev, fail_prev;    /* Locust's cumulative counts at the last interval end */
     local_replica_stats *rstats; /* [cap_rstats]: the replicas at the last interval end */
     int n_rstats, cap_rstats;
 

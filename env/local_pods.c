@@ -39,8 +39,12 @@ void local__pod_cgroup(const local *l, const local_pod *p, char *buf)
 void local__pod_view(const local_pod *p, pod_view *v)
 {
     int replica = p->kind == LOCAL_POD_REPLICA;
-    *v = (pod_view){llround(p->cpu_req * 1000.0), llround(p->mem_req_gib * (double)GIB), 0, 0,
-                    replica ? POD_LATENCY_SENSITIVE : POD_BATCH, replica};
+    *v = (pod_view){llround(p->cpu_req * 1000.0),
+                    llround(p->mem_req_gib * (double)GIB),
+                    0,
+                    0,
+                    replica ? POD_LATENCY_SENSITIVE : POD_BATCH,
+                    replica};
 }
 
 int local__fits(const local *l, const local_pod *p, int node)
@@ -95,7 +99,8 @@ static int healthy(int port)
     struct timeval tv = {1, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     char buf[64] = "";
     static const char req[] = "GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
@@ -132,8 +137,8 @@ static int spawn_pod(local *l, local_pod *p, const char *rel, const char *log)
         snprintf(a[1], sizeof a[1], "%ld", lround(c->workload.service.base_service_ms * 1000));
         snprintf(a[2], sizeof a[2], "%ld", lround(c->workload.service.working_set_mb * 1024));
         snprintf(a[3], sizeof a[3], "%d", c->local.target_threads);
-        char *argv[] = {l->kisim, "target", "--listen", a[0], "--cpu-us", a[1],
-                        "--working-set-kb", a[2], "--threads", a[3], NULL};
+        char *argv[] = {l->kisim,           "target", "--listen",  a[0], "--cpu-us", a[1],
+                        "--working-set-kb", a[2],     "--threads", a[3], NULL};
         return local_cgroup_spawn(&l->cg, rel, argv, log, &p->pid);
     }
     int noisy = p->kind == LOCAL_POD_NOISY;
@@ -181,7 +186,8 @@ int local__start_pod(local *l, local_pod *p)
             err = up;
             break;
         }
-        log_warn("local: replica %s exited at start-up (port %d taken?); retrying", p->name, p->port);
+        log_warn("local: replica %s exited at start-up (port %d taken?); retrying", p->name,
+                 p->port);
         if (attempt + 1 == REPLICA_ATTEMPTS)
             err = kisim_seterr(KISIM_EIO, "local: replica %s exited at start-up %d times; see %s",
                                p->name, REPLICA_ATTEMPTS, log);
@@ -212,13 +218,14 @@ void local__stop_pod(local *l, int i)
 
 void local__stop_all(local *l)
 {
-    while (l->n_pods) local__stop_pod(l, l->n_pods - 1);
+    while (l->n_pods)
+        local__stop_pod(l, l->n_pods - 1);
 }
 
 int local__update_targets(local *l)
 {
     if (!l->lc) return 0;
-    char (*addr)[24] = calloc((size_t)l->n_pods + 1, sizeof *addr);
+    char(*addr)[24] = calloc((size_t)l->n_pods + 1, sizeof *addr);
     const char **addrs = calloc((size_t)l->n_pods + 1, sizeof *addrs);
     int n = 0, err = 0;
     if (!addr || !addrs) err = kisim_seterr(KISIM_ENOMEM, "local: out of memory");

@@ -103,8 +103,9 @@ static int read_replicas(local *l)
         *r = (local_replica_stats){p->node, p->port, 0, 0, NAN, NAN, NAN};
         for (int k = 0; k < n && k < cap; k++)
             if (!strcmp(ts[k].addr, addr))
-                *r = (local_replica_stats){p->node, p->port, ts[k].requests, ts[k].failures,
-                                           ts[k].p50_ms, ts[k].p95_ms, ts[k].p99_ms};
+                *r = (local_replica_stats){p->node,        p->port,      ts[k].requests,
+                                           ts[k].failures, ts[k].p50_ms, ts[k].p95_ms,
+                                           ts[k].p99_ms};
     }
     if (!err && total.requests > 0) {
         l->ep_p50 = total.p50_ms;
@@ -168,16 +169,30 @@ int local__advance(local *l, float *info)
     local__sample(l);
 
     int noisy_nodes = 0;
-    for (int i = 0; i < l->n_nodes; i++) noisy_nodes += l->nodes[i].noisy > 0;
-    reward_interval m = {l->p50, l->p95, l->p99, l->error_rate, ok, offered, l->dec.replicas_placed,
-                         contended, l->t, l->offered_rps, l->served_rps, l->cost, noisy_nodes};
+    for (int i = 0; i < l->n_nodes; i++)
+        noisy_nodes += l->nodes[i].noisy > 0;
+    reward_interval m = {l->p50,
+                         l->p95,
+                         l->p99,
+                         l->error_rate,
+                         ok,
+                         offered,
+                         l->dec.replicas_placed,
+                         contended,
+                         l->t,
+                         l->offered_rps,
+                         l->served_rps,
+                         l->cost,
+                         noisy_nodes};
     reward_add_interval(c, &m, info);
     log_debug("local: t %.0f s: %ld requests (%ld failed), p50 %.1f p95 %.1f p99 %.1f ms, "
-              "%d replicas, utilisation %.2f", l->t, dreq, dfail, l->p50, l->p95, l->p99,
-              l->dec.replicas_placed, l->utilization);
+              "%d replicas, utilisation %.2f",
+              l->t, dreq, dfail, l->p50, l->p95, l->p99, l->dec.replicas_placed, l->utilization);
 
-    if (c->env.terminate_down_s > 0 && l->down_s >= c->env.terminate_down_s) l->dec.done = 1;
-    else if (l->t >= c->env.horizon_s) l->dec.done = 2;
+    if (c->env.terminate_down_s > 0 && l->down_s >= c->env.terminate_down_s)
+        l->dec.done = 1;
+    else if (l->t >= c->env.horizon_s)
+        l->dec.done = 2;
     if (l->dec.done) {
         /* The episode is over: free the machine until the next reset. */
         local__traffic_stop(l);
@@ -199,6 +214,7 @@ void local__episode_info(local *l, float *info)
     info[INFO_EP_THROUGHPUT_RPS] = (float)(l->t > 0 ? l->ep_ok / l->t : 0);
     info[INFO_EP_COST] = (float)l->ep_cost;
     info[INFO_EP_CONTENDED_SHARE] =
-        (float)(l->ep_replicas_placed ? (double)l->ep_replicas_contended / l->ep_replicas_placed : 0);
+        (float)(l->ep_replicas_placed ? (double)l->ep_replicas_contended / l->ep_replicas_placed
+                                      : 0);
     info[INFO_EP_REPLICA_SECONDS] = (float)l->ep_replica_s;
 }

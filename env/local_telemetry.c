@@ -33,11 +33,15 @@ static int collector_log_error(local *l, const char *what)
         size_t n = fread(tail, 1, sizeof tail - 1, f);
         tail[n] = 0;
         fclose(f);
-        while (n && (tail[n - 1] == '\n' || tail[n - 1] == ' ')) tail[--n] = 0;
+        while (n && (tail[n - 1] == '\n' || tail[n - 1] == ' '))
+            tail[--n] = 0;
     }
     const char *last = strrchr(tail, '\n');
     return kisim_seterr(KISIM_EIO, "local: the collector (kisim collect) %s: %s (log %s)", what,
-                        last ? last + 1 : tail[0] ? tail : "no output", path);
+                        last      ? last + 1
+                        : tail[0] ? tail
+                                  : "no output",
+                        path);
 }
 
 int local__collector_start(local *l)
@@ -45,8 +49,10 @@ int local__collector_start(local *l)
     char rel[PATH_MAX + 16], log[PATH_MAX + 32];
     snprintf(l->endpoint, sizeof l->endpoint, "ipc://%s/t.ipc", l->dir);
     if (strlen(l->endpoint) - 6 >= 107)
-        return kisim_seterr(KISIM_ECONFIG, "local: /local/run_dir: %s is too long for a Unix "
-                            "socket path", l->dir);
+        return kisim_seterr(KISIM_ECONFIG,
+                            "local: /local/run_dir: %s is too long for a Unix "
+                            "socket path",
+                            l->dir);
     l->zctx = zmq_ctx_new();
     l->sub = l->zctx ? zmq_socket(l->zctx, ZMQ_SUB) : NULL;
     int linger = 0;
@@ -93,14 +99,16 @@ int local__collector_start(local *l)
     while (!err) {
         err = local__receive_until(l, local__now() + 0.2);
         int all = 1;
-        for (int i = 0; i < l->n_nodes; i++) all &= l->acc_n[(size_t)i * KISIM_F] > 0 || l->acc_n[(size_t)i * KISIM_F + 2] > 0;
+        for (int i = 0; i < l->n_nodes; i++)
+            all &= l->acc_n[(size_t)i * KISIM_F] > 0 || l->acc_n[(size_t)i * KISIM_F + 2] > 0;
         if (err || (all && l->frames > seen)) break;
         seen = l->frames;
         if (waitpid(l->collector, NULL, WNOHANG) == l->collector) {
             l->collector = 0;
             return collector_log_error(l, "exited at start-up");
         }
-        if (local__now() > deadline) return collector_log_error(l, "sent no frame for every node in time");
+        if (local__now() > deadline)
+            return collector_log_error(l, "sent no frame for every node in time");
     }
     return err;
 }
@@ -110,7 +118,8 @@ void local__collector_stop(local *l)
     if (l->collector > 0) {
         kill(l->collector, SIGTERM);
         double deadline = local__now() + 3;
-        while (waitpid(l->collector, NULL, WNOHANG) == 0 && local__now() < deadline) usleep(10000);
+        while (waitpid(l->collector, NULL, WNOHANG) == 0 && local__now() < deadline)
+            usleep(10000);
         kill(l->collector, SIGKILL);
         waitpid(l->collector, NULL, 0);
         l->collector = 0;
@@ -150,11 +159,15 @@ static void take_frame(local *l)
     telem_frame f;
     memset(&f, 0, sizeof f);
     int err = telem_frame_parse(&f, zmq_msg_data(&body), zmq_msg_size(&body));
-    if (!err) err = telem_frame_check_topic(&f, topic, (size_t)(tn < (int)sizeof topic ? tn : (int)sizeof topic));
+    if (!err)
+        err = telem_frame_check_topic(&f, topic,
+                                      (size_t)(tn < (int)sizeof topic ? tn : (int)sizeof topic));
     int node = err ? -1 : node_index(l, f.node);
     if (node < 0) {
         l->bad_frames++;
-        if (l->bad_frames == 1) log_warn("local: a telemetry frame was dropped: %s", err ? kisim_errmsg() : "unknown node");
+        if (l->bad_frames == 1)
+            log_warn("local: a telemetry frame was dropped: %s",
+                     err ? kisim_errmsg() : "unknown node");
     } else {
         l->frames++;
         for (int k = 0; k < KISIM_F_MEASURED; k++) {
@@ -171,15 +184,15 @@ static void take_frame(local *l)
 int local__receive_until(local *l, double until)
 {
     for (;;) {
-        if (env_interrupted())
-            return kisim_seterr(KISIM_ESTATE, "local: interrupted by a signal");
+        if (env_interrupted()) return kisim_seterr(KISIM_ESTATE, "local: interrupted by a signal");
         double left = until - local__now();
         if (left <= 0) return 0;
         zmq_pollitem_t it = {l->sub, 0, ZMQ_POLLIN, 0};
         long ms = (long)(left * 1000) + 1;
         int n = zmq_poll(&it, 1, ms > 100 ? 100 : ms);
         if (n < 0 && zmq_errno() != EINTR)
-            return kisim_seterr(KISIM_EIO, "local: telemetry socket: %s", zmq_strerror(zmq_errno()));
+            return kisim_seterr(KISIM_EIO, "local: telemetry socket: %s",
+                                zmq_strerror(zmq_errno()));
         while (n > 0 && (it.revents & ZMQ_POLLIN)) {
             take_frame(l);
             n = zmq_poll(&it, 1, 0);
@@ -201,9 +214,13 @@ static void sample_into(local *l, int slot, int prev_slot)
         obs_orchestrator_features(&l->nodes[i].view, orch);
         for (int f = 0; f < KISIM_F; f++) {
             size_t k = (size_t)i * KISIM_F + f;
-            float v = l->acc_n[k] ? feature_normalize(f, l->acc[k] / l->acc_n[k]) : prev ? prev[f] : 0;
-            if (f >= KISIM_F_MEASURED) v = feature_normalize(f, orch[f]);
-            else if (!l->avail[f]) v = 0;
+            float v = l->acc_n[k] ? feature_normalize(f, l->acc[k] / l->acc_n[k])
+                      : prev      ? prev[f]
+                                  : 0;
+            if (f >= KISIM_F_MEASURED)
+                v = feature_normalize(f, orch[f]);
+            else if (!l->avail[f])
+                v = 0;
             if (l->cfg.cluster.unavailable[f]) v = 0;
             dst[f] = twin[f] = v;
             l->acc[k] = 0;
@@ -255,8 +272,8 @@ void local_observe(const local *l, float *obs, uint8_t *mask)
     pod_view pv;
     local__pod_view(&l->pending, &pv);
     obs_write_pod(obs + sp.off_pod, l->dec.has_pending ? &pv : NULL);
-    obs_service m = {l->dec.replicas_wanted, l->offered_rps, l->p50, l->p95, l->p99, l->error_rate,
-                     l->utilization, l->t};
+    obs_service m = {l->dec.replicas_wanted, l->offered_rps, l->p50, l->p95, l->p99,
+                     l->error_rate,          l->utilization, l->t};
     obs_write_service(obs + sp.off_service, &l->cfg, &m);
     local__node_mask(l, mask);
     obs_write_masks(obs, &sp, mask, &l->cfg);

@@ -19,7 +19,8 @@ void obs_write_pod(float *pod, const pod_view *p)
     memset(pod, 0, KISIM_P * sizeof *pod);
     if (!p) return;
     pod[POD_CTX_CPU_REQUEST] = (float)fmin((double)p->cpu_req_m / 1000.0 / POD_CPU_REQUEST_MAX, 1);
-    pod[POD_CTX_MEMORY_REQUEST] = (float)fmin((double)p->mem_req_b / GIB / POD_MEMORY_REQUEST_MAX, 1);
+    pod[POD_CTX_MEMORY_REQUEST] =
+        (float)fmin((double)p->mem_req_b / GIB / POD_MEMORY_REQUEST_MAX, 1);
     pod[POD_CTX_GPU_REQUEST] = (float)fmin(p->gpus / POD_GPU_REQUEST_MAX, 1);
     pod[POD_CTX_CLASS_LATENCY_SENSITIVE + p->cls] = 1;
     pod[POD_CTX_PRIORITY] = p->is_replica ? 1.0f : 0.5f;
@@ -41,9 +42,10 @@ void obs_write_service(float *svc, const kisim_config *c, const obs_service *m)
     svc[SVC_PROGRESS] = (float)(m->t / c->env.horizon_s);
 }
 
-void obs_write_masks(float *obs, const env_spaces *sp, const uint8_t *mask,
-                     const kisim_config *c)
+void obs_write_masks(float *obs, const env_spaces *sp, const uint8_t *mask, const kisim_config *c)
 {
-    for (int i = 0; i < sp->n_max; i++) obs[sp->off_node_mask + i] = mask[i];
-    for (int f = 0; f < KISIM_F; f++) obs[sp->off_availability + f] = !c->cluster.unavailable[f];
+    for (int i = 0; i < sp->n_max; i++)
+        obs[sp->off_node_mask + i] = mask[i];
+    for (int f = 0; f < KISIM_F; f++)
+        obs[sp->off_availability + f] = !c->cluster.unavailable[f];
 }

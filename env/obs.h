@@ -13,12 +13,12 @@
 
 /* The service as the last interval measured it. */
 typedef struct {
-    int replicas;        /* wanted: placed + pending */
+    int replicas; /* wanted: placed + pending */
     double offered_rps;
     double p50_ms, p95_ms, p99_ms;
     double error_rate;
-    double utilization;  /* mean replica CPU use over its request */
-    double t;            /* seconds since the episode's traffic started */
+    double utilization; /* mean replica CPU use over its request */
+    double t;           /* seconds since the episode's traffic started */
 } obs_service;
 
 /* The four orchestrator features of a node, raw (x[FEAT_CPU_REQUESTED_RATIO ..
@@ -31,7 +31,6 @@ void obs_write_pod(float *pod, const pod_view *p);
 void obs_write_service(float *svc, const kisim_config *c, const obs_service *m);
 /* The observation's node mask (from the action mask's first n_max entries) and the
  * availability of each feature (cluster.unavailable_features). */
-void obs_write_masks(float *obs, const env_spaces *sp, const uint8_t *mask,
-                     const kisim_config *c);
+void obs_write_masks(float *obs, const env_spaces *sp, const uint8_t *mask, const kisim_config *c);
 
 #endif

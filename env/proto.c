@@ -13,10 +13,9 @@
 #error "the wire format is little-endian; this build would need byte swaps"
 #endif
 
-static const char *const code_names[PROTO_N_ERRORS] = {
-    "ok",
+static const char *const code_names[PROTO_N_ERRORS] = {"ok",
 #define PROTO__NAME(id, name, when) name,
-    PROTO_ERRORS(PROTO__NAME)
+                                                       PROTO_ERRORS(PROTO__NAME)
 #undef PROTO__NAME
 };
 
@@ -83,7 +82,8 @@ static int json_seed(const cJSON *item, uint64_t *out)
 const char *proto_printable(const char *s, char *buf, size_t cap)
 {
     size_t i = 0;
-    for (; s[i] && i + 1 < cap; i++) buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    for (; s[i] && i + 1 < cap; i++)
+        buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
     buf[i] = 0;
     return buf;
 }
@@ -145,8 +145,8 @@ static proto_code parse_header(const cJSON *h, const proto_limits *lim, proto_re
     req->n = lim->envs;
     if (env) {
         if (!proto_json_int(env, 0, lim->envs - 1, &d))
-            return fail(msg, cap, PROTO_E_BAD_FIELD,
-                        "env: expected an env index in [0, %d)", lim->envs);
+            return fail(msg, cap, PROTO_E_BAD_FIELD, "env: expected an env index in [0, %d)",
+                        lim->envs);
         req->env = (int)d;
         req->n = 1;
     }
@@ -193,9 +193,8 @@ static proto_code parse_header(const cJSON *h, const proto_limits *lim, proto_re
 }
 
 /* Decodes one action value of any dtype to an integer, or explains why it is not one. */
-static proto_code action_value(const unsigned char *p, proto_dtype dt, int lo, int hi,
-                               int32_t *out, const char *what, int row, int col, char *msg,
-                               size_t cap)
+static proto_code action_value(const unsigned char *p, proto_dtype dt, int lo, int hi, int32_t *out,
+                               const char *what, int row, int col, char *msg, size_t cap)
 {
     double v;
     int64_t i64 = 0;
@@ -215,13 +214,14 @@ static proto_code action_value(const unsigned char *p, proto_dtype dt, int lo, i
             memcpy(&v, p, 8);
         }
         if (isnan(v))
-            return fail(msg, cap, PROTO_E_BAD_ACTION, "actions[%d][%d] (%s) is NaN", row, col, what);
+            return fail(msg, cap, PROTO_E_BAD_ACTION, "actions[%d][%d] (%s) is NaN", row, col,
+                        what);
         if (!isfinite(v) || v != floor(v))
             return fail(msg, cap, PROTO_E_BAD_ACTION, "actions[%d][%d] (%s) = %g is not an integer",
                         row, col, what, v);
         if (v < lo || v > hi)
-            return fail(msg, cap, PROTO_E_BAD_ACTION, "actions[%d][%d] (%s) = %g is outside [%d, %d]",
-                        row, col, what, v, lo, hi);
+            return fail(msg, cap, PROTO_E_BAD_ACTION,
+                        "actions[%d][%d] (%s) = %g is outside [%d, %d]", row, col, what, v, lo, hi);
         *out = (int32_t)v;
         return PROTO_OK;
     }
@@ -274,8 +274,8 @@ proto_code proto_parse(const proto_frame *frames, int n_frames, const proto_limi
         code = action_value(p + (2 * (size_t)i) * el, req->dtype, 0, lim->n_max - 1,
                             &actions[2 * i], "node", i, 0, msg, msg_cap);
         if (!code)
-            code = action_value(p + (2 * (size_t)i + 1) * el, req->dtype, 0, 2,
-                                &actions[2 * i + 1], "scale", i, 1, msg, msg_cap);
+            code = action_value(p + (2 * (size_t)i + 1) * el, req->dtype, 0, 2, &actions[2 * i + 1],
+                                "scale", i, 1, msg, msg_cap);
     }
 cleanup:
     cJSON_Delete(h);
@@ -314,18 +314,24 @@ int proto_error_header(char *buf, size_t cap, const proto_request *req, proto_co
     size_t len = 0;
     const char *name = proto_code_name(code);
     int bad = append(buf, cap, &len, "{\"v\":%d,\"ok\":false", PROTO_VERSION);
-    if (!bad && req && req->has_id) bad = append(buf, cap, &len, ",\"id\":%lld", (long long)req->id);
-    if (!bad) bad = append(buf, cap, &len, ",\"error\":{\"code\":\"%s\",\"message\":\"",
-                           name ? name : "env_error");
+    if (!bad && req && req->has_id)
+        bad = append(buf, cap, &len, ",\"id\":%lld", (long long)req->id);
+    if (!bad)
+        bad = append(buf, cap, &len, ",\"error\":{\"code\":\"%s\",\"message\":\"",
+                     name ? name : "env_error");
     if (bad) return -1;
     /* The message, escaped, cut to leave room for the closing `"}}`. */
     for (const unsigned char *s = (const unsigned char *)message; s && *s; s++) {
         char esc[8];
         unsigned char ch = *s;
-        if (ch == '"' || ch == '\\') snprintf(esc, sizeof esc, "\\%c", ch);
-        else if (ch < 0x20) snprintf(esc, sizeof esc, "\\u%04x", ch);
-        else if (ch >= 0x7f) snprintf(esc, sizeof esc, "?");
-        else snprintf(esc, sizeof esc, "%c", ch);
+        if (ch == '"' || ch == '\\')
+            snprintf(esc, sizeof esc, "\\%c", ch);
+        else if (ch < 0x20)
+            snprintf(esc, sizeof esc, "\\u%04x", ch);
+        else if (ch >= 0x7f)
+            snprintf(esc, sizeof esc, "?");
+        else
+            snprintf(esc, sizeof esc, "%c", ch);
         size_t n = strlen(esc);
         if (len + n + 4 > cap) break;
         memcpy(buf + len, esc, n);

@@ -16,16 +16,16 @@
 
 /* The protocol's error codes: X(ID, wire name, when). The wire name is the reply's
  * error.code; PROTOCOL.md's table is this one. */
-#define PROTO_ERRORS(X)                                                                        \
-    X(BAD_JSON, "bad_json", "frame 0 is not a JSON object (or is larger than 64 KiB)")         \
-    X(UNSUPPORTED_VERSION, "unsupported_version", "\"v\" is not a version this server speaks") \
-    X(BAD_FIELD, "bad_field", "a header field is missing, unknown, of the wrong type or range") \
-    X(UNKNOWN_COMMAND, "unknown_command", "\"cmd\" is not spaces, reset, step or close")       \
-    X(FRAME_COUNT, "frame_count", "the message has the wrong number of frames for its command") \
-    X(ARRAY_SIZE, "array_size", "an array frame's size does not match its dtype and shape")    \
-    X(BAD_ACTION, "bad_action", "an action is NaN, not an integer, or outside its range")      \
-    X(INVALID_ACTION, "invalid_action", "an action is masked (invalid_action mode error)")     \
-    X(NOT_RESET, "not_reset", "step on an env with no running episode (reset first)")          \
+#define PROTO_ERRORS(X)                                                                            \
+    X(BAD_JSON, "bad_json", "frame 0 is not a JSON object (or is larger than 64 KiB)")             \
+    X(UNSUPPORTED_VERSION, "unsupported_version", "\"v\" is not a version this server speaks")     \
+    X(BAD_FIELD, "bad_field", "a header field is missing, unknown, of the wrong type or range")    \
+    X(UNKNOWN_COMMAND, "unknown_command", "\"cmd\" is not spaces, reset, step or close")           \
+    X(FRAME_COUNT, "frame_count", "the message has the wrong number of frames for its command")    \
+    X(ARRAY_SIZE, "array_size", "an array frame's size does not match its dtype and shape")        \
+    X(BAD_ACTION, "bad_action", "an action is NaN, not an integer, or outside its range")          \
+    X(INVALID_ACTION, "invalid_action", "an action is masked (invalid_action mode error)")         \
+    X(NOT_RESET, "not_reset", "step on an env with no running episode (reset first)")              \
     X(ENV_ERROR, "env_error", "the environment failed; the message says why")
 
 typedef enum {
@@ -33,7 +33,7 @@ typedef enum {
 #define PROTO__ENUM(id, name, when) PROTO_E_##id,
     PROTO_ERRORS(PROTO__ENUM)
 #undef PROTO__ENUM
-    PROTO_N_ERRORS
+        PROTO_N_ERRORS
 } proto_code;
 
 /* Wire name of a code ("frame_count"), "ok" for PROTO_OK, NULL if out of range. */
@@ -59,12 +59,12 @@ typedef struct {
 typedef struct {
     proto_cmd cmd;
     int has_id;
-    int64_t id;         /* "id": echoed in the reply, 0 .. 2^53 */
-    int env;            /* "env": one env's index, or -1 for all K */
-    int n;              /* envs addressed: K, or 1 with "env" */
-    uint64_t seed;      /* reset: "seed" */
+    int64_t id;                      /* "id": echoed in the reply, 0 .. 2^53 */
+    int env;                         /* "env": one env's index, or -1 for all K */
+    int n;                           /* envs addressed: K, or 1 with "env" */
+    uint64_t seed;                   /* reset: "seed" */
     uint64_t env_offset, total_envs; /* reset of all K: this server's span (default 0, K) */
-    proto_dtype dtype;  /* step: dtype of the actions frame */
+    proto_dtype dtype;               /* step: dtype of the actions frame */
 } proto_request;
 
 /* Parses and validates a whole request: the header, the frame count and sizes, and for step

@@ -8,12 +8,13 @@
 void reward_add_interval(const kisim_config *c, const reward_interval *m, float *info)
 {
     const cfg_reward *w = &c->reward;
-    double lat = w->latency_percentile == 50 ? m->p50_ms
+    double lat = w->latency_percentile == 50   ? m->p50_ms
                  : w->latency_percentile == 95 ? m->p95_ms
                                                : m->p99_ms;
     int r = m->replicas;
     if (m->offered > 0)
-        info[INFO_R_LATENCY] += (float)(-w->latency * fmax(0, lat / c->workload.service.slo_ms - 1));
+        info[INFO_R_LATENCY] +=
+            (float)(-w->latency * fmax(0, lat / c->workload.service.slo_ms - 1));
     info[INFO_R_ERRORS] += (float)(-w->errors * m->error_rate);
     info[INFO_R_THROUGHPUT] += (float)(w->throughput * (m->offered > 0 ? m->ok / m->offered : 1.0));
     info[INFO_R_COST] += (float)(-w->cost * r / c->workload.service.max_replicas);

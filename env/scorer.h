@@ -19,11 +19,11 @@ struct sim;
  * Requests use kube-scheduler's non-zero convention: a pod without requests counts as 100m CPU
  * and 200 MiB (the sim's pods always have requests). */
 typedef struct {
-    int64_t cpu_alloc_m;  /* allocatable CPU, millicores */
-    int64_t mem_alloc_b;  /* allocatable memory, bytes */
-    int pods_alloc;       /* max pods */
+    int64_t cpu_alloc_m; /* allocatable CPU, millicores */
+    int64_t mem_alloc_b; /* allocatable memory, bytes */
+    int pods_alloc;      /* max pods */
     int gpus_alloc;
-    int64_t cpu_req_m;    /* requested by pods already on the node */
+    int64_t cpu_req_m; /* requested by pods already on the node */
     int64_t mem_req_b;
     int pods;
     int gpus_req;
@@ -31,22 +31,27 @@ typedef struct {
 
 /* Workload classes, the pod context's one-hot order. */
 typedef enum {
-    POD_LATENCY_SENSITIVE, POD_CPU_BOUND, POD_MEMORY_BOUND, POD_IO_BOUND, POD_BATCH, POD_CLASSES
+    POD_LATENCY_SENSITIVE,
+    POD_CPU_BOUND,
+    POD_MEMORY_BOUND,
+    POD_IO_BOUND,
+    POD_BATCH,
+    POD_CLASSES
 } pod_class;
 
 /* The pending pod as the orchestrator sees it. */
 typedef struct {
     int64_t cpu_req_m;
     int64_t mem_req_b;
-    int64_t cpu_limit_m;  /* 0 = no limit (TargetLoadPacking then assumes 1.5 x request) */
+    int64_t cpu_limit_m; /* 0 = no limit (TargetLoadPacking then assumes 1.5 x request) */
     int gpus;
     pod_class cls;
-    int is_replica;       /* a replica of the latency-sensitive service */
+    int is_replica; /* a replica of the latency-sensitive service */
 } pod_view;
 
 /* The service as an HPA sees it. */
 typedef struct {
-    int replicas;         /* current replicas (placed + pending) */
+    int replicas; /* current replicas (placed + pending) */
     int min_replicas, max_replicas;
     double cpu_utilization; /* mean CPU utilisation of the replicas, of their request (0..) */
     double hpa_target, hpa_tolerance;
@@ -66,15 +71,15 @@ typedef struct sched_truth {
 /* Everything a scorer may read for one decision. Arrays are owned by the env / caller and valid
  * until the next step. */
 typedef struct {
-    int n_max;                /* N_max: length of nodes, node scores and the node mask */
-    int window;               /* T */
-    const node_view *nodes;   /* [n_max]; entries past the cluster's nodes are zero */
+    int n_max;              /* N_max: length of nodes, node scores and the node mask */
+    int window;             /* T */
+    const node_view *nodes; /* [n_max]; entries past the cluster's nodes are zero */
     const pod_view *pod;
     const service_view *service;
-    const float *obs_nodes;   /* [n_max, T, F] normalised telemetry, oldest sample first */
+    const float *obs_nodes;     /* [n_max, T, F] normalised telemetry, oldest sample first */
     const uint8_t *action_mask; /* [n_max + 3]: node mask, then scale mask (-1, 0, +1) */
-    const struct sim *hidden; /* the simulator's own state, or NULL (datasets and sim tests) */
-    const sched_truth *truth; /* the backend's true state, or NULL (only the oracle uses it) */
+    const struct sim *hidden;   /* the simulator's own state, or NULL (datasets and sim tests) */
+    const sched_truth *truth;   /* the backend's true state, or NULL (only the oracle uses it) */
 } sched_view;
 
 typedef struct scorer scorer;

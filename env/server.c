@@ -19,15 +19,15 @@
 #include "env/zrouter.h"
 
 struct kisim_server {
-    void *ctx, *sock, *zap;     /* owned; zap is NULL without CURVE */
-    vecenv *venv;               /* owned */
+    void *ctx, *sock, *zap; /* owned; zap is NULL without CURVE */
+    vecenv *venv;           /* owned */
     env_spaces sp;
     int k, n_max, invalid_error;
-    uint8_t *active;            /* [K] 1 while env k has a running episode */
-    uint8_t *masks;             /* [K, mask_dim] the masks last sent, for the error-mode check */
-    int32_t *actions;           /* [K, 2] decoded actions of the current request */
-    char *spaces_extra;         /* the spaces reply's fields, JSON, built once */
-    uint8_t (*keys)[32];        /* [n_keys] admitted CURVE client keys */
+    uint8_t *active;     /* [K] 1 while env k has a running episode */
+    uint8_t *masks;      /* [K, mask_dim] the masks last sent, for the error-mode check */
+    int32_t *actions;    /* [K, 2] decoded actions of the current request */
+    char *spaces_extra;  /* the spaces reply's fields, JSON, built once */
+    uint8_t (*keys)[32]; /* [n_keys] admitted CURVE client keys */
     int n_keys;
     char endpoint[512];
     server_stats stats;
@@ -54,7 +54,8 @@ static void *msg_alloc(zmq_msg_t *m, size_t size)
 
 /* Sends header and then the n array messages (consumed, sent or closed). A peer that is gone
  * makes the ROUTER drop the reply; that is not an error. */
-static int send_reply(kisim_server *s, zrouter_msg *env, const char *header, zmq_msg_t *arrays, int n)
+static int send_reply(kisim_server *s, zrouter_msg *env, const char *header, zmq_msg_t *arrays,
+                      int n)
 {
     int bad = zrouter_send_envelope(s->sock, env) < 0 ||
               zmq_send(s->sock, header, strlen(header), n ? ZMQ_SNDMORE : 0) < 0;
@@ -121,8 +122,11 @@ static int serve_env(kisim_server *s, zrouter_msg *env, const proto_request *req
         if (code) return send_error(s, env, req, code, msg);
     }
     /* Reply arrays: obs, reward, terminated, truncated, mask, info (reset: obs, mask). */
-    size_t sizes[6] = {(size_t)n * s->sp.obs_dim * sizeof(float), (size_t)n * sizeof(float),
-                       (size_t)n, (size_t)n, (size_t)n * s->sp.mask_dim,
+    size_t sizes[6] = {(size_t)n * s->sp.obs_dim * sizeof(float),
+                       (size_t)n * sizeof(float),
+                       (size_t)n,
+                       (size_t)n,
+                       (size_t)n * s->sp.mask_dim,
                        (size_t)n * s->sp.n_info * sizeof(float)};
     int order_step[6] = {0, 1, 2, 3, 4, 5}, order_reset[2] = {0, 4};
     int *order = step ? order_step : order_reset, n_arrays = step ? 6 : 2;
@@ -155,14 +159,17 @@ static int serve_env(kisim_server *s, zrouter_msg *env, const proto_request *req
         err = send_error(s, env, req, env_code(err), msg);
         goto cleanup;
     }
-    if (!step) memset(s->active + first, 1, (size_t)n);
-    else s->stats.decisions += (uint64_t)n;
+    if (!step)
+        memset(s->active + first, 1, (size_t)n);
+    else
+        s->stats.decisions += (uint64_t)n;
     memcpy(s->masks + (size_t)first * s->sp.mask_dim, mask, sizes[4]);
     proto_ok_header(header, sizeof header, req, NULL);
     err = send_reply(s, env, header, out, n_arrays);
     made = 0; /* sent or closed by send_reply */
 cleanup:
-    for (int i = 0; i < made; i++) zmq_msg_close(&out[i]);
+    for (int i = 0; i < made; i++)
+        zmq_msg_close(&out[i]);
     return err;
 }
 
@@ -210,8 +217,10 @@ int server_poll(kisim_server *s, int timeout_ms)
     if (s->zap && (items[1].revents & ZMQ_POLLIN)) {
         int admitted = 0;
         if (curve_zap_handle(s->zap, (const uint8_t(*)[32])s->keys, s->n_keys, &admitted) == 0) {
-            if (admitted) s->stats.zap_admitted++;
-            else s->stats.zap_refused++;
+            if (admitted)
+                s->stats.zap_admitted++;
+            else
+                s->stats.zap_refused++;
             if (!admitted) log_info("serve: refused a CURVE client whose key is not authorised");
         }
     }
@@ -222,7 +231,8 @@ int server_poll(kisim_server *s, int timeout_ms)
 int server_run(kisim_server *s, volatile sig_atomic_t *stop)
 {
     int err = 0;
-    while (!err && !*stop) err = server_poll(s, 200);
+    while (!err && !*stop)
+        err = server_poll(s, 200);
     return err;
 }
 
@@ -270,7 +280,8 @@ static int setup_curve(kisim_server *s, const server_opts *o)
         zmq_setsockopt(s->sock, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
         zmq_setsockopt(s->sock, ZMQ_CURVE_SECRETKEY, o->curve_secret, 41) != 0 ||
         zmq_setsockopt(s->sock, ZMQ_ZAP_DOMAIN, "kisim", 5) != 0)
-        return kisim_seterr(KISIM_EINPUT, "serve: CURVE setup failed (is the secret key valid?): %s",
+        return kisim_seterr(KISIM_EINPUT,
+                            "serve: CURVE setup failed (is the secret key valid?): %s",
                             zmq_strerror(errno));
     return 0;
 }

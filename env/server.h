@@ -21,18 +21,18 @@
 typedef struct kisim_server kisim_server;
 
 typedef struct {
-    const char *bind;             /* ZeroMQ endpoint; NULL = SERVER_DEFAULT_BIND. A tcp port
-                                   * "*" picks a free one (server_endpoint says which). */
-    int envs;                     /* K >= 1 */
-    const char *curve_secret;     /* Z85 secret key: speak CURVE; NULL = plain ZeroMQ */
+    const char *bind;                /* ZeroMQ endpoint; NULL = SERVER_DEFAULT_BIND. A tcp port
+                                      * "*" picks a free one (server_endpoint says which). */
+    int envs;                        /* K >= 1 */
+    const char *curve_secret;        /* Z85 secret key: speak CURVE; NULL = plain ZeroMQ */
     const uint8_t (*authorized)[32]; /* CURVE: the client public keys admitted (copied) */
     int n_authorized;
 } server_opts;
 
 typedef struct {
-    uint64_t requests;            /* requests answered, errors included */
-    uint64_t errors;              /* error replies */
-    uint64_t decisions;           /* env steps taken */
+    uint64_t requests;                  /* requests answered, errors included */
+    uint64_t errors;                    /* error replies */
+    uint64_t decisions;                 /* env steps taken */
     uint64_t zap_admitted, zap_refused; /* CURVE handshakes */
 } server_stats;
 

@@ -117,7 +117,7 @@ void sim__replica_use(const sim *s, double served_rps, double cpu_busy, sim_usag
     u->mem_gib = 0.8 * c->workload.service.memory_gib;
     u->llc_mb = c->workload.service.working_set_mb;
     u->membw = served_rps / 1000.0 * c->workload.service.membw_gbps_per_krps;
-    u->iops = 0.01 * served_rps;     /* access log writes */
+    u->iops = 0.01 * served_rps;         /* access log writes */
     u->kpps = 4.0 * served_rps / 1000.0; /* request and response, two packets each way */
 }
 
@@ -222,8 +222,10 @@ static int any_fit(const sim *s, const sim_pod *p)
 static int dec_make_pending(void *env, int replica)
 {
     sim *s = env;
-    if (replica) make_replica(s, &s->pending);
-    else make_background(s, &s->pending);
+    if (replica)
+        make_replica(s, &s->pending);
+    else
+        make_background(s, &s->pending);
     return any_fit(s, &s->pending);
 }
 static int dec_advance(void *env, float *info)
@@ -261,7 +263,9 @@ int sim_init(sim **out, const kisim_config *cfg)
     if (!s) return kisim_seterr(KISIM_ENOMEM, "sim: out of memory");
     s->cfg = *cfg;
     s->truth = (sched_truth){s, truth_inflation, truth_replicas, truth_noisy};
-    s->dec = (decision){.ops = &sim_decision_ops, .env = s, .rng = &s->rng,
+    s->dec = (decision){.ops = &sim_decision_ops,
+                        .env = s,
+                        .rng = &s->rng,
                         .arrival_prob = s->cfg.workload.background.arrival_prob};
     s->n_nodes = cfg_node_count(cfg);
     s->n_max = cfg->env.max_nodes;
@@ -271,13 +275,15 @@ int sim_init(sim **out, const kisim_config *cfg)
     s->view_nodes = calloc((size_t)s->n_max, sizeof *s->view_nodes);
     s->ring = calloc((size_t)s->n_max * 2 * (size_t)s->ring_len * KISIM_F, sizeof *s->ring);
     int err = 0;
-    if (!s->nodes || !s->view_nodes || !s->ring) err = kisim_seterr(KISIM_ENOMEM, "sim: out of memory");
+    if (!s->nodes || !s->view_nodes || !s->ring)
+        err = kisim_seterr(KISIM_ENOMEM, "sim: out of memory");
     if (!err) err = load_init(&s->load, &s->cfg.load);
     if (err) {
         sim_free(s);
         return err;
     }
-    for (int i = 0; i < s->n_nodes; i++) s->nodes[i].type = cfg_node_type_of(&s->cfg, i);
+    for (int i = 0; i < s->n_nodes; i++)
+        s->nodes[i].type = cfg_node_type_of(&s->cfg, i);
     *out = s;
     return 0;
 }
@@ -355,8 +361,11 @@ static int bootstrapping(const sim *s)
 static action_state action_of(const sim *s)
 {
     const kisim_config *c = &s->cfg;
-    return (action_state){s->n_max, s->n_nodes, s->dec.replicas_wanted,
-                          c->workload.service.min_replicas, c->workload.service.max_replicas,
+    return (action_state){s->n_max,
+                          s->n_nodes,
+                          s->dec.replicas_wanted,
+                          c->workload.service.min_replicas,
+                          c->workload.service.max_replicas,
                           bootstrapping(s)};
 }
 
@@ -441,17 +450,22 @@ void sim_view(sim *s, sched_view *v)
 {
     memset(v, 0, sizeof *v);
     for (int i = 0; i < s->n_max; i++) {
-        if (i < s->n_nodes) s->view_nodes[i] = s->nodes[i].view;
-        else memset(&s->view_nodes[i], 0, sizeof s->view_nodes[i]);
+        if (i < s->n_nodes)
+            s->view_nodes[i] = s->nodes[i].view;
+        else
+            memset(&s->view_nodes[i], 0, sizeof s->view_nodes[i]);
     }
     s->view_pod = (pod_view){llround(s->pending.cpu_req * 1000.0),
-                             llround(s->pending.mem_req_gib * (double)GIB), 0, s->pending.gpus,
-                             s->pending.cls, s->pending.kind == SIM_POD_SERVICE};
+                             llround(s->pending.mem_req_gib * (double)GIB),
+                             0,
+                             s->pending.gpus,
+                             s->pending.cls,
+                             s->pending.kind == SIM_POD_SERVICE};
     const kisim_config *c = &s->cfg;
-    s->view_service = (service_view){s->dec.replicas_wanted, c->workload.service.min_replicas,
-                                     c->workload.service.max_replicas, s->utilization,
-                                     c->workload.service.hpa_target,
-                                     c->workload.service.hpa_tolerance};
+    s->view_service =
+        (service_view){s->dec.replicas_wanted,           c->workload.service.min_replicas,
+                       c->workload.service.max_replicas, s->utilization,
+                       c->workload.service.hpa_target,   c->workload.service.hpa_tolerance};
     v->n_max = s->n_max;
     v->window = s->window;
     v->nodes = s->view_nodes;

@@ -49,7 +49,8 @@ static int reserve_components(sim *s, int more)
 {
     if (s->n_comp + more <= s->cap_comp) return 0;
     int cap = s->cap_comp ? s->cap_comp : 256;
-    while (cap < s->n_comp + more) cap *= 2;
+    while (cap < s->n_comp + more)
+        cap *= 2;
     double *w = realloc(s->comp_w, (size_t)cap * sizeof *w);
     if (w) s->comp_w = w;
     double *th = realloc(s->comp_theta, (size_t)cap * sizeof *th);
@@ -137,13 +138,27 @@ int sim__advance(sim *s, float *info)
     sim__sample(s);
 
     int noisy_nodes = 0;
-    for (int i = 0; i < s->n_nodes; i++) noisy_nodes += s->nodes[i].noisy > 0;
-    reward_interval m = {s->p50, s->p95, s->p99, s->error_rate, ok, offered, s->dec.replicas_placed,
-                         contended, s->t, s->offered_rps, s->served_rps, s->cost, noisy_nodes};
+    for (int i = 0; i < s->n_nodes; i++)
+        noisy_nodes += s->nodes[i].noisy > 0;
+    reward_interval m = {s->p50,
+                         s->p95,
+                         s->p99,
+                         s->error_rate,
+                         ok,
+                         offered,
+                         s->dec.replicas_placed,
+                         contended,
+                         s->t,
+                         s->offered_rps,
+                         s->served_rps,
+                         s->cost,
+                         noisy_nodes};
     reward_add_interval(c, &m, info);
 
-    if (c->env.terminate_down_s > 0 && s->down_s >= c->env.terminate_down_s) s->dec.done = 1;
-    else if (s->t >= c->env.horizon_s) s->dec.done = 2;
+    if (c->env.terminate_down_s > 0 && s->down_s >= c->env.terminate_down_s)
+        s->dec.done = 1;
+    else if (s->t >= c->env.horizon_s)
+        s->dec.done = 2;
     return 0;
 }
 
@@ -153,16 +168,21 @@ void sim__episode_info(sim *s, float *info)
     info[INFO_EP_DONE] = 1;
     info[INFO_EP_LENGTH] = (float)s->ep_steps;
     info[INFO_EP_REWARD] = (float)s->ep_reward;
-    info[INFO_EP_P50_MS] = (float)(1000 * queue_mixture_quantile(s->comp_w, s->comp_theta,
-                                                                 s->n_comp, s->ep_at_cap, cap, 0.50));
-    info[INFO_EP_P95_MS] = (float)(1000 * queue_mixture_quantile(s->comp_w, s->comp_theta,
-                                                                 s->n_comp, s->ep_at_cap, cap, 0.95));
-    info[INFO_EP_P99_MS] = (float)(1000 * queue_mixture_quantile(s->comp_w, s->comp_theta,
-                                                                 s->n_comp, s->ep_at_cap, cap, 0.99));
-    info[INFO_EP_ERROR_RATE] = (float)(s->ep_offered > 0 ? fmax(0, 1 - s->ep_ok / s->ep_offered) : 0);
+    info[INFO_EP_P50_MS] =
+        (float)(1000 * queue_mixture_quantile(s->comp_w, s->comp_theta, s->n_comp, s->ep_at_cap,
+                                              cap, 0.50));
+    info[INFO_EP_P95_MS] =
+        (float)(1000 * queue_mixture_quantile(s->comp_w, s->comp_theta, s->n_comp, s->ep_at_cap,
+                                              cap, 0.95));
+    info[INFO_EP_P99_MS] =
+        (float)(1000 * queue_mixture_quantile(s->comp_w, s->comp_theta, s->n_comp, s->ep_at_cap,
+                                              cap, 0.99));
+    info[INFO_EP_ERROR_RATE] =
+        (float)(s->ep_offered > 0 ? fmax(0, 1 - s->ep_ok / s->ep_offered) : 0);
     info[INFO_EP_THROUGHPUT_RPS] = (float)(s->t > 0 ? s->ep_ok / s->t : 0);
     info[INFO_EP_COST] = (float)s->ep_cost;
     info[INFO_EP_CONTENDED_SHARE] =
-        (float)(s->ep_replicas_placed ? (double)s->ep_replicas_contended / s->ep_replicas_placed : 0);
+        (float)(s->ep_replicas_placed ? (double)s->ep_replicas_contended / s->ep_replicas_placed
+                                      : 0);
     info[INFO_EP_REPLICA_SECONDS] = (float)s->ep_replica_s;
 }

@@ -95,7 +95,8 @@ void sim__sample(sim *s)
 void sim__fill_window(sim *s)
 {
     memset(s->ring, 0, (size_t)s->n_max * 2 * s->ring_len * KISIM_F * sizeof *s->ring);
-    for (int k = 0; k < s->ring_len; k++) sample_into(s, k);
+    for (int k = 0; k < s->ring_len; k++)
+        sample_into(s, k);
     s->ring_head = s->ring_len - 1;
 }
 
@@ -106,7 +107,8 @@ static void write_orchestrator(const sim *s, int node, float *dst)
     double x[KISIM_F];
     obs_orchestrator_features(&s->nodes[node].view, x);
     for (int f = KISIM_F_MEASURED; f < KISIM_F; f++)
-        dst[f] = s->cfg.cluster.unavailable[f] ? 0 : clamp01(((float)x[f] - feat_lo[f]) * feat_scale[f]);
+        dst[f] =
+            s->cfg.cluster.unavailable[f] ? 0 : clamp01(((float)x[f] - feat_lo[f]) * feat_scale[f]);
 }
 
 #define GIB (1024LL * 1024LL * 1024LL)
@@ -130,11 +132,12 @@ void sim_observe(const sim *s, float *obs, uint8_t *mask)
     memset(nodes + (size_t)s->n_nodes * T * KISIM_F, 0,
            (size_t)(s->n_max - s->n_nodes) * T * KISIM_F * sizeof *nodes);
     const sim_pod *p = &s->pending;
-    pod_view pv = {llround(p->cpu_req * 1000.0), llround(p->mem_req_gib * (double)GIB), 0,
-                   p->gpus, p->cls, p->kind == SIM_POD_SERVICE};
+    pod_view pv = {
+        llround(p->cpu_req * 1000.0), llround(p->mem_req_gib * (double)GIB), 0, p->gpus, p->cls,
+        p->kind == SIM_POD_SERVICE};
     obs_write_pod(obs + sp.off_pod, s->dec.has_pending ? &pv : NULL);
-    obs_service m = {s->dec.replicas_wanted, s->offered_rps, s->p50, s->p95, s->p99, s->error_rate,
-                     s->utilization, s->t};
+    obs_service m = {s->dec.replicas_wanted, s->offered_rps, s->p50, s->p95, s->p99,
+                     s->error_rate,          s->utilization, s->t};
     obs_write_service(obs + sp.off_service, &s->cfg, &m);
     sim__node_mask(s, mask);
     obs_write_masks(obs, &sp, mask, &s->cfg);

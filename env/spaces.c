@@ -69,8 +69,8 @@ cJSON *spaces_describe(const env_spaces *sp)
         cJSON_AddStringToObject(o, "unit", kisim_features[f].unit);
         cJSON_AddNumberToObject(o, "lo", kisim_features[f].lo);
         cJSON_AddNumberToObject(o, "hi", kisim_features[f].hi);
-        cJSON_AddStringToObject(o, "source",
-                                kisim_features[f].source == FEAT_SOURCE_NODE ? "node" : "orchestrator");
+        cJSON_AddStringToObject(
+            o, "source", kisim_features[f].source == FEAT_SOURCE_NODE ? "node" : "orchestrator");
         cJSON_AddItemToArray(feats, o);
     }
     cJSON_AddItemToObject(d, "pod_context", cJSON_CreateStringArray(pod_context_names, KISIM_P));

@@ -9,8 +9,8 @@
 
 struct vecenv {
     int k;
-    kisim_env **envs;    /* [k] owned */
-    uint64_t *episode;   /* [k] episodes started by each env */
+    kisim_env **envs;  /* [k] owned */
+    uint64_t *episode; /* [k] episodes started by each env */
     uint64_t seed;
     uint64_t first, total; /* this vecenv's place in a larger vector env (vecenv_reset_span) */
     env_spaces sp;
@@ -44,7 +44,8 @@ int vecenv_init(vecenv **out, const kisim_config *cfg, int k)
 void vecenv_free(vecenv *v)
 {
     if (!v) return;
-    for (int i = 0; v->envs && i < v->k; i++) env_free(v->envs[i]);
+    for (int i = 0; v->envs && i < v->k; i++)
+        env_free(v->envs[i]);
     free(v->envs);
     free(v->episode);
     free(v);

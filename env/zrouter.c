@@ -19,7 +19,8 @@ int zrouter_recv(void *sock, zrouter_msg *m, int max, int wait, const char *who)
     if (zmq_msg_recv(&m->rid, sock, wait ? 0 : ZMQ_DONTWAIT) < 0) {
         zmq_msg_close(&m->rid);
         return errno == EAGAIN || errno == EINTR
-                   ? 0 : kisim_seterr(KISIM_EIO, "%s: receive failed: %s", who, zmq_strerror(errno));
+                   ? 0
+                   : kisim_seterr(KISIM_EIO, "%s: receive failed: %s", who, zmq_strerror(errno));
     }
     int more = zmq_msg_more(&m->rid);
     for (int first = 1; more; first = 0) {
@@ -59,7 +60,8 @@ int zrouter_send_envelope(void *sock, zrouter_msg *m)
 
 void zrouter_msg_close(zrouter_msg *m)
 {
-    for (int i = 0; i < m->n_parts; i++) zmq_msg_close(&m->parts[i]);
+    for (int i = 0; i < m->n_parts; i++)
+        zmq_msg_close(&m->parts[i]);
     m->n_parts = 0;
     zmq_msg_close(&m->rid);
 }
@@ -77,7 +79,8 @@ int zrouter_bind(void *sock, const char *bind, char *endpoint, size_t cap, const
     if (zmq_bind(sock, bind) != 0)
         return kisim_seterr(KISIM_EUSAGE, "%s: cannot bind %s: %s", who, bind, zmq_strerror(errno));
     size_t len = cap;
-    if (zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, endpoint, &len) != 0) snprintf(endpoint, cap, "%s", bind);
+    if (zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, endpoint, &len) != 0)
+        snprintf(endpoint, cap, "%s", bind);
     return 0;
 }
 

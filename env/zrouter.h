@@ -11,16 +11,16 @@
 
 #include "env/proto.h"
 
-#define ZROUTER_MAX_PARTS 8  /* frames a request may keep; callers keep at most their own limit */
+#define ZROUTER_MAX_PARTS 8 /* frames a request may keep; callers keep at most their own limit */
 
 /* One received request. frames[i] points into parts[i] until zrouter_msg_close. */
 typedef struct {
-    zmq_msg_t rid;                          /* the peer's routing id */
-    int delimited;                          /* 1 when an empty delimiter frame came first */
+    zmq_msg_t rid; /* the peer's routing id */
+    int delimited; /* 1 when an empty delimiter frame came first */
     zmq_msg_t parts[ZROUTER_MAX_PARTS];
     proto_frame frames[ZROUTER_MAX_PARTS];
-    int n_parts;                            /* frames kept, at most the caller's max */
-    int n_frames;                           /* frames received (more than n_parts are dropped) */
+    int n_parts;  /* frames kept, at most the caller's max */
+    int n_frames; /* frames received (more than n_parts are dropped) */
 } zrouter_msg;
 
 /* Receives one whole request from sock (its parts arrive together), keeping at most max

@@ -71,7 +71,8 @@ int verb_load(int argc, char **argv)
         goto cleanup;
     }
     printf("time_s,users,rate_rps\n");
-    for (long t = from; t <= to; t++) printf("%ld,%d,%.17g\n", t, load_users(&lp, t), load_rate(&lp, t));
+    for (long t = from; t <= to; t++)
+        printf("%ld,%d,%.17g\n", t, load_users(&lp, t), load_rate(&lp, t));
     if (fflush(stdout) != 0) err = kisim_seterr(KISIM_EIO, "kisim load: cannot write the output");
 cleanup:
     load_free(&lp);

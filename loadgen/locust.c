@@ -9,13 +9,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/close_range.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -32,16 +32,16 @@
 #endif
 
 struct locust {
-    pid_t pid;           /* the started Locust; 0 when attached or reaped */
-    int exit_status;     /* its wait status once reaped */
+    pid_t pid;       /* the started Locust; 0 when attached or reaped */
+    int exit_status; /* its wait status once reaped */
     double timeout_s;
-    char url[128];       /* http://127.0.0.1:PORT, no trailing slash */
-    char *targets_file;  /* owned copies of the paths; NULL when not known */
+    char url[128];      /* http://127.0.0.1:PORT, no trailing slash */
+    char *targets_file; /* owned copies of the paths; NULL when not known */
     char *csv_prefix;
     char *log_path;
-    char *config_copy;   /* the effective config given to Locust */
-    CURL *curl;          /* owned; reused so the connection stays open */
-    char *body;          /* owned; the last HTTP response */
+    char *config_copy; /* the effective config given to Locust */
+    CURL *curl;        /* owned; reused so the connection stays open */
+    char *body;        /* owned; the last HTTP response */
     size_t body_len, body_cap;
 };
 
@@ -111,7 +111,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
     size_t n = size * nmemb;
     if (l->body_len + n + 1 > l->body_cap) {
         size_t cap = l->body_cap ? l->body_cap : 16384;
-        while (cap < l->body_len + n + 1) cap *= 2;
+        while (cap < l->body_len + n + 1)
+            cap *= 2;
         char *nb = realloc(l->body, cap);
         if (!nb) return 0; /* curl reports a write error */
         l->body = nb;
@@ -170,7 +171,8 @@ static int write_effective_config(locust *l, const char *config_path)
     if (cfg->load.pattern == LOAD_TRACE) {
         char abs[PATH_MAX];
         if (!realpath(cfg->load.trace.path, abs)) {
-            err = kisim_seterr(KISIM_EIO, "locust: trace %s: %s", cfg->load.trace.path, strerror(errno));
+            err = kisim_seterr(KISIM_EIO, "locust: trace %s: %s", cfg->load.trace.path,
+                               strerror(errno));
             goto cleanup;
         }
         snprintf(cfg->load.trace.path, sizeof cfg->load.trace.path, "%s", abs);
@@ -190,7 +192,8 @@ cleanup:
 static int spawn(locust *l, const char *bin, char *const argv[])
 {
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return kisim_seterr(KISIM_EIO, "locust: pipe: %s", strerror(errno));
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return kisim_seterr(KISIM_EIO, "locust: pipe: %s", strerror(errno));
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
@@ -226,7 +229,8 @@ static int spawn(locust *l, const char *bin, char *const argv[])
         waitpid(pid, NULL, 0);
         return kisim_seterr(KISIM_EIO,
                             "locust: cannot run Locust %s: %s (install Debian's python3-locust, or "
-                            "give its path in $KISIM_LOCUST)", bin, strerror(e));
+                            "give its path in $KISIM_LOCUST)",
+                            bin, strerror(e));
     }
     l->pid = pid;
     return 0;
@@ -239,19 +243,23 @@ static int start(locust *l, const locust_opts *o)
     const char *lf = o->locustfile ? o->locustfile : getenv("KISIM_LOCUSTFILE");
     if (!lf || !*lf) lf = KISIM_SOURCE_DIR "/loadgen/locustfile.py";
     if (!o->config_path || !o->targets_file)
-        return kisim_seterr(KISIM_EUSAGE, "locust: starting Locust needs a config and a targets file");
+        return kisim_seterr(KISIM_EUSAGE,
+                            "locust: starting Locust needs a config and a targets file");
     if (access(bin, X_OK) != 0)
         return kisim_seterr(KISIM_EIO,
                             "locust: cannot run Locust %s: %s (install Debian's python3-locust, or "
-                            "give its path in $KISIM_LOCUST)", bin, strerror(errno));
+                            "give its path in $KISIM_LOCUST)",
+                            bin, strerror(errno));
     if (access(lf, R_OK) != 0)
-        return kisim_seterr(KISIM_EIO, "locust: locustfile %s: %s (set $KISIM_LOCUSTFILE)", lf, strerror(errno));
+        return kisim_seterr(KISIM_EIO, "locust: locustfile %s: %s (set $KISIM_LOCUSTFILE)", lf,
+                            strerror(errno));
     int err = write_effective_config(l, o->config_path);
     if (err) return err;
     if (access(l->targets_file, F_OK) != 0 && (err = write_file_atomic(l->targets_file, "")) < 0)
         return err;
     /* Stale CSV files from an earlier run would be read as this run's. */
-    char *hist = dup_path(l->csv_prefix, "_stats_history.csv"), *stats = dup_path(l->csv_prefix, "_stats.csv");
+    char *hist = dup_path(l->csv_prefix, "_stats_history.csv"),
+         *stats = dup_path(l->csv_prefix, "_stats.csv");
     if (hist) unlink(hist);
     if (stats) unlink(stats);
     free(hist);
@@ -262,11 +270,26 @@ static int start(locust *l, const locust_opts *o)
     snprintf(l->url, sizeof l->url, "http://127.0.0.1:%d", port);
     char port_s[16];
     snprintf(port_s, sizeof port_s, "%d", port);
-    char *argv[] = {(char *)bin, "-f", (char *)lf, "--autostart", "--web-host", "127.0.0.1",
-                    "--web-port", port_s, "--csv", l->csv_prefix, "--csv-full-history",
-                    "--kisim-config", l->config_copy, "--kisim-targets", l->targets_file,
-                    "--kisim-pick", o->random_targets ? "random" : "round-robin",
-                    "--kisim-path", (char *)(o->request_path ? o->request_path : "/"), NULL};
+    char *argv[] = {(char *)bin,
+                    "-f",
+                    (char *)lf,
+                    "--autostart",
+                    "--web-host",
+                    "127.0.0.1",
+                    "--web-port",
+                    port_s,
+                    "--csv",
+                    l->csv_prefix,
+                    "--csv-full-history",
+                    "--kisim-config",
+                    l->config_copy,
+                    "--kisim-targets",
+                    l->targets_file,
+                    "--kisim-pick",
+                    o->random_targets ? "random" : "round-robin",
+                    "--kisim-path",
+                    (char *)(o->request_path ? o->request_path : "/"),
+                    NULL};
     if ((err = spawn(l, bin, argv)) < 0) return err;
 
     double deadline = now_s(CLOCK_MONOTONIC) + l->timeout_s;
@@ -274,9 +297,10 @@ static int start(locust *l, const locust_opts *o)
         if (http_get(l, "/stats/requests", 1.0, 1) == 0) return 0;
         if (exited(l)) return died_error(l, "during start-up");
         if (now_s(CLOCK_MONOTONIC) > deadline)
-            return kisim_seterr(KISIM_ETIMEOUT,
-                                "locust: Locust (pid %d) did not answer on %s within %.0f s; see %s",
-                                (int)l->pid, l->url, l->timeout_s, l->log_path);
+            return kisim_seterr(
+                KISIM_ETIMEOUT,
+                "locust: Locust (pid %d) did not answer on %s within %.0f s; see %s", (int)l->pid,
+                l->url, l->timeout_s, l->log_path);
         sleep_s(0.1);
     }
 }
@@ -312,15 +336,19 @@ int locust_open(locust **out, const locust_opts *o)
         err = kisim_seterr(KISIM_ENOMEM, "locust: out of memory");
         goto cleanup;
     }
-    if (l->csv_prefix && !(l->log_path = o->log_path ? strdup(o->log_path) : dup_path(l->csv_prefix, ".log"))) {
+    if (l->csv_prefix &&
+        !(l->log_path = o->log_path ? strdup(o->log_path) : dup_path(l->csv_prefix, ".log"))) {
         err = kisim_seterr(KISIM_ENOMEM, "locust: out of memory");
         goto cleanup;
     }
     if (o->attach_url) {
         size_t n = strlen(o->attach_url);
-        while (n && o->attach_url[n - 1] == '/') n--;
+        while (n && o->attach_url[n - 1] == '/')
+            n--;
         if (n == 0 || n >= sizeof l->url || strncmp(o->attach_url, "http", 4)) {
-            err = kisim_seterr(KISIM_EUSAGE, "locust: attach URL: expected http://HOST:PORT, got \"%s\"", o->attach_url);
+            err = kisim_seterr(KISIM_EUSAGE,
+                               "locust: attach URL: expected http://HOST:PORT, got \"%s\"",
+                               o->attach_url);
             goto cleanup;
         }
         memcpy(l->url, o->attach_url, n);
@@ -345,14 +373,17 @@ int locust_set_targets(locust *l, const char *const *addrs, int n)
     size_t len = 1;
     for (int i = 0; i < n; i++) {
         const char *a = addrs[i];
-        if (!*a || strcspn(a, " \t\r\n,#") != strlen(a) || strlen(a) >= sizeof ((locust_target_stats *)0)->addr)
-            return kisim_seterr(KISIM_EINPUT, "locust: target \"%s\": expected HOST:PORT without blanks", a);
+        if (!*a || strcspn(a, " \t\r\n,#") != strlen(a) ||
+            strlen(a) >= sizeof((locust_target_stats *)0)->addr)
+            return kisim_seterr(KISIM_EINPUT,
+                                "locust: target \"%s\": expected HOST:PORT without blanks", a);
         len += strlen(a) + 1;
     }
     char *text = malloc(len), *p = text;
     if (!text) return kisim_seterr(KISIM_ENOMEM, "locust: out of memory");
     *p = '\0';
-    for (int i = 0; i < n; i++) p += sprintf(p, "%s\n", addrs[i]);
+    for (int i = 0; i < n; i++)
+        p += sprintf(p, "%s\n", addrs[i]);
     int err = write_file_atomic(l->targets_file, text);
     free(text);
     return err;
@@ -376,7 +407,8 @@ int locust_read(locust *l, locust_stats *s)
     const cJSON *stats = cJSON_GetObjectItemCaseSensitive(root, "stats");
     if (!cJSON_IsObject(root) || !cJSON_IsString(state) || !cJSON_IsArray(stats)) {
         cJSON_Delete(root);
-        return kisim_seterr(KISIM_EPROTOCOL, "locust: %s/stats/requests: not Locust 2.12's JSON", l->url);
+        return kisim_seterr(KISIM_EPROTOCOL, "locust: %s/stats/requests: not Locust 2.12's JSON",
+                            l->url);
     }
     s->p50_ms = json_num(root, "current_response_time_percentile_50", NAN);
     s->p95_ms = json_num(root, "current_response_time_percentile_95", NAN);
@@ -403,7 +435,8 @@ int locust_read(locust *l, locust_stats *s)
 static int read_stats_csv(locust *l, locust_target_stats *out, int cap, locust_target_stats *total)
 {
     if (!l->csv_prefix)
-        return kisim_seterr(KISIM_EUNSUPPORTED, "locust: per-target statistics need the CSV prefix");
+        return kisim_seterr(KISIM_EUNSUPPORTED,
+                            "locust: per-target statistics need the CSV prefix");
     char *path = dup_path(l->csv_prefix, "_stats.csv");
     if (!path) return kisim_seterr(KISIM_ENOMEM, "locust: out of memory");
     int n = 0, complete = 0;
@@ -415,7 +448,8 @@ static int read_stats_csv(locust *l, locust_target_stats *out, int cap, locust_t
             break;
         }
         if (now_s(CLOCK_MONOTONIC) > deadline) {
-            n = kisim_seterr(KISIM_ETIMEOUT, "locust: %s: no complete statistics within %.0f s", path, l->timeout_s);
+            n = kisim_seterr(KISIM_ETIMEOUT, "locust: %s: no complete statistics within %.0f s",
+                             path, l->timeout_s);
             break;
         }
         sleep_s(0.05);
@@ -447,7 +481,8 @@ void locust_close(locust *l)
     if (l->pid > 0 && !exited(l)) {
         kill(l->pid, SIGTERM);
         double deadline = now_s(CLOCK_MONOTONIC) + l->timeout_s;
-        while (!exited(l) && now_s(CLOCK_MONOTONIC) < deadline) sleep_s(0.05);
+        while (!exited(l) && now_s(CLOCK_MONOTONIC) < deadline)
+            sleep_s(0.05);
         if (l->pid > 0) {
             kill(l->pid, SIGKILL);
             waitpid(l->pid, NULL, 0);

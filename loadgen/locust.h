@@ -49,20 +49,20 @@ typedef struct {
 #define LOCUST_DEFAULT_TIMEOUT_S 15.0
 
 typedef struct {
-    double p50_ms, p95_ms; /* current_response_time_percentile_50/_95 (~10 s window); NAN before
-                            * Locust has a response in the window */
-    double p99_ms;         /* 99% column of the history CSV's last Aggregated row; NAN if none */
-    double p99_ts;         /* that row's Timestamp (Unix seconds); 0 if none */
-    double rps;            /* total_rps: requests per second now */
-    double fail_ratio;     /* failures / requests since start (or the last locust_reset_stats) */
+    double p50_ms, p95_ms;   /* current_response_time_percentile_50/_95 (~10 s window); NAN before
+                              * Locust has a response in the window */
+    double p99_ms;           /* 99% column of the history CSV's last Aggregated row; NAN if none */
+    double p99_ts;           /* that row's Timestamp (Unix seconds); 0 if none */
+    double rps;              /* total_rps: requests per second now */
+    double fail_ratio;       /* failures / requests since start (or the last locust_reset_stats) */
     long requests, failures; /* the Aggregated line's cumulative counts */
-    int users;             /* user_count */
-    char state[16];        /* runner state: "ready", "spawning", "running", "stopped", ... */
-    double ts;             /* when this was read (Unix seconds, CLOCK_REALTIME) */
+    int users;               /* user_count */
+    char state[16];          /* runner state: "ready", "spawning", "running", "stopped", ... */
+    double ts;               /* when this was read (Unix seconds, CLOCK_REALTIME) */
 } locust_stats;
 
 typedef struct {
-    char addr[64];         /* HOST:PORT, as in the targets file (Locust's request name) */
+    char addr[64]; /* HOST:PORT, as in the targets file (Locust's request name) */
     long requests, failures;
     double p50_ms, p95_ms, p99_ms; /* cumulative since start / the last reset */
 } locust_target_stats;

@@ -77,7 +77,9 @@ static int slurp(const char *path, int tail, char **text, char **head)
     *text = NULL;
     if (head) *head = NULL;
     FILE *f = fopen(path, "rb");
-    if (!f) return errno == ENOENT ? 0 : kisim_seterr(KISIM_EIO, "locust: %s: %s", path, strerror(errno));
+    if (!f)
+        return errno == ENOENT ? 0
+                               : kisim_seterr(KISIM_EIO, "locust: %s: %s", path, strerror(errno));
     int err = 0;
     size_t cap = 4096, len = 0;
     char *buf = NULL;
@@ -137,11 +139,13 @@ int locust_csv_history(const char *path, double *p99_ms, double *ts)
     int err = slurp(path, 1, &text, &head);
     if (err || !text) return err;
     int nh = split(head, f);
-    int c_ts = column(f, nh, "Timestamp"), c_name = column(f, nh, "Name"), c_99 = column(f, nh, "99%");
+    int c_ts = column(f, nh, "Timestamp"), c_name = column(f, nh, "Name"),
+        c_99 = column(f, nh, "99%");
     if (c_ts < 0 || c_name < 0 || c_99 < 0) {
         err = kisim_seterr(KISIM_EPROTOCOL,
                            "locust: %s: header lacks Timestamp, Name or 99%% (not Locust 2.12's "
-                           "--csv-full-history file?)", path);
+                           "--csv-full-history file?)",
+                           path);
         goto cleanup;
     }
     /* Complete lines only (the last one may be half flushed), newest first. */
@@ -189,7 +193,8 @@ int locust_csv_targets(const char *path, locust_target_stats *out, int cap,
         c_95 = column(f, nh, "95%"), c_99 = column(f, nh, "99%");
     if (!line) goto cleanup; /* empty: being rewritten */
     if (c_name < 0 || c_req < 0 || c_fail < 0 || c_50 < 0 || c_95 < 0 || c_99 < 0) {
-        err = kisim_seterr(KISIM_EPROTOCOL, "locust: %s: unexpected header (not Locust 2.12's?)", path);
+        err = kisim_seterr(KISIM_EPROTOCOL, "locust: %s: unexpected header (not Locust 2.12's?)",
+                           path);
         goto cleanup;
     }
     /* The Aggregated row comes last: seeing it (whole) means the file was read whole. */

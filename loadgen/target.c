@@ -25,31 +25,32 @@
 #define LINE 64 /* bytes per cache line: the walk touches each once */
 
 typedef struct {
-    long cpu_us;             /* CPU time each request takes, walk included */
-    size_t lines;            /* working-set size in cache lines (0: no walk) */
-    uint32_t *next;          /* owned; next[i * LINE/4] = the line after line i, one cycle */
-    atomic_ulong served;     /* requests answered with work */
+    long cpu_us;         /* CPU time each request takes, walk included */
+    size_t lines;        /* working-set size in cache lines (0: no walk) */
+    uint32_t *next;      /* owned; next[i * LINE/4] = the line after line i, one cycle */
+    atomic_ulong served; /* requests answered with work */
 } target;
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: kisim target --listen HOST:PORT [--cpu-us N] [--working-set-kb N] [--threads N]\n"
-            "\n"
-            "The latency-sensitive service: an HTTP server whose every GET (any path but /healthz)\n"
-            "walks a working set of N KiB in a random cyclic order (one dependent load per 64-byte\n"
-            "line, so the CPU caches matter) and then burns CPU until the request has used\n"
-            "--cpu-us microseconds of the serving thread's CPU clock. Throttling of the process's\n"
-            "cgroup therefore shows as latency. Answers 200 \"ok\" with the header X-Kisim-Cpu-Us\n"
-            "(the thread CPU time the request used). GET /healthz answers 200 \"ok\" without work.\n"
-            "\n"
-            "  --listen HOST:PORT    IPv4 address and port; port 0 picks a free one\n"
-            "  --cpu-us N            CPU microseconds per request, 0..10000000 (default 1000)\n"
-            "  --working-set-kb N    KiB walked per request, 0..4194304 (default 0)\n"
-            "  --threads N           requests served at once, 1..64 (default 1: one server, in turn)\n"
-            "\n"
-            "Prints \"kisim target: listening on HOST:PORT\" once serving. SIGINT or SIGTERM stop it\n"
-            "(exit 0). Exit codes: 0 success, 1 failure, 2 bad usage.\n");
+    fprintf(
+        out,
+        "usage: kisim target --listen HOST:PORT [--cpu-us N] [--working-set-kb N] [--threads N]\n"
+        "\n"
+        "The latency-sensitive service: an HTTP server whose every GET (any path but /healthz)\n"
+        "walks a working set of N KiB in a random cyclic order (one dependent load per 64-byte\n"
+        "line, so the CPU caches matter) and then burns CPU until the request has used\n"
+        "--cpu-us microseconds of the serving thread's CPU clock. Throttling of the process's\n"
+        "cgroup therefore shows as latency. Answers 200 \"ok\" with the header X-Kisim-Cpu-Us\n"
+        "(the thread CPU time the request used). GET /healthz answers 200 \"ok\" without work.\n"
+        "\n"
+        "  --listen HOST:PORT    IPv4 address and port; port 0 picks a free one\n"
+        "  --cpu-us N            CPU microseconds per request, 0..10000000 (default 1000)\n"
+        "  --working-set-kb N    KiB walked per request, 0..4194304 (default 0)\n"
+        "  --threads N           requests served at once, 1..64 (default 1: one server, in turn)\n"
+        "\n"
+        "Prints \"kisim target: listening on HOST:PORT\" once serving. SIGINT or SIGTERM stop it\n"
+        "(exit 0). Exit codes: 0 success, 1 failure, 2 bad usage.\n");
 }
 
 static int64_t thread_cpu_ns(void)
@@ -64,7 +65,8 @@ static int64_t thread_cpu_ns(void)
 static uint32_t walk(const target *t)
 {
     uint32_t i = 0;
-    for (size_t n = 0; n < t->lines; n++) i = t->next[(size_t)i * (LINE / 4)];
+    for (size_t n = 0; n < t->lines; n++)
+        i = t->next[(size_t)i * (LINE / 4)];
     return i;
 }
 
@@ -75,7 +77,8 @@ static long work(const target *t)
     volatile uint32_t sink = walk(t);
     double x = sink;
     while ((used = thread_cpu_ns() - start) < budget)
-        for (int k = 0; k < 200; k++) x = x * 1.0000001 + 1e-9; /* ~0.2-0.5 us between reads */
+        for (int k = 0; k < 200; k++)
+            x = x * 1.0000001 + 1e-9; /* ~0.2-0.5 us between reads */
     volatile double keep = x;
     (void)keep;
     return (long)(used / 1000);
@@ -131,12 +134,14 @@ static int build_working_set(target *t, long kb)
     uint32_t *perm = malloc(t->lines * sizeof *perm);
     if (!t->next || !perm) {
         free(perm);
-        return kisim_seterr(KISIM_ENOMEM, "kisim target: cannot allocate a %ld KiB working set", kb);
+        return kisim_seterr(KISIM_ENOMEM, "kisim target: cannot allocate a %ld KiB working set",
+                            kb);
     }
     memset(t->next, 0, t->lines * LINE); /* resident before the first request */
     rng r;
     rng_seed(&r, 1);
-    for (size_t i = 0; i < t->lines; i++) perm[i] = (uint32_t)i;
+    for (size_t i = 0; i < t->lines; i++)
+        perm[i] = (uint32_t)i;
     for (size_t i = t->lines - 1; i > 0; i--) {
         size_t j = rng_next(&r) % i; /* j < i: one cycle, not many */
         uint32_t tmp = perm[i];
@@ -158,7 +163,8 @@ static int parse_listen(const char *s, struct sockaddr_in *sa)
         args_int("kisim target", "--listen", colon + 1, 0, 65535, &port) < 0)
         return kisim_seterr(KISIM_EUSAGE,
                             "kisim target: --listen: expected HOST:PORT (IPv4, port 0-65535), "
-                            "got \"%s\"", s);
+                            "got \"%s\"",
+                            s);
     memcpy(host, s, (size_t)(colon - s));
     host[colon - s] = '\0';
     memset(sa, 0, sizeof *sa);
@@ -177,11 +183,12 @@ static int parse_args(int argc, char **argv, const char **listen, long *cpu_us, 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = argv[i + 1];
         int k = 0;
-        while (k < 4 && strcmp(a, opts[k])) k++;
+        while (k < 4 && strcmp(a, opts[k]))
+            k++;
         if (k == 4) return kisim_seterr(KISIM_EUSAGE, "kisim target: unknown argument \"%s\"", a);
         if (!v) return kisim_seterr(KISIM_EUSAGE, "kisim target: %s: missing its value", a);
         i++;
-        int err = k == 0 ? (*listen = v, 0)
+        int err = k == 0   ? (*listen = v, 0)
                   : k == 1 ? args_int("kisim target", a, v, 0, 10000000, cpu_us)
                   : k == 2 ? args_int("kisim target", a, v, 0, 4194304, ws_kb)
                            : args_int("kisim target", a, v, 1, 64, threads);
@@ -237,8 +244,8 @@ int verb_target(int argc, char **argv)
     char host[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &sa.sin_addr, host, sizeof host);
     printf("kisim target: listening on %s:%u (cpu %ld us, working set %ld KiB, %ld thread%s)\n",
-           host, info ? (unsigned)info->port : (unsigned)ntohs(sa.sin_port), cpu_us, ws_kb,
-           threads, threads > 1 ? "s" : "");
+           host, info ? (unsigned)info->port : (unsigned)ntohs(sa.sin_port), cpu_us, ws_kb, threads,
+           threads > 1 ? "s" : "");
     fflush(stdout);
 
     int sig;

@@ -18,9 +18,22 @@
 
 /* Tensor indices: the projection, then per block 12, then cross-attention, then the head. */
 enum { T_PW, T_PB };
-enum { B_QKVW, B_QKVB, B_OW, B_OB, B_LN1W, B_LN1B, B_F1W, B_F1B, B_F2W, B_F2B, B_LN2W, B_LN2B,
-       B_N };
-#define BLK(l, k) (2 + (l) * B_N + (k))
+enum {
+    B_QKVW,
+    B_QKVB,
+    B_OW,
+    B_OB,
+    B_LN1W,
+    B_LN1B,
+    B_F1W,
+    B_F1B,
+    B_F2W,
+    B_F2B,
+    B_LN2W,
+    B_LN2B,
+    B_N
+};
+#define BLK(l, k) (2 + (l)*B_N + (k))
 #define CR(k) (2 + ATT_LAYERS * B_N + (k))
 enum { C_EW, C_EB, C_QW, C_QB, C_KVW, C_KVB, C_OW, C_OB, C_LNW, C_LNB, C_N };
 #define HD(k) (CR(C_N) + (k))
@@ -41,8 +54,10 @@ int att_model_init(att_model *m, int D, int FF, int HH, uint64_t seed)
 {
     memset(m, 0, sizeof *m);
     if (D < ATT_HEADS || D % ATT_HEADS || FF < 1 || HH < 1)
-        return kisim_seterr(KISIM_EINPUT, "attention scorer: d_model %d must be a positive "
-                            "multiple of %d heads (ff %d, head_hidden %d)", D, ATT_HEADS, FF, HH);
+        return kisim_seterr(KISIM_EINPUT,
+                            "attention scorer: d_model %d must be a positive "
+                            "multiple of %d heads (ff %d, head_hidden %d)",
+                            D, ATT_HEADS, FF, HH);
     m->D = D, m->FF = FF, m->HH = HH;
     nn_params *p = &m->p;
     add(p, "proj.weight", 0, 2, D, ATT_X);
@@ -86,14 +101,16 @@ int att_model_init(att_model *m, int D, int FF, int HH, uint64_t seed)
         nn_tensor *t = &p->t[i];
         const char *nm = t->name;
         if (strstr(nm, "ln") && strstr(nm, ".weight")) {
-            for (size_t k = 0; k < t->size; k++) p->params[t->offset + k] = 1;
+            for (size_t k = 0; k < t->size; k++)
+                p->params[t->offset + k] = 1;
         } else if (t->ndim == 2 && strstr(nm, ".weight")) {
             float gain = strstr(nm, "ff1") || !strcmp(nm, "head.0.weight") ? (float)M_SQRT2 : 1;
             if (!strcmp(nm, "head.1.weight")) gain = 0.1f;
             nn_orthogonal(p->params + t->offset, t->shape[0], t->shape[1], gain, &r);
         }
     }
-    for (int f = 0; f < KISIM_F; f++) m->in_mean[f] = 0, m->in_inv[f] = 1;
+    for (int f = 0; f < KISIM_F; f++)
+        m->in_mean[f] = 0, m->in_inv[f] = 1;
     return 0;
 }
 
@@ -166,8 +183,8 @@ static int acts_alloc(att_acts *a, const att_model *m, int cap_n, int infer)
     a->infer = infer;
     layout(a, m);
     a->buf = bigbuf_calloc(infer ? a->size : 2 * a->size, sizeof(float));
-    if (!a->buf) return kisim_seterr(KISIM_ENOMEM, "attention scorer: out of memory for %d nodes",
-                                     cap_n);
+    if (!a->buf)
+        return kisim_seterr(KISIM_ENOMEM, "attention scorer: out of memory for %d nodes", cap_n);
     layout(a, m);
     return 0;
 }
@@ -213,50 +230,56 @@ static void mha_forward(float *out, float *att, const float *q, int ldq, const f
 
 /* Accumulates dq, dk, dv (same strides as q, k, v) from dout; dA [heads, Nq, Nk] is scratch. */
 static void mha_backward(float *dq, float *dk, float *dv, float *dA, const float *dout,
-                         const float *att, const float *q, int ldq, const float *k,
-                         const float *v, int ldkv, int Nq, int Nk, int D)
+                         const float *att, const float *q, int ldq, const float *k, const float *v,
+                         int ldkv, int Nq, int Nk, int D)
 {
     int dh = D / ATT_HEADS;
     float scale = 1.0f / sqrtf((float)dh);
     for (int h = 0; h < ATT_HEADS; h++) {
         const float *A = att + (size_t)h * Nq * Nk;
         float *dS = dA + (size_t)h * Nq * Nk;
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Nk, dh, Nq, 1.0f, A, Nk,
-                    dout + h * dh, D, 1.0f, dv + h * dh, ldkv);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Nk, dh, Nq, 1.0f, A, Nk, dout + h * dh,
+                    D, 1.0f, dv + h * dh, ldkv);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Nq, Nk, dh, 1.0f, dout + h * dh, D,
                     v + h * dh, ldkv, 0.0f, dS, Nk);
         for (int i = 0; i < Nq; i++) { /* softmax backward: dS = A (dA - sum_j A dA) */
             const float *ar = A + (size_t)i * Nk;
             float *dr = dS + (size_t)i * Nk, dot = 0;
-            for (int j = 0; j < Nk; j++) dot += ar[j] * dr[j];
-            for (int j = 0; j < Nk; j++) dr[j] = ar[j] * (dr[j] - dot);
+            for (int j = 0; j < Nk; j++)
+                dot += ar[j] * dr[j];
+            for (int j = 0; j < Nk; j++)
+                dr[j] = ar[j] * (dr[j] - dot);
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Nq, dh, Nk, scale, dS, Nk,
                     k + h * dh, ldkv, 1.0f, dq + h * dh, ldq);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Nk, dh, Nq, scale, dS, Nk,
-                    q + h * dh, ldq, 1.0f, dk + h * dh, ldkv);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Nk, dh, Nq, scale, dS, Nk, q + h * dh,
+                    ldq, 1.0f, dk + h * dh, ldkv);
     }
 }
 
 static void relu_inplace(float *x, size_t n)
 {
-    for (size_t i = 0; i < n; i++) x[i] = x[i] > 0 ? x[i] : 0;
+    for (size_t i = 0; i < n; i++)
+        x[i] = x[i] > 0 ? x[i] : 0;
 }
 
 /* dx *= (y > 0): the gradient through a relu whose output is y, in place. */
 static void drelu(float *dx, const float *y, size_t n)
 {
-    for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0 ? dx[i] : 0;
+    for (size_t i = 0; i < n; i++)
+        dx[i] = y[i] > 0 ? dx[i] : 0;
 }
 
 static void add_to(float *out, const float *x, const float *y, size_t n)
 {
-    for (size_t i = 0; i < n; i++) out[i] = x[i] + y[i];
+    for (size_t i = 0; i < n; i++)
+        out[i] = x[i] + y[i];
 }
 
 static void acc(float *out, const float *x, size_t n)
 {
-    for (size_t i = 0; i < n; i++) out[i] += x[i];
+    for (size_t i = 0; i < n; i++)
+        out[i] += x[i];
 }
 
 static float sigmoidf(float x)
@@ -269,9 +292,12 @@ static float sigmoidf(float x)
 static void lin(const att_model *m, const att_int8 *q, int flash, att_acts *a, int wi, float *out,
                 const float *in, int B, int C, int OC)
 {
-    if (q) att_int8_linear(q, a, wi, out, in, B, C, OC);
-    else if (flash) nn_linear_infer(out, in, PW(m, wi), PW(m, wi + 1), B, C, OC, a->lint);
-    else nn_linear_forward(out, in, PW(m, wi), PW(m, wi + 1), B, C, OC);
+    if (q)
+        att_int8_linear(q, a, wi, out, in, B, C, OC);
+    else if (flash)
+        nn_linear_infer(out, in, PW(m, wi), PW(m, wi + 1), B, C, OC, a->lint);
+    else
+        nn_linear_forward(out, in, PW(m, wi), PW(m, wi + 1), B, C, OC);
 }
 
 /* out = LN(x + y) with layer norm tensor wi; training keeps the sum r, mean and rstd. */
@@ -297,7 +323,8 @@ static void forward(const att_model *m, const att_int8 *q, int flash, att_acts *
         float *x = a->x + (size_t)i * ATT_X;
         for (int f = 0; f < F; f++) {
             float s = 0, av = avail ? avail[f] : 1.0f;
-            for (int t = 0; t < T; t++) s += nodes[((size_t)i * T + t) * F + f];
+            for (int t = 0; t < T; t++)
+                s += nodes[((size_t)i * T + t) * F + f];
             x[f] = (s / T - m->in_mean[f]) * m->in_inv[f] * av;
             x[F + f] = av;
         }
@@ -332,8 +359,10 @@ static void forward(const att_model *m, const att_int8 *q, int flash, att_acts *
             a->c[(size_t)j * D + d] = pod[j] * E[(size_t)j * D + d] + e[(size_t)j * D + d];
     lin(m, q, flash, a, CR(C_QW), a->cq, hin, N, D, D);
     lin(m, q, flash, a, CR(C_KVW), a->ckv, a->c, P, D, 2 * D);
-    if (flash) att_flash_mha(a->co, a->cq, D, a->ckv, a->ckv + D, 2 * D, NULL, N, P, D, a->flash);
-    else mha_forward(a->co, a->catt, a->cq, D, a->ckv, a->ckv + D, 2 * D, NULL, N, P, D);
+    if (flash)
+        att_flash_mha(a->co, a->cq, D, a->ckv, a->ckv + D, 2 * D, NULL, N, P, D, a->flash);
+    else
+        mha_forward(a->co, a->catt, a->cq, D, a->ckv, a->ckv + D, 2 * D, NULL, N, P, D);
     lin(m, q, flash, a, CR(C_OW), a->ca, a->co, N, D, D);
     add_norm(m, flash, a->ch, a->cm, a->cs, a->cr, hin, a->ca, CR(C_LNW), N);
     lin(m, q, flash, a, HD(H_0W), a->z, a->ch, N, D, m->HH);
@@ -373,18 +402,19 @@ void att_backward(att_model *m, att_acts *a, const float *dlogits)
     float *dhin = GRAD(a, a->h2[ATT_LAYERS - 1]);
     /* head */
     float *dz = GRAD(a, a->z), *dch = GRAD(a, a->ch), *dcr = GRAD(a, a->cr);
-    nn_linear_backward(dz, PG(m, HD(H_1W)), PG(m, HD(H_1B)), dlogits, a->z, PW(m, HD(H_1W)), N,
-                       HH, 2);
+    nn_linear_backward(dz, PG(m, HD(H_1W)), PG(m, HD(H_1B)), dlogits, a->z, PW(m, HD(H_1W)), N, HH,
+                       2);
     drelu(dz, a->z, (size_t)N * HH);
     nn_linear_backward(dch, PG(m, HD(H_0W)), PG(m, HD(H_0B)), dz, a->ch, PW(m, HD(H_0W)), N, D, HH);
     /* cross-attention */
     nn_layernorm_backward(dcr, PG(m, CR(C_LNW)), PG(m, CR(C_LNB)), dch, a->cr, PW(m, CR(C_LNW)),
                           a->cm, a->cs, N, D);
     acc(dhin, dcr, ND);
-    float *dco = GRAD(a, a->co), *dcq = GRAD(a, a->cq), *dckv = GRAD(a, a->ckv), *dc = GRAD(a, a->c);
+    float *dco = GRAD(a, a->co), *dcq = GRAD(a, a->cq), *dckv = GRAD(a, a->ckv),
+          *dc = GRAD(a, a->c);
     nn_linear_backward(dco, PG(m, CR(C_OW)), PG(m, CR(C_OB)), dcr, a->co, PW(m, CR(C_OW)), N, D, D);
-    mha_backward(dcq, dckv, dckv + D, GRAD(a, a->catt), dco, a->catt, a->cq, D, a->ckv,
-                 a->ckv + D, 2 * D, N, P, D);
+    mha_backward(dcq, dckv, dckv + D, GRAD(a, a->catt), dco, a->catt, a->cq, D, a->ckv, a->ckv + D,
+                 2 * D, N, P, D);
     nn_linear_backward(dhin, PG(m, CR(C_QW)), PG(m, CR(C_QB)), dcq, hin, PW(m, CR(C_QW)), N, D, D);
     nn_linear_backward(dc, PG(m, CR(C_KVW)), PG(m, CR(C_KVB)), dckv, a->c, PW(m, CR(C_KVW)), P, D,
                        2 * D);
@@ -420,6 +450,6 @@ void att_backward(att_model *m, att_acts *a, const float *dlogits)
         nn_linear_backward(dhprev, PG(m, BLK(l, B_QKVW)), PG(m, BLK(l, B_QKVB)), dqkv, hprev,
                            PW(m, BLK(l, B_QKVW)), N, D, 3 * D);
     }
-    nn_linear_backward(NULL, PG(m, T_PW), PG(m, T_PB), GRAD(a, a->h0), a->x, PW(m, T_PW), N,
-                       ATT_X, D);
+    nn_linear_backward(NULL, PG(m, T_PW), PG(m, T_PB), GRAD(a, a->h0), a->x, PW(m, T_PW), N, ATT_X,
+                       D);
 }

@@ -30,7 +30,7 @@
 #define ATT_X (2 * KISIM_F)
 
 typedef struct {
-    int D, FF, HH;              /* model width, feed-forward width, head hidden width */
+    int D, FF, HH; /* model width, feed-forward width, head hidden width */
     nn_params p;
     float in_mean[KISIM_F], in_inv[KISIM_F]; /* standardisation: (v - mean) * inv */
 } att_model;
@@ -41,20 +41,20 @@ typedef struct {
     int cap_n, n;
     float *buf;
     size_t size;
-    float *x, *h0, *c;                          /* inputs, projection, pod tokens */
+    float *x, *h0, *c; /* inputs, projection, pod tokens */
     float *qkv[ATT_LAYERS], *att[ATT_LAYERS], *o[ATT_LAYERS], *a[ATT_LAYERS], *r1[ATT_LAYERS],
         *h1[ATT_LAYERS], *m1[ATT_LAYERS], *s1[ATT_LAYERS], *f[ATT_LAYERS], *g[ATT_LAYERS],
         *r2[ATT_LAYERS], *h2[ATT_LAYERS], *m2[ATT_LAYERS], *s2[ATT_LAYERS];
     float *cq, *ckv, *catt, *co, *ca, *cr, *ch, *cm, *cs; /* cross-attention */
-    float *z, *logits;                          /* head: [N, HH], [N, 2] */
-    float *score, *conf;                        /* outputs [N] */
-    float *maskf;                               /* [N] the node mask as 0/1 floats */
-    uint8_t *qx;                                /* int8 path: a linear's input rows, quantised */
-    float *qs;                                  /* and their scales */
-    uint8_t *mask;                              /* [N] */
-    float *flash;                               /* att_flash_mha's scratch */
-    float *lint;                                /* nn_linear_infer's scratch */
-    int infer;                                  /* from att_acts_alloc_infer: no att, catt, grads */
+    float *z, *logits;                                    /* head: [N, HH], [N, 2] */
+    float *score, *conf;                                  /* outputs [N] */
+    float *maskf;                                         /* [N] the node mask as 0/1 floats */
+    uint8_t *qx;   /* int8 path: a linear's input rows, quantised */
+    float *qs;     /* and their scales */
+    uint8_t *mask; /* [N] */
+    float *flash;  /* att_flash_mha's scratch */
+    float *lint;   /* nn_linear_infer's scratch */
+    int infer;     /* from att_acts_alloc_infer: no att, catt, grads */
 } att_acts;
 
 /* D model width (a multiple of ATT_HEADS), FF feed-forward width, HH head width. */
@@ -95,12 +95,12 @@ size_t att_flash_floats(int Nk, int D);
  * largest score difference), the score head, biases, layer norms, pod embedding and softmax
  * stay fp32. */
 typedef struct {
-    att_model m;                     /* the fp32 model: biases, layer norms, pod embedding */
-    int8_t *w;                       /* [m.p.total], int8 weights at their tensors' offsets */
-    float *scale;                    /* per output channel, at quant_row[tensor] */
-    int32_t *wsum;                   /* per output channel: the sum of its int8 weights */
-    int quant_row[NN_MAX_TENSORS];   /* first channel of each quantised tensor; -1 = fp32 */
-    size_t quantised;                /* weights held as int8 */
+    att_model m;                   /* the fp32 model: biases, layer norms, pod embedding */
+    int8_t *w;                     /* [m.p.total], int8 weights at their tensors' offsets */
+    float *scale;                  /* per output channel, at quant_row[tensor] */
+    int32_t *wsum;                 /* per output channel: the sum of its int8 weights */
+    int quant_row[NN_MAX_TENSORS]; /* first channel of each quantised tensor; -1 = fp32 */
+    size_t quantised;              /* weights held as int8 */
 } att_int8;
 
 /* Quantises m into q, which takes m over (m is left empty; att_int8_free frees both). */

@@ -1,10 +1,11 @@
 /* attention_bench.c: `kisim bench scorer`: the attention scorer's inference latency per call
  * (one cluster of n candidate nodes, T = 10 samples) on one thread, after warm-up; p50 and p99
- * over the timed calls, fp32 (att_infer) and int8 (att_int8_forward). Weights are a fresh initialisation unless --model names a
- * trained checkpoint: the time of the networks does not depend on their values. The MLP scorer
- * is timed at 10 nodes, and the XGBoost scorer too when --xgboost FILE names a trained model
- * (tree depth and count set its time). With --data FILE (a `kisim dataset` file) it also prints
- * how far the int8 scores are from the fp32 ones on those events. */
+ * over the timed calls, fp32 (att_infer) and int8 (att_int8_forward). Weights are a fresh
+ * initialisation unless --model names a trained checkpoint: the time of the networks does not
+ * depend on their values. The MLP scorer is timed at 10 nodes, and the XGBoost scorer too when
+ * --xgboost FILE names a trained model (tree depth and count set its time). With --data FILE (a
+ * `kisim dataset` file) it also prints how far the int8 scores are from the fp32 ones on those
+ * events. */
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "agent/fit.h"
 #include "cli/verbs.h"
 #include "common/err.h"
 #include "common/rng.h"
@@ -21,7 +23,6 @@
 #include "policy/mlp_scorer.h"
 #include "policy/nn.h"
 #include "policy/xgb_scorer.h"
-#include "agent/fit.h"
 
 static double now_ms(void)
 {
@@ -69,14 +70,17 @@ static int measure(const bench_model *bm, int n, int iters, double *p50, double 
     if (!nodes || !mask || !t || !ta) return -1;
     rng r;
     rng_seed(&r, 7);
-    for (size_t i = 0; i < (size_t)n * T * KISIM_F; i++) nodes[i] = (float)rng_uniform(&r);
-    for (int i = 0; i < KISIM_P; i++) pod[i] = (float)rng_uniform(&r);
-    for (int i = 0; i < n; i++) mask[i] = 1;
+    for (size_t i = 0; i < (size_t)n * T * KISIM_F; i++)
+        nodes[i] = (float)rng_uniform(&r);
+    for (int i = 0; i < KISIM_P; i++)
+        pod[i] = (float)rng_uniform(&r);
+    for (int i = 0; i < n; i++)
+        mask[i] = 1;
     int warm = iters / 10 > 3 ? iters / 10 : 3;
-#define CALL()                                                                                 \
-    (bm->att  ? (att_infer(bm->att, &a, nodes, n, T, NULL, mask, pod), 0)                        \
-     : bm->q8 ? (att_int8_forward(bm->q8, &a, nodes, n, T, NULL, mask, pod), 0)                  \
-     : bm->mlp ? (mlp_scorer_forward(bm->mlp, &ma, nodes, n, T, NULL, mask, pod), 0)              \
+#define CALL()                                                                                     \
+    (bm->att   ? (att_infer(bm->att, &a, nodes, n, T, NULL, mask, pod), 0)                         \
+     : bm->q8  ? (att_int8_forward(bm->q8, &a, nodes, n, T, NULL, mask, pod), 0)                   \
+     : bm->mlp ? (mlp_scorer_forward(bm->mlp, &ma, nodes, n, T, NULL, mask, pod), 0)               \
                : xgb_scorer_forward(bm->xgb, nodes, n, T, NULL, pod))
     for (int i = 0; i < warm; i++)
         if (CALL()) return -1;
@@ -115,14 +119,18 @@ static void row(int json, int *first, const char *model, int n, const char *prec
 {
     if (json)
         printf("%s{\"model\": \"%s\", \"nodes\": %d, \"precision\": \"%s\", "
-               "\"p50_ms\": %.4f, \"p99_ms\": %.4f}", *first ? "" : ", ", model, n, prec, p50, p99);
-    else printf("%-10s %6d %9s %9.4f %9.4f %9.4f\n", model, n, prec, mean, p50, p99);
+               "\"p50_ms\": %.4f, \"p99_ms\": %.4f}",
+               *first ? "" : ", ", model, n, prec, p50, p99);
+    else
+        printf("%-10s %6d %9s %9.4f %9.4f %9.4f\n", model, n, prec, mean, p50, p99);
     if (preempted == iters)
         fprintf(stderr, "%s %d nodes %s: all %d timed calls preempted by other tasks\n", model, n,
                 prec, iters);
     else if (preempted)
-        fprintf(stderr, "%s %d nodes %s: %d of %d timed calls preempted by other tasks; p99 of the "
-                "rest %.4f ms\n", model, n, prec, preempted, iters, p99_alone);
+        fprintf(stderr,
+                "%s %d nodes %s: %d of %d timed calls preempted by other tasks; p99 of the "
+                "rest %.4f ms\n",
+                model, n, prec, preempted, iters, p99_alone);
     *first = 0;
     fflush(stdout);
 }
@@ -134,7 +142,8 @@ static int compare_int8(const att_model *m, const att_int8 *q, const char *data)
     ds_set d;
     int err = dataset_read(&d, data), maxn = 1, same = 0;
     if (err) return err;
-    for (int k = 0; k < d.n; k++) maxn = d.ev[k].n > maxn ? d.ev[k].n : maxn;
+    for (int k = 0; k < d.n; k++)
+        maxn = d.ev[k].n > maxn ? d.ev[k].n : maxn;
     att_acts a, b;
     memset(&b, 0, sizeof b);
     err = att_acts_alloc(&a, m, maxn);
@@ -157,9 +166,10 @@ static int compare_int8(const att_model *m, const att_int8 *q, const char *data)
         same += ba == bb;
     }
     if (!err)
-        fprintf(stderr, "int8 vs fp32 on %s: %d events, %ld candidate scores (0..100): max |diff| "
-                "%.4f, mean |diff| %.5f; same top node in %.1f%% of events\n", data, d.n, cnt,
-                worst, cnt ? sum / cnt : 0, 100.0 * same / d.n);
+        fprintf(stderr,
+                "int8 vs fp32 on %s: %d events, %ld candidate scores (0..100): max |diff| "
+                "%.4f, mean |diff| %.5f; same top node in %.1f%% of events\n",
+                data, d.n, cnt, worst, cnt ? sum / cnt : 0, 100.0 * same / d.n);
     att_acts_free(&a);
     att_acts_free(&b);
     dataset_free(&d);
@@ -171,23 +181,31 @@ int bench_scorer_main(int argc, char **argv)
     int json = 0, iters = 100, err = 0;
     const char *xgb_path = NULL, *model = NULL, *data = NULL;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) json = 1;
-        else if (!strcmp(argv[i], "--xgboost") && i + 1 < argc) xgb_path = argv[++i];
-        else if (!strcmp(argv[i], "--model") && i + 1 < argc) model = argv[++i];
-        else if (!strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
-        else if (!strcmp(argv[i], "--iters") && i + 1 < argc) iters = atoi(argv[++i]);
+        if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (!strcmp(argv[i], "--xgboost") && i + 1 < argc)
+            xgb_path = argv[++i];
+        else if (!strcmp(argv[i], "--model") && i + 1 < argc)
+            model = argv[++i];
+        else if (!strcmp(argv[i], "--data") && i + 1 < argc)
+            data = argv[++i];
+        else if (!strcmp(argv[i], "--iters") && i + 1 < argc)
+            iters = atoi(argv[++i]);
         else {
             FILE *out = strcmp(argv[i], "--help") ? stderr : stdout;
-            fprintf(out, "usage: kisim bench scorer [--json] [--iters N (default 100)] [--model FILE]\n"
-                         "                          [--data FILE] [--xgboost FILE]\n"
-                         "  attention scorer latency per call at 10, 100 and 1000 nodes, fp32 and int8,\n"
-                         "  one thread (1000 nodes: N/5 calls); the MLP scorer (and a trained XGBoost\n"
-                         "  scorer) at 10 nodes. --model: a trained attention-scorer checkpoint (default:\n"
-                         "  d_model 128, ff 256, head 64, fresh weights); --data: a `kisim dataset` file\n"
-                         "  on which to report int8 against fp32 scores (needs --model).\n"
-                         "  --json prints only [{\"model\", \"nodes\", \"precision\", \"p50_ms\", \"p99_ms\"}...]\n"
-                         "  stderr: how many timed calls other tasks preempted (the p99 of a shared\n"
-                         "  machine is often its scheduler's time slice) and the p99 of the rest.\n");
+            fprintf(
+                out,
+                "usage: kisim bench scorer [--json] [--iters N (default 100)] [--model FILE]\n"
+                "                          [--data FILE] [--xgboost FILE]\n"
+                "  attention scorer latency per call at 10, 100 and 1000 nodes, fp32 and int8,\n"
+                "  one thread (1000 nodes: N/5 calls); the MLP scorer (and a trained XGBoost\n"
+                "  scorer) at 10 nodes. --model: a trained attention-scorer checkpoint (default:\n"
+                "  d_model 128, ff 256, head 64, fresh weights); --data: a `kisim dataset` file\n"
+                "  on which to report int8 against fp32 scores (needs --model).\n"
+                "  --json prints only [{\"model\", \"nodes\", \"precision\", \"p50_ms\", "
+                "\"p99_ms\"}...]\n"
+                "  stderr: how many timed calls other tasks preempted (the p99 of a shared\n"
+                "  machine is often its scheduler's time slice) and the p99 of the rest.\n");
             return out == stdout ? 0 : 2;
         }
     }
@@ -212,9 +230,11 @@ int bench_scorer_main(int argc, char **argv)
     const int sizes[] = {10, 100, 1000};
     int opened = !err && json;
     if (!err) {
-        if (json) printf("[");
-        else printf("%-10s %6s %9s %9s %9s %9s\n", "model", "nodes", "precision", "mean ms",
-                    "p50 ms", "p99 ms");
+        if (json)
+            printf("[");
+        else
+            printf("%-10s %6s %9s %9s %9s %9s\n", "model", "nodes", "precision", "mean ms",
+                   "p50 ms", "p99 ms");
     }
     int first = 1;
     double p50, p99, mean, alone;
@@ -225,8 +245,8 @@ int bench_scorer_main(int argc, char **argv)
             int it = sizes[k] >= 1000 ? iters / 5 : iters;
             err = measure(&bm, sizes[k], it, &p50, &p99, &mean, &pre, &alone);
             if (!err)
-                row(json, &first, "attention", sizes[k], prec ? "int8" : "fp32", p50, p99, mean,
-                    it, pre, alone);
+                row(json, &first, "attention", sizes[k], prec ? "int8" : "fp32", p50, p99, mean, it,
+                    pre, alone);
         }
     mlp_scorer mlp;
     if (!err) err = mlp_scorer_init(&mlp, 64, 32, 1);
@@ -253,11 +273,13 @@ int bench_scorer_main(int argc, char **argv)
     }
     if (!json)
         printf("attention parameters: %zu (%.2f MB fp32); int8 model: %zu weights as int8, the "
-               "rest fp32 (%.2f MB)\n", params, params * 4 / 1e6, q8n,
-               (q8n + 4.0 * (params - q8n)) / 1e6);
+               "rest fp32 (%.2f MB)\n",
+               params, params * 4 / 1e6, q8n, (q8n + 4.0 * (params - q8n)) / 1e6);
     int isa = nn_tile_isa();
     fprintf(stderr, "attention inference kernels: %s; OpenBLAS (the MLP scorer): %s kernels\n",
-            isa == 4 ? "AVX-512 (x86-64-v4)" : isa == 3 ? "AVX2 (x86-64-v3)" : "baseline x86-64",
+            isa == 4   ? "AVX-512 (x86-64-v4)"
+            : isa == 3 ? "AVX2 (x86-64-v3)"
+                       : "baseline x86-64",
             openblas_get_corename());
     return 0;
 }

@@ -26,11 +26,13 @@ INLINE void scores(float *s, float *mx, const float *const *qr, const float *kt,
                    int nkp, const int MR)
 {
     nn_v16 vm[MR_MAX];
-    for (int r = 0; r < MR; r++) vm[r] = nn_tile_splat(-INFINITY);
+    for (int r = 0; r < MR; r++)
+        vm[r] = nn_tile_splat(-INFINITY);
     for (int j0 = 0; j0 < nkp; j0 += KC) {
         nn_v16 acc[MR_MAX][4];
 #pragma GCC unroll 8
-        for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = nn_tile_splat(0);
+        for (int r = 0; r < MR; r++)
+            acc[r][0] = acc[r][1] = nn_tile_splat(0);
         nn_tile_mul(acc, qr, kt + j0, (size_t)nkp, dh, MR, 2);
 #pragma GCC unroll 8
         for (int r = 0; r < MR; r++) {
@@ -42,7 +44,8 @@ INLINE void scores(float *s, float *mx, const float *const *qr, const float *kt,
     for (int r = 0; r < MR; r++) {
         const float *sr = s + (size_t)r * nkp;
         float m = nn_tile_hmax(vm[r]);
-        for (int j = nk / KC * KC; j < nk; j++) m = sr[j] > m ? sr[j] : m;
+        for (int j = nk / KC * KC; j < nk; j++)
+            m = sr[j] > m ? sr[j] : m;
         mx[r] = m;
     }
 }
@@ -57,7 +60,8 @@ INLINE float softmax_numerators(float *s, float mx, int nk, int nkp)
         *(nn_v16 *)(s + j) = e;
         sum += e;
     }
-    for (int k = 0; k < LANES; k++) lane[k] = (float)(j + k);
+    for (int k = 0; k < LANES; k++)
+        lane[k] = (float)(j + k);
     for (; j < nkp; j += LANES, lane += (float)LANES) { /* the last real keys, then padding */
         nn_v16 x = nn_tile_min(*(nn_v16 *)(s + j) - m, nn_tile_splat(0));
         nn_v16 e = (nn_v16)((nn_v16i)nn_tile_exp(x) & (lane < (float)nk));
@@ -91,9 +95,11 @@ INLINE void mha_body(float *out, const float *q, int ldq, const float *k, const 
                      const float *kmask, int Nq, int Nk, int D, float *scratch, const int MR)
 {
     int dh = D / ATT_HEADS, dhp = (dh + LANES - 1) / LANES * LANES, nk = 0;
-    for (int j = 0; j < Nk; j++) nk += !kmask || kmask[j] != 0;
+    for (int j = 0; j < Nk; j++)
+        nk += !kmask || kmask[j] != 0;
     if (!nk) { /* no key at all: zero rows, as the reference softmax gives */
-        for (int i = 0; i < Nq; i++) memset(out + (size_t)i * D, 0, (size_t)D * sizeof *out);
+        for (int i = 0; i < Nq; i++)
+            memset(out + (size_t)i * D, 0, (size_t)D * sizeof *out);
         return;
     }
     int nkp = (nk + KC - 1) / KC * KC;
@@ -114,7 +120,8 @@ INLINE void mha_body(float *out, const float *q, int ldq, const float *k, const 
                 c++;
             }
             for (int d = 0; d < dh; d++)
-                for (int t = 0; t < c; t++) kt[(size_t)d * nkp + jj0 + t] = kr[t][d] * scale;
+                for (int t = 0; t < c; t++)
+                    kt[(size_t)d * nkp + jj0 + t] = kr[t][d] * scale;
             jj0 += c;
         }
         for (int d = 0; d < dh; d++) /* padding keys score 0; softmax_numerators drops them */
@@ -131,14 +138,15 @@ INLINE void mha_body(float *out, const float *q, int ldq, const float *k, const 
                 int cols = dh - cb < 2 * LANES ? dh - cb : 2 * LANES;
                 if (dhp - cb >= 2 * LANES)
                     weighted_values(o + cb, D, s, vp, inv, nk, nkp, dhp, cb, rows, cols, MR, 2);
-                else weighted_values(o + cb, D, s, vp, inv, nk, nkp, dhp, cb, rows, cols, MR, 1);
+                else
+                    weighted_values(o + cb, D, s, vp, inv, nk, nkp, dhp, cb, rows, cols, MR, 1);
             }
         }
     }
 }
 
-#define MHA_ARGS                                                                               \
-    float *out, const float *q, int ldq, const float *k, const float *v, int ldkv,             \
+#define MHA_ARGS                                                                                   \
+    float *out, const float *q, int ldq, const float *k, const float *v, int ldkv,                 \
         const float *kmask, int Nq, int Nk, int D, float *scratch
 #define MHA_PASS out, q, ldq, k, v, ldkv, kmask, Nq, Nk, D, scratch
 

@@ -48,7 +48,8 @@ int att_int8_from_model(att_int8 *q, att_model *m)
             const float *w = p->params + p->t[t].offset + (size_t)o * C;
             int8_t *qw = q->w + p->t[t].offset + (size_t)o * C;
             float amax = 0;
-            for (int c = 0; c < C; c++) amax = fabsf(w[c]) > amax ? fabsf(w[c]) : amax;
+            for (int c = 0; c < C; c++)
+                amax = fabsf(w[c]) > amax ? fabsf(w[c]) : amax;
             float s = amax > 0 ? amax / 127.0f : 1.0f, inv = 1.0f / s;
             int32_t sum = 0;
             for (int c = 0; c < C; c++) {
@@ -83,10 +84,8 @@ void att_int8_free(att_int8 *q)
 /* Each row of x [B, C] to uint8 (q + 128) with scale max|x| / 127 (a zero row: scale 1, all
  * q 0). The max of |x| runs on the float bits with the sign cleared: as integers they order
  * like the magnitudes, and an integer max vectorises. */
-static inline __attribute__((always_inline)) void quant_rows(uint8_t *restrict xq,
-                                                             float *restrict xs,
-                                                             const float *restrict x, int B,
-                                                             int C)
+static inline __attribute__((always_inline)) void
+quant_rows(uint8_t *restrict xq, float *restrict xs, const float *restrict x, int B, int C)
 {
     for (int b = 0; b < B; b++) {
         const float *v = x + (size_t)b * C;
@@ -101,17 +100,18 @@ static inline __attribute__((always_inline)) void quant_rows(uint8_t *restrict x
         float amax;
         memcpy(&amax, &km, sizeof amax);
         float s = amax > 0 ? amax / 127.0f : 1.0f, inv = 1.0f / s;
-        for (int c = 0; c < C; c++) o[c] = (uint8_t)(int32_t)(round_near(v[c] * inv) + 128.0f);
+        for (int c = 0; c < C; c++)
+            o[c] = (uint8_t)(int32_t)(round_near(v[c] * inv) + 128.0f);
         xs[b] = s;
     }
 }
 
 /* out[b, o] = xs_b s_o (sum_c xq_bc w_oc - 128 wsum_o) + bias_o; the inner sum is the loop GCC
  * turns into vpdpbusd (VNNI) or vpmaddwd (AVX2). */
-static inline __attribute__((always_inline)) void gemm_body(
-    float *restrict out, const uint8_t *restrict xq, const float *restrict xs,
-    const int8_t *restrict w, const float *restrict ws, const int32_t *restrict wsum,
-    const float *restrict bias, int B, int C, int OC)
+static inline __attribute__((always_inline)) void
+gemm_body(float *restrict out, const uint8_t *restrict xq, const float *restrict xs,
+          const int8_t *restrict w, const float *restrict ws, const int32_t *restrict wsum,
+          const float *restrict bias, int B, int C, int OC)
 {
     for (int b = 0; b < B; b++) {
         const uint8_t *x = xq + (size_t)b * C;
@@ -131,18 +131,19 @@ static inline __attribute__((always_inline)) void gemm_body(
         for (; o < OC; o++) {
             const int8_t *wo = w + (size_t)o * C;
             int32_t acc = 0;
-            for (int c = 0; c < C; c++) acc += (int32_t)x[c] * (int32_t)wo[c];
+            for (int c = 0; c < C; c++)
+                acc += (int32_t)x[c] * (int32_t)wo[c];
             y[o] = (float)(acc - 128 * wsum[o]) * (xs[b] * ws[o]) + bias[o];
         }
     }
 }
 
-#define Q8_ARGS                                                                                \
-    float *restrict out, uint8_t *restrict xq, float *restrict xs, const float *restrict x,     \
-        const int8_t *restrict w, const float *restrict ws, const int32_t *restrict wsum,       \
+#define Q8_ARGS                                                                                    \
+    float *restrict out, uint8_t *restrict xq, float *restrict xs, const float *restrict x,        \
+        const int8_t *restrict w, const float *restrict ws, const int32_t *restrict wsum,          \
         const float *restrict bias, int B, int C, int OC
-#define Q8_BODY                                                                                \
-    quant_rows(xq, xs, x, B, C);                                                                \
+#define Q8_BODY                                                                                    \
+    quant_rows(xq, xs, x, B, C);                                                                   \
     gemm_body(out, xq, xs, w, ws, wsum, bias, B, C, OC)
 
 #if defined(__x86_64__) && defined(__GNUC__)

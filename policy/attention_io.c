@@ -37,8 +37,10 @@ int att_model_from_ckpt(att_model *m, const ckpt *c, const char *path)
 {
     memset(m, 0, sizeof *m);
     if (strcmp(c->model_kind, "attention-scorer") != 0)
-        return kisim_seterr(KISIM_EINPUT, "checkpoint %s: wrong model kind: \"%s\", expected "
-                            "\"attention-scorer\"", path, c->model_kind);
+        return kisim_seterr(KISIM_EINPUT,
+                            "checkpoint %s: wrong model kind: \"%s\", expected "
+                            "\"attention-scorer\"",
+                            path, c->model_kind);
     int D = 0, FF = 0, HH = 0, L = 0, H = 0;
     int err = ckpt_hyper_int(c, "d_model", 1, 100000, &D, path);
     if (!err) err = ckpt_hyper_int(c, "ff", 1, 100000, &FF, path);
@@ -46,8 +48,10 @@ int att_model_from_ckpt(att_model *m, const ckpt *c, const char *path)
     if (!err) err = ckpt_hyper_int(c, "layers", 1, 100000, &L, path);
     if (!err) err = ckpt_hyper_int(c, "heads", 1, 100000, &H, path);
     if (!err && (L != ATT_LAYERS || H != ATT_HEADS))
-        err = kisim_seterr(KISIM_EINPUT, "checkpoint %s: %d layers and %d heads, this build has "
-                           "%d and %d", path, L, H, ATT_LAYERS, ATT_HEADS);
+        err = kisim_seterr(KISIM_EINPUT,
+                           "checkpoint %s: %d layers and %d heads, this build has "
+                           "%d and %d",
+                           path, L, H, ATT_LAYERS, ATT_HEADS);
     if (err) return err;
     err = att_model_init(m, D, FF, HH, 0);
     if (!err) err = nn_params_from_ckpt(&m->p, c, path);

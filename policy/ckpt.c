@@ -41,7 +41,8 @@ int ckpt_add(ckpt *c, const char *name, ckpt_dtype dtype, int ndim, const int64_
     t->dtype = dtype;
     t->ndim = ndim;
     size_t count = 1;
-    for (int i = 0; i < ndim; i++) count *= (size_t)(t->shape[i] = shape[i]);
+    for (int i = 0; i < ndim; i++)
+        count *= (size_t)(t->shape[i] = shape[i]);
     t->nbytes = count * dtype_sizes[dtype];
     t->data = data;
     return 0;
@@ -95,9 +96,11 @@ int ckpt_write(ckpt *c, const char *path)
 {
     if (!c->model_kind) return kisim_seterr(KISIM_EINPUT, "checkpoint: metadata not set");
     size_t data = 0;
-    for (int i = 0; i < c->n; i++) data += c->t[i].nbytes;
+    for (int i = 0; i < c->n; i++)
+        data += c->t[i].nbytes;
     uLong crc = crc32(0L, Z_NULL, 0);
-    for (int i = 0; i < c->n; i++) crc = crc32(crc, c->t[i].data, (uInt)c->t[i].nbytes);
+    for (int i = 0; i < c->n; i++)
+        crc = crc32(crc, c->t[i].data, (uInt)c->t[i].nbytes);
     snprintf(c->crc32, sizeof c->crc32, "%08lx", (unsigned long)crc);
     char *h = header_json(c);
     if (!h) return kisim_seterr(KISIM_ENOMEM, "checkpoint: out of memory");
@@ -107,7 +110,8 @@ int ckpt_write(ckpt *c, const char *path)
         free(h);
         return kisim_seterr(KISIM_ENOMEM, "checkpoint: out of memory");
     }
-    for (int i = 0; i < 8; i++) buf[i] = (uint8_t)((uint64_t)padded >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        buf[i] = (uint8_t)((uint64_t)padded >> (8 * i));
     memcpy(buf + 8, h, hlen);
     memset(buf + 8 + hlen, ' ', padded - hlen);
     size_t off = 8 + padded;
@@ -173,8 +177,8 @@ static int check_features(const char *path, const char *features)
         }
     }
     if (!err && n != KISIM_F) {
-        snprintf(msg, sizeof msg, "feature order does not match this build: %d features, expected %d",
-                 n, KISIM_F);
+        snprintf(msg, sizeof msg,
+                 "feature order does not match this build: %d features, expected %d", n, KISIM_F);
         err = bad(path, msg);
     }
     cJSON_Delete(arr);
@@ -183,8 +187,8 @@ static int check_features(const char *path, const char *features)
 
 /* Adds the header entry t as a tensor pointing into the data section; *end gets its end
  * offset so the caller can check that the tensors cover the whole section. */
-static int parse_tensor(ckpt *c, const cJSON *t, const uint8_t *data, size_t data_size,
-                        size_t *end, const char *path)
+static int parse_tensor(ckpt *c, const cJSON *t, const uint8_t *data, size_t data_size, size_t *end,
+                        const char *path)
 {
     const cJSON *dt = cJSON_GetObjectItemCaseSensitive(t, "dtype");
     const cJSON *sh = cJSON_GetObjectItemCaseSensitive(t, "shape");
@@ -197,9 +201,11 @@ static int parse_tensor(ckpt *c, const cJSON *t, const uint8_t *data, size_t dat
         return bad(path, "malformed tensor entry in the header");
     int64_t shape[4] = {0};
     int ndim = cJSON_GetArraySize(sh);
-    for (int i = 0; i < ndim; i++) shape[i] = (int64_t)cJSON_GetArrayItem(sh, i)->valuedouble;
+    for (int i = 0; i < ndim; i++)
+        shape[i] = (int64_t)cJSON_GetArrayItem(sh, i)->valuedouble;
     double b = cJSON_GetArrayItem(of, 0)->valuedouble, e = cJSON_GetArrayItem(of, 1)->valuedouble;
-    if (b < 0 || e < b || e > (double)data_size) return bad(path, "truncated: a tensor ends past the file's end");
+    if (b < 0 || e < b || e > (double)data_size)
+        return bad(path, "truncated: a tensor ends past the file's end");
     int err = ckpt_add(c, t->string, (ckpt_dtype)d, ndim, shape, data + (size_t)b);
     if (err) return err;
     if ((double)c->t[c->n - 1].nbytes != e - b)
@@ -214,16 +220,20 @@ int ckpt_read(ckpt *c, const char *path, const char *want_kind)
     int err = read_file(path, &c->file, &c->file_size);
     if (err) return err;
     uint64_t hlen = 0;
-    for (int i = 0; i < 8 && c->file_size >= 8; i++) hlen |= (uint64_t)c->file[i] << (8 * i);
-    if (c->file_size < 8) err = bad(path, "truncated: shorter than the 8-byte header length");
-    else if (hlen > c->file_size - 8) err = bad(path, "truncated: the header runs past the file's end");
+    for (int i = 0; i < 8 && c->file_size >= 8; i++)
+        hlen |= (uint64_t)c->file[i] << (8 * i);
+    if (c->file_size < 8)
+        err = bad(path, "truncated: shorter than the 8-byte header length");
+    else if (hlen > c->file_size - 8)
+        err = bad(path, "truncated: the header runs past the file's end");
     if (err) {
         ckpt_free(c);
         return err;
     }
     cJSON *h = cJSON_ParseWithLength((const char *)c->file + 8, (size_t)hlen);
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(h, "__metadata__");
-    if (!cJSON_IsObject(h) || !cJSON_IsObject(meta)) err = bad(path, "not a safetensors file with __metadata__");
+    if (!cJSON_IsObject(h) || !cJSON_IsObject(meta))
+        err = bad(path, "not a safetensors file with __metadata__");
     char *format = NULL, *crc = NULL;
     if (!err) err = meta_string(meta, "kisim_format", &format, path);
     if (!err && strcmp(format, CKPT_FORMAT) != 0) err = bad(path, "unsupported kisim_format");
@@ -239,19 +249,22 @@ int ckpt_read(ckpt *c, const char *path, const char *want_kind)
         err = parse_tensor(c, t, c->file + data_off, data_size, &e, path);
         if (e > end) end = e;
     }
-    if (!err && end != data_size) err = bad(path, "truncated or padded: the data section's size does not match the header");
+    if (!err && end != data_size)
+        err = bad(path, "truncated or padded: the data section's size does not match the header");
     if (!err) {
         uLong sum = crc32(crc32(0L, Z_NULL, 0), c->file + data_off, (uInt)data_size);
         snprintf(c->crc32, sizeof c->crc32, "%08lx", (unsigned long)sum);
         if (strcmp(c->crc32, crc) != 0) {
             char msg[128];
-            snprintf(msg, sizeof msg, "bad checksum: the data's crc32 is %s, the metadata says %s", c->crc32, crc);
+            snprintf(msg, sizeof msg, "bad checksum: the data's crc32 is %s, the metadata says %s",
+                     c->crc32, crc);
             err = bad(path, msg);
         }
     }
     if (!err && want_kind && strcmp(c->model_kind, want_kind) != 0) {
         char msg[160];
-        snprintf(msg, sizeof msg, "wrong model kind: \"%s\", expected \"%s\"", c->model_kind, want_kind);
+        snprintf(msg, sizeof msg, "wrong model kind: \"%s\", expected \"%s\"", c->model_kind,
+                 want_kind);
         err = bad(path, msg);
     }
     if (!err) err = check_features(path, c->features);
@@ -294,12 +307,14 @@ int ckpt_copy(const ckpt *c, const char *name, ckpt_dtype dtype, size_t count, v
               const char *path)
 {
     const ckpt_tensor *t = ckpt_find(c, name);
-    if (!t) return kisim_seterr(KISIM_EINPUT, "checkpoint %s: tensor \"%s\" is missing", path, name);
+    if (!t)
+        return kisim_seterr(KISIM_EINPUT, "checkpoint %s: tensor \"%s\" is missing", path, name);
     if (t->dtype != dtype || t->nbytes != count * dtype_sizes[dtype])
         return kisim_seterr(KISIM_EINPUT,
                             "checkpoint %s: tensor \"%s\" has dtype %s and %zu bytes, expected %s "
-                            "and %zu", path, name, dtype_names[t->dtype], t->nbytes,
-                            dtype_names[dtype], count * dtype_sizes[dtype]);
+                            "and %zu",
+                            path, name, dtype_names[t->dtype], t->nbytes, dtype_names[dtype],
+                            count * dtype_sizes[dtype]);
     memcpy(dst, t->data, t->nbytes);
     return 0;
 }

@@ -30,7 +30,7 @@ typedef struct {
     int n, cap;
     char *model_kind, *features, *hyperparameters, *feature_stats; /* owned strings */
     char crc32[9];
-    uint8_t *file;  /* reader: the whole file, owned */
+    uint8_t *file; /* reader: the whole file, owned */
     size_t file_size;
 } ckpt;
 

@@ -34,7 +34,8 @@ int mlp_scorer_init(mlp_scorer *m, int H1, int H2, uint64_t seed)
     nn_orthogonal(nn_param(&m->p, L1W), H1, MLP_IN, (float)M_SQRT2, &r);
     nn_orthogonal(nn_param(&m->p, L2W), H2, H1, (float)M_SQRT2, &r);
     nn_orthogonal(nn_param(&m->p, L3W), 2, H2, 0.1f, &r);
-    for (int f = 0; f < KISIM_F; f++) m->in_mean[f] = 0, m->in_inv[f] = 1;
+    for (int f = 0; f < KISIM_F; f++)
+        m->in_mean[f] = 0, m->in_inv[f] = 1;
     return 0;
 }
 
@@ -76,7 +77,8 @@ void mlp_scorer_forward(const mlp_scorer *m, mlp_acts *a, const float *nodes, in
         float *x = a->x + (size_t)i * MLP_IN;
         for (int f = 0; f < F; f++) {
             float s = 0, av = avail ? avail[f] : 1.0f;
-            for (int t = 0; t < T; t++) s += nodes[((size_t)i * T + t) * F + f];
+            for (int t = 0; t < T; t++)
+                s += nodes[((size_t)i * T + t) * F + f];
             x[f] = (s / T - m->in_mean[f]) * m->in_inv[f] * av;
         }
         memcpy(x + F, pod, KISIM_P * sizeof *x);
@@ -95,7 +97,8 @@ void mlp_scorer_forward(const mlp_scorer *m, mlp_acts *a, const float *nodes, in
 /* dx *= (y > 0), in place: the gradient through a relu whose output is y. */
 static void drelu(float *dx, const float *y, size_t n)
 {
-    for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0 ? dx[i] : 0;
+    for (size_t i = 0; i < n; i++)
+        dx[i] = y[i] > 0 ? dx[i] : 0;
 }
 
 void mlp_scorer_backward(mlp_scorer *m, mlp_acts *a, const float *dlogits)
@@ -146,10 +149,12 @@ int mlp_scorer_load(mlp_scorer *m, const char *path)
     cJSON *h = cJSON_Parse(c.hyperparameters);
     const cJSON *h1 = cJSON_GetObjectItemCaseSensitive(h, "h1");
     const cJSON *h2 = cJSON_GetObjectItemCaseSensitive(h, "h2");
-    if (!cJSON_IsNumber(h1) || !cJSON_IsNumber(h2) || h1->valuedouble < 1 ||
-        h2->valuedouble < 1 || h1->valuedouble > 1e5 || h2->valuedouble > 1e5)
-        err = kisim_seterr(KISIM_EINPUT, "checkpoint %s: hyperparameters lack valid \"h1\" and "
-                           "\"h2\"", path);
+    if (!cJSON_IsNumber(h1) || !cJSON_IsNumber(h2) || h1->valuedouble < 1 || h2->valuedouble < 1 ||
+        h1->valuedouble > 1e5 || h2->valuedouble > 1e5)
+        err = kisim_seterr(KISIM_EINPUT,
+                           "checkpoint %s: hyperparameters lack valid \"h1\" and "
+                           "\"h2\"",
+                           path);
     if (!err) err = mlp_scorer_init(m, (int)h1->valuedouble, (int)h2->valuedouble, 0);
     cJSON_Delete(h);
     if (!err) err = nn_params_from_ckpt(&m->p, &c, path);

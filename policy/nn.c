@@ -11,7 +11,8 @@ void nn_linear_forward(float *out, const float *inp, const float *w, const float
                        int OC)
 {
     if (b)
-        for (int r = 0; r < B; r++) memcpy(out + (size_t)r * OC, b, (size_t)OC * sizeof *out);
+        for (int r = 0; r < B; r++)
+            memcpy(out + (size_t)r * OC, b, (size_t)OC * sizeof *out);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, OC, C, 1.0f, inp, C, w, C,
                 b ? 1.0f : 0.0f, out, OC);
 }
@@ -20,13 +21,14 @@ void nn_linear_backward(float *dinp, float *dw, float *db, const float *dout, co
                         const float *w, int B, int C, int OC)
 {
     if (dinp)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, C, OC, 1.0f, dout, OC, w, C,
-                    1.0f, dinp, C);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, B, 1.0f, dout, OC, inp, C, 1.0f,
-                dw, C);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, C, OC, 1.0f, dout, OC, w, C, 1.0f,
+                    dinp, C);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, B, 1.0f, dout, OC, inp, C, 1.0f, dw,
+                C);
     if (db)
         for (int r = 0; r < B; r++)
-            for (int o = 0; o < OC; o++) db[o] += dout[(size_t)r * OC + o];
+            for (int o = 0; o < OC; o++)
+                db[o] += dout[(size_t)r * OC + o];
 }
 
 /* Eigen's rational approximation of tanh on [-7.9988, 7.9988] (beyond it tanh is +-1 in
@@ -80,7 +82,8 @@ float nn_expf(float x)
  * (SSE, 4 lanes) as in their sgemm. */
 NN_CLONES void nn_tanh_forward(float *out, const float *inp, size_t n)
 {
-    for (size_t i = 0; i < n; i++) out[i] = fast_tanh(inp[i]);
+    for (size_t i = 0; i < n; i++)
+        out[i] = fast_tanh(inp[i]);
 }
 
 /* A float's bits as an int32 that orders like the float (for the non-NaN floats): the max
@@ -121,33 +124,43 @@ NN_CLONES void nn_softmax_rows(float *x, int rows, int cols, const float *colmas
         memcpy(&mx, &bits, sizeof mx);
         /* a masked entry above mx is clamped to exp(88), finite, then multiplied by 0 */
         if (colmask)
-            for (int j = 0; j < cols; j++) v[j] = exp_poly(v[j] - mx) * colmask[j];
+            for (int j = 0; j < cols; j++)
+                v[j] = exp_poly(v[j] - mx) * colmask[j];
         else
-            for (int j = 0; j < cols; j++) v[j] = exp_poly(v[j] - mx);
+            for (int j = 0; j < cols; j++)
+                v[j] = exp_poly(v[j] - mx);
         int j = 0;
-        for (int k = 0; k < L; k++) part[k] = 0;
+        for (int k = 0; k < L; k++)
+            part[k] = 0;
         for (; j + L <= cols; j += L)
-            for (int k = 0; k < L; k++) part[k] += v[j + k];
-        for (; j < cols; j++) sum += v[j];
-        for (int k = 0; k < L; k++) sum += part[k];
+            for (int k = 0; k < L; k++)
+                part[k] += v[j + k];
+        for (; j < cols; j++)
+            sum += v[j];
+        for (int k = 0; k < L; k++)
+            sum += part[k];
         float inv = 1.0f / sum;
-        for (j = 0; j < cols; j++) v[j] *= inv;
+        for (j = 0; j < cols; j++)
+            v[j] *= inv;
     }
 }
 
 void nn_tanh_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
-    for (size_t i = 0; i < n; i++) dinp[i] += dout[i] * (1.0f - out[i] * out[i]);
+    for (size_t i = 0; i < n; i++)
+        dinp[i] += dout[i] * (1.0f - out[i] * out[i]);
 }
 
 void nn_relu_forward(float *out, const float *inp, size_t n)
 {
-    for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0 ? inp[i] : 0;
+    for (size_t i = 0; i < n; i++)
+        out[i] = inp[i] > 0 ? inp[i] : 0;
 }
 
 void nn_relu_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
-    for (size_t i = 0; i < n; i++) dinp[i] += out[i] > 0 ? dout[i] : 0;
+    for (size_t i = 0; i < n; i++)
+        dinp[i] += out[i] > 0 ? dout[i] : 0;
 }
 
 void nn_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w,
@@ -156,19 +169,21 @@ void nn_layernorm_forward(float *out, float *mean, float *rstd, const float *inp
     for (int r = 0; r < B; r++) {
         const float *x = inp + (size_t)r * C;
         float m = 0, v = 0;
-        for (int c = 0; c < C; c++) m += x[c];
+        for (int c = 0; c < C; c++)
+            m += x[c];
         m /= C;
-        for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
+        for (int c = 0; c < C; c++)
+            v += (x[c] - m) * (x[c] - m);
         float s = 1.0f / sqrtf(v / C + 1e-5f);
-        for (int c = 0; c < C; c++) out[(size_t)r * C + c] = (x[c] - m) * s * w[c] + b[c];
+        for (int c = 0; c < C; c++)
+            out[(size_t)r * C + c] = (x[c] - m) * s * w[c] + b[c];
         mean[r] = m;
         rstd[r] = s;
     }
 }
 
-void nn_layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
-                           const float *inp, const float *w, const float *mean,
-                           const float *rstd, int B, int C)
+void nn_layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp,
+                           const float *w, const float *mean, const float *rstd, int B, int C)
 {
     for (int r = 0; r < B; r++) {
         const float *x = inp + (size_t)r * C, *dy = dout + (size_t)r * C;
@@ -201,7 +216,8 @@ void nn_log_softmax_forward(float *logp, const float *logits, const uint8_t *mas
         for (int k = 0; k < K; k++)
             if (!m || m[k]) sum += expf(z[k] - mx);
         float lse = mx + logf(sum);
-        for (int k = 0; k < K; k++) y[k] = (!m || m[k]) ? z[k] - lse : -INFINITY;
+        for (int k = 0; k < K; k++)
+            y[k] = (!m || m[k]) ? z[k] - lse : -INFINITY;
     }
 }
 
@@ -261,7 +277,8 @@ void nn_pool_forward(float *mean, float *max, int *argmax, const float *inp, con
     for (int b = 0; b < B; b++) {
         float *mn = mean + (size_t)b * C, *mx = max + (size_t)b * C;
         int *am = argmax + (size_t)b * C, count = 0;
-        for (int c = 0; c < C; c++) mn[c] = 0, mx[c] = -INFINITY, am[c] = -1;
+        for (int c = 0; c < C; c++)
+            mn[c] = 0, mx[c] = -INFINITY, am[c] = -1;
         for (int n = 0; n < N; n++) {
             if (mask && !mask[(size_t)b * N + n]) continue;
             const float *x = inp + ((size_t)b * N + n) * C;
@@ -283,11 +300,13 @@ void nn_pool_backward(float *dinp, const float *dmean, const float *dmax, const 
 {
     for (int b = 0; b < B; b++) {
         int count = 0;
-        for (int n = 0; n < N; n++) count += !mask || mask[(size_t)b * N + n];
+        for (int n = 0; n < N; n++)
+            count += !mask || mask[(size_t)b * N + n];
         for (int n = 0; n < N && count; n++) {
             if (mask && !mask[(size_t)b * N + n]) continue;
             float *dx = dinp + ((size_t)b * N + n) * C;
-            for (int c = 0; c < C; c++) dx[c] += dmean[(size_t)b * C + c] / count;
+            for (int c = 0; c < C; c++)
+                dx[c] += dmean[(size_t)b * C + c] / count;
         }
         for (int c = 0; c < C; c++) {
             int n = argmax[(size_t)b * C + c];
@@ -296,8 +315,8 @@ void nn_pool_backward(float *dinp, const float *dmean, const float *dmax, const 
     }
 }
 
-void nn_adam(float *params, const float *grads, float *m, float *v, size_t n, float lr,
-             float beta1, float beta2, float eps, int t)
+void nn_adam(float *params, const float *grads, float *m, float *v, size_t n, float lr, float beta1,
+             float beta2, float eps, int t)
 {
     float c1 = 1.0f - powf(beta1, (float)t), c2 = 1.0f - powf(beta2, (float)t);
     for (size_t i = 0; i < n; i++) {
@@ -310,11 +329,13 @@ void nn_adam(float *params, const float *grads, float *m, float *v, size_t n, fl
 float nn_clip_grad_norm(float *g, size_t n, float max_norm)
 {
     double ss = 0;
-    for (size_t i = 0; i < n; i++) ss += (double)g[i] * g[i];
+    for (size_t i = 0; i < n; i++)
+        ss += (double)g[i] * g[i];
     float norm = (float)sqrt(ss);
     if (norm > max_norm) {
         float s = max_norm / (norm + 1e-6f); /* PyTorch's clip_grad_norm_ */
-        for (size_t i = 0; i < n; i++) g[i] *= s;
+        for (size_t i = 0; i < n; i++)
+            g[i] *= s;
     }
     return norm;
 }
@@ -331,23 +352,30 @@ void nn_orthogonal(float *w, int rows, int cols, float gain, rng *r)
     int tall = rows >= cols, big = tall ? rows : cols, small = tall ? cols : rows;
     double *a = malloc((size_t)big * small * sizeof *a);
     if (!a) return;
-    for (size_t i = 0; i < (size_t)big * small; i++) a[i] = gaussian(r);
+    for (size_t i = 0; i < (size_t)big * small; i++)
+        a[i] = gaussian(r);
     for (int j = 0; j < small; j++) {
         for (int k = 0; k < j; k++) {
             double dot = 0;
-            for (int i = 0; i < big; i++) dot += a[(size_t)i * small + j] * a[(size_t)i * small + k];
-            for (int i = 0; i < big; i++) a[(size_t)i * small + j] -= dot * a[(size_t)i * small + k];
+            for (int i = 0; i < big; i++)
+                dot += a[(size_t)i * small + j] * a[(size_t)i * small + k];
+            for (int i = 0; i < big; i++)
+                a[(size_t)i * small + j] -= dot * a[(size_t)i * small + k];
         }
         double norm = 0;
-        for (int i = 0; i < big; i++) norm += a[(size_t)i * small + j] * a[(size_t)i * small + j];
+        for (int i = 0; i < big; i++)
+            norm += a[(size_t)i * small + j] * a[(size_t)i * small + j];
         norm = sqrt(norm);
-        for (int i = 0; i < big; i++) a[(size_t)i * small + j] /= norm;
+        for (int i = 0; i < big; i++)
+            a[(size_t)i * small + j] /= norm;
     }
     for (int i = 0; i < big; i++)
         for (int j = 0; j < small; j++) {
             float x = (float)(gain * a[(size_t)i * small + j]);
-            if (tall) w[(size_t)i * cols + j] = x;
-            else w[(size_t)j * cols + i] = x;
+            if (tall)
+                w[(size_t)i * cols + j] = x;
+            else
+                w[(size_t)j * cols + i] = x;
         }
     free(a);
 }

@@ -46,9 +46,8 @@ void nn_relu_backward(float *dinp, const float *dout, const float *out, size_t n
 /* Layer norm over the last dimension C (eps 1e-5); mean and rstd [B] are saved for backward. */
 void nn_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w,
                           const float *b, int B, int C);
-void nn_layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
-                           const float *inp, const float *w, const float *mean,
-                           const float *rstd, int B, int C);
+void nn_layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp,
+                           const float *w, const float *mean, const float *rstd, int B, int C);
 
 /* Masked log-softmax over K per row: masked entries (mask 0) get -INFINITY and probability 0.
  * mask may be NULL (all allowed). At least one entry per row must be allowed. */
@@ -79,26 +78,26 @@ float nn_expf(float x);
 /* Its core, for a float or a GCC float vector x already clamped (nn.c, nn_tile.h): n = x / ln2
  * rounded by adding and subtracting magic (1.5 * 2^23, or a vector of it), r = x - n ln2 with
  * ln2 split in two for exactness, p = exp(r) by Cephes' polynomial; exp(x) = p * 2^n. */
-#define NN_EXP_CORE(p, n, r, x, magic)                                                         \
-    do {                                                                                       \
-        (n) = ((x) * 1.44269504088896341f + (magic)) - (magic);                                \
-        (r) = (x) - (n) * 0.693359375f;                                                        \
-        (r) = (r) - (n) * -2.12194440e-4f;                                                     \
-        (p) = (r) * 1.9875691500e-4f + 1.3981999507e-3f;                                       \
-        (p) = (p) * (r) + 8.3334519073e-3f;                                                    \
-        (p) = (p) * (r) + 4.1665795894e-2f;                                                    \
-        (p) = (p) * (r) + 1.6666665459e-1f;                                                    \
-        (p) = (p) * (r) + 5.0000001201e-1f;                                                    \
-        (p) = (p) * (r) * (r) + (r) + 1.0f;                                                    \
+#define NN_EXP_CORE(p, n, r, x, magic)                                                             \
+    do {                                                                                           \
+        (n) = ((x)*1.44269504088896341f + (magic)) - (magic);                                      \
+        (r) = (x) - (n)*0.693359375f;                                                              \
+        (r) = (r) - (n) * -2.12194440e-4f;                                                         \
+        (p) = (r)*1.9875691500e-4f + 1.3981999507e-3f;                                             \
+        (p) = (p) * (r) + 8.3334519073e-3f;                                                        \
+        (p) = (p) * (r) + 4.1665795894e-2f;                                                        \
+        (p) = (p) * (r) + 1.6666665459e-1f;                                                        \
+        (p) = (p) * (r) + 5.0000001201e-1f;                                                        \
+        (p) = (p) * (r) * (r) + (r) + 1.0f;                                                        \
     } while (0)
 /* Softmax of each of the `rows` rows of x [rows, cols] in place; columns with colmask[j] == 0
- * get weight exactly 0 (colmask [cols] holds 0/1; NULL: all columns); a row with no allowed column becomes zeros.
- * Uses nn_expf, with AVX2 / AVX-512 clones picked at run time on x86-64. */
+ * get weight exactly 0 (colmask [cols] holds 0/1; NULL: all columns); a row with no allowed column
+ * becomes zeros. Uses nn_expf, with AVX2 / AVX-512 clones picked at run time on x86-64. */
 void nn_softmax_rows(float *x, int rows, int cols, const float *colmask);
 
 /* Adam (Kingma & Ba) with bias correction; step t counts from 1. */
-void nn_adam(float *params, const float *grads, float *m, float *v, size_t n, float lr,
-             float beta1, float beta2, float eps, int t);
+void nn_adam(float *params, const float *grads, float *m, float *v, size_t n, float lr, float beta1,
+             float beta2, float eps, int t);
 /* Scales g so that its global L2 norm is at most max_norm; returns the norm before clipping. */
 float nn_clip_grad_norm(float *g, size_t n, float max_norm);
 /* Orthogonal init (as torch.nn.init.orthogonal_): w [rows, cols] gets orthonormal rows or

@@ -37,16 +37,18 @@ INLINE void pack_t(float *dst, const float *src, int R, int C, int rp)
         n = n < 0 ? 0 : n;
         for (int c = 0; c < C; c++) {
             float *d = dst + (size_t)c * rp + r0;
-            for (int t = 0; t < n; t++) d[t] = src[(size_t)(r0 + t) * C + c];
-            for (int t = n; t < NN_LANES; t++) d[t] = 0;
+            for (int t = 0; t < n; t++)
+                d[t] = src[(size_t)(r0 + t) * C + c];
+            for (int t = n; t < NN_LANES; t++)
+                d[t] = 0;
         }
     }
 }
 
 /* Few rows: out^T = W in^T, tiles of MR weight rows (broadcast) by NP vectors of 16 packed
  * input rows; the tile is transposed into out's rows on the way out. */
-INLINE void lin_t(float *out, const float *in, const float *w, const float *b, int B, int C,
-                  int OC, float *scratch, const int MR, const int NP)
+INLINE void lin_t(float *out, const float *in, const float *w, const float *b, int B, int C, int OC,
+                  float *scratch, const int MR, const int NP)
 {
     const int cols = NP * NN_LANES, bp = (B + cols - 1) / cols * cols;
     float *bt = nn_tile_align(scratch);
@@ -69,7 +71,8 @@ INLINE void lin_t(float *out, const float *in, const float *w, const float *b, i
             int n = B - j0 < cols ? B - j0 : cols;
             for (int t = 0; t < n; t++) {
                 float *orow = out + (size_t)(j0 + t) * OC + o0;
-                for (int r = 0; r < rows; r++) orow[r] = tmp[r][t];
+                for (int r = 0; r < rows; r++)
+                    orow[r] = tmp[r][t];
             }
         }
     }
@@ -78,8 +81,8 @@ INLINE void lin_t(float *out, const float *in, const float *w, const float *b, i
 /* Many rows: out = in W^T, tiles of MR input rows (broadcast) by four vectors of 16 output
  * channels of W^T, packed once per call (1/B of the work). Six rows by 64 channels: 24
  * accumulators, and 4 loads and 6 broadcasts per 24 FMAs. */
-INLINE void lin_n(float *out, const float *in, const float *w, const float *b, int B, int C,
-                  int OC, float *scratch, const int MR)
+INLINE void lin_n(float *out, const float *in, const float *w, const float *b, int B, int C, int OC,
+                  float *scratch, const int MR)
 {
     enum { NB = 4 * NN_LANES };
     const int ocp = (int)up64(OC);
@@ -95,7 +98,8 @@ INLINE void lin_n(float *out, const float *in, const float *w, const float *b, i
 #pragma GCC unroll 8
             for (int r = 0; r < MR; r++)
 #pragma GCC unroll 4
-                for (int p = 0; p < 4; p++) acc[r][p] = bias[p];
+                for (int p = 0; p < 4; p++)
+                    acc[r][p] = bias[p];
             nn_tile_mul(acc, ir, wt + j0, (size_t)ocp, C, MR, 4);
             for (int r = 0; r < rows; r++)
                 memcpy(out + (size_t)(i0 + r) * OC + j0, acc[r], (size_t)n * sizeof *out);
@@ -126,7 +130,8 @@ INLINE void add_ln(float *out, const float *x, const float *y, const float *w, c
             acc += v;
         }
         sum = nn_tile_hsum(acc);
-        for (; c < C; c++) o[c] = xr[c] + (yr ? yr[c] : 0), sum += o[c];
+        for (; c < C; c++)
+            o[c] = xr[c] + (yr ? yr[c] : 0), sum += o[c];
         float m = sum / C;
         acc = nn_tile_splat(0);
         for (c = 0; c < cv; c += NN_LANES) {
@@ -135,18 +140,20 @@ INLINE void add_ln(float *out, const float *x, const float *y, const float *w, c
             acc += v * v;
         }
         var = nn_tile_hsum(acc);
-        for (; c < C; c++) var += (o[c] - m) * (o[c] - m);
+        for (; c < C; c++)
+            var += (o[c] - m) * (o[c] - m);
         float s = 1.0f / sqrtf(var / C + 1e-5f);
-        for (c = 0; c < C; c++) o[c] = (o[c] - m) * s * w[c] + b[c];
+        for (c = 0; c < C; c++)
+            o[c] = (o[c] - m) * s * w[c] + b[c];
     }
 }
 
-#define LN_ARGS                                                                                \
+#define LN_ARGS                                                                                    \
     float *out, const float *x, const float *y, const float *w, const float *b, int B, int C
 #define LN_PASS out, x, y, w, b, B, C
 
-#define LIN_ARGS                                                                               \
-    float *out, const float *in, const float *w, const float *b, int B, int C, int OC,         \
+#define LIN_ARGS                                                                                   \
+    float *out, const float *in, const float *w, const float *b, int B, int C, int OC,             \
         float *scratch
 #define LIN_PASS out, in, w, b, B, C, OC, scratch
 
@@ -161,8 +168,10 @@ int nn_tile_isa(void)
 {
     int best = 1;
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-    if (__builtin_cpu_supports("x86-64-v4")) best = 4;
-    else if (__builtin_cpu_supports("x86-64-v3")) best = 3;
+    if (__builtin_cpu_supports("x86-64-v4"))
+        best = 4;
+    else if (__builtin_cpu_supports("x86-64-v3"))
+        best = 3;
 #endif
     return isa_cap && isa_cap < best ? isa_cap : best;
 }
@@ -170,19 +179,26 @@ int nn_tile_isa(void)
 /* MR is also bounded by the general registers: one pointer per weight row. */
 NN_TILE_V4 static void linear_v4(LIN_ARGS)
 {
-    if (by_rows(B, C, OC)) lin_n(LIN_PASS, 6); /* 24 of 32 zmm */
-    else if (B <= NN_LANES) lin_t(LIN_PASS, 8, 1);
-    else lin_t(LIN_PASS, 8, 2);
+    if (by_rows(B, C, OC))
+        lin_n(LIN_PASS, 6); /* 24 of 32 zmm */
+    else if (B <= NN_LANES)
+        lin_t(LIN_PASS, 8, 1);
+    else
+        lin_t(LIN_PASS, 8, 2);
 }
 NN_TILE_V3 static void linear_v3(LIN_ARGS)
 {
-    if (by_rows(B, C, OC)) lin_n(LIN_PASS, 1); /* 8 of 16 ymm */
-    else lin_t(LIN_PASS, 6, 1);
+    if (by_rows(B, C, OC))
+        lin_n(LIN_PASS, 1); /* 8 of 16 ymm */
+    else
+        lin_t(LIN_PASS, 6, 1);
 }
 static void linear_base(LIN_ARGS)
 {
-    if (by_rows(B, C, OC)) lin_n(LIN_PASS, 1);
-    else lin_t(LIN_PASS, 2, 1);
+    if (by_rows(B, C, OC))
+        lin_n(LIN_PASS, 1);
+    else
+        lin_t(LIN_PASS, 2, 1);
 }
 
 void nn_linear_infer(LIN_ARGS)

@@ -27,12 +27,15 @@ enum { NN_LANES = 16, NN_TILE_MR = 8 }; /* NN_TILE_MR: the largest tile height *
 #define NN_TILE_V4
 #define NN_TILE_V3
 #endif
-#define NN_TILE_CALL(fn, ...)                                                                  \
-    do {                                                                                       \
-        int isa_ = nn_tile_isa();                                                              \
-        if (isa_ == 4) fn##_v4(__VA_ARGS__);                                                   \
-        else if (isa_ == 3) fn##_v3(__VA_ARGS__);                                              \
-        else fn##_base(__VA_ARGS__);                                                           \
+#define NN_TILE_CALL(fn, ...)                                                                      \
+    do {                                                                                           \
+        int isa_ = nn_tile_isa();                                                                  \
+        if (isa_ == 4)                                                                             \
+            fn##_v4(__VA_ARGS__);                                                                  \
+        else if (isa_ == 3)                                                                        \
+            fn##_v3(__VA_ARGS__);                                                                  \
+        else                                                                                       \
+            fn##_base(__VA_ARGS__);                                                                \
     } while (0)
 
 NN_TILE_INLINE nn_v16 nn_tile_splat(float x)
@@ -66,30 +69,34 @@ NN_TILE_INLINE nn_v16 nn_tile_exp(nn_v16 x)
 NN_TILE_INLINE float nn_tile_hmax(nn_v16 v)
 {
     float m = v[0];
-    for (int k = 1; k < NN_LANES; k++) m = v[k] > m ? v[k] : m;
+    for (int k = 1; k < NN_LANES; k++)
+        m = v[k] > m ? v[k] : m;
     return m;
 }
 
 NN_TILE_INLINE float nn_tile_hsum(nn_v16 v)
 {
     float s = 0;
-    for (int k = 0; k < NN_LANES; k++) s += v[k];
+    for (int k = 0; k < NN_LANES; k++)
+        s += v[k];
     return s;
 }
 
 /* acc[r][p] += sum_k a[r][k] * b[k * ldb + 16 p .. + 16] for r < MR, p < NP (up to 4); b 64-byte
  * aligned, ldb a multiple of 16. */
-NN_TILE_INLINE void nn_tile_mul(nn_v16 acc[][4], const float *const *a, const float *b,
-                                size_t ldb, int K, const int MR, const int NP)
+NN_TILE_INLINE void nn_tile_mul(nn_v16 acc[][4], const float *const *a, const float *b, size_t ldb,
+                                int K, const int MR, const int NP)
 {
     for (int k = 0; k < K; k++) {
         nn_v16 bv[4];
 #pragma GCC unroll 4
-        for (int p = 0; p < NP; p++) bv[p] = *(const nn_v16 *)(b + (size_t)k * ldb + p * NN_LANES);
+        for (int p = 0; p < NP; p++)
+            bv[p] = *(const nn_v16 *)(b + (size_t)k * ldb + p * NN_LANES);
 #pragma GCC unroll 8
         for (int r = 0; r < MR; r++)
 #pragma GCC unroll 4
-            for (int p = 0; p < NP; p++) acc[r][p] += a[r][k] * bv[p];
+            for (int p = 0; p < NP; p++)
+                acc[r][p] += a[r][k] * bv[p];
     }
 }
 
@@ -99,7 +106,8 @@ NN_TILE_INLINE int nn_tile_rows(const float **ptr, const float *base, size_t ld,
                                 const int MR)
 {
     int rows = n - i0 < MR ? n - i0 : MR;
-    for (int r = 0; r < MR; r++) ptr[r] = base + (size_t)(i0 + (r < rows ? r : rows - 1)) * ld;
+    for (int r = 0; r < MR; r++)
+        ptr[r] = base + (size_t)(i0 + (r < rows ? r : rows - 1)) * ld;
     return rows;
 }
 

@@ -18,7 +18,8 @@ int obsnorm_init(obsnorm *o, int n)
         obsnorm_free(o);
         return kisim_seterr(KISIM_ENOMEM, "obsnorm: out of memory");
     }
-    for (int i = 0; i < n; i++) o->var[i] = 1;
+    for (int i = 0; i < n; i++)
+        o->var[i] = 1;
     obsnorm_sync(o);
     return 0;
 }
@@ -46,7 +47,8 @@ void obsnorm_update(obsnorm *o, const float *x, int rows)
     if (rows <= 0) return;
     for (int c = 0; c < o->n; c++) {
         double m = 0, v = 0;
-        for (int r = 0; r < rows; r++) m += x[(size_t)r * o->n + c];
+        for (int r = 0; r < rows; r++)
+            m += x[(size_t)r * o->n + c];
         m /= rows;
         for (int r = 0; r < rows; r++) {
             double d = x[(size_t)r * o->n + c] - m;

@@ -7,7 +7,7 @@
 typedef struct {
     int n;
     double count;
-    double *mean, *var; /* [n] owned */
+    double *mean, *var;  /* [n] owned */
     float *fmean, *finv; /* [n] owned: mean and 1/sqrt(var + 1e-8) as floats, for apply */
 } obsnorm;
 

@@ -21,8 +21,8 @@ typedef struct {
 typedef struct {
     nn_tensor t[NN_MAX_TENSORS];
     int n;
-    size_t total;                     /* floats in each buffer */
-    float *params, *grads, *m, *v;    /* [total] each, owned */
+    size_t total;                  /* floats in each buffer */
+    float *params, *grads, *m, *v; /* [total] each, owned */
 } nn_params;
 
 /* Declares a tensor (before nn_params_alloc); returns its index. */

@@ -8,9 +8,10 @@
 
 static void policy_usage(FILE *out)
 {
-    fprintf(out, "usage: kisim policy inspect FILE\n\n"
-                 "Verifies a checkpoint (structure, crc32, feature order) and prints its model kind,\n"
-                 "tensors with shapes, parameter count and metadata.\n");
+    fprintf(out,
+            "usage: kisim policy inspect FILE\n\n"
+            "Verifies a checkpoint (structure, crc32, feature order) and prints its model kind,\n"
+            "tensors with shapes, parameter count and metadata.\n");
 }
 
 int verb_policy(int argc, char **argv)
@@ -37,10 +38,13 @@ int verb_policy(int argc, char **argv)
         const ckpt_tensor *t = &c.t[i];
         size_t count = t->nbytes / ckpt_dtype_size(t->dtype);
         int is_param = t->dtype == CKPT_F32 && strncmp(t->name, "train.", 6) != 0;
-        if (is_param) params += count;
-        else state += count;
+        if (is_param)
+            params += count;
+        else
+            state += count;
         printf("  %-32s %-4s [", t->name, ckpt_dtype_name(t->dtype));
-        for (int d = 0; d < t->ndim; d++) printf("%s%lld", d ? ", " : "", (long long)t->shape[d]);
+        for (int d = 0; d < t->ndim; d++)
+            printf("%s%lld", d ? ", " : "", (long long)t->shape[d]);
         printf("]%s\n", is_param ? "" : "  (state)");
     }
     printf("parameters:  %zu\nother values: %zu (normalisation statistics, training state)\n",

@@ -9,8 +9,7 @@
 
 /* Builds the normalised inputs: per node [mean over T, last sample, availability], per batch
  * row [pod, service]; the node mask from the action mask (or the observation's node mask). */
-static void prepare(ppo_model *m, ppo_acts *a, const float *obs, const uint8_t *mask, int B,
-                    int T)
+static void prepare(ppo_model *m, ppo_acts *a, const float *obs, const uint8_t *mask, int B, int T)
 {
     int N = a->n, F = KISIM_F, X = CLUSTER_X;
     env_spaces sp;
@@ -22,7 +21,8 @@ static void prepare(ppo_model *m, ppo_acts *a, const float *obs, const uint8_t *
             float *x = a->x + ((size_t)b * N + n) * X;
             for (int f = 0; f < F; f++) {
                 float sum = 0;
-                for (int t = 0; t < T; t++) sum += w[(size_t)t * F + f];
+                for (int t = 0; t < T; t++)
+                    sum += w[(size_t)t * F + f];
                 x[f] = sum / T;
                 x[F + f] = w[(size_t)(T - 1) * F + f];
                 x[2 * F + f] = o[sp.off_availability + f];
@@ -31,7 +31,8 @@ static void prepare(ppo_model *m, ppo_acts *a, const float *obs, const uint8_t *
                 mask ? mask[(size_t)b * sp.mask_dim + n] != 0 : o[sp.off_node_mask + n] > 0.5f;
         }
         for (int k = 0; k < 3; k++)
-            a->scale_mask[(size_t)b * 3 + k] = mask ? mask[(size_t)b * sp.mask_dim + N + k] != 0 : 1;
+            a->scale_mask[(size_t)b * 3 + k] =
+                mask ? mask[(size_t)b * sp.mask_dim + N + k] != 0 : 1;
         memcpy(a->ctx + (size_t)b * (KISIM_P + KISIM_S), o + sp.off_pod,
                (KISIM_P + KISIM_S) * sizeof(float)); /* pod then service, adjacent in obs */
     }
@@ -60,19 +61,21 @@ static void concat(float *cat, const float *mean, const float *max, const float 
 typedef void (*linear_fn)(ppo_acts *a, float *out, const float *inp, const float *w, const float *b,
                           int B, int C, int OC);
 
-static void nn_linear_forward_s(ppo_acts *a, float *out, const float *inp, const float *w, const float *b,
-                                int B, int C, int OC)
+static void nn_linear_forward_s(ppo_acts *a, float *out, const float *inp, const float *w,
+                                const float *b, int B, int C, int OC)
 {
     (void)a;
     nn_linear_forward(out, inp, w, b, B, C, OC);
 }
 
 /* The inference kernel pads OC to its 64-wide tiles: the 1-output score layer stays on sgemm. */
-static void infer_linear(ppo_acts *a, float *out, const float *inp, const float *w, const float *b, int B,
-                         int C, int OC)
+static void infer_linear(ppo_acts *a, float *out, const float *inp, const float *w, const float *b,
+                         int B, int C, int OC)
 {
-    if (OC < 16) nn_linear_forward(out, inp, w, b, B, C, OC);
-    else nn_linear_infer(out, inp, w, b, B, C, OC, a->infer);
+    if (OC < 16)
+        nn_linear_forward(out, inp, w, b, B, C, OC);
+    else
+        nn_linear_infer(out, inp, w, b, B, C, OC, a->infer);
 }
 
 /* The context layout: pod [0, P), service [P, P + S). The scale head and critic read
@@ -100,7 +103,8 @@ void ppo__cluster_forward(ppo_model *m, ppo_acts *a, const float *obs, const uin
         for (int n = 0; n < N; n++) {
             float *row = a->a + ((size_t)b * N + n) * H;
             const float *u = a->u + (size_t)b * H;
-            for (int h = 0; h < H; h++) row[h] += u[h];
+            for (int h = 0; h < H; h++)
+                row[h] += u[h];
         }
     nn_tanh_forward(a->a, a->a, (size_t)BN * H);
     lin(a, a->z, a->a, W(m, CL_OW), W(m, CL_OB), BN, H, 1);
@@ -135,8 +139,7 @@ static void split_grad(float *dmean, float *dmax, const float *dcat, int width, 
 }
 
 /* The gradients of both heads' logits from the loss's d(log-prob) and d(entropy). */
-static void head_grads(ppo_acts *a, const int32_t *actions, const float *g_logp,
-                       const float *g_ent)
+static void head_grads(ppo_acts *a, const int32_t *actions, const float *g_logp, const float *g_ent)
 {
     int B = a->B, N = a->n;
     float *dlp = GRAD(a, a->logp_node), *dz = GRAD(a, a->z);
@@ -164,11 +167,13 @@ static void actor_backward(ppo_model *m, ppo_acts *a)
     nn_linear_backward(de, DW(m, CL_NW), NULL, da, a->e, W(m, CL_NW), BN, H, H);
     for (int b = 0; b < B; b++) /* the broadcast context: sum over the nodes */
         for (int n = 0; n < N; n++)
-            for (int h = 0; h < H; h++) du[(size_t)b * H + h] += da[((size_t)b * N + n) * H + h];
+            for (int h = 0; h < H; h++)
+                du[(size_t)b * H + h] += da[((size_t)b * N + n) * H + h];
     float *ducat = GRAD(a, a->ucat), *ds = GRAD(a, a->s), *dscat = GRAD(a, a->scat);
     nn_linear_backward(ducat, DW(m, CL_UW), DW(m, CL_UB), du, a->ucat, W(m, CL_UW), B, WU, H);
     split_grad(dmean, dmax, ducat, WU, B, H);
-    nn_linear_backward(ds, DW(m, CL_S2W), DW(m, CL_S2B), GRAD(a, a->sl), a->s, W(m, CL_S2W), B, H, 3);
+    nn_linear_backward(ds, DW(m, CL_S2W), DW(m, CL_S2B), GRAD(a, a->sl), a->s, W(m, CL_S2W), B, H,
+                       3);
     ppo__dtanh(ds, a->s, (size_t)B * H);
     nn_linear_backward(dscat, DW(m, CL_S1W), DW(m, CL_S1B), ds, a->scat, W(m, CL_S1W), B, WS, H);
     split_grad(dmean, dmax, dscat, WS, B, H);
@@ -193,8 +198,8 @@ static void critic_backward(ppo_model *m, ppo_acts *a, const float *g_v)
     nn_linear_backward(NULL, DW(m, CL_CEW), DW(m, CL_CEB), dec, a->x, W(m, CL_CEW), BN, X, H);
 }
 
-void ppo__cluster_backward(ppo_model *m, ppo_acts *a, const int32_t *actions,
-                           const float *g_logp, const float *g_ent, const float *g_v)
+void ppo__cluster_backward(ppo_model *m, ppo_acts *a, const int32_t *actions, const float *g_logp,
+                           const float *g_ent, const float *g_v)
 {
     head_grads(a, actions, g_logp, g_ent);
     actor_backward(m, a);

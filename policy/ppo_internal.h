@@ -9,10 +9,41 @@
 /* Per node: mean over the window, last sample, availability. */
 #define CLUSTER_X (3 * KISIM_F)
 
-enum { MLP_A1W, MLP_A1B, MLP_A2W, MLP_A2B, MLP_A3W, MLP_A3B,
-       MLP_C1W, MLP_C1B, MLP_C2W, MLP_C2B, MLP_C3W, MLP_C3B };
-enum { CL_EW, CL_EB, CL_NW, CL_UW, CL_UB, CL_OW, CL_OB, CL_S1W, CL_S1B, CL_S2W, CL_S2B,
-       CL_CEW, CL_CEB, CL_C1W, CL_C1B, CL_C2W, CL_C2B, CL_CVW, CL_CVB };
+enum {
+    MLP_A1W,
+    MLP_A1B,
+    MLP_A2W,
+    MLP_A2B,
+    MLP_A3W,
+    MLP_A3B,
+    MLP_C1W,
+    MLP_C1B,
+    MLP_C2W,
+    MLP_C2B,
+    MLP_C3W,
+    MLP_C3B
+};
+enum {
+    CL_EW,
+    CL_EB,
+    CL_NW,
+    CL_UW,
+    CL_UB,
+    CL_OW,
+    CL_OB,
+    CL_S1W,
+    CL_S1B,
+    CL_S2W,
+    CL_S2B,
+    CL_CEW,
+    CL_CEB,
+    CL_C1W,
+    CL_C1B,
+    CL_C2W,
+    CL_C2B,
+    CL_CVW,
+    CL_CVB
+};
 
 /* The gradient of an activation buffer: the same offset in the second half of a->buf. */
 #define GRAD(a, ptr) ((ptr) + (a)->size)
@@ -22,7 +53,8 @@ enum { CL_EW, CL_EB, CL_NW, CL_UW, CL_UB, CL_OW, CL_OB, CL_S1W, CL_S1B, CL_S2W, 
 /* dx *= 1 - y^2: turns the gradient of tanh's output into that of its input, in place. */
 static inline void ppo__dtanh(float *dx, const float *y, size_t n)
 {
-    for (size_t i = 0; i < n; i++) dx[i] *= 1.0f - y[i] * y[i];
+    for (size_t i = 0; i < n; i++)
+        dx[i] *= 1.0f - y[i] * y[i];
 }
 
 void ppo__mlp_forward(ppo_model *m, ppo_acts *a, const float *obs, const uint8_t *mask, int B);
@@ -30,7 +62,7 @@ void ppo__mlp_backward(ppo_model *m, ppo_acts *a, const int32_t *actions, const 
                        const float *g_ent, const float *g_v);
 void ppo__cluster_forward(ppo_model *m, ppo_acts *a, const float *obs, const uint8_t *mask, int B,
                           int window, int node_head_only);
-void ppo__cluster_backward(ppo_model *m, ppo_acts *a, const int32_t *actions,
-                           const float *g_logp, const float *g_ent, const float *g_v);
+void ppo__cluster_backward(ppo_model *m, ppo_acts *a, const int32_t *actions, const float *g_logp,
+                           const float *g_ent, const float *g_v);
 
 #endif

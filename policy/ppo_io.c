@@ -61,8 +61,10 @@ int ppo_model_from_ckpt(ppo_model *m, const ckpt *c, const char *path)
     int hidden = 0, obs_dim = 0, n_actions = 0, err = 0;
     int mlp = !strcmp(c->model_kind, "ppo-mlp");
     if (!mlp && strcmp(c->model_kind, "ppo-cluster") != 0)
-        err = kisim_seterr(KISIM_EINPUT, "checkpoint %s: wrong model kind: \"%s\", expected a PPO "
-                           "policy (\"ppo-cluster\" or \"ppo-mlp\")", path, c->model_kind);
+        err = kisim_seterr(KISIM_EINPUT,
+                           "checkpoint %s: wrong model kind: \"%s\", expected a PPO "
+                           "policy (\"ppo-cluster\" or \"ppo-mlp\")",
+                           path, c->model_kind);
     if (!err) err = ckpt_hyper_int(c, "hidden", 1, 1000000, &hidden, path);
     if (!err && mlp) err = ckpt_hyper_int(c, "obs_dim", 1, 1000000, &obs_dim, path);
     if (!err && mlp) err = ckpt_hyper_int(c, "n_actions", 1, 1000000, &n_actions, path);

@@ -11,7 +11,8 @@ void ppo__mlp_forward(ppo_model *m, ppo_acts *a, const float *obs, const uint8_t
     memcpy(a->x, obs, (size_t)B * D * sizeof *a->x);
     if (!m->norm_frozen) obsnorm_update(&m->norm, a->x, B);
     obsnorm_apply(&m->norm, a->x, B);
-    for (size_t i = 0; i < (size_t)B * A; i++) a->node_mask[i] = mask ? mask[i] != 0 : 1;
+    for (size_t i = 0; i < (size_t)B * A; i++)
+        a->node_mask[i] = mask ? mask[i] != 0 : 1;
     nn_linear_forward(a->e, a->x, W(m, MLP_A1W), W(m, MLP_A1B), B, D, H);
     nn_tanh_forward(a->e, a->e, (size_t)B * H);
     nn_linear_forward(a->a, a->e, W(m, MLP_A2W), W(m, MLP_A2B), B, H, H);

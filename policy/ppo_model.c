@@ -116,9 +116,11 @@ static float *take(ppo_acts *a, size_t count)
 static size_t infer_floats(int B, int N, int H)
 {
     size_t k[4] = {nn_linear_infer_floats(B * N, CLUSTER_X, H), nn_linear_infer_floats(B * N, H, H),
-                   nn_linear_infer_floats(B * N, H, 1), nn_linear_infer_floats(B, 2 * H + KISIM_P, H)};
+                   nn_linear_infer_floats(B * N, H, 1),
+                   nn_linear_infer_floats(B, 2 * H + KISIM_P, H)};
     size_t m = 0;
-    for (int i = 0; i < 4; i++) m = k[i] > m ? k[i] : m;
+    for (int i = 0; i < 4; i++)
+        m = k[i] > m ? k[i] : m;
     return m;
 }
 
@@ -130,9 +132,9 @@ static void layout(ppo_acts *a, const ppo_model *m)
     if (m->kind == PPO_MODEL_MLP) {
         size_t A = (size_t)m->n_actions;
         a->x = take(a, B * (size_t)m->obs_dim);
-        a->e = take(a, B * H);  /* actor layer 1 */
-        a->a = take(a, B * H);  /* actor layer 2 */
-        a->z = take(a, B * A);  /* logits */
+        a->e = take(a, B * H); /* actor layer 1 */
+        a->a = take(a, B * H); /* actor layer 2 */
+        a->z = take(a, B * A); /* logits */
         a->logp_node = take(a, B * A);
         a->ec = take(a, B * H); /* critic layer 1 */
         a->h2 = take(a, B * H); /* critic layer 2 */
@@ -213,24 +215,30 @@ void ppo_forward(ppo_model *m, ppo_acts *a, const float *obs, const uint8_t *act
                  int window)
 {
     a->B = B;
-    if (m->kind == PPO_MODEL_MLP) ppo__mlp_forward(m, a, obs, action_mask, B);
-    else ppo__cluster_forward(m, a, obs, action_mask, B, window, 0);
+    if (m->kind == PPO_MODEL_MLP)
+        ppo__mlp_forward(m, a, obs, action_mask, B);
+    else
+        ppo__cluster_forward(m, a, obs, action_mask, B, window, 0);
 }
 
-void ppo_forward_nodes(ppo_model *m, ppo_acts *a, const float *obs, const uint8_t *action_mask, int B,
-                       int window)
+void ppo_forward_nodes(ppo_model *m, ppo_acts *a, const float *obs, const uint8_t *action_mask,
+                       int B, int window)
 {
     a->B = B;
-    if (m->kind == PPO_MODEL_MLP) ppo__mlp_forward(m, a, obs, action_mask, B);
-    else ppo__cluster_forward(m, a, obs, action_mask, B, window, 1);
+    if (m->kind == PPO_MODEL_MLP)
+        ppo__mlp_forward(m, a, obs, action_mask, B);
+    else
+        ppo__cluster_forward(m, a, obs, action_mask, B, window, 1);
 }
 
 void ppo_backward(ppo_model *m, ppo_acts *a, const int32_t *actions, const float *g_logp,
                   const float *g_ent, const float *g_v)
 {
     memset(a->buf + a->size, 0, a->size * sizeof(float));
-    if (m->kind == PPO_MODEL_MLP) ppo__mlp_backward(m, a, actions, g_logp, g_ent, g_v);
-    else ppo__cluster_backward(m, a, actions, g_logp, g_ent, g_v);
+    if (m->kind == PPO_MODEL_MLP)
+        ppo__mlp_backward(m, a, actions, g_logp, g_ent, g_v);
+    else
+        ppo__cluster_backward(m, a, actions, g_logp, g_ent, g_v);
 }
 
 float ppo_logprob(const ppo_model *m, const ppo_acts *a, int b, const int32_t *action)

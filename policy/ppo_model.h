@@ -26,23 +26,23 @@ typedef enum { PPO_MODEL_MLP, PPO_MODEL_CLUSTER } ppo_model_kind;
 
 typedef struct {
     ppo_model_kind kind;
-    int hidden;          /* H */
-    int obs_dim;         /* mlp: observation size */
-    int n_actions;       /* mlp: categories of the one head */
+    int hidden;    /* H */
+    int obs_dim;   /* mlp: observation size */
+    int n_actions; /* mlp: categories of the one head */
     nn_params p;
-    int ti[32];          /* tensor indices, by the model's own enum */
-    obsnorm norm;        /* mlp: obs_dim channels; cluster: the 3F node channels */
-    obsnorm norm_ctx;    /* cluster: pod context then service state, P + S channels */
-    int norm_frozen;     /* 1: forward does not update the statistics (evaluation) */
+    int ti[32];       /* tensor indices, by the model's own enum */
+    obsnorm norm;     /* mlp: obs_dim channels; cluster: the 3F node channels */
+    obsnorm norm_ctx; /* cluster: pod context then service state, P + S channels */
+    int norm_frozen;  /* 1: forward does not update the statistics (evaluation) */
 } ppo_model;
 
 /* Activations and gradients of one forward/backward for up to `cap_b` rows and `n` nodes; owned
  * by the caller, sized by ppo_acts_alloc. */
 typedef struct {
     int cap_b, n, B;
-    float *buf;          /* one allocation, split below */
-    size_t size;         /* floats in the forward region (the gradient region follows) */
-    size_t cap_floats;   /* floats allocated */
+    float *buf;        /* one allocation, split below */
+    size_t size;       /* floats in the forward region (the gradient region follows) */
+    size_t cap_floats; /* floats allocated */
     /* outputs of ppo_forward, valid for B rows */
     float *logp_node;    /* [B, N] (mlp: [B, n_actions]) */
     float *logp_scale;   /* [B, 3] (cluster only) */
@@ -53,7 +53,7 @@ typedef struct {
     float *x, *ctx, *e, *mean, *max, *ucat, *u, *a, *z, *scat, *s, *sl;
     float *ec, *cmean, *cmax, *ccat, *h1, *h2;
     int *amax, *camax;
-    float *infer;        /* ppo_forward_nodes' scratch for nn_linear_infer (cluster only) */
+    float *infer; /* ppo_forward_nodes' scratch for nn_linear_infer (cluster only) */
 } ppo_acts;
 
 /* ppo-mlp for obs_dim inputs and n_actions categories. */
@@ -76,8 +76,8 @@ void ppo_forward(ppo_model *m, ppo_acts *a, const float *obs, const uint8_t *act
                  int window);
 /* The node head only (logp_node), as scoring needs: ppo-cluster skips the scale head and the
  * critic, whose own per-node encoder costs as much as the actor's. No backward after it. */
-void ppo_forward_nodes(ppo_model *m, ppo_acts *a, const float *obs, const uint8_t *action_mask, int B,
-                       int window);
+void ppo_forward_nodes(ppo_model *m, ppo_acts *a, const float *obs, const uint8_t *action_mask,
+                       int B, int window);
 /* Backward of the last forward, accumulating into m->p.grads: g_logp[b] is dLoss/d(log-prob of
  * the chosen actions, summed over heads), g_ent[b] dLoss/d(entropy, summed over heads), g_v[b]
  * dLoss/d(value). actions [B, 2] (mlp: column 0 only). */

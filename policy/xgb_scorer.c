@@ -25,7 +25,8 @@ int xgb_scorer_init(xgb_scorer *m, int cap_n)
     if (!m->x) return kisim_seterr(KISIM_ENOMEM, "xgboost scorer: out of memory");
     m->score = m->x + (size_t)cap_n * XGB_IN;
     m->conf = m->score + cap_n;
-    for (int f = 0; f < KISIM_F; f++) m->in_mean[f] = 0, m->in_inv[f] = 1;
+    for (int f = 0; f < KISIM_F; f++)
+        m->in_mean[f] = 0, m->in_inv[f] = 1;
     return 0;
 }
 
@@ -41,7 +42,8 @@ void xgb_scorer_inputs(const xgb_scorer *m, float *x, const float *w, int T, con
 {
     for (int f = 0; f < KISIM_F; f++) {
         float s = 0;
-        for (int t = 0; t < T; t++) s += w[(size_t)t * KISIM_F + f];
+        for (int t = 0; t < T; t++)
+            s += w[(size_t)t * KISIM_F + f];
         x[f] = avail && avail[f] < 0.5f ? NAN : (s / T - m->in_mean[f]) * m->in_inv[f];
     }
     memcpy(x + KISIM_F, pod, KISIM_P * sizeof *x);
@@ -65,8 +67,7 @@ static double val_logloss(const char *line)
 
 int xgb_scorer_train(xgb_scorer *m, const float *X, const float *y, const float *w, int rows,
                      const float *Xv, const float *yv, const float *wv, int rows_v, int rounds,
-                     int patience, uint64_t seed, int progress, int *best_round,
-                     double *best_loss)
+                     int patience, uint64_t seed, int progress, int *best_round, double *best_loss)
 {
     DMatrixHandle d[2] = {NULL, NULL};
     int err = matrix(&d[0], X, y, w, rows);
@@ -75,9 +76,14 @@ int xgb_scorer_train(xgb_scorer *m, const float *X, const float *y, const float 
     char sd[32];
     snprintf(sd, sizeof sd, "%llu", (unsigned long long)(seed % 2147483647ULL));
     /* one thread: deterministic, and the comparison with the other scorers is per core */
-    const char *kv[][2] = {{"objective", "binary:logistic"}, {"max_depth", "6"}, {"eta", "0.3"},
-                           {"nthread", "1"}, {"eval_metric", "auc"}, {"eval_metric", "logloss"},
-                           {"seed", sd}, {"verbosity", "0"}};
+    const char *kv[][2] = {{"objective", "binary:logistic"},
+                           {"max_depth", "6"},
+                           {"eta", "0.3"},
+                           {"nthread", "1"},
+                           {"eval_metric", "auc"},
+                           {"eval_metric", "logloss"},
+                           {"seed", sd},
+                           {"verbosity", "0"}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0] && !err; i++)
         if (XGBoosterSetParam(m->booster, kv[i][0], kv[i][1])) err = xgb_err(kv[i][0]);
     const char *names[2] = {"train", "val"};
@@ -104,7 +110,8 @@ int xgb_scorer_train(xgb_scorer *m, const float *X, const float *y, const float 
     if (!err && XGBoosterBoostedRounds(m->booster, &done)) err = xgb_err("rounds");
     if (!err && best_r < done) { /* keep rounds 1..best_r */
         BoosterHandle sliced = NULL;
-        if (XGBoosterSlice(m->booster, 0, best_r, 1, &sliced)) err = xgb_err("slice");
+        if (XGBoosterSlice(m->booster, 0, best_r, 1, &sliced))
+            err = xgb_err("slice");
         else {
             XGBoosterFree(m->booster);
             m->booster = sliced;
@@ -183,8 +190,10 @@ int xgb_scorer_load(xgb_scorer *m, const char *path, int cap_n)
     if (!err && (!t || t->dtype != CKPT_U8 || !mu || !iv || mu->dtype != CKPT_F32 ||
                  iv->dtype != CKPT_F32 || mu->nbytes != sizeof m->in_mean ||
                  iv->nbytes != sizeof m->in_inv))
-        err = kisim_seterr(KISIM_EINPUT, "checkpoint %s: needs a uint8 \"xgboost.model\" and F32 "
-                           "[%d] \"input.mean\" and \"input.inv_std\"", path, KISIM_F);
+        err = kisim_seterr(KISIM_EINPUT,
+                           "checkpoint %s: needs a uint8 \"xgboost.model\" and F32 "
+                           "[%d] \"input.mean\" and \"input.inv_std\"",
+                           path, KISIM_F);
     if (!err) {
         memcpy(m->in_mean, mu->data, sizeof m->in_mean);
         memcpy(m->in_inv, iv->data, sizeof m->in_inv);
@@ -192,7 +201,8 @@ int xgb_scorer_load(xgb_scorer *m, const char *path, int cap_n)
             XGBoosterLoadModelFromBuffer(m->booster, t->data, (bst_ulong)t->nbytes))
             err = kisim_seterr(KISIM_EINPUT, "checkpoint %s: XGBoost cannot read its model: %s",
                                path, XGBGetLastError());
-        else XGBoosterSetParam(m->booster, "nthread", "1");
+        else
+            XGBoosterSetParam(m->booster, "nthread", "1");
     }
     if (err) xgb_scorer_free(m);
     ckpt_free(&c);

@@ -32,8 +32,7 @@ void xgb_scorer_inputs(const xgb_scorer *m, float *x, const float *node_window, 
  * may be NULL. */
 int xgb_scorer_train(xgb_scorer *m, const float *X, const float *y, const float *w, int rows,
                      const float *Xv, const float *yv, const float *wv, int rows_v, int rounds,
-                     int patience, uint64_t seed, int progress, int *best_round,
-                     double *best_loss);
+                     int patience, uint64_t seed, int progress, int *best_round, double *best_loss);
 /* The number of boosting rounds in the model. */
 int xgb_scorer_rounds(const xgb_scorer *m);
 int xgb_scorer_forward(xgb_scorer *m, const float *nodes, int n, int T, const float *avail,

@@ -16,10 +16,9 @@
 #error "the wire format is little-endian; this build would need byte swaps"
 #endif
 
-static const char *const code_names[BATCH_N_ERRORS] = {
-    "ok",
+static const char *const code_names[BATCH_N_ERRORS] = {"ok",
 #define BATCH__NAME(id, name, when) name,
-    BATCH_ERRORS(BATCH__NAME)
+                                                       BATCH_ERRORS(BATCH__NAME)
 #undef BATCH__NAME
 };
 
@@ -51,18 +50,22 @@ static int key_allowed(batch_cmd cmd, const char *k)
 
 static batch_code parse_nodes(const cJSON *a, batch_request *req, char *msg, size_t cap)
 {
-    if (!cJSON_IsArray(a)) return fail(msg, cap, BATCH_E_BAD_FIELD, "nodes: missing or not an array of node names");
+    if (!cJSON_IsArray(a))
+        return fail(msg, cap, BATCH_E_BAD_FIELD, "nodes: missing or not an array of node names");
     int n = cJSON_GetArraySize(a);
     if (n < 1 || n > SCORE_MAX_NODES)
-        return fail(msg, cap, BATCH_E_BAD_FIELD, "nodes: %d names, expected 1..%d", n, SCORE_MAX_NODES);
+        return fail(msg, cap, BATCH_E_BAD_FIELD, "nodes: %d names, expected 1..%d", n,
+                    SCORE_MAX_NODES);
     size_t bytes = 0;
     const cJSON *x;
     int i = 0;
     cJSON_ArrayForEach(x, a)
     {
         if (!cJSON_IsString(x) || !telem_frame_name_ok(x->valuestring))
-            return fail(msg, cap, BATCH_E_BAD_FIELD, "nodes[%d]: expected a node name (1..%d printable "
-                        "ASCII bytes, no spaces or quotes)", i, TELEM_FRAME_NAME_MAX);
+            return fail(msg, cap, BATCH_E_BAD_FIELD,
+                        "nodes[%d]: expected a node name (1..%d printable "
+                        "ASCII bytes, no spaces or quotes)",
+                        i, TELEM_FRAME_NAME_MAX);
         bytes += strlen(x->valuestring) + 1;
         i++;
     }
@@ -100,7 +103,8 @@ static batch_code parse_fixed(const cJSON *a, const char *key, int count, float 
     return BATCH_OK;
 }
 
-static batch_code parse_header(const cJSON *h, batch_request *req, int *want_frames, char *msg, size_t cap)
+static batch_code parse_header(const cJSON *h, batch_request *req, int *want_frames, char *msg,
+                               size_t cap)
 {
     char kb[64];
     double d;
@@ -114,22 +118,28 @@ static batch_code parse_header(const cJSON *h, batch_request *req, int *want_fra
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(h, "v");
     if (!v) return fail(msg, cap, BATCH_E_BAD_FIELD, "v: missing (the protocol version, 1)");
     if (!cJSON_IsNumber(v) || v->valuedouble != BATCH_VERSION)
-        return fail(msg, cap, BATCH_E_UNSUPPORTED_VERSION, "v: this server speaks version %d only", BATCH_VERSION);
+        return fail(msg, cap, BATCH_E_UNSUPPORTED_VERSION, "v: this server speaks version %d only",
+                    BATCH_VERSION);
     const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(h, "cmd");
-    if (!cJSON_IsString(cmd)) return fail(msg, cap, BATCH_E_BAD_FIELD, "cmd: missing or not a string");
-    if (!strcmp(cmd->valuestring, "score")) req->cmd = BATCH_SCORE;
-    else if (!strcmp(cmd->valuestring, "rebalance")) req->cmd = BATCH_REBALANCE;
+    if (!cJSON_IsString(cmd))
+        return fail(msg, cap, BATCH_E_BAD_FIELD, "cmd: missing or not a string");
+    if (!strcmp(cmd->valuestring, "score"))
+        req->cmd = BATCH_SCORE;
+    else if (!strcmp(cmd->valuestring, "rebalance"))
+        req->cmd = BATCH_REBALANCE;
     else
-        return fail(msg, cap, BATCH_E_UNKNOWN_COMMAND, "cmd: unknown command \"%s\" (score, rebalance)",
+        return fail(msg, cap, BATCH_E_UNKNOWN_COMMAND,
+                    "cmd: unknown command \"%s\" (score, rebalance)",
                     proto_printable(cmd->valuestring, kb, sizeof kb));
     for (const cJSON *it = h->child; it; it = it->next) {
         const char *k = it->string ? it->string : "";
         for (const cJSON *p = h->child; p != it; p = p->next)
             if (p->string && !strcmp(p->string, k))
-                return fail(msg, cap, BATCH_E_BAD_FIELD, "%s: duplicate key", proto_printable(k, kb, sizeof kb));
+                return fail(msg, cap, BATCH_E_BAD_FIELD, "%s: duplicate key",
+                            proto_printable(k, kb, sizeof kb));
         if (strcmp(k, "v") && strcmp(k, "cmd") && strcmp(k, "id") && !key_allowed(req->cmd, k))
-            return fail(msg, cap, BATCH_E_BAD_FIELD, "%s: unknown key for %s", proto_printable(k, kb, sizeof kb),
-                        cmd->valuestring);
+            return fail(msg, cap, BATCH_E_BAD_FIELD, "%s: unknown key for %s",
+                        proto_printable(k, kb, sizeof kb), cmd->valuestring);
     }
     *want_frames = 1;
     if (req->cmd == BATCH_REBALANCE) {
@@ -137,32 +147,41 @@ static batch_code parse_header(const cJSON *h, batch_request *req, int *want_fra
         req->max_moves = 50;
         const cJSON *md = cJSON_GetObjectItemCaseSensitive(h, "min_delta");
         const cJSON *mx = cJSON_GetObjectItemCaseSensitive(h, "max");
-        if (md && !proto_json_int(md, 0, 100, &d)) return fail(msg, cap, BATCH_E_BAD_FIELD, "min_delta: expected an integer in [0, 100]");
+        if (md && !proto_json_int(md, 0, 100, &d))
+            return fail(msg, cap, BATCH_E_BAD_FIELD, "min_delta: expected an integer in [0, 100]");
         if (md) req->min_delta = (int)d;
-        if (mx && !proto_json_int(mx, 1, 10000, &d)) return fail(msg, cap, BATCH_E_BAD_FIELD, "max: expected an integer in [1, 10000]");
+        if (mx && !proto_json_int(mx, 1, 10000, &d))
+            return fail(msg, cap, BATCH_E_BAD_FIELD, "max: expected an integer in [1, 10000]");
         if (mx) req->max_moves = (int)d;
         return BATCH_OK;
     }
     batch_code code = parse_nodes(cJSON_GetObjectItemCaseSensitive(h, "nodes"), req, msg, cap);
-    if (!code) code = parse_fixed(cJSON_GetObjectItemCaseSensitive(h, "pod"), "pod", KISIM_P, req->pod, 0, msg, cap);
+    if (!code)
+        code = parse_fixed(cJSON_GetObjectItemCaseSensitive(h, "pod"), "pod", KISIM_P, req->pod, 0,
+                           msg, cap);
     if (code) return code;
     const cJSON *T = cJSON_GetObjectItemCaseSensitive(h, "T");
     if (T) {
         if (!proto_json_int(T, 1, SCORE_MAX_WINDOW, &d))
-            return fail(msg, cap, BATCH_E_BAD_FIELD, "T: expected an integer in [1, %d] (the inline telemetry window)", SCORE_MAX_WINDOW);
+            return fail(msg, cap, BATCH_E_BAD_FIELD,
+                        "T: expected an integer in [1, %d] (the inline telemetry window)",
+                        SCORE_MAX_WINDOW);
         req->T = (int)d;
         (*want_frames)++;
     }
     const cJSON *av = cJSON_GetObjectItemCaseSensitive(h, "available");
     if (av) {
         float a[KISIM_F];
-        if (!T) return fail(msg, cap, BATCH_E_BAD_FIELD, "available: only with inline telemetry (T)");
+        if (!T)
+            return fail(msg, cap, BATCH_E_BAD_FIELD, "available: only with inline telemetry (T)");
         if ((code = parse_fixed(av, "available", KISIM_F, a, 1, msg, cap))) return code;
-        for (int f = 0; f < KISIM_F; f++) req->available[f] = a[f] != 0;
+        for (int f = 0; f < KISIM_F; f++)
+            req->available[f] = a[f] != 0;
         req->has_available = 1;
     }
     const cJSON *orch = cJSON_GetObjectItemCaseSensitive(h, "orch");
-    if (orch && !cJSON_IsBool(orch)) return fail(msg, cap, BATCH_E_BAD_FIELD, "orch: expected true or false");
+    if (orch && !cJSON_IsBool(orch))
+        return fail(msg, cap, BATCH_E_BAD_FIELD, "orch: expected true or false");
     if (cJSON_IsTrue(orch)) (*want_frames)++;
     return BATCH_OK;
 }
@@ -173,16 +192,17 @@ static batch_code copy_array(const proto_frame *fr, int index, const char *what,
                              int allow_nan, float **out, char *msg, size_t cap)
 {
     if (fr->size != count * sizeof(float))
-        return fail(msg, cap, BATCH_E_ARRAY_SIZE, "frame %d (%s): expected %zu float32 = %zu bytes, got %zu",
-                    index, what, count, count * sizeof(float), fr->size);
+        return fail(msg, cap, BATCH_E_ARRAY_SIZE,
+                    "frame %d (%s): expected %zu float32 = %zu bytes, got %zu", index, what, count,
+                    count * sizeof(float), fr->size);
     float *a = malloc(count ? count * sizeof *a : 1);
     if (!a) return fail(msg, cap, BATCH_E_SCORE_ERROR, "out of memory for frame %d", index);
     memcpy(a, fr->data, count * sizeof *a);
     *out = a;
     for (size_t k = 0; k < count; k++)
         if (isinf(a[k]) || (!allow_nan && isnan(a[k])))
-            return fail(msg, cap, BATCH_E_BAD_VALUE, "frame %d (%s): element %zu is %s", index, what, k,
-                        isnan(a[k]) ? "NaN" : "infinite");
+            return fail(msg, cap, BATCH_E_BAD_VALUE, "frame %d (%s): element %zu is %s", index,
+                        what, k, isnan(a[k]) ? "NaN" : "infinite");
     return BATCH_OK;
 }
 
@@ -194,20 +214,23 @@ batch_code batch_parse(const proto_frame *frames, int n_frames, batch_request *r
     if (n_frames < 1 || frames[0].size == 0)
         return fail(msg, msg_cap, BATCH_E_BAD_JSON, "frame 0: empty (expected the JSON header)");
     if (frames[0].size > BATCH_MAX_HEADER)
-        return fail(msg, msg_cap, BATCH_E_BAD_JSON, "frame 0: %zu bytes, more than %d", frames[0].size, BATCH_MAX_HEADER);
+        return fail(msg, msg_cap, BATCH_E_BAD_JSON, "frame 0: %zu bytes, more than %d",
+                    frames[0].size, BATCH_MAX_HEADER);
     cJSON *h = cJSON_ParseWithLength(frames[0].data, frames[0].size);
     batch_code code = BATCH_OK;
     int want = 1;
     if (!h || !cJSON_IsObject(h)) {
-        code = fail(msg, msg_cap, BATCH_E_BAD_JSON, "frame 0: %s", h ? "not a JSON object" : "not valid JSON");
+        code = fail(msg, msg_cap, BATCH_E_BAD_JSON, "frame 0: %s",
+                    h ? "not a JSON object" : "not valid JSON");
         goto cleanup;
     }
     code = parse_header(h, req, &want, msg, msg_cap);
     if (code) goto cleanup;
     if (n_frames != want) {
-        code = fail(msg, msg_cap, BATCH_E_FRAME_COUNT, "%s: expected %d frame%s (header%s%s), got %d",
-                    req->cmd == BATCH_SCORE ? "score" : "rebalance", want, want > 1 ? "s" : "",
-                    req->T ? ", telemetry" : "", want > 1 + (req->T > 0) ? ", orch" : "", n_frames);
+        code =
+            fail(msg, msg_cap, BATCH_E_FRAME_COUNT, "%s: expected %d frame%s (header%s%s), got %d",
+                 req->cmd == BATCH_SCORE ? "score" : "rebalance", want, want > 1 ? "s" : "",
+                 req->T ? ", telemetry" : "", want > 1 + (req->T > 0) ? ", orch" : "", n_frames);
         goto cleanup;
     }
     int next = 1;
@@ -217,7 +240,8 @@ batch_code batch_parse(const proto_frame *frames, int n_frames, batch_request *r
         next++;
     }
     if (!code && next < want)
-        code = copy_array(&frames[next], next, "orch", (size_t)req->n * SCORE_ORCH_F, 1, &req->orch, msg, msg_cap);
+        code = copy_array(&frames[next], next, "orch", (size_t)req->n * SCORE_ORCH_F, 1, &req->orch,
+                          msg, msg_cap);
 cleanup:
     cJSON_Delete(h);
     return code;
@@ -306,7 +330,8 @@ void batch_score_arrays(const score_reply *rep, uint8_t *scores, float *conf, ui
 char *batch_reasons_text(const score_reply *rep, size_t *len)
 {
     size_t total = 0;
-    for (int i = 0; i < rep->n; i++) total += strlen(rep->nodes[i].reason) + 1;
+    for (int i = 0; i < rep->n; i++)
+        total += strlen(rep->nodes[i].reason) + 1;
     char *t = malloc(total + 1), *p = t;
     if (!t) return NULL;
     for (int i = 0; i < rep->n; i++) {

@@ -16,21 +16,22 @@
 #define BATCH_MAX_FRAMES 4
 
 /* X(ID, wire name, when) */
-#define BATCH_ERRORS(X)                                                                        \
-    X(BAD_JSON, "bad_json", "frame 0 is not a JSON object (or is larger than 1 MiB)")          \
-    X(UNSUPPORTED_VERSION, "unsupported_version", "\"v\" is not 1")                            \
-    X(BAD_FIELD, "bad_field", "a header field is missing, unknown, repeated, or of the wrong type or range") \
-    X(UNKNOWN_COMMAND, "unknown_command", "\"cmd\" is not score or rebalance")                 \
-    X(FRAME_COUNT, "frame_count", "the message has the wrong number of frames for its header") \
-    X(ARRAY_SIZE, "array_size", "an array frame's size does not match its shape")              \
-    X(BAD_VALUE, "bad_value", "an array holds NaN or infinity where a number is needed")       \
+#define BATCH_ERRORS(X)                                                                            \
+    X(BAD_JSON, "bad_json", "frame 0 is not a JSON object (or is larger than 1 MiB)")              \
+    X(UNSUPPORTED_VERSION, "unsupported_version", "\"v\" is not 1")                                \
+    X(BAD_FIELD, "bad_field",                                                                      \
+      "a header field is missing, unknown, repeated, or of the wrong type or range")               \
+    X(UNKNOWN_COMMAND, "unknown_command", "\"cmd\" is not score or rebalance")                     \
+    X(FRAME_COUNT, "frame_count", "the message has the wrong number of frames for its header")     \
+    X(ARRAY_SIZE, "array_size", "an array frame's size does not match its shape")                  \
+    X(BAD_VALUE, "bad_value", "an array holds NaN or infinity where a number is needed")           \
     X(SCORE_ERROR, "score_error", "the service could not score the request; the message says why")
 typedef enum {
     BATCH_OK = 0,
 #define BATCH__ENUM(id, name, when) BATCH_E_##id,
     BATCH_ERRORS(BATCH__ENUM)
 #undef BATCH__ENUM
-    BATCH_N_ERRORS
+        BATCH_N_ERRORS
 } batch_code;
 
 const char *batch_code_name(batch_code code);
@@ -43,16 +44,16 @@ typedef struct {
     int64_t id;
     /* score */
     int n;
-    char **nodes;          /* [n] owned (one allocation with the names) */
+    char **nodes; /* [n] owned (one allocation with the names) */
     float pod[KISIM_P];
-    int T;                 /* > 0: frame 1 is inline telemetry float32 [n, T, F] */
-    float *telemetry;      /* owned copy, or NULL */
+    int T;            /* > 0: frame 1 is inline telemetry float32 [n, T, F] */
+    float *telemetry; /* owned copy, or NULL */
     int has_available;
     uint8_t available[KISIM_F];
-    float *orch;           /* owned copy of the orch frame float32 [n, 4], or NULL */
+    float *orch; /* owned copy of the orch frame float32 [n, 4], or NULL */
     /* rebalance */
-    int min_delta;         /* moves with a smaller score gain are not listed; default 20 */
-    int max_moves;         /* default 50 */
+    int min_delta; /* moves with a smaller score gain are not listed; default 20 */
+    int max_moves; /* default 50 */
 } batch_request;
 
 /* Parses and validates a whole request. Returns BATCH_OK or the code to reply with; msg gets a

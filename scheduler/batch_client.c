@@ -37,7 +37,8 @@ int batch_client_open(batch_client **out, const char *endpoint, int timeout_ms)
     int linger = 0;
     if (!c->sock || zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof linger) ||
         zmq_connect(c->sock, endpoint) != 0) {
-        int err = kisim_seterr(KISIM_EUSAGE, "score client: cannot connect to %s: %s", endpoint, zmq_strerror(errno));
+        int err = kisim_seterr(KISIM_EUSAGE, "score client: cannot connect to %s: %s", endpoint,
+                               zmq_strerror(errno));
         batch_client_close(c);
         return err;
     }
@@ -55,7 +56,8 @@ void batch_client_close(batch_client *c)
 
 static void close_all(zmq_msg_t *msgs, int n)
 {
-    for (int i = 0; i < n; i++) zmq_msg_close(&msgs[i]);
+    for (int i = 0; i < n; i++)
+        zmq_msg_close(&msgs[i]);
 }
 
 /* Receives one whole reply into msgs (at most MAX_REPLY_FRAMES kept); the delimiter dropped.
@@ -66,7 +68,9 @@ static int receive(batch_client *c, zmq_msg_t *msgs, int *n, double deadline)
     *n = 0;
     for (;;) {
         int wait = (int)((deadline - log_now()) * 1000);
-        if (wait < 1) return kisim_seterr(KISIM_ETIMEOUT, "score client: %s: no reply within %d ms", c->endpoint, c->timeout_ms);
+        if (wait < 1)
+            return kisim_seterr(KISIM_ETIMEOUT, "score client: %s: no reply within %d ms",
+                                c->endpoint, c->timeout_ms);
         zmq_setsockopt(c->sock, ZMQ_RCVTIMEO, &wait, sizeof wait);
         int more = 1, first = 1;
         while (more) {
@@ -81,9 +85,12 @@ static int receive(batch_client *c, zmq_msg_t *msgs, int *n, double deadline)
                 return kisim_seterr(KISIM_EIO, "score client: %s: receive failed", c->endpoint);
             }
             more = zmq_msg_more(&m);
-            if (first && zmq_msg_size(&m) == 0) zmq_msg_close(&m);
-            else if (*n < MAX_REPLY_FRAMES) msgs[(*n)++] = m;
-            else zmq_msg_close(&m);
+            if (first && zmq_msg_size(&m) == 0)
+                zmq_msg_close(&m);
+            else if (*n < MAX_REPLY_FRAMES)
+                msgs[(*n)++] = m;
+            else
+                zmq_msg_close(&m);
             first = 0;
         }
         if (!first) return 0;
@@ -91,23 +98,28 @@ static int receive(batch_client *c, zmq_msg_t *msgs, int *n, double deadline)
 }
 
 /* Sends frames (header with id) and receives the reply whose id matches. */
-static int roundtrip(batch_client *c, const void *const *data, const size_t *size, int n, int64_t id,
-                     zmq_msg_t *msgs, int *n_msgs, cJSON **header)
+static int roundtrip(batch_client *c, const void *const *data, const size_t *size, int n,
+                     int64_t id, zmq_msg_t *msgs, int *n_msgs, cJSON **header)
 {
     int bad = zmq_send(c->sock, "", 0, ZMQ_SNDMORE) < 0;
-    for (int i = 0; !bad && i < n; i++) bad = zmq_send(c->sock, data[i], size[i], i + 1 < n ? ZMQ_SNDMORE : 0) < 0;
-    if (bad) return kisim_seterr(KISIM_EIO, "score client: %s: send failed: %s", c->endpoint, zmq_strerror(errno));
+    for (int i = 0; !bad && i < n; i++)
+        bad = zmq_send(c->sock, data[i], size[i], i + 1 < n ? ZMQ_SNDMORE : 0) < 0;
+    if (bad)
+        return kisim_seterr(KISIM_EIO, "score client: %s: send failed: %s", c->endpoint,
+                            zmq_strerror(errno));
     double deadline = log_now() + c->timeout_ms / 1000.0;
     for (;;) {
         int err = receive(c, msgs, n_msgs, deadline);
         if (err) return err;
-        cJSON *h = *n_msgs ? cJSON_ParseWithLength(zmq_msg_data(&msgs[0]), zmq_msg_size(&msgs[0])) : NULL;
+        cJSON *h =
+            *n_msgs ? cJSON_ParseWithLength(zmq_msg_data(&msgs[0]), zmq_msg_size(&msgs[0])) : NULL;
         const cJSON *rid = cJSON_GetObjectItemCaseSensitive(h, "id");
         if (id < 0 || (cJSON_IsNumber(rid) && (int64_t)rid->valuedouble == id) || !h) {
             *header = h;
             if (!h) {
                 close_all(msgs, *n_msgs);
-                return kisim_seterr(KISIM_EPROTOCOL, "score client: %s: reply header is not JSON", c->endpoint);
+                return kisim_seterr(KISIM_EPROTOCOL, "score client: %s: reply header is not JSON",
+                                    c->endpoint);
             }
             return 0;
         }
@@ -119,9 +131,11 @@ static int roundtrip(batch_client *c, const void *const *data, const size_t *siz
 static int server_error(const batch_client *c, const cJSON *h)
 {
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(h, "error");
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code"), *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code"),
+                *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
     return kisim_seterr(KISIM_EPROTOCOL, "score client: %s: %s: %s", c->endpoint,
-                        cJSON_IsString(code) ? code->valuestring : "?", cJSON_IsString(msg) ? msg->valuestring : "?");
+                        cJSON_IsString(code) ? code->valuestring : "?",
+                        cJSON_IsString(msg) ? msg->valuestring : "?");
 }
 
 /* The request's JSON header, written directly: with cJSON, building it was a tenth of a
@@ -130,7 +144,8 @@ static int server_error(const batch_client *c, const cJSON *h)
 static char *request_header(const score_request *req, int64_t id)
 {
     size_t cap = 256 + (size_t)KISIM_P * 20 + (size_t)KISIM_F * 2;
-    for (int i = 0; i < req->n; i++) cap += json_str_cap(req->nodes[i]) + 1;
+    for (int i = 0; i < req->n; i++)
+        cap += json_str_cap(req->nodes[i]) + 1;
     char *h = malloc(cap), *p = h;
     if (!h) return NULL;
     p += sprintf(p, "{\"v\":1,\"cmd\":\"score\",\"id\":%lld,\"nodes\":[", (long long)id);
@@ -141,15 +156,18 @@ static char *request_header(const score_request *req, int64_t id)
     p += sprintf(p, "],\"pod\":[");
     for (int k = 0; k < KISIM_P; k++) {
         float v = req->pod[k];
-        if (v == (float)(int)v && fabsf(v) < 1e6f) p += sprintf(p, "%s%d", k ? "," : "", (int)v);
-        else p += sprintf(p, "%s%.9g", k ? "," : "", (double)v);
+        if (v == (float)(int)v && fabsf(v) < 1e6f)
+            p += sprintf(p, "%s%d", k ? "," : "", (int)v);
+        else
+            p += sprintf(p, "%s%.9g", k ? "," : "", (double)v);
     }
     *p++ = ']';
     if (req->telemetry) {
         p += sprintf(p, ",\"T\":%d", req->T);
         if (req->available) {
             p += sprintf(p, ",\"available\":[");
-            for (int f = 0; f < KISIM_F; f++) p += sprintf(p, "%s%d", f ? "," : "", req->available[f] != 0);
+            for (int f = 0; f < KISIM_F; f++)
+                p += sprintf(p, "%s%d", f ? "," : "", req->available[f] != 0);
             *p++ = ']';
         }
     }
@@ -164,14 +182,16 @@ int batch_client_score(batch_client *c, const score_request *req, batch_result *
     memset(res, 0, sizeof *res);
     for (int k = 0; k < KISIM_P; k++)
         if (!isfinite(req->pod[k]))
-            return kisim_seterr(KISIM_EINPUT, "score client: pod[%d] (%s) is not a finite number", k, pod_context_names[k]);
+            return kisim_seterr(KISIM_EINPUT, "score client: pod[%d] (%s) is not a finite number",
+                                k, pod_context_names[k]);
     int64_t id = c->next_id++;
     char *header = request_header(req, id);
     if (!header) return kisim_seterr(KISIM_ENOMEM, "score client: out of memory");
     const void *data[3] = {header};
     size_t size[3] = {strlen(header)};
     int nf = 1;
-    if (req->telemetry) data[nf] = req->telemetry, size[nf++] = (size_t)req->n * req->T * KISIM_F * sizeof(float);
+    if (req->telemetry)
+        data[nf] = req->telemetry, size[nf++] = (size_t)req->n * req->T * KISIM_F * sizeof(float);
     if (req->orch) data[nf] = req->orch, size[nf++] = (size_t)req->n * SCORE_ORCH_F * sizeof(float);
     zmq_msg_t msgs[MAX_REPLY_FRAMES];
     int n_msgs = 0;
@@ -185,9 +205,12 @@ int batch_client_score(batch_client *c, const score_request *req, batch_result *
     }
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(h, "n");
     int N = cJSON_IsNumber(n) ? (int)n->valuedouble : -1;
-    if (N != req->n || n_msgs != 6 || zmq_msg_size(&msgs[1]) != (size_t)N || zmq_msg_size(&msgs[2]) != (size_t)N * 4 ||
-        zmq_msg_size(&msgs[3]) != (size_t)N || zmq_msg_size(&msgs[4]) != (size_t)N) {
-        err = kisim_seterr(KISIM_EPROTOCOL, "score client: %s: reply does not have the shape of %d nodes", c->endpoint, req->n);
+    if (N != req->n || n_msgs != 6 || zmq_msg_size(&msgs[1]) != (size_t)N ||
+        zmq_msg_size(&msgs[2]) != (size_t)N * 4 || zmq_msg_size(&msgs[3]) != (size_t)N ||
+        zmq_msg_size(&msgs[4]) != (size_t)N) {
+        err = kisim_seterr(KISIM_EPROTOCOL,
+                           "score client: %s: reply does not have the shape of %d nodes",
+                           c->endpoint, req->n);
         goto cleanup;
     }
     size_t rl = zmq_msg_size(&msgs[5]);
@@ -212,11 +235,15 @@ int batch_client_score(batch_client *c, const score_request *req, batch_result *
     for (int i = 0; i < N; i++) {
         res->reasons[i] = text;
         char *nl = strchr(text, '\n');
-        if (nl) *nl = 0, text = nl + 1;
-        else text += strlen(text);
+        if (nl)
+            *nl = 0, text = nl + 1;
+        else
+            text += strlen(text);
     }
-    const cJSON *l = cJSON_GetObjectItemCaseSensitive(h, "link"), *v = cJSON_GetObjectItemCaseSensitive(h, "version");
-    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(h, "shadow"), *sec = cJSON_GetObjectItemCaseSensitive(h, "seconds");
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(h, "link"),
+                *v = cJSON_GetObjectItemCaseSensitive(h, "version");
+    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(h, "shadow"),
+                *sec = cJSON_GetObjectItemCaseSensitive(h, "seconds");
     snprintf(res->link, sizeof res->link, "%s", cJSON_IsString(l) ? l->valuestring : "?");
     snprintf(res->version, sizeof res->version, "%s", cJSON_IsString(v) ? v->valuestring : "?");
     res->shadow = cJSON_IsTrue(sh);
@@ -234,8 +261,8 @@ void batch_result_free(batch_result *res)
     memset(res, 0, sizeof *res);
 }
 
-int batch_client_raw(batch_client *c, const void *const *data, const size_t *size, int n, char **header,
-                     int *n_reply_frames)
+int batch_client_raw(batch_client *c, const void *const *data, const size_t *size, int n,
+                     char **header, int *n_reply_frames)
 {
     zmq_msg_t msgs[MAX_REPLY_FRAMES];
     int n_msgs = 0;
@@ -254,7 +281,8 @@ int batch_client_rebalance(batch_client *c, int min_delta, int max_moves, char *
 {
     char header[160];
     int64_t id = c->next_id++;
-    snprintf(header, sizeof header, "{\"v\":1,\"cmd\":\"rebalance\",\"id\":%lld,\"min_delta\":%d,\"max\":%d}",
+    snprintf(header, sizeof header,
+             "{\"v\":1,\"cmd\":\"rebalance\",\"id\":%lld,\"min_delta\":%d,\"max\":%d}",
              (long long)id, min_delta, max_moves);
     const void *data[1] = {header};
     size_t size[1] = {strlen(header)};
@@ -264,8 +292,10 @@ int batch_client_rebalance(batch_client *c, int min_delta, int max_moves, char *
     *json = NULL;
     int err = roundtrip(c, data, size, 1, id, msgs, &n_msgs, &h);
     if (err) return err;
-    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "ok"))) err = server_error(c, h);
-    else *json = cJSON_PrintUnformatted(h);
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "ok")))
+        err = server_error(c, h);
+    else
+        *json = cJSON_PrintUnformatted(h);
     cJSON_Delete(h);
     close_all(msgs, n_msgs);
     return err;

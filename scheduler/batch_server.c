@@ -17,16 +17,16 @@
 #include "scheduler/rebalance.h"
 
 struct batch_server {
-    score_service *svc;   /* borrowed */
+    score_service *svc; /* borrowed */
     void *ctx, *sock;
-    int rcvtimeo;         /* the socket's ZMQ_RCVTIMEO now */
+    int rcvtimeo; /* the socket's ZMQ_RCVTIMEO now */
     char endpoint[512];
     batch_server_stats stats;
 };
 
 /* Sends the envelope, header and n raw parts (each data/size, copied by ZeroMQ). */
-static int send_reply(batch_server *b, zrouter_msg *env, const char *header, const void *const *data,
-                      const size_t *size, int n)
+static int send_reply(batch_server *b, zrouter_msg *env, const char *header,
+                      const void *const *data, const size_t *size, int n)
 {
     int bad = zrouter_send_envelope(b->sock, env) < 0 ||
               zmq_send(b->sock, header, strlen(header), n ? ZMQ_SNDMORE : 0) < 0;
@@ -102,7 +102,8 @@ static int answer_rebalance(batch_server *b, zrouter_msg *env, const batch_reque
     char *h = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     free(mv);
-    int err = h ? send_reply(b, env, h, NULL, NULL, 0) : send_error(b, env, req, BATCH_E_SCORE_ERROR, "out of memory");
+    int err = h ? send_reply(b, env, h, NULL, NULL, 0)
+                : send_error(b, env, req, BATCH_E_SCORE_ERROR, "out of memory");
     free(h);
     return err;
 }
@@ -117,13 +118,16 @@ static int handle(batch_server *b)
     b->stats.requests++;
     batch_request req;
     char msg[1024];
-    batch_code code = batch_parse(frames, n_frames > BATCH_MAX_FRAMES ? BATCH_MAX_FRAMES + 1 : n_frames, &req, msg, sizeof msg);
+    batch_code code =
+        batch_parse(frames, n_frames > BATCH_MAX_FRAMES ? BATCH_MAX_FRAMES + 1 : n_frames, &req,
+                    msg, sizeof msg);
     if (n_frames > BATCH_MAX_FRAMES && !code) {
         code = BATCH_E_FRAME_COUNT;
         snprintf(msg, sizeof msg, "%d frames, at most %d are read", n_frames, BATCH_MAX_FRAMES);
     }
     if (code) {
-        score_service_count_error(b->svc, req.cmd == BATCH_REBALANCE ? SCORE_VERB_REBALANCE : SCORE_VERB_BATCHSCORE);
+        score_service_count_error(b->svc, req.cmd == BATCH_REBALANCE ? SCORE_VERB_REBALANCE
+                                                                     : SCORE_VERB_BATCHSCORE);
         err = send_error(b, &env, &req, code, msg);
     } else if (req.cmd == BATCH_SCORE) {
         err = answer_score(b, &env, &req);
@@ -139,7 +143,8 @@ static int handle(batch_server *b)
  * system call saved is a few microseconds of a ~100 us round trip. */
 int batch_server_poll(batch_server *b, int timeout_ms)
 {
-    if (timeout_ms != b->rcvtimeo && zmq_setsockopt(b->sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms) == 0)
+    if (timeout_ms != b->rcvtimeo &&
+        zmq_setsockopt(b->sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms) == 0)
         b->rcvtimeo = timeout_ms;
     return handle(b);
 }
@@ -160,8 +165,11 @@ int batch_server_open(batch_server **out, score_service *s, const char *endpoint
         goto fail;
     }
     /* the largest request: a 1 MiB header, telemetry [4096, 64, F] and orch, with some room */
-    zrouter_options(b->sock, 64, (int64_t)BATCH_MAX_HEADER + (int64_t)SCORE_MAX_NODES * SCORE_MAX_WINDOW * KISIM_F * 4 + 4096);
-    if ((err = zrouter_bind(b->sock, bind, b->endpoint, sizeof b->endpoint, "score serve"))) goto fail;
+    zrouter_options(b->sock, 64,
+                    (int64_t)BATCH_MAX_HEADER +
+                        (int64_t)SCORE_MAX_NODES * SCORE_MAX_WINDOW * KISIM_F * 4 + 4096);
+    if ((err = zrouter_bind(b->sock, bind, b->endpoint, sizeof b->endpoint, "score serve")))
+        goto fail;
     *out = b;
     return 0;
 fail:

@@ -12,10 +12,10 @@
 
 typedef struct {
     score_breaker state;
-    int fails;          /* consecutive failures while closed */
+    int fails; /* consecutive failures while closed */
     int k, cooldown_ms;
-    int64_t opened_ms;  /* when it last opened */
-    int probing;        /* half-open: the probe is out */
+    int64_t opened_ms; /* when it last opened */
+    int probing;       /* half-open: the probe is out */
 } breaker;
 
 void breaker_init(breaker *b, int k, int cooldown_ms);

@@ -77,11 +77,11 @@ enum { JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_ABANDONED };
 
 typedef struct job {
     struct job *next;
-    score_model *model;   /* a reference */
-    chain_input *in;      /* a reference */
-    int *score;           /* [n] */
-    float *conf;          /* [n] */
-    int state, refs;      /* under the link's lock: requester + worker */
+    score_model *model; /* a reference */
+    chain_input *in;    /* a reference */
+    int *score;         /* [n] */
+    float *conf;        /* [n] */
+    int state, refs;    /* under the link's lock: requester + worker */
     int err;
     char msg[192];
     pthread_cond_t done;
@@ -94,12 +94,12 @@ typedef struct {
     pthread_mutex_t lock;
     pthread_cond_t work;    /* a job was queued, or stop */
     pthread_cond_t stopped; /* stop (wakes test delays) */
-    job *head, *tail;      /* queue */
-    score_model *model;    /* a reference, or NULL */
+    job *head, *tail;       /* queue */
+    score_model *model;     /* a reference, or NULL */
     breaker br;
     int delay_ms;
-    double cost_per_node;  /* seconds per node: rises at once, decays slowly; 0 = not measured */
-    scratch_node *pool;    /* idle inline scratches */
+    double cost_per_node; /* seconds per node: rises at once, decays slowly; 0 = not measured */
+    scratch_node *pool;   /* idle inline scratches */
     uint64_t runs_inline, runs_worker;
     pthread_t threads[MAX_WORKERS];
     int n_threads;
@@ -160,7 +160,8 @@ static void *worker(void *arg)
     score_scratch sc = {0};
     pthread_mutex_lock(&l->lock);
     for (;;) {
-        while (!l->head && !l->stop) pthread_cond_wait(&l->work, &l->lock);
+        while (!l->head && !l->stop)
+            pthread_cond_wait(&l->work, &l->lock);
         if (l->stop) break;
         job *j = l->head;
         l->head = j->next;
@@ -221,7 +222,8 @@ int chain_open(chain **out, const score_opts *o)
     int workers = o->workers ? o->workers : 2, err = 0;
     if (workers < 1 || workers > MAX_WORKERS) {
         free(c);
-        return kisim_seterr(KISIM_EUSAGE, "score: workers %d outside [1, %d]", workers, MAX_WORKERS);
+        return kisim_seterr(KISIM_EUSAGE, "score: workers %d outside [1, %d]", workers,
+                            MAX_WORKERS);
     }
     openblas_set_num_threads(1); /* small matrices; the workers are the parallelism */
     for (int k = 0; k < N_MODEL_LINKS; k++) {
@@ -237,10 +239,13 @@ int chain_open(chain **out, const score_opts *o)
         pthread_cond_init(&l->work, &ca);
         pthread_cond_init(&l->stopped, &ca);
         pthread_condattr_destroy(&ca);
-        breaker_init(&l->br, o->breaker_failures ? o->breaker_failures : SCORE_DEFAULT_BREAKER_FAILURES,
-                     o->breaker_cooldown_ms ? o->breaker_cooldown_ms : SCORE_DEFAULT_BREAKER_COOLDOWN_MS);
-        if (l->path) load_link(l, 1);
-        else log_info("score: %s link: no model file given", score_link_name(l->id));
+        breaker_init(
+            &l->br, o->breaker_failures ? o->breaker_failures : SCORE_DEFAULT_BREAKER_FAILURES,
+            o->breaker_cooldown_ms ? o->breaker_cooldown_ms : SCORE_DEFAULT_BREAKER_COOLDOWN_MS);
+        if (l->path)
+            load_link(l, 1);
+        else
+            log_info("score: %s link: no model file given", score_link_name(l->id));
         for (; l->n_threads < workers; l->n_threads++)
             if (pthread_create(&l->threads[l->n_threads], NULL, worker, l) != 0) {
                 err = kisim_seterr(KISIM_EIO, "score: cannot start a worker thread");
@@ -266,7 +271,8 @@ void chain_close(chain *c)
         pthread_cond_broadcast(&l->work);
         pthread_cond_broadcast(&l->stopped);
         pthread_mutex_unlock(&l->lock);
-        for (int t = 0; t < l->n_threads; t++) pthread_join(l->threads[t], NULL);
+        for (int t = 0; t < l->n_threads; t++)
+            pthread_join(l->threads[t], NULL);
         while (l->head) {
             job *j = l->head;
             l->head = j->next;
@@ -294,8 +300,10 @@ int chain_reload(chain *c, int *n_ok, int *n_failed)
         if (!c->links[k].path) continue;
         int err = load_link(&c->links[k], 0);
         if (err && !first) first = err;
-        if (err) (*n_failed)++;
-        else (*n_ok)++;
+        if (err)
+            (*n_failed)++;
+        else
+            (*n_ok)++;
     }
     return first;
 }
@@ -320,8 +328,8 @@ static int settle_locked(chain *c, link_state *l, const score_model *m, int err,
 }
 
 /* Runs m in the caller's thread with a pooled scratch. Lock held on entry and exit. */
-static int run_inline_locked(chain *c, link_state *l, score_model *m, chain_input *in, double deadline,
-                             int *score, float *conf, chain_result *res)
+static int run_inline_locked(chain *c, link_state *l, score_model *m, chain_input *in,
+                             double deadline, int *score, float *conf, chain_result *res)
 {
     scratch_node *sn = l->pool;
     if (sn) l->pool = sn->next;
@@ -343,8 +351,8 @@ static int run_inline_locked(chain *c, link_state *l, score_model *m, chain_inpu
 
 /* Hands the run to a worker and waits until it is done or the deadline passes (then abandons
  * it). Lock held on entry and exit. */
-static int run_on_worker_locked(chain *c, link_state *l, score_model *m, chain_input *in, double deadline,
-                                int *score, float *conf, chain_result *res)
+static int run_on_worker_locked(chain *c, link_state *l, score_model *m, chain_input *in,
+                                double deadline, int *score, float *conf, chain_result *res)
 {
     int n = chain_input_get(in)->n;
     job *j = calloc(1, sizeof *j);
@@ -366,8 +374,10 @@ static int run_on_worker_locked(chain *c, link_state *l, score_model *m, chain_i
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&j->done, &ca);
     pthread_condattr_destroy(&ca);
-    if (l->tail) l->tail->next = j;
-    else l->head = j;
+    if (l->tail)
+        l->tail->next = j;
+    else
+        l->head = j;
     l->tail = j;
     pthread_cond_signal(&l->work);
     struct timespec ts = deadline_ts(deadline);
@@ -393,7 +403,8 @@ static int try_link(chain *c, link_state *l, chain_input *in, double deadline, i
     score_model *m = l->model;
     if (!m) {
         pthread_mutex_unlock(&l->lock);
-        snprintf(res->why[k], sizeof res->why[k], "%s", l->path ? "its model file did not load" : "no model file");
+        snprintf(res->why[k], sizeof res->why[k], "%s",
+                 l->path ? "its model file did not load" : "no model file");
         return SCORE_FB_NOT_LOADED;
     }
     score_model_ref(m);
@@ -436,7 +447,8 @@ void chain_score(chain *c, chain_input *in, double t0, int *score, float *conf, 
 {
     int n = chain_input_get(in)->n;
     double budget = (c->o.budget_ms ? c->o.budget_ms : SCORE_DEFAULT_BUDGET_MS) / 1000.0;
-    for (int k = 0; k < SCORE_N_LINKS; k++) res->fallback[k] = -1, res->why[k][0] = 0;
+    for (int k = 0; k < SCORE_N_LINKS; k++)
+        res->fallback[k] = -1, res->why[k][0] = 0;
     double ppo_deadline = t0 + (attention_usable(c) ? budget / 2 : budget);
     double deadlines[N_MODEL_LINKS] = {ppo_deadline, t0 + budget};
     for (int k = 0; k < N_MODEL_LINKS; k++) {
@@ -449,7 +461,8 @@ void chain_score(chain *c, chain_input *in, double t0, int *score, float *conf, 
     }
     res->link = SCORE_LINK_NEUTRAL;
     snprintf(res->version, sizeof res->version, "neutral");
-    for (int i = 0; i < n; i++) score[i] = SCORE_NEUTRAL, conf[i] = 0;
+    for (int i = 0; i < n; i++)
+        score[i] = SCORE_NEUTRAL, conf[i] = 0;
 }
 
 void chain_state(chain *c, score_stats *st)
@@ -464,8 +477,10 @@ void chain_state(chain *c, score_stats *st)
         link_state *l = &c->links[k];
         pthread_mutex_lock(&l->lock);
         /* an open breaker whose cool-down has passed admits a probe: report half-open */
-        br[k] = l->br.state == SCORE_BREAKER_OPEN && clock_ms(c) - l->br.opened_ms >= l->br.cooldown_ms
-                    ? SCORE_BREAKER_HALF_OPEN : l->br.state;
+        br[k] =
+            l->br.state == SCORE_BREAKER_OPEN && clock_ms(c) - l->br.opened_ms >= l->br.cooldown_ms
+                ? SCORE_BREAKER_HALF_OPEN
+                : l->br.state;
         if (l->model) snprintf(version[k], SCORE_VERSION_MAX, "%s", l->model->version);
         st->runs_inline[k] = l->runs_inline;
         st->runs_worker[k] = l->runs_worker;

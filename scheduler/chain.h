@@ -13,15 +13,15 @@ typedef struct chain chain;
 
 /* A refcounted score_input, shared by the jobs of one request. */
 typedef struct chain_input chain_input;
-chain_input *chain_input_new(int n, int T);   /* NULL on OOM; refs = 1 */
+chain_input *chain_input_new(int n, int T); /* NULL on OOM; refs = 1 */
 score_input *chain_input_get(chain_input *ci);
 void chain_input_unref(chain_input *ci);
 
 /* What happened at each link: the fallback reason, or -1 if it answered or was not reached. */
 typedef struct {
-    score_link link;                     /* the link that answered */
-    int fallback[SCORE_N_LINKS];         /* score_fallback, or -1 */
-    char why[SCORE_N_LINKS][192];        /* refusal or failure message per link */
+    score_link link;              /* the link that answered */
+    int fallback[SCORE_N_LINKS];  /* score_fallback, or -1 */
+    char why[SCORE_N_LINKS][192]; /* refusal or failure message per link */
     char version[SCORE_VERSION_MAX];
 } chain_result;
 

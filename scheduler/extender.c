@@ -6,8 +6,8 @@
 #include "scheduler/extender.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <microhttpd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +37,9 @@ static const struct {
 /* One request's body as it arrives. */
 typedef struct {
     route r;
-    char *body;       /* owned */
+    char *body; /* owned */
     size_t len, cap;
-    size_t dropped;   /* bytes past max_body */
+    size_t dropped; /* bytes past max_body */
 } request;
 
 /* Queues body (malloc'ed, taken over) with status; allow, if not NULL, is the Allow header. */
@@ -105,18 +105,25 @@ static enum MHD_Result begin(extender *x, struct MHD_Connection *c, const char *
     route r = find_route(url);
     int is_head = !strcmp(method, "HEAD");
     if (r == ROUTE_NONE)
-        return reply_error(c, MHD_HTTP_NOT_FOUND, NULL, "no such path \"%.200s\"; the extender serves "
+        return reply_error(c, MHD_HTTP_NOT_FOUND, NULL,
+                           "no such path \"%.200s\"; the extender serves "
                            "POST /scheduler/filter, POST /scheduler/prioritize, GET /healthz and "
-                           "GET /metrics", url);
+                           "GET /metrics",
+                           url);
     if (strcmp(method, routes[r].method) && !(is_head && !strcmp(routes[r].method, "GET")))
-        return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, routes[r].method, "%s %s: method not allowed, use %s",
-                           method, routes[r].path, routes[r].method);
+        return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, routes[r].method,
+                           "%s %s: method not allowed, use %s", method, routes[r].path,
+                           routes[r].method);
     if (r == ROUTE_HEALTHZ || r == ROUTE_METRICS) return serve_get(x, c, r);
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > x->o.max_body) {
-        score_service_count_error(x->svc, r == ROUTE_FILTER ? SCORE_VERB_FILTER : SCORE_VERB_PRIORITIZE);
-        return reply_error(c, MHD_HTTP_BAD_REQUEST, NULL, "request body of %s bytes is over the "
-                           "extender's limit of %zu bytes", cl, x->o.max_body);
+        score_service_count_error(x->svc,
+                                  r == ROUTE_FILTER ? SCORE_VERB_FILTER : SCORE_VERB_PRIORITIZE);
+        return reply_error(c, MHD_HTTP_BAD_REQUEST, NULL,
+                           "request body of %s bytes is over the "
+                           "extender's limit of %zu bytes",
+                           cl, x->o.max_body);
     }
     request *q = calloc(1, sizeof *q);
     if (!q) return MHD_NO;
@@ -133,7 +140,8 @@ static void append(extender *x, request *q, const char *data, size_t n)
     }
     if (q->len + n + 1 > q->cap) {
         size_t cap = q->cap ? q->cap : 4096;
-        while (cap < q->len + n + 1) cap *= 2;
+        while (cap < q->len + n + 1)
+            cap *= 2;
         char *b = realloc(q->body, cap);
         if (!b) {
             q->dropped += n; /* answered as oversized: nothing better to do without memory */
@@ -162,8 +170,10 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
     score_verb verb = q->r == ROUTE_FILTER ? SCORE_VERB_FILTER : SCORE_VERB_PRIORITIZE;
     if (q->dropped) {
         score_service_count_error(x->svc, verb);
-        return reply_error(c, MHD_HTTP_BAD_REQUEST, NULL, "request body of %zu bytes is over the "
-                           "extender's limit of %zu bytes", q->len + q->dropped, x->o.max_body);
+        return reply_error(c, MHD_HTTP_BAD_REQUEST, NULL,
+                           "request body of %zu bytes is over the "
+                           "extender's limit of %zu bytes",
+                           q->len + q->dropped, x->o.max_body);
     }
     int status;
     char *out;
@@ -191,8 +201,10 @@ static int parse_host_port(const char *hp, struct sockaddr_in *sa)
     long port = colon ? strtol(colon + 1, &end, 10) : -1;
     if (!colon || colon == hp || (size_t)(colon - hp) >= sizeof host || !colon[1] || *end ||
         port < 0 || port > 65535)
-        return kisim_seterr(KISIM_EUSAGE, "extender: --http: expected HOST:PORT such as "
-                            "127.0.0.1:8888, got \"%s\"", hp ? hp : "");
+        return kisim_seterr(KISIM_EUSAGE,
+                            "extender: --http: expected HOST:PORT such as "
+                            "127.0.0.1:8888, got \"%s\"",
+                            hp ? hp : "");
     memcpy(host, hp, (size_t)(colon - hp));
     host[colon - hp] = 0;
     memset(sa, 0, sizeof *sa);
@@ -227,12 +239,13 @@ int extender_start(extender **out, score_service *s, const char *host_port, cons
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, answer,
         x, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)x->o.threads, MHD_OPTION_NOTIFY_COMPLETED, completed, x,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-        MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
     if (!x->daemon) {
         free(x);
-        return kisim_seterr(KISIM_EIO, "extender: cannot listen on %s (in use, or not an "
-                            "address of this host?)", host_port);
+        return kisim_seterr(KISIM_EIO,
+                            "extender: cannot listen on %s (in use, or not an "
+                            "address of this host?)",
+                            host_port);
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(x->daemon, MHD_DAEMON_INFO_BIND_PORT);
     x->port = info ? info->port : ntohs(sa.sin_port);

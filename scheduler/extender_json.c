@@ -28,7 +28,8 @@ static void buf_grow(buf *b, size_t more)
 {
     if (b->oom || b->len + more + 1 <= b->cap) return;
     size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + more + 1) cap *= 2;
+    while (cap < b->len + more + 1)
+        cap *= 2;
     char *p = realloc(b->p, cap);
     if (!p) {
         b->oom = 1;
@@ -116,14 +117,17 @@ static int node_orch_features(extender_node *nd, const cJSON *node, const char *
     const cJSON *ann = cJSON_GetObjectItem(cJSON_GetObjectItem(node, "metadata"), "annotations");
     for (int j = 0; j < EXTENDER_N_ORCH; j++) {
         char key[96];
-        snprintf(key, sizeof key, "%s%s", EXTENDER_ANN_PREFIX, kisim_features[KISIM_F_MEASURED + j].name);
+        snprintf(key, sizeof key, "%s%s", EXTENDER_ANN_PREFIX,
+                 kisim_features[KISIM_F_MEASURED + j].name);
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(ann, key);
         if (!cJSON_IsString(v)) continue;
         char *end;
         double x = strtod(v->valuestring, &end);
         if (end == v->valuestring || *end || !isfinite(x) || x < 0)
-            return kisim_seterr(KISIM_EINPUT, "%s.metadata.annotations[\"%s\"]: expected a "
-                                "non-negative number, got \"%.64s\"", path, key, v->valuestring);
+            return kisim_seterr(KISIM_EINPUT,
+                                "%s.metadata.annotations[\"%s\"]: expected a "
+                                "non-negative number, got \"%.64s\"",
+                                path, key, v->valuestring);
         nd->orch[j] = (float)x;
         nd->orch_avail[j] = 1;
     }
@@ -151,7 +155,8 @@ static void node_unknown(extender_node *nd)
 {
     memset(nd, 0, sizeof *nd);
     nd->alloc_cpu_m = nd->alloc_mem_b = nd->alloc_pods = nd->cap_mem_b = -1;
-    for (int g = 0; g < EXTENDER_GPU_KINDS; g++) nd->alloc_gpus[g] = -1;
+    for (int g = 0; g < EXTENDER_GPU_KINDS; g++)
+        nd->alloc_gpus[g] = -1;
 }
 
 static int parse_candidates(extender_args *a, const cJSON *names, const cJSON *items)
@@ -170,7 +175,8 @@ static int parse_candidates(extender_args *a, const cJSON *names, const cJSON *i
             a->nodes[i++].name = it->valuestring;
         }
         a->n = n;
-        /* Nodes as well (never from kube-scheduler, which sends one or the other): details by name. */
+        /* Nodes as well (never from kube-scheduler, which sends one or the other): details by name.
+         */
         int j = 0;
         cJSON_ArrayForEach(it, items)
         {

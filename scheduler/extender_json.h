@@ -18,13 +18,13 @@ struct cJSON;
 
 /* One candidate node. */
 typedef struct {
-    const char *name;           /* points into the request's tree */
-    const struct cJSON *item;   /* the v1.Node object (Nodes form), else NULL */
+    const char *name;         /* points into the request's tree */
+    const struct cJSON *item; /* the v1.Node object (Nodes form), else NULL */
     /* From status.allocatable (status.capacity where allocatable lacks it); -1 when unknown
      * (always in the NodeNames form). */
     int64_t alloc_cpu_m, alloc_mem_b, alloc_pods;
     int64_t alloc_gpus[EXTENDER_GPU_KINDS]; /* of each of extender_gpu_resources */
-    int64_t cap_mem_b;          /* status.capacity.memory (physical memory), -1 when unknown */
+    int64_t cap_mem_b; /* status.capacity.memory (physical memory), -1 when unknown */
     /* Orchestrator features from the node's kisim.io/<feature name> annotations, raw units;
      * orch_avail[j] = 0 where the node has none (the extender cannot see the requests of the
      * pods already on a node, so nothing else provides them). */
@@ -34,12 +34,12 @@ typedef struct {
 
 /* A parsed ExtenderArgs. */
 typedef struct {
-    struct cJSON *root;       /* owned: the whole request */
-    int by_name;              /* 1: candidates from NodeNames (nodeCacheCapable), 0: Nodes */
-    int has_nodes;            /* the request carried a Nodes list (filter echoes Nodes) */
-    int n;                    /* candidates */
-    extender_node *nodes;     /* owned [n] */
-    float pod[KISIM_P];       /* pod context */
+    struct cJSON *root;   /* owned: the whole request */
+    int by_name;          /* 1: candidates from NodeNames (nodeCacheCapable), 0: Nodes */
+    int has_nodes;        /* the request carried a Nodes list (filter echoes Nodes) */
+    int n;                /* candidates */
+    extender_node *nodes; /* owned [n] */
+    float pod[KISIM_P];   /* pod context */
     extender_pod pod_info;
     const char *pod_name, *pod_namespace; /* "" when absent; point into root */
 } extender_args;

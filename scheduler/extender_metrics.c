@@ -12,9 +12,12 @@
 static void label_value(FILE *f, const char *s)
 {
     for (; *s; s++) {
-        if (*s == '\\' || *s == '"') fputc('\\', f), fputc(*s, f);
-        else if (*s == '\n') fputs("\\n", f);
-        else fputc(*s, f);
+        if (*s == '\\' || *s == '"')
+            fputc('\\', f), fputc(*s, f);
+        else if (*s == '\n')
+            fputs("\\n", f);
+        else
+            fputc(*s, f);
     }
 }
 
@@ -29,7 +32,8 @@ static void histogram(FILE *f, const char *name, const score_stats *st)
                     score_latency_bounds[b], (unsigned long long)cum);
         }
         cum += st->latency_bucket[v][SCORE_N_BUCKETS];
-        fprintf(f, "%s_bucket{verb=\"%s\",le=\"+Inf\"} %llu\n", name, verb, (unsigned long long)cum);
+        fprintf(f, "%s_bucket{verb=\"%s\",le=\"+Inf\"} %llu\n", name, verb,
+                (unsigned long long)cum);
         fprintf(f, "%s_sum{verb=\"%s\"} %.9g\n", name, verb, st->latency_sum[v]);
         fprintf(f, "%s_count{verb=\"%s\"} %llu\n", name, verb, (unsigned long long)cum);
     }
@@ -89,9 +93,11 @@ static void samples(FILE *f, score_metric m, const char *name, const score_stats
         break;
     case SCORE_M_RUNS: /* the model links; neutral runs no model */
         for (int l = 0; l < SCORE_LINK_NEUTRAL; l++)
-            fprintf(f, "%s{link=\"%s\",thread=\"inline\"} %llu\n%s{link=\"%s\",thread=\"worker\"} %llu\n", name,
-                    score_link_name((score_link)l), (unsigned long long)st->runs_inline[l], name,
-                    score_link_name((score_link)l), (unsigned long long)st->runs_worker[l]);
+            fprintf(
+                f,
+                "%s{link=\"%s\",thread=\"inline\"} %llu\n%s{link=\"%s\",thread=\"worker\"} %llu\n",
+                name, score_link_name((score_link)l), (unsigned long long)st->runs_inline[l], name,
+                score_link_name((score_link)l), (unsigned long long)st->runs_worker[l]);
         break;
     case SCORE_N_METRICS:
         break;

@@ -31,7 +31,8 @@ static int64_t sat_add(int64_t a, int64_t b)
 
 static void res_add(res *a, const res *b)
 {
-    for (int r = 0; r < R_N; r++) a->v[r] = sat_add(a->v[r], b->v[r]);
+    for (int r = 0; r < R_N; r++)
+        a->v[r] = sat_add(a->v[r], b->v[r]);
 }
 
 static void res_max(res *a, const res *b)
@@ -59,7 +60,8 @@ static int read_list(const cJSON *list, const char *path, res *out, int have[R_N
         have[R_GPU + g] = rc;
     }
     if (out->v[R_CPU] < 0 || out->v[R_MEM] < 0)
-        return kisim_seterr(KISIM_EINPUT, "%s.%s: negative", path, out->v[R_CPU] < 0 ? "cpu" : "memory");
+        return kisim_seterr(KISIM_EINPUT, "%s.%s: negative", path,
+                            out->v[R_CPU] < 0 ? "cpu" : "memory");
     return 0;
 }
 
@@ -112,7 +114,8 @@ static int pod_requests(const cJSON *spec, res total[2])
     {
         snprintf(path, sizeof path, "Pod.spec.containers[%d]", i++);
         if ((rc = container_requests(c, path, &r[0], &r[1]))) return rc;
-        for (int k = 0; k < 2; k++) res_add(&total[k], &r[k]);
+        for (int k = 0; k < 2; k++)
+            res_add(&total[k], &r[k]);
     }
     i = 0;
     cJSON_ArrayForEach(c, inits)
@@ -182,17 +185,21 @@ static int read_annotations(const cJSON *meta, extender_pod *info)
     const char *s = map_value(labels, EXTENDER_LABEL_REPLICA);
     if (s) {
         if (strcmp(s, "true") && strcmp(s, "false"))
-            return kisim_seterr(KISIM_EINPUT, "Pod.metadata.labels[\"%s\"]: expected \"true\" or "
-                                "\"false\", got \"%.64s\"", EXTENDER_LABEL_REPLICA, s);
+            return kisim_seterr(KISIM_EINPUT,
+                                "Pod.metadata.labels[\"%s\"]: expected \"true\" or "
+                                "\"false\", got \"%.64s\"",
+                                EXTENDER_LABEL_REPLICA, s);
         info->is_replica = !strcmp(s, "true");
     }
     info->cls = kind && !strcmp(kind, "Job") ? POD_BATCH : POD_LATENCY_SENSITIVE;
     if ((s = map_value(ann, EXTENDER_ANN_CLASS))) {
         int c = class_from_name(s);
         if (c < 0)
-            return kisim_seterr(KISIM_EINPUT, "Pod.metadata.annotations[\"%s\"]: unknown class "
+            return kisim_seterr(KISIM_EINPUT,
+                                "Pod.metadata.annotations[\"%s\"]: unknown class "
                                 "\"%.64s\" (latency-sensitive, cpu-bound, memory-bound, io-bound "
-                                "or batch)", EXTENDER_ANN_CLASS, s);
+                                "or batch)",
+                                EXTENDER_ANN_CLASS, s);
         info->cls = (pod_class)c;
     }
     info->gang_size = 1;
@@ -200,16 +207,20 @@ static int read_annotations(const cJSON *meta, extender_pod *info)
         char *end;
         long g = strtol(s, &end, 10);
         if (end == s || *end || g < 1 || g > 1000000)
-            return kisim_seterr(KISIM_EINPUT, "Pod.metadata.annotations[\"%s\"]: expected an "
-                                "integer >= 1, got \"%.64s\"", EXTENDER_ANN_GANG, s);
+            return kisim_seterr(KISIM_EINPUT,
+                                "Pod.metadata.annotations[\"%s\"]: expected an "
+                                "integer >= 1, got \"%.64s\"",
+                                EXTENDER_ANN_GANG, s);
         info->gang_size = (int)g;
     }
     if ((s = map_value(ann, EXTENDER_ANN_PRIORITY))) {
         char *end;
         double p = strtod(s, &end);
         if (end == s || *end || !(p >= 0 && p <= 1))
-            return kisim_seterr(KISIM_EINPUT, "Pod.metadata.annotations[\"%s\"]: expected a number "
-                                "in [0, 1], got \"%.64s\"", EXTENDER_ANN_PRIORITY, s);
+            return kisim_seterr(KISIM_EINPUT,
+                                "Pod.metadata.annotations[\"%s\"]: expected a number "
+                                "in [0, 1], got \"%.64s\"",
+                                EXTENDER_ANN_PRIORITY, s);
         info->priority = (float)p;
     }
     return 0;

@@ -22,7 +22,8 @@ struct cJSON;
 
 /* The GPU resources read, each compared with the node's allocatable of the same name. */
 #define EXTENDER_GPU_KINDS 2
-extern const char *const extender_gpu_resources[EXTENDER_GPU_KINDS]; /* nvidia.com/gpu, amd.com/gpu */
+extern const char
+    *const extender_gpu_resources[EXTENDER_GPU_KINDS]; /* nvidia.com/gpu, amd.com/gpu */
 
 /* Kubernetes' defaults for a container without a request, as kube-scheduler's scoring uses
  * them (GetNonzeroRequests). */
@@ -31,12 +32,12 @@ extern const char *const extender_gpu_resources[EXTENDER_GPU_KINDS]; /* nvidia.c
 
 /* What the pod asks for, as the orchestrator sees it. */
 typedef struct {
-    int64_t cpu_m;  /* effective CPU request, millicores (kube-scheduler's PodRequests rule),
-                       a container without one counting EXTENDER_DEFAULT_CPU_M (scoring) */
-    int64_t mem_b;  /* effective memory request, bytes; EXTENDER_DEFAULT_MEM_B likewise */
+    int64_t cpu_m; /* effective CPU request, millicores (kube-scheduler's PodRequests rule),
+                      a container without one counting EXTENDER_DEFAULT_CPU_M (scoring) */
+    int64_t mem_b; /* effective memory request, bytes; EXTENDER_DEFAULT_MEM_B likewise */
     int64_t fit_cpu_m, fit_mem_b; /* the same without those defaults: what NodeResourcesFit
                                      compares with a node's allocatable (filter) */
-    int64_t gpus;   /* nvidia.com/gpu + amd.com/gpu (the pod context's GPU request) */
+    int64_t gpus;                 /* nvidia.com/gpu + amd.com/gpu (the pod context's GPU request) */
     int64_t gpus_of[EXTENDER_GPU_KINDS]; /* each of extender_gpu_resources */
     pod_class cls;
     int is_replica;

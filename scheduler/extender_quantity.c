@@ -72,10 +72,10 @@ static int suffix_exponent(const char *s, long *e10, int *e2)
     static const struct {
         const char *s;
         int e10, e2;
-    } table[] = {{"", 0, 0},   {"n", -9, 0}, {"u", -6, 0}, {"m", -3, 0},  {"k", 3, 0},
-                 {"M", 6, 0},  {"G", 9, 0},  {"T", 12, 0}, {"P", 15, 0},  {"E", 18, 0},
-                 {"Ki", 0, 10}, {"Mi", 0, 20}, {"Gi", 0, 30}, {"Ti", 0, 40}, {"Pi", 0, 50},
-                 {"Ei", 0, 60}};
+    } table[] = {{"", 0, 0},    {"n", -9, 0},  {"u", -6, 0},  {"m", -3, 0},
+                 {"k", 3, 0},   {"M", 6, 0},   {"G", 9, 0},   {"T", 12, 0},
+                 {"P", 15, 0},  {"E", 18, 0},  {"Ki", 0, 10}, {"Mi", 0, 20},
+                 {"Gi", 0, 30}, {"Ti", 0, 40}, {"Pi", 0, 50}, {"Ei", 0, 60}};
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (!strcmp(s, table[i].s)) {
             *e10 = table[i].e10;
@@ -110,7 +110,8 @@ static int64_t small_value(uint64_t d, int e2, long k)
     } else if (k < 0) {
         if (-k > 38) return 1; /* v < 2^120 < 10^37: a fraction in (0, 1) */
         u128 p = 1;
-        for (long i = 0; i < -k; i++) p *= 10;
+        for (long i = 0; i < -k; i++)
+            p *= 10;
         v = v / p + (v % p != 0);
     }
     return v > (u128)INT64_MAX ? INT64_MAX : (int64_t)v;
@@ -127,11 +128,12 @@ int extender_quantity_parse(const char *s, int scale10, int64_t *out)
     const char *first = p;
     uint64_t small = 0;
     int digits = 0, frac = 0;
-    for (; *p >= '0' && *p <= '9'; p++, digits++) small = small * 10 + (uint64_t)(*p - '0');
+    for (; *p >= '0' && *p <= '9'; p++, digits++)
+        small = small * 10 + (uint64_t)(*p - '0');
     if (*p == '.')
         for (p++; *p >= '0' && *p <= '9'; p++, digits++, frac++)
             small = small * 10 + (uint64_t)(*p - '0'); /* wraps past 19 digits: unused then */
-    if (!digits) return KISIM_EINPUT; /* "", "+", "." and suffix-only strings */
+    if (!digits) return KISIM_EINPUT;                  /* "", "+", "." and suffix-only strings */
     long e10;
     int e2;
     if (!suffix_exponent(p, &e10, &e2)) return KISIM_EINPUT;
@@ -152,7 +154,8 @@ int extender_quantity_parse(const char *s, int scale10, int64_t *out)
             *out = neg ? -INT64_MAX : INT64_MAX;
             return 0;
         }
-        for (long i = 0; i < k; i++) big_muladd(&d, 10, 0);
+        for (long i = 0; i < k; i++)
+            big_muladd(&d, 10, 0);
     } else if (k < 0) {
         /* d < 10^256 * 2^60 < 10^276: dividing by more than that leaves a fraction in (0, 1). */
         if (-k > 300) {
@@ -160,7 +163,8 @@ int extender_quantity_parse(const char *s, int scale10, int64_t *out)
             return 0;
         }
         uint32_t rem = 0;
-        for (long i = 0; i < -k; i++) rem |= big_divmod(&d, 10);
+        for (long i = 0; i < -k; i++)
+            rem |= big_divmod(&d, 10);
         if (rem) big_muladd(&d, 1, 1); /* ceiling */
     }
     int64_t v = big_to_i64_sat(&d);
@@ -183,8 +187,10 @@ int extender_quantity_field(const cJSON *list, const char *name, int scale10, in
         s = num;
     }
     if (!s)
-        return kisim_seterr(KISIM_EINPUT, "%s.%s: expected a quantity string such as \"500m\" "
-                                          "or \"2Gi\"", path, name);
+        return kisim_seterr(KISIM_EINPUT,
+                            "%s.%s: expected a quantity string such as \"500m\" "
+                            "or \"2Gi\"",
+                            path, name);
     if (extender_quantity_parse(s, scale10, out))
         return kisim_seterr(KISIM_EINPUT, "%s.%s: \"%.64s\" is not a Kubernetes quantity", path,
                             name, s);

@@ -3,8 +3,8 @@
  * missing or stale telemetry (an extender that fails nodes it knows nothing about would make
  * pods unschedulable whenever a collector is down):
  *   - unresolvable: the pod's effective request exceeds the node's allocatable CPU, memory or
- *     GPUs of a kind (Nodes form only: the NodeNames form carries no Node objects); the request without
- *     scoring's non-zero defaults, as NodeResourcesFit counts it, here and below;
+ *     GPUs of a kind (Nodes form only: the NodeNames form carries no Node objects); the request
+ * without scoring's non-zero defaults, as NodeResourcesFit counts it, here and below;
  *   - the node's fresh telemetry says its physical memory cannot hold the pod's request:
  *     capacity * (1 - memory_utilization) < request (Nodes form, for the capacity);
  *   - with filter_min_score > 0, a model link (not the neutral one) scored it below that. */
@@ -32,8 +32,10 @@ static int fit_check(const extender_args *a, const extender_node *nd, char *msg)
         return 1;
     }
     if (nd->alloc_mem_b >= 0 && p->fit_mem_b > nd->alloc_mem_b) {
-        snprintf(msg, FAIL_MSG, "the pod requests %lld bytes of memory, the node's allocatable "
-                 "is %lld", (long long)p->fit_mem_b, (long long)nd->alloc_mem_b);
+        snprintf(msg, FAIL_MSG,
+                 "the pod requests %lld bytes of memory, the node's allocatable "
+                 "is %lld",
+                 (long long)p->fit_mem_b, (long long)nd->alloc_mem_b);
         return 1;
     }
     for (int g = 0; g < EXTENDER_GPU_KINDS; g++) { /* each GPU resource against its own */
@@ -59,15 +61,17 @@ static int memory_check(telem_store *st, const extender_args *a, const extender_
     double util = win[(T - 1) * KISIM_F + FEAT_MEMORY_UTILIZATION];
     double free_b = (double)nd->cap_mem_b * (1 - fmin(fmax(util, 0), 1));
     if ((double)a->pod_info.fit_mem_b <= free_b) return 0;
-    snprintf(msg, FAIL_MSG, "telemetry: memory_utilization %.2f leaves %.0f MiB free, the pod "
-             "requests %.0f MiB", util, free_b / 1048576, (double)a->pod_info.fit_mem_b / 1048576);
+    snprintf(msg, FAIL_MSG,
+             "telemetry: memory_utilization %.2f leaves %.0f MiB free, the pod "
+             "requests %.0f MiB",
+             util, free_b / 1048576, (double)a->pod_info.fit_mem_b / 1048576);
     return 1;
 }
 
 static void filter(score_service *s, const extender_args *a, const score_reply *r, int min_score,
                    int *status, char **out, size_t *len)
 {
-    char (*msg)[FAIL_MSG] = calloc((size_t)a->n + 1, sizeof *msg);
+    char(*msg)[FAIL_MSG] = calloc((size_t)a->n + 1, sizeof *msg);
     const char **fail = calloc((size_t)a->n + 1, sizeof *fail);
     uint8_t *unres = calloc((size_t)a->n + 1, 1);
     telem_store *st = score_service_store(s);
@@ -112,7 +116,8 @@ static int score(score_service *s, score_verb verb, const extender_args *a, scor
     int any_orch = 0;
     for (int i = 0; i < a->n; i++) {
         names[i] = a->nodes[i].name;
-        for (int j = 0; j < EXTENDER_N_ORCH; j++) any_orch |= a->nodes[i].orch_avail[j];
+        for (int j = 0; j < EXTENDER_N_ORCH; j++)
+            any_orch |= a->nodes[i].orch_avail[j];
     }
     if (any_orch) {
         if (!(orch = malloc((size_t)a->n * EXTENDER_N_ORCH * sizeof *orch))) goto cleanup;
@@ -151,7 +156,8 @@ void extender_verbs_answer(score_service *s, score_verb verb, const char *body, 
         rc = kisim_seterr(KISIM_ENOMEM, "extender: out of memory");
         goto error;
     }
-    for (int i = 0; i < a.n; i++) s10[i] = extender_score10(r.nodes[i].score);
+    for (int i = 0; i < a.n; i++)
+        s10[i] = extender_score10(r.nodes[i].score);
     if ((rc = extender_json_prioritize(out, out_len, &a, s10))) goto error;
     *status = 200;
     goto cleanup;

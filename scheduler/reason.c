@@ -9,10 +9,13 @@
 
 void reason_means(const score_input *in, float *mean)
 {
-    for (int f = 0; f < KISIM_F; f++) mean[f] = 0;
+    for (int f = 0; f < KISIM_F; f++)
+        mean[f] = 0;
     for (int i = 0; i < in->n; i++)
-        for (int f = 0; f < KISIM_F; f++) mean[f] += in->last[(size_t)i * KISIM_F + f];
-    for (int f = 0; f < KISIM_F; f++) mean[f] /= in->n > 0 ? (float)in->n : 1.0f;
+        for (int f = 0; f < KISIM_F; f++)
+            mean[f] += in->last[(size_t)i * KISIM_F + f];
+    for (int f = 0; f < KISIM_F; f++)
+        mean[f] /= in->n > 0 ? (float)in->n : 1.0f;
 }
 
 typedef struct {
@@ -21,7 +24,8 @@ typedef struct {
 
 static void put(cursor *c, const char *s)
 {
-    while (*s && c->p < c->end) *c->p++ = *s++;
+    while (*s && c->p < c->end)
+        *c->p++ = *s++;
 }
 
 /* v in [0, 1] as "0.81" (rounded to two decimals). */

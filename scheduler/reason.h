@@ -18,6 +18,7 @@
 /* mean [F] of in->last over the candidates. */
 void reason_means(const score_input *in, float *mean);
 /* "l3_cache_miss_rate 0.81 (high), memory_bandwidth_gbps 0.92 (high): avoid" for node i. */
-void reason_write(char *out, size_t cap, const score_input *in, const float *mean, int i, int score);
+void reason_write(char *out, size_t cap, const score_input *in, const float *mean, int i,
+                  int score);
 
 #endif

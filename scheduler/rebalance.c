@@ -73,7 +73,8 @@ static int by_delta(const void *a, const void *b)
     return strcmp(x->pod, y->pod);
 }
 
-int rebalance_plan(score_service *s, int min_delta, int max_moves, rebalance_move **moves, int *n_moves)
+int rebalance_plan(score_service *s, int min_delta, int max_moves, rebalance_move **moves,
+                   int *n_moves)
 {
     *moves = NULL;
     *n_moves = 0;
@@ -101,7 +102,8 @@ int rebalance_plan(score_service *s, int min_delta, int max_moves, rebalance_mov
         known_pod *kp = &pods.p[i];
         int c = kp->cls - POD_CTX_CLASS_LATENCY_SENSITIVE;
         if (!scored[c]) {
-            score_request req = {.verb = SCORE_VERB_REBALANCE, .n = n > SCORE_MAX_NODES ? SCORE_MAX_NODES : n,
+            score_request req = {.verb = SCORE_VERB_REBALANCE,
+                                 .n = n > SCORE_MAX_NODES ? SCORE_MAX_NODES : n,
                                  .nodes = (const char *const *)names};
             rebalance_pod_context(&kp->pod, req.pod);
             if ((err = score_service_score(s, &req, &rep[c]))) goto cleanup;
@@ -113,7 +115,8 @@ int rebalance_plan(score_service *s, int min_delta, int max_moves, rebalance_mov
             if (!strcmp(names[j], kp->node)) from = j;
         for (int j = 0; j < r->n; j++)
             if (j != from && r->nodes[j].status == SCORE_NODE_OK &&
-                (best < 0 || r->nodes[j].score > r->nodes[best].score)) best = j;
+                (best < 0 || r->nodes[j].score > r->nodes[best].score))
+                best = j;
         if (from < 0 || best < 0 || r->nodes[from].status != SCORE_NODE_OK) continue;
         int delta = r->nodes[best].score - r->nodes[from].score;
         if (delta < min_delta || delta <= 0) continue;
@@ -133,7 +136,8 @@ int rebalance_plan(score_service *s, int min_delta, int max_moves, rebalance_mov
 cleanup:
     for (int c = 0; c < N_CLASSES; c++)
         if (scored[c]) score_reply_free(&rep[c]);
-    for (int i = 0; i < n; i++) free(names[i]);
+    for (int i = 0; i < n; i++)
+        free(names[i]);
     free(names);
     free(pods.p);
     free(out);

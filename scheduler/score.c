@@ -19,10 +19,10 @@
 
 struct score_service {
     score_opts o;
-    telem_store *store;           /* owned */
-    chain *chain;                 /* owned */
-    shadow_log *shadow;           /* owned, NULL unless shadow mode */
-    pthread_mutex_t stats_lock;   /* guards stats */
+    telem_store *store;         /* owned */
+    chain *chain;               /* owned */
+    shadow_log *shadow;         /* owned, NULL unless shadow mode */
+    pthread_mutex_t stats_lock; /* guards stats */
     score_stats stats;
     /* feature_normalize as (x - lo) * inv, repeated for every sample of the longest window, so
      * that gathering a window is one flat loop the compiler vectorises */
@@ -84,7 +84,8 @@ void score_service_set_test_delay(score_service *s, score_link link, int ms)
 static int check_request(const score_request *req)
 {
     if (req->n < 1 || req->n > SCORE_MAX_NODES)
-        return kisim_seterr(KISIM_EINPUT, "score: %d candidate nodes, expected 1..%d", req->n, SCORE_MAX_NODES);
+        return kisim_seterr(KISIM_EINPUT, "score: %d candidate nodes, expected 1..%d", req->n,
+                            SCORE_MAX_NODES);
     if ((int)req->verb < 0 || req->verb >= SCORE_N_VERBS)
         return kisim_seterr(KISIM_EINPUT, "score: unknown verb %d", (int)req->verb);
     for (int p = 0; p < KISIM_P; p++)
@@ -93,23 +94,27 @@ static int check_request(const score_request *req)
                                 pod_context_names[p]);
     for (int i = 0; i < req->n; i++)
         if (!req->nodes || !req->nodes[i] || !telem_frame_name_ok(req->nodes[i]))
-            return kisim_seterr(KISIM_EINPUT, "score: nodes[%d]: expected a node name (1..%d printable "
-                                "ASCII bytes, no spaces or quotes)", i, TELEM_FRAME_NAME_MAX);
+            return kisim_seterr(KISIM_EINPUT,
+                                "score: nodes[%d]: expected a node name (1..%d printable "
+                                "ASCII bytes, no spaces or quotes)",
+                                i, TELEM_FRAME_NAME_MAX);
     if (req->telemetry) {
         if (req->T < 1 || req->T > SCORE_MAX_WINDOW)
-            return kisim_seterr(KISIM_EINPUT, "score: telemetry window T = %d, expected 1..%d", req->T,
-                                SCORE_MAX_WINDOW);
+            return kisim_seterr(KISIM_EINPUT, "score: telemetry window T = %d, expected 1..%d",
+                                req->T, SCORE_MAX_WINDOW);
         size_t count = (size_t)req->n * req->T * KISIM_F;
         for (size_t k = 0; k < count; k++)
             if (!isfinite(req->telemetry[k]))
-                return kisim_seterr(KISIM_EINPUT, "score: telemetry[%zu][%zu][%zu] (%s) is not a finite number",
+                return kisim_seterr(KISIM_EINPUT,
+                                    "score: telemetry[%zu][%zu][%zu] (%s) is not a finite number",
                                     k / ((size_t)req->T * KISIM_F), k / KISIM_F % (size_t)req->T,
                                     k % KISIM_F, kisim_features[k % KISIM_F].name);
     }
     if (req->orch)
         for (size_t k = 0; k < (size_t)req->n * SCORE_ORCH_F; k++)
             if (isinf(req->orch[k]))
-                return kisim_seterr(KISIM_EINPUT, "score: orch[%zu][%zu] is infinite (NaN means unknown)",
+                return kisim_seterr(KISIM_EINPUT,
+                                    "score: orch[%zu][%zu] is infinite (NaN means unknown)",
                                     k / SCORE_ORCH_F, k % SCORE_ORCH_F);
     return 0;
 }
@@ -117,7 +122,8 @@ static int check_request(const score_request *req)
 static void record(score_service *s, score_verb verb, const chain_result *res, double seconds)
 {
     int b = 0;
-    while (b < SCORE_N_BUCKETS && seconds > score_latency_bounds[b]) b++;
+    while (b < SCORE_N_BUCKETS && seconds > score_latency_bounds[b])
+        b++;
     pthread_mutex_lock(&s->stats_lock);
     s->stats.requests[verb][res->link]++;
     s->stats.latency_bucket[verb][b]++;
@@ -133,7 +139,8 @@ static score_node_status node_window(score_service *s, const score_request *req,
 {
     if (req->telemetry) {
         memcpy(win, req->telemetry + (size_t)i * T * KISIM_F, (size_t)T * KISIM_F * sizeof *win);
-        for (int f = 0; f < KISIM_F; f++) avail[f] = req->available ? req->available[f] != 0 : 1;
+        for (int f = 0; f < KISIM_F; f++)
+            avail[f] = req->available ? req->available[f] != 0 : 1;
     } else {
         telem_status st = telem_store_get(s->store, req->nodes[i], win, avail, NULL);
         if (st != TELEM_FRESH) return st == TELEM_STALE ? SCORE_NODE_STALE : SCORE_NODE_UNKNOWN;
@@ -141,7 +148,8 @@ static score_node_status node_window(score_service *s, const score_request *req,
     for (int k = 0; req->orch && k < SCORE_ORCH_F; k++) {
         float v = req->orch[(size_t)i * SCORE_ORCH_F + k];
         if (isnan(v)) continue;
-        for (int t = 0; t < T; t++) win[(size_t)t * KISIM_F + KISIM_F_MEASURED + k] = v;
+        for (int t = 0; t < T; t++)
+            win[(size_t)t * KISIM_F + KISIM_F_MEASURED + k] = v;
         avail[KISIM_F_MEASURED + k] = 1;
     }
     return SCORE_NODE_OK;
@@ -162,20 +170,23 @@ static int gather(score_service *s, const score_request *req, int T, chain_input
     for (int i = 0; i < req->n; i++) {
         reply->nodes[i].status = node_window(s, req, i, T, win, avail);
         if (reply->nodes[i].status != SCORE_NODE_OK) continue;
-        for (int f = 0; f < KISIM_F; f++) all[f] &= avail[f];
+        for (int f = 0; f < KISIM_F; f++)
+            all[f] &= avail[f];
         float *dst = in->nodes + (size_t)m * TF;
         for (int k = 0; k < TF; k++) {
             float v = (win[k] - lo[k]) * inv[k];
             dst[k] = v < 0 ? 0 : v > 1 ? 1 : v;
         }
-        memcpy(in->last_raw + (size_t)m * KISIM_F, win + (size_t)(T - 1) * KISIM_F, KISIM_F * sizeof(float));
+        memcpy(in->last_raw + (size_t)m * KISIM_F, win + (size_t)(T - 1) * KISIM_F,
+               KISIM_F * sizeof(float));
         fresh[m++] = i;
     }
     /* A feature is used only if every candidate measures it; the others are 0, as in the env. */
     for (int f = 0; f < KISIM_F; f++) {
         in->avail[f] = all[f];
         if (all[f]) continue;
-        for (size_t r = 0; r < (size_t)m * T; r++) in->nodes[r * KISIM_F + f] = 0;
+        for (size_t r = 0; r < (size_t)m * T; r++)
+            in->nodes[r * KISIM_F + f] = 0;
     }
     for (int j = 0; j < m; j++)
         memcpy(in->last + (size_t)j * KISIM_F, in->nodes + ((size_t)j * T + T - 1) * KISIM_F,
@@ -190,8 +201,9 @@ static void neutral_reason(char *out, size_t cap, const chain_result *res)
 {
     size_t len = (size_t)snprintf(out, cap, "no model answered");
     for (int k = 0; k < SCORE_LINK_NEUTRAL && len < cap; k++)
-        len += (size_t)snprintf(out + len, cap - len, "%s%s: %s", k ? "; " : " (", score_link_name((score_link)k),
-                                res->why[k][0] ? res->why[k] : score_fallback_name(res->fallback[k]));
+        len += (size_t)snprintf(
+            out + len, cap - len, "%s%s: %s", k ? "; " : " (", score_link_name((score_link)k),
+            res->why[k][0] ? res->why[k] : score_fallback_name(res->fallback[k]));
     if (len < cap) snprintf(out + len, cap - len, "): neutral");
 }
 
@@ -235,7 +247,9 @@ int score_service_score(score_service *s, const score_request *req, score_reply 
     double t0 = log_now();
     int err = check_request(req);
     if (err) {
-        score_service_count_error(s, (int)req->verb >= 0 && req->verb < SCORE_N_VERBS ? req->verb : SCORE_VERB_BATCHSCORE);
+        score_service_count_error(s, (int)req->verb >= 0 && req->verb < SCORE_N_VERBS
+                                         ? req->verb
+                                         : SCORE_VERB_BATCHSCORE);
         return err;
     }
     int n = req->n, T = req->telemetry ? req->T : telem_store_window(s->store);
@@ -251,7 +265,8 @@ int score_service_score(score_service *s, const score_request *req, score_reply 
     reply->n = n;
     int m = gather(s, req, T, ci, fresh, reply);
     chain_result res = {.link = SCORE_LINK_NEUTRAL};
-    for (int k = 0; k < SCORE_N_LINKS; k++) res.fallback[k] = -1, res.why[k][0] = 0;
+    for (int k = 0; k < SCORE_N_LINKS; k++)
+        res.fallback[k] = -1, res.why[k][0] = 0;
     snprintf(res.version, sizeof res.version, "neutral");
     if (m > 0) chain_score(s->chain, ci, t0, score, conf, &res);
     reply->link = res.link;
@@ -264,7 +279,8 @@ int score_service_score(score_service *s, const score_request *req, score_reply 
         nd->score = SCORE_NEUTRAL;
         nd->link = SCORE_LINK_NEUTRAL;
         if (nd->status != SCORE_NODE_OK)
-            snprintf(nd->reason, sizeof nd->reason, "%s", nd->status == SCORE_NODE_STALE ? "stale telemetry" : "no telemetry");
+            snprintf(nd->reason, sizeof nd->reason, "%s",
+                     nd->status == SCORE_NODE_STALE ? "stale telemetry" : "no telemetry");
     }
     char why_neutral[SCORE_REASON_MAX]; /* the same for every node */
     if (res.link == SCORE_LINK_NEUTRAL) neutral_reason(why_neutral, sizeof why_neutral, &res);
@@ -273,8 +289,10 @@ int score_service_score(score_service *s, const score_request *req, score_reply 
         nd->score = score[j];
         nd->confidence = conf[j];
         nd->link = res.link;
-        if (res.link == SCORE_LINK_NEUTRAL) memcpy(nd->reason, why_neutral, sizeof why_neutral);
-        else reason_write(nd->reason, sizeof nd->reason, in, mean, j, score[j]);
+        if (res.link == SCORE_LINK_NEUTRAL)
+            memcpy(nd->reason, why_neutral, sizeof why_neutral);
+        else
+            reason_write(nd->reason, sizeof nd->reason, in, mean, j, score[j]);
     }
     if (s->shadow) shadow_answer(s, req, T, ci, fresh, m, reply);
     reply->seconds = log_now() - t0;

@@ -16,13 +16,13 @@
 
 #define SCORE_DEFAULT_ENDPOINT "ipc:///tmp/kisim-score.sock"
 #define SCORE_DEFAULT_BUDGET_MS 45
-#define SCORE_DEFAULT_WINDOW 10       /* T: samples the store keeps per node */
-#define SCORE_DEFAULT_STALE_MS 10000  /* a node whose last sample is older is stale */
+#define SCORE_DEFAULT_WINDOW 10      /* T: samples the store keeps per node */
+#define SCORE_DEFAULT_STALE_MS 10000 /* a node whose last sample is older is stale */
 #define SCORE_DEFAULT_BREAKER_FAILURES 3
 #define SCORE_DEFAULT_BREAKER_COOLDOWN_MS 5000
 #define SCORE_NEUTRAL 50
-#define SCORE_MAX_NODES 4096          /* candidates in one request */
-#define SCORE_MAX_WINDOW 64           /* T of inline telemetry and of the store */
+#define SCORE_MAX_NODES 4096 /* candidates in one request */
+#define SCORE_MAX_WINDOW 64  /* T of inline telemetry and of the store */
 #define SCORE_REASON_MAX 160
 #define SCORE_VERSION_MAX 128
 #define SCORE_ORCH_F (KISIM_F - KISIM_F_MEASURED) /* orchestrator features: the last four */
@@ -33,75 +33,80 @@ typedef enum {
 #define SCORE__LINK(id, name) SCORE_LINK_##id,
     SCORE_LINKS(SCORE__LINK)
 #undef SCORE__LINK
-    SCORE_N_LINKS
+        SCORE_N_LINKS
 } score_link;
 
 /* Who asked: X(ID, name), the `verb` label of the metrics. */
-#define SCORE_VERBS(X)                                                                         \
-    X(BATCHSCORE, "batchscore") X(FILTER, "filter") X(PRIORITIZE, "prioritize")                \
-    X(REBALANCE, "rebalance")
+#define SCORE_VERBS(X)                                                                             \
+    X(BATCHSCORE, "batchscore")                                                                    \
+    X(FILTER, "filter") X(PRIORITIZE, "prioritize") X(REBALANCE, "rebalance")
 typedef enum {
 #define SCORE__VERB(id, name) SCORE_VERB_##id,
     SCORE_VERBS(SCORE__VERB)
 #undef SCORE__VERB
-    SCORE_N_VERBS
+        SCORE_N_VERBS
 } score_verb;
 
 /* Why a link did not answer and the next one did: X(ID, name), the `reason` label. */
-#define SCORE_FALLBACKS(X)                                                                     \
-    X(NOT_LOADED, "not_loaded")     /* no model file, or it failed to load */                  \
-    X(BREAKER_OPEN, "breaker_open") /* the link's circuit breaker is open */                   \
-    X(REFUSED, "refused")           /* a feature it needs is unavailable, or telemetry is far  \
-                                       outside its feature_stats */                            \
-    X(FAILED, "failed")             /* the link returned an error */                           \
+#define SCORE_FALLBACKS(X)                                                                         \
+    X(NOT_LOADED, "not_loaded")     /* no model file, or it failed to load */                      \
+    X(BREAKER_OPEN, "breaker_open") /* the link's circuit breaker is open */                       \
+    X(REFUSED, "refused")           /* a feature it needs is unavailable, or telemetry is far      \
+                                       outside its feature_stats */                                \
+    X(FAILED, "failed")             /* the link returned an error */                               \
     X(TIMEOUT, "timeout")           /* it did not answer within the budget */
 typedef enum {
 #define SCORE__FB(id, name) SCORE_FB_##id,
     SCORE_FALLBACKS(SCORE__FB)
 #undef SCORE__FB
-    SCORE_N_FALLBACKS
+        SCORE_N_FALLBACKS
 } score_fallback;
 
-typedef enum { SCORE_BREAKER_CLOSED = 0, SCORE_BREAKER_OPEN = 1, SCORE_BREAKER_HALF_OPEN = 2 } score_breaker;
+typedef enum {
+    SCORE_BREAKER_CLOSED = 0,
+    SCORE_BREAKER_OPEN = 1,
+    SCORE_BREAKER_HALF_OPEN = 2
+} score_breaker;
 
 /* Upper bounds (seconds) of the latency histogram's buckets; +Inf is implicit. */
-#define SCORE_LATENCY_BUCKETS(X)                                                               \
-    X(0.0001) X(0.00025) X(0.0005) X(0.001) X(0.0025) X(0.005) X(0.01) X(0.025) X(0.045)      \
-    X(0.1) X(0.25) X(1.0)
+#define SCORE_LATENCY_BUCKETS(X)                                                                   \
+    X(0.0001)                                                                                      \
+    X(0.00025) X(0.0005) X(0.001) X(0.0025) X(0.005) X(0.01) X(0.025) X(0.045) X(0.1) X(0.25)      \
+        X(1.0)
 #define SCORE__COUNT(x) +1
 enum { SCORE_N_BUCKETS = 0 SCORE_LATENCY_BUCKETS(SCORE__COUNT) };
 extern const double score_latency_bounds[SCORE_N_BUCKETS];
 
 /* The Prometheus metrics, defined once: X(ID, name, type, labels, help). The /metrics page
  * (scheduler/extender_metrics.c) prints them from a score_stats snapshot in this order. */
-#define SCORE_METRICS(X)                                                                       \
-    X(REQUESTS, "kisim_score_requests_total", "counter", "verb,link",                          \
-      "Scoring requests answered, by verb and by the link that answered.")                     \
-    X(DURATION, "kisim_score_request_duration_seconds", "histogram", "verb",                   \
-      "Time to score one request (all its candidate nodes), by verb.")                         \
-    X(ERRORS, "kisim_score_request_errors_total", "counter", "verb",                           \
-      "Malformed requests answered with an error, by verb.")                                   \
-    X(FALLBACKS, "kisim_score_fallbacks_total", "counter", "link,reason",                      \
-      "Times a link did not answer and the next one did, by link and reason.")                 \
-    X(BREAKER, "kisim_score_breaker_state", "gauge", "link",                                   \
-      "Circuit breaker state per link: 0 closed, 1 open, 2 half-open.")                        \
-    X(MODEL, "kisim_score_model_info", "gauge", "link,version",                                \
-      "1 for the model file each link has loaded (file name and crc32).")                      \
-    X(RELOADS, "kisim_score_reloads_total", "counter", "result",                               \
-      "Model reloads (SIGHUP), by result: ok or failed.")                                      \
-    X(NODES, "kisim_score_telemetry_nodes", "gauge", "",                                       \
-      "Nodes the telemetry store holds samples for.")                                          \
-    X(STALE, "kisim_score_stale_nodes", "gauge", "",                                           \
-      "Nodes whose last telemetry sample is older than the staleness limit (10 s).")           \
-    X(FRAMES, "kisim_score_telemetry_frames_total", "counter", "result",                       \
-      "Telemetry frames received, by result: ok or bad.")                                      \
-    X(RUNS, "kisim_score_link_runs_total", "counter", "link,thread",                           \
+#define SCORE_METRICS(X)                                                                           \
+    X(REQUESTS, "kisim_score_requests_total", "counter", "verb,link",                              \
+      "Scoring requests answered, by verb and by the link that answered.")                         \
+    X(DURATION, "kisim_score_request_duration_seconds", "histogram", "verb",                       \
+      "Time to score one request (all its candidate nodes), by verb.")                             \
+    X(ERRORS, "kisim_score_request_errors_total", "counter", "verb",                               \
+      "Malformed requests answered with an error, by verb.")                                       \
+    X(FALLBACKS, "kisim_score_fallbacks_total", "counter", "link,reason",                          \
+      "Times a link did not answer and the next one did, by link and reason.")                     \
+    X(BREAKER, "kisim_score_breaker_state", "gauge", "link",                                       \
+      "Circuit breaker state per link: 0 closed, 1 open, 2 half-open.")                            \
+    X(MODEL, "kisim_score_model_info", "gauge", "link,version",                                    \
+      "1 for the model file each link has loaded (file name and crc32).")                          \
+    X(RELOADS, "kisim_score_reloads_total", "counter", "result",                                   \
+      "Model reloads (SIGHUP), by result: ok or failed.")                                          \
+    X(NODES, "kisim_score_telemetry_nodes", "gauge", "",                                           \
+      "Nodes the telemetry store holds samples for.")                                              \
+    X(STALE, "kisim_score_stale_nodes", "gauge", "",                                               \
+      "Nodes whose last telemetry sample is older than the staleness limit (10 s).")               \
+    X(FRAMES, "kisim_score_telemetry_frames_total", "counter", "result",                           \
+      "Telemetry frames received, by result: ok or bad.")                                          \
+    X(RUNS, "kisim_score_link_runs_total", "counter", "link,thread",                               \
       "Model runs by link and thread: inline (the request's own, a healthy fast link) or worker.")
 typedef enum {
 #define SCORE__METRIC(id, name, type, labels, help) SCORE_M_##id,
     SCORE_METRICS(SCORE__METRIC)
 #undef SCORE__METRIC
-    SCORE_N_METRICS
+        SCORE_N_METRICS
 } score_metric;
 typedef struct {
     const char *name, *type, *labels, *help;
@@ -113,7 +118,7 @@ extern const score_metric_info score_metrics[SCORE_N_METRICS];
 typedef struct {
     uint64_t requests[SCORE_N_VERBS][SCORE_N_LINKS];
     uint64_t latency_bucket[SCORE_N_VERBS][SCORE_N_BUCKETS + 1];
-    double latency_sum[SCORE_N_VERBS];   /* seconds */
+    double latency_sum[SCORE_N_VERBS]; /* seconds */
     uint64_t errors[SCORE_N_VERBS];
     uint64_t fallbacks[SCORE_N_LINKS][SCORE_N_FALLBACKS];
     score_breaker breaker[SCORE_N_LINKS];
@@ -128,19 +133,19 @@ typedef struct {
 typedef int64_t (*score_clock_fn)(void *arg);
 
 typedef struct {
-    const char *policy_path;    /* ppo-cluster checkpoint, or NULL */
-    const char *fallback_path;  /* attention-scorer checkpoint, or NULL */
-    int budget_ms;              /* latency budget of a link; 0 = SCORE_DEFAULT_BUDGET_MS */
-    int window;                 /* T, samples kept per node; 0 = SCORE_DEFAULT_WINDOW */
-    int workers;                /* threads per model link; 0 = 2 */
-    int breaker_failures;       /* K consecutive failures/timeouts open a breaker; 0 = default */
-    int breaker_cooldown_ms;    /* open -> half-open after this; 0 = default */
-    int stale_ms;               /* 0 = SCORE_DEFAULT_STALE_MS */
-    const char *shadow_path;    /* shadow mode: decisions appended here, answers neutral */
-    const char *telemetry_bind; /* bind a SUB socket for collectors' frames, or NULL */
+    const char *policy_path;      /* ppo-cluster checkpoint, or NULL */
+    const char *fallback_path;    /* attention-scorer checkpoint, or NULL */
+    int budget_ms;                /* latency budget of a link; 0 = SCORE_DEFAULT_BUDGET_MS */
+    int window;                   /* T, samples kept per node; 0 = SCORE_DEFAULT_WINDOW */
+    int workers;                  /* threads per model link; 0 = 2 */
+    int breaker_failures;         /* K consecutive failures/timeouts open a breaker; 0 = default */
+    int breaker_cooldown_ms;      /* open -> half-open after this; 0 = default */
+    int stale_ms;                 /* 0 = SCORE_DEFAULT_STALE_MS */
+    const char *shadow_path;      /* shadow mode: decisions appended here, answers neutral */
+    const char *telemetry_bind;   /* bind a SUB socket for collectors' frames, or NULL */
     const char *const *subscribe; /* [n_subscribe] collector endpoints to connect to */
     int n_subscribe;
-    score_clock_fn clock;       /* NULL = CLOCK_MONOTONIC */
+    score_clock_fn clock; /* NULL = CLOCK_MONOTONIC */
     void *clock_arg;
     int test_delay_ms[SCORE_N_LINKS]; /* test only: a link sleeps this long before answering */
 } score_opts;
@@ -148,13 +153,13 @@ typedef struct {
 /* One scoring request: the pod and its candidate nodes. All pointers borrowed for the call. */
 typedef struct {
     score_verb verb;
-    float pod[KISIM_P];            /* pod context, env/spaces.h order and normalisation */
-    int n;                         /* candidate nodes, 1..SCORE_MAX_NODES */
-    const char *const *nodes;      /* [n] node names */
+    float pod[KISIM_P];       /* pod context, env/spaces.h order and normalisation */
+    int n;                    /* candidate nodes, 1..SCORE_MAX_NODES */
+    const char *const *nodes; /* [n] node names */
     /* Inline telemetry, or NULL to read every node's window from the telemetry store. */
-    const float *telemetry;        /* [n, T, F] raw units, oldest sample first */
-    int T;                         /* 1..SCORE_MAX_WINDOW with telemetry */
-    const uint8_t *available;      /* [F] 1 = measured; NULL = all measured */
+    const float *telemetry;   /* [n, T, F] raw units, oldest sample first */
+    int T;                    /* 1..SCORE_MAX_WINDOW with telemetry */
+    const uint8_t *available; /* [F] 1 = measured; NULL = all measured */
     /* The orchestrator's features when the caller knows them (e.g. from Node objects), which
      * replace those in the telemetry: [n, SCORE_ORCH_F] raw (cpu_requested_ratio,
      * memory_requested_ratio, pods_ratio, gpu_utilization), NaN = unknown; or NULL. */
@@ -162,26 +167,26 @@ typedef struct {
 } score_request;
 
 typedef enum {
-    SCORE_NODE_OK = 0,       /* scored from fresh telemetry */
-    SCORE_NODE_STALE,        /* last sample older than the staleness limit: neutral */
-    SCORE_NODE_UNKNOWN,      /* no telemetry for this node: neutral */
+    SCORE_NODE_OK = 0,  /* scored from fresh telemetry */
+    SCORE_NODE_STALE,   /* last sample older than the staleness limit: neutral */
+    SCORE_NODE_UNKNOWN, /* no telemetry for this node: neutral */
 } score_node_status;
 
 typedef struct {
-    int score;               /* 0..100 */
-    float confidence;        /* 0..1 */
-    score_link link;         /* the link this score comes from */
+    int score;        /* 0..100 */
+    float confidence; /* 0..1 */
+    score_link link;  /* the link this score comes from */
     score_node_status status;
     char reason[SCORE_REASON_MAX]; /* one line: the features that drove the score */
 } score_node;
 
 typedef struct {
     int n;
-    score_node *nodes;       /* [n], owned: score_reply_free */
-    score_link link;         /* the link that answered the request */
+    score_node *nodes;               /* [n], owned: score_reply_free */
+    score_link link;                 /* the link that answered the request */
     char version[SCORE_VERSION_MAX]; /* its model: "FILE@crc32" (8 hex digits), or "neutral" */
-    int shadow;              /* 1: shadow mode; the scores are neutral, the decision was logged */
-    double seconds;          /* time spent scoring */
+    int shadow;     /* 1: shadow mode; the scores are neutral, the decision was logged */
+    double seconds; /* time spent scoring */
 } score_reply;
 
 typedef struct score_service score_service;

@@ -34,7 +34,8 @@ typedef struct {
 static void *serve(void *arg)
 {
     server_thread *t = arg;
-    while (!t->stop) batch_server_poll(t->b, 50);
+    while (!t->stop)
+        batch_server_poll(t->b, 50);
     return NULL;
 }
 
@@ -83,7 +84,8 @@ static int feed_store(score_service *s, const char *recording, int n, int T)
     int err = telem_recording_read(&r, recording);
     if (err) return err;
     telem_store *st = score_service_store(s);
-    telem_replay_opts o = {.connect = telem_store_endpoint(st), .loops = 1, .wait_ms = 300, .rate = 1e6};
+    telem_replay_opts o = {
+        .connect = telem_store_endpoint(st), .loops = 1, .wait_ms = 300, .rate = 1e6};
     volatile int stop = 0;
     long sent = 0;
     err = telem_replay(&r, &o, &stop, &sent);
@@ -95,7 +97,8 @@ static int feed_store(score_service *s, const char *recording, int n, int T)
         usleep(10000);
     }
     if (!err && ok < (uint64_t)n * T)
-        err = kisim_seterr(KISIM_EIO, "bench score: the store got %llu of %d replayed frames", (unsigned long long)ok, n * T);
+        err = kisim_seterr(KISIM_EIO, "bench score: the store got %llu of %d replayed frames",
+                           (unsigned long long)ok, n * T);
     return err;
 }
 
@@ -110,12 +113,19 @@ static int parse_links(const char *arg, int *want)
 {
     char *copy = strdup(arg), *save = NULL;
     int err = copy ? 0 : kisim_seterr(KISIM_ENOMEM, "bench score: out of memory"), any = 0;
-    for (int k = 0; k < SCORE_N_LINKS; k++) want[k] = 0;
-    for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !err; tok = strtok_r(NULL, ",", &save)) {
+    for (int k = 0; k < SCORE_N_LINKS; k++)
+        want[k] = 0;
+    for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !err;
+         tok = strtok_r(NULL, ",", &save)) {
         int k = 0;
-        while (k < SCORE_N_LINKS && strcmp(tok, score_link_name((score_link)k))) k++;
-        if (k == SCORE_N_LINKS) err = kisim_seterr(KISIM_EUSAGE, "bench score: --links: unknown link '%s' (ppo, attention, neutral)", tok);
-        else want[k] = any = 1;
+        while (k < SCORE_N_LINKS && strcmp(tok, score_link_name((score_link)k)))
+            k++;
+        if (k == SCORE_N_LINKS)
+            err = kisim_seterr(KISIM_EUSAGE,
+                               "bench score: --links: unknown link '%s' (ppo, attention, neutral)",
+                               tok);
+        else
+            want[k] = any = 1;
     }
     if (!err && !any) err = kisim_seterr(KISIM_EUSAGE, "bench score: --links: empty list");
     free(copy);
@@ -124,44 +134,67 @@ static int parse_links(const char *arg, int *want)
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: kisim bench score [--json] [--requests N] [--budget-ms MS] [--nodes LIST] [--links LIST]\n\n"
-                 "BatchScore latency (p50/p99 of the client's round trip over ipc) through each link\n"
-                 "of --links (default ppo,attention,neutral) at --nodes (default 10,100,1000), the telemetry store fed\n"
-                 "by a replay. --requests per row (default 1000; 1,000-node rows a fifth of it).\n"
-                 "--budget-ms (default 1000, above the service's 45 ms) lets the attention scorer\n"
-                 "answer at 1,000 nodes on a busy machine; answered_by_link is the share the measured\n"
-                 "link answered, fell_back why the others were not.\n");
+    fprintf(out,
+            "usage: kisim bench score [--json] [--requests N] [--budget-ms MS] [--nodes LIST] "
+            "[--links LIST]\n\n"
+            "BatchScore latency (p50/p99 of the client's round trip over ipc) through each link\n"
+            "of --links (default ppo,attention,neutral) at --nodes (default 10,100,1000), the "
+            "telemetry store fed\n"
+            "by a replay. --requests per row (default 1000; 1,000-node rows a fifth of it).\n"
+            "--budget-ms (default 1000, above the service's 45 ms) lets the attention scorer\n"
+            "answer at 1,000 nodes on a busy machine; answered_by_link is the share the measured\n"
+            "link answered, fell_back why the others were not.\n");
 }
 
 int bench_score_main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, 0, 'j'}, {"requests", required_argument, 0, 'r'},
-                                         {"budget-ms", required_argument, 0, 'b'}, {"nodes", required_argument, 0, 'n'},
+    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
+                                         {"requests", required_argument, 0, 'r'},
+                                         {"budget-ms", required_argument, 0, 'b'},
+                                         {"nodes", required_argument, 0, 'n'},
                                          {"links", required_argument, 0, 'l'},
-                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int json = 0, err = 0, c, sizes[8] = {10, 100, 1000}, n_sizes = 3, want[SCORE_N_LINKS] = {1, 1, 1};
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    int json = 0, err = 0, c, sizes[8] = {10, 100, 1000}, n_sizes = 3,
+        want[SCORE_N_LINKS] = {1, 1, 1};
     long requests = 1000, budget = 1000;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'j': json = 1; break;
-        case 'r': err = args_int("bench score", "--requests", optarg, 10, 10000000, &requests); break;
-        case 'b': err = args_int("bench score", "--budget-ms", optarg, 1, 60000, &budget); break;
+        case 'j':
+            json = 1;
+            break;
+        case 'r':
+            err = args_int("bench score", "--requests", optarg, 10, 10000000, &requests);
+            break;
+        case 'b':
+            err = args_int("bench score", "--budget-ms", optarg, 1, 60000, &budget);
+            break;
         case 'n': {
             n_sizes = 0;
             char *copy = strdup(optarg), *save = NULL;
-            for (char *tok = strtok_r(copy, ",", &save); tok && !err; tok = strtok_r(NULL, ",", &save)) {
+            for (char *tok = strtok_r(copy, ",", &save); tok && !err;
+                 tok = strtok_r(NULL, ",", &save)) {
                 long v;
-                if (n_sizes == 8) err = kisim_seterr(KISIM_EUSAGE, "bench score: --nodes: at most 8 sizes");
-                else if (!(err = args_int("bench score", "--nodes", tok, 1, MAX_NODES_BENCH, &v))) sizes[n_sizes++] = (int)v;
+                if (n_sizes == 8)
+                    err = kisim_seterr(KISIM_EUSAGE, "bench score: --nodes: at most 8 sizes");
+                else if (!(err = args_int("bench score", "--nodes", tok, 1, MAX_NODES_BENCH, &v)))
+                    sizes[n_sizes++] = (int)v;
             }
             free(copy);
-            if (!err && !n_sizes) err = kisim_seterr(KISIM_EUSAGE, "bench score: --nodes: empty list");
+            if (!err && !n_sizes)
+                err = kisim_seterr(KISIM_EUSAGE, "bench score: --nodes: empty list");
             break;
         }
-        case 'l': err = parse_links(optarg, want); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'l':
+            err = parse_links(optarg, want);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
         if (err) {
             fprintf(stderr, "%s\n", kisim_errmsg());
@@ -177,12 +210,14 @@ int bench_score_main(int argc, char **argv)
     snprintf(att, sizeof att, "%s/attention.safetensors", dir);
     snprintf(rec, sizeof rec, "%s/frames.jsonl", dir);
     int T = SCORE_DEFAULT_WINDOW, max_n = 0;
-    for (int k = 0; k < n_sizes; k++) max_n = sizes[k] > max_n ? sizes[k] : max_n;
+    for (int k = 0; k < n_sizes; k++)
+        max_n = sizes[k] > max_n ? sizes[k] : max_n;
     err = score_fixture_ppo(ppo, 64, 1, NULL);
     if (!err) err = score_fixture_attention(att, 128, 2);
     if (!err) err = write_recording(rec, max_n, T);
     char **names = calloc((size_t)max_n, sizeof *names);
-    double *lat = malloc((size_t)requests * sizeof *lat), *svc = malloc((size_t)requests * sizeof *svc);
+    double *lat = malloc((size_t)requests * sizeof *lat),
+           *svc = malloc((size_t)requests * sizeof *svc);
     if (!names || !lat || !svc) err = kisim_seterr(KISIM_ENOMEM, "bench score: out of memory");
     for (int i = 0; !err && i < max_n; i++) {
         names[i] = malloc(16);
@@ -194,7 +229,8 @@ int bench_score_main(int argc, char **argv)
     for (int link = 0; !err && link < SCORE_N_LINKS; link++) {
         if (!want[link]) continue;
         score_opts o = {.policy_path = link == SCORE_LINK_PPO ? ppo : NULL,
-                        .fallback_path = link <= SCORE_LINK_ATTENTION ? att : NULL, .budget_ms = (int)budget};
+                        .fallback_path = link <= SCORE_LINK_ATTENTION ? att : NULL,
+                        .budget_ms = (int)budget};
         snprintf(tele, sizeof tele, "ipc://%s/telemetry.sock", dir);
         snprintf(ep, sizeof ep, "ipc://%s/score.sock", dir);
         o.telemetry_bind = tele;
@@ -211,16 +247,20 @@ int bench_score_main(int argc, char **argv)
             goto row_cleanup;
         }
         started = 1;
-        replay_thread rt = {.o = {.connect = telem_store_endpoint(score_service_store(s)), .rate = max_n,
-                                  .loops = 0, .wait_ms = 100}};
+        replay_thread rt = {.o = {.connect = telem_store_endpoint(score_service_store(s)),
+                                  .rate = max_n,
+                                  .loops = 0,
+                                  .wait_ms = 100}};
         pthread_t rtid;
-        int replaying = !telem_recording_read(&rt.rec, rec) && !pthread_create(&rtid, NULL, replay_loop, &rt);
+        int replaying =
+            !telem_recording_read(&rt.rec, rec) && !pthread_create(&rtid, NULL, replay_loop, &rt);
         if (!replaying) err = kisim_seterr(KISIM_EIO, "bench score: cannot start the replay");
         uint64_t fb_before[SCORE_N_FALLBACKS] = {0};
         for (int k = 0; !err && k < n_sizes; k++) {
             int n = sizes[k];
             long reqs = n >= 1000 ? requests / 5 : requests, by_link = 0;
-            score_request req = {.verb = SCORE_VERB_BATCHSCORE, .n = n, .nodes = (const char *const *)names};
+            score_request req = {
+                .verb = SCORE_VERB_BATCHSCORE, .n = n, .nodes = (const char *const *)names};
             req.pod[POD_CTX_CLASS_LATENCY_SENSITIVE] = 1;
             req.pod[POD_CTX_CPU_REQUEST] = 0.125f;
             for (long r = -reqs / 10; !err && r < reqs; r++) { /* a tenth as warm-up */
@@ -243,22 +283,30 @@ int bench_score_main(int argc, char **argv)
             size_t wl = 0;
             for (int f = 0; link < SCORE_LINK_NEUTRAL && f < SCORE_N_FALLBACKS; f++)
                 if (st.fallbacks[link][f] - fb_before[f])
-                    wl += (size_t)snprintf(why + wl, sizeof why - wl, "%s\"%s\": %llu", wl ? ", " : "",
-                                           score_fallback_name((score_fallback)f),
-                                           (unsigned long long)(st.fallbacks[link][f] - fb_before[f]));
-            for (int f = 0; f < SCORE_N_FALLBACKS; f++) fb_before[f] = st.fallbacks[link][f];
+                    wl += (size_t)snprintf(
+                        why + wl, sizeof why - wl, "%s\"%s\": %llu", wl ? ", " : "",
+                        score_fallback_name((score_fallback)f),
+                        (unsigned long long)(st.fallbacks[link][f] - fb_before[f]));
+            for (int f = 0; f < SCORE_N_FALLBACKS; f++)
+                fb_before[f] = st.fallbacks[link][f];
             qsort(lat, (size_t)reqs, sizeof *lat, cmp_double);
             qsort(svc, (size_t)reqs, sizeof *svc, cmp_double);
             double svc50 = svc[(size_t)(0.50 * (double)(reqs - 1))];
-            double p50 = lat[(size_t)(0.50 * (double)(reqs - 1))], p99 = lat[(size_t)(0.99 * (double)(reqs - 1))];
+            double p50 = lat[(size_t)(0.50 * (double)(reqs - 1))],
+                   p99 = lat[(size_t)(0.99 * (double)(reqs - 1))];
             double frac = (double)by_link / (double)reqs;
             if (json)
-                printf("%s\n  {\"link\": \"%s\", \"nodes\": %d, \"p50_ms\": %.4f, \"p99_ms\": %.4f, "
-                       "\"answered_by_link\": %.4f, \"requests\": %ld, \"budget_ms\": %ld, \"service_p50_ms\": %.4f, \"fell_back\": {%s}}",
-                       rows ? "," : "", score_link_name((score_link)link), n, p50, p99, frac, reqs, budget, svc50, why);
+                printf(
+                    "%s\n  {\"link\": \"%s\", \"nodes\": %d, \"p50_ms\": %.4f, \"p99_ms\": %.4f, "
+                    "\"answered_by_link\": %.4f, \"requests\": %ld, \"budget_ms\": %ld, "
+                    "\"service_p50_ms\": %.4f, \"fell_back\": {%s}}",
+                    rows ? "," : "", score_link_name((score_link)link), n, p50, p99, frac, reqs,
+                    budget, svc50, why);
             else
-                printf("%-9s %5d nodes: p50 %8.3f ms  p99 %8.3f ms  (in the service: p50 %.3f ms)  answered by link %.1f%% (%ld requests)%s%s\n",
-                       score_link_name((score_link)link), n, p50, p99, svc50, 100 * frac, reqs, wl ? "; fell back: " : "", why);
+                printf("%-9s %5d nodes: p50 %8.3f ms  p99 %8.3f ms  (in the service: p50 %.3f ms)  "
+                       "answered by link %.1f%% (%ld requests)%s%s\n",
+                       score_link_name((score_link)link), n, p50, p99, svc50, 100 * frac, reqs,
+                       wl ? "; fell back: " : "", why);
             fflush(stdout);
             rows++;
         }
@@ -277,7 +325,8 @@ int bench_score_main(int argc, char **argv)
         score_service_close(s);
     }
     if (json && rows) printf("\n]\n");
-    for (int i = 0; names && i < max_n; i++) free(names[i]);
+    for (int i = 0; names && i < max_n; i++)
+        free(names[i]);
     free(names);
     free(lat);
     free(svc);

@@ -59,42 +59,50 @@ static int fail(int err)
 
 static void serve_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: kisim score serve [--policy FILE] [--fallback FILE] [--zmq ENDPOINT]\n"
-            "           [--http HOST:PORT] [--telemetry ENDPOINT] [--subscribe ENDPOINT ...]\n"
-            "           [--shadow LOGFILE] [--budget-ms N] [--window T] [--workers N]\n"
-            "           [--breaker-failures K] [--breaker-cooldown-ms MS] [--quiet]\n"
-            "           [--http-threads N] [--filter-min-score S]\n\n"
-            "The scheduler scoring service: the policy chain PPO (--policy, a ppo-cluster checkpoint)\n"
-            "-> attention scorer (--fallback) -> neutral 50, each link within the latency budget.\n"
-            "  --zmq ENDPOINT        BatchScore socket (default %s; scheduler/PROTOCOL.md)\n"
-            "  --http HOST:PORT      also serve the Kubernetes scheduler extender, /healthz, /metrics\n"
-            "  --telemetry ENDPOINT  bind a SUB socket for collectors' frames (collect --connect)\n"
-            "  --subscribe ENDPOINT  connect to a collector that binds (collect --publish); repeatable\n"
-            "  --shadow LOGFILE      shadow mode: log every decision (JSON lines), answer neutral\n"
-            "  --budget-ms N         latency budget of the chain (default %d)\n"
-            "  --window T            samples kept per node (default %d); older than 10 s is stale\n"
-            "  --workers N           threads per model link (default 2)\n"
-            "  --breaker-failures K  consecutive failures or timeouts that open a breaker (default %d)\n"
-            "  --breaker-cooldown-ms MS  open -> half-open after (default %d)\n"
-            "  --http-threads N      the extender's HTTP threads (default %d)\n"
-            "  --filter-min-score S  the extender's filter also fails nodes a model scored below S\n"
-            "                        (0..100; default 0, off; scheduler/EXTENDER.md, Filter)\n"
-            "  --test-delay-ms LINK=MS   test only: make a link (ppo, attention) slow on purpose\n"
-            "Prints `endpoint E` (and `http PORT`, `telemetry E`) once listening. SIGHUP reloads the\n"
-            "model files (a file that fails to load leaves the running model); SIGINT/SIGTERM stop.\n",
-            SCORE_DEFAULT_ENDPOINT, SCORE_DEFAULT_BUDGET_MS, SCORE_DEFAULT_WINDOW,
-            SCORE_DEFAULT_BREAKER_FAILURES, SCORE_DEFAULT_BREAKER_COOLDOWN_MS,
-            EXTENDER_DEFAULT_THREADS);
+    fprintf(
+        out,
+        "usage: kisim score serve [--policy FILE] [--fallback FILE] [--zmq ENDPOINT]\n"
+        "           [--http HOST:PORT] [--telemetry ENDPOINT] [--subscribe ENDPOINT ...]\n"
+        "           [--shadow LOGFILE] [--budget-ms N] [--window T] [--workers N]\n"
+        "           [--breaker-failures K] [--breaker-cooldown-ms MS] [--quiet]\n"
+        "           [--http-threads N] [--filter-min-score S]\n\n"
+        "The scheduler scoring service: the policy chain PPO (--policy, a ppo-cluster checkpoint)\n"
+        "-> attention scorer (--fallback) -> neutral 50, each link within the latency budget.\n"
+        "  --zmq ENDPOINT        BatchScore socket (default %s; scheduler/PROTOCOL.md)\n"
+        "  --http HOST:PORT      also serve the Kubernetes scheduler extender, /healthz, /metrics\n"
+        "  --telemetry ENDPOINT  bind a SUB socket for collectors' frames (collect --connect)\n"
+        "  --subscribe ENDPOINT  connect to a collector that binds (collect --publish); "
+        "repeatable\n"
+        "  --shadow LOGFILE      shadow mode: log every decision (JSON lines), answer neutral\n"
+        "  --budget-ms N         latency budget of the chain (default %d)\n"
+        "  --window T            samples kept per node (default %d); older than 10 s is stale\n"
+        "  --workers N           threads per model link (default 2)\n"
+        "  --breaker-failures K  consecutive failures or timeouts that open a breaker (default "
+        "%d)\n"
+        "  --breaker-cooldown-ms MS  open -> half-open after (default %d)\n"
+        "  --http-threads N      the extender's HTTP threads (default %d)\n"
+        "  --filter-min-score S  the extender's filter also fails nodes a model scored below S\n"
+        "                        (0..100; default 0, off; scheduler/EXTENDER.md, Filter)\n"
+        "  --test-delay-ms LINK=MS   test only: make a link (ppo, attention) slow on purpose\n"
+        "Prints `endpoint E` (and `http PORT`, `telemetry E`) once listening. SIGHUP reloads the\n"
+        "model files (a file that fails to load leaves the running model); SIGINT/SIGTERM stop.\n",
+        SCORE_DEFAULT_ENDPOINT, SCORE_DEFAULT_BUDGET_MS, SCORE_DEFAULT_WINDOW,
+        SCORE_DEFAULT_BREAKER_FAILURES, SCORE_DEFAULT_BREAKER_COOLDOWN_MS,
+        EXTENDER_DEFAULT_THREADS);
 }
 
 static int parse_delay(const char *arg, score_opts *o)
 {
     const char *eq = strchr(arg, '=');
     long ms;
-    if (!eq) return kisim_seterr(KISIM_EUSAGE, "score serve: --test-delay-ms: expected LINK=MS, got \"%s\"", arg);
-    int link = !strncmp(arg, "ppo=", 4) ? SCORE_LINK_PPO : !strncmp(arg, "attention=", 10) ? SCORE_LINK_ATTENTION : -1;
-    if (link < 0) return kisim_seterr(KISIM_EUSAGE, "score serve: --test-delay-ms: LINK is ppo or attention");
+    if (!eq)
+        return kisim_seterr(KISIM_EUSAGE,
+                            "score serve: --test-delay-ms: expected LINK=MS, got \"%s\"", arg);
+    int link = !strncmp(arg, "ppo=", 4)          ? SCORE_LINK_PPO
+               : !strncmp(arg, "attention=", 10) ? SCORE_LINK_ATTENTION
+                                                 : -1;
+    if (link < 0)
+        return kisim_seterr(KISIM_EUSAGE, "score serve: --test-delay-ms: LINK is ppo or attention");
     int err = args_int("score serve", "--test-delay-ms", eq + 1, 0, 600000, &ms);
     if (!err) o->test_delay_ms[link] = (int)ms;
     return err;
@@ -102,16 +110,24 @@ static int parse_delay(const char *arg, score_opts *o)
 
 static int score_serve(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"policy", required_argument, 0, 'p'},        {"fallback", required_argument, 0, 'f'},
-        {"http", required_argument, 0, 'H'},          {"zmq", required_argument, 0, 'z'},
-        {"telemetry", required_argument, 0, 't'},     {"subscribe", required_argument, 0, 's'},
-        {"shadow", required_argument, 0, 'S'},        {"budget-ms", required_argument, 0, 'b'},
-        {"window", required_argument, 0, 'w'},        {"workers", required_argument, 0, 'W'},
-        {"breaker-failures", required_argument, 0, 'k'}, {"breaker-cooldown-ms", required_argument, 0, 'c'},
-        {"test-delay-ms", required_argument, 0, 'd'}, {"quiet", no_argument, 0, 'q'},
-        {"http-threads", required_argument, 0, 'T'},  {"filter-min-score", required_argument, 0, 'm'},
-        {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
+    static const struct option opts[] = {{"policy", required_argument, 0, 'p'},
+                                         {"fallback", required_argument, 0, 'f'},
+                                         {"http", required_argument, 0, 'H'},
+                                         {"zmq", required_argument, 0, 'z'},
+                                         {"telemetry", required_argument, 0, 't'},
+                                         {"subscribe", required_argument, 0, 's'},
+                                         {"shadow", required_argument, 0, 'S'},
+                                         {"budget-ms", required_argument, 0, 'b'},
+                                         {"window", required_argument, 0, 'w'},
+                                         {"workers", required_argument, 0, 'W'},
+                                         {"breaker-failures", required_argument, 0, 'k'},
+                                         {"breaker-cooldown-ms", required_argument, 0, 'c'},
+                                         {"test-delay-ms", required_argument, 0, 'd'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"http-threads", required_argument, 0, 'T'},
+                                         {"filter-min-score", required_argument, 0, 'm'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     score_opts o = {0};
     extender_opts xo = {0};
     const char *subs[MAX_SUBSCRIBE], *http = NULL, *zmq_ep = SCORE_DEFAULT_ENDPOINT;
@@ -120,27 +136,71 @@ static int score_serve(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'p': o.policy_path = optarg; break;
-        case 'f': o.fallback_path = optarg; break;
-        case 'H': http = optarg; break;
-        case 'z': zmq_ep = optarg; break;
-        case 't': o.telemetry_bind = optarg; break;
-        case 's':
-            if (n_subs == MAX_SUBSCRIBE) err = kisim_seterr(KISIM_EUSAGE, "score serve: more than %d --subscribe", MAX_SUBSCRIBE);
-            else subs[n_subs++] = optarg;
+        case 'p':
+            o.policy_path = optarg;
             break;
-        case 'S': o.shadow_path = optarg; break;
-        case 'b': if (!(err = args_int("score serve", "--budget-ms", optarg, 1, 60000, &v))) o.budget_ms = (int)v; break;
-        case 'w': if (!(err = args_int("score serve", "--window", optarg, 1, SCORE_MAX_WINDOW, &v))) o.window = (int)v; break;
-        case 'W': if (!(err = args_int("score serve", "--workers", optarg, 1, 16, &v))) o.workers = (int)v; break;
-        case 'k': if (!(err = args_int("score serve", "--breaker-failures", optarg, 1, 1000, &v))) o.breaker_failures = (int)v; break;
-        case 'c': if (!(err = args_int("score serve", "--breaker-cooldown-ms", optarg, 1, 3600000, &v))) o.breaker_cooldown_ms = (int)v; break;
-        case 'd': err = parse_delay(optarg, &o); break;
-        case 'T': if (!(err = args_int("score serve", "--http-threads", optarg, 1, 64, &v))) xo.threads = (int)v; break;
-        case 'm': if (!(err = args_int("score serve", "--filter-min-score", optarg, 0, 100, &v))) xo.filter_min_score = (int)v; break;
-        case 'q': log_set_level(LOG_WARN); break;
-        case 'h': serve_usage(stdout); return 0;
-        default: serve_usage(stderr); return 2;
+        case 'f':
+            o.fallback_path = optarg;
+            break;
+        case 'H':
+            http = optarg;
+            break;
+        case 'z':
+            zmq_ep = optarg;
+            break;
+        case 't':
+            o.telemetry_bind = optarg;
+            break;
+        case 's':
+            if (n_subs == MAX_SUBSCRIBE)
+                err = kisim_seterr(KISIM_EUSAGE, "score serve: more than %d --subscribe",
+                                   MAX_SUBSCRIBE);
+            else
+                subs[n_subs++] = optarg;
+            break;
+        case 'S':
+            o.shadow_path = optarg;
+            break;
+        case 'b':
+            if (!(err = args_int("score serve", "--budget-ms", optarg, 1, 60000, &v)))
+                o.budget_ms = (int)v;
+            break;
+        case 'w':
+            if (!(err = args_int("score serve", "--window", optarg, 1, SCORE_MAX_WINDOW, &v)))
+                o.window = (int)v;
+            break;
+        case 'W':
+            if (!(err = args_int("score serve", "--workers", optarg, 1, 16, &v)))
+                o.workers = (int)v;
+            break;
+        case 'k':
+            if (!(err = args_int("score serve", "--breaker-failures", optarg, 1, 1000, &v)))
+                o.breaker_failures = (int)v;
+            break;
+        case 'c':
+            if (!(err = args_int("score serve", "--breaker-cooldown-ms", optarg, 1, 3600000, &v)))
+                o.breaker_cooldown_ms = (int)v;
+            break;
+        case 'd':
+            err = parse_delay(optarg, &o);
+            break;
+        case 'T':
+            if (!(err = args_int("score serve", "--http-threads", optarg, 1, 64, &v)))
+                xo.threads = (int)v;
+            break;
+        case 'm':
+            if (!(err = args_int("score serve", "--filter-min-score", optarg, 0, 100, &v)))
+                xo.filter_min_score = (int)v;
+            break;
+        case 'q':
+            log_set_level(LOG_WARN);
+            break;
+        case 'h':
+            serve_usage(stdout);
+            return 0;
+        default:
+            serve_usage(stderr);
+            return 2;
         }
         if (err) return fail(err);
     }
@@ -186,44 +246,66 @@ cleanup:
 int verb_score(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "serve")) return score_serve(argc - 1, argv + 1);
-    FILE *out = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) ? stdout : stderr;
-    if (out == stderr && argc >= 2) fprintf(stderr, "kisim score: unknown command \"%s\"\n\n", argv[1]);
+    FILE *out =
+        argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) ? stdout : stderr;
+    if (out == stderr && argc >= 2)
+        fprintf(stderr, "kisim score: unknown command \"%s\"\n\n", argv[1]);
     fprintf(out, "usage: kisim score serve [OPTIONS]   (kisim score serve --help)\n");
     return out == stdout ? 0 : 2;
 }
 
 static void rebalance_usage(FILE *out)
 {
-    fprintf(out, "usage: kisim rebalance --scorer ENDPOINT [--min-delta N] [--max N] [--json] [--timeout-ms MS]\n\n"
-                 "Asks a running scorer (kisim score serve) which pods, of those its telemetry store\n"
-                 "knows, are worth moving off their node: POD FROM -> TO (delta: score gain), largest\n"
-                 "first. --min-delta (default 20) hides smaller gains; --json prints the reply.\n");
+    fprintf(out,
+            "usage: kisim rebalance --scorer ENDPOINT [--min-delta N] [--max N] [--json] "
+            "[--timeout-ms MS]\n\n"
+            "Asks a running scorer (kisim score serve) which pods, of those its telemetry store\n"
+            "knows, are worth moving off their node: POD FROM -> TO (delta: score gain), largest\n"
+            "first. --min-delta (default 20) hides smaller gains; --json prints the reply.\n");
 }
 
 int verb_rebalance(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"scorer", required_argument, 0, 's'}, {"min-delta", required_argument, 0, 'd'},
-        {"max", required_argument, 0, 'm'},    {"json", no_argument, 0, 'j'},
-        {"timeout-ms", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"scorer", required_argument, 0, 's'},
+                                         {"min-delta", required_argument, 0, 'd'},
+                                         {"max", required_argument, 0, 'm'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"timeout-ms", required_argument, 0, 't'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *scorer = NULL;
     long min_delta = 20, max = 50, timeout = 5000;
     int json = 0, err = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 's': scorer = optarg; break;
-        case 'd': err = args_int("rebalance", "--min-delta", optarg, 0, 100, &min_delta); break;
-        case 'm': err = args_int("rebalance", "--max", optarg, 1, 10000, &max); break;
-        case 't': err = args_int("rebalance", "--timeout-ms", optarg, 1, 600000, &timeout); break;
-        case 'j': json = 1; break;
-        case 'h': rebalance_usage(stdout); return 0;
-        default: rebalance_usage(stderr); return 2;
+        case 's':
+            scorer = optarg;
+            break;
+        case 'd':
+            err = args_int("rebalance", "--min-delta", optarg, 0, 100, &min_delta);
+            break;
+        case 'm':
+            err = args_int("rebalance", "--max", optarg, 1, 10000, &max);
+            break;
+        case 't':
+            err = args_int("rebalance", "--timeout-ms", optarg, 1, 600000, &timeout);
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            rebalance_usage(stdout);
+            return 0;
+        default:
+            rebalance_usage(stderr);
+            return 2;
         }
         if (err) return fail(err);
     }
     if (!scorer || optind != argc) {
-        fprintf(stderr, "rebalance: %s\n", !scorer ? "--scorer ENDPOINT is required" : "unexpected argument");
+        fprintf(stderr, "rebalance: %s\n",
+                !scorer ? "--scorer ENDPOINT is required" : "unexpected argument");
         return 2;
     }
     batch_client *cl = NULL;
@@ -250,8 +332,8 @@ int verb_rebalance(int argc, char **argv)
         const char *from = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "from"));
         const char *to = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "to"));
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(m, "delta");
-        printf("%-*s %s -> %s (delta: %d)\n", width, pod ? pod : "?", from ? from : "?", to ? to : "?",
-               cJSON_IsNumber(d) ? (int)d->valuedouble : 0);
+        printf("%-*s %s -> %s (delta: %d)\n", width, pod ? pod : "?", from ? from : "?",
+               to ? to : "?", cJSON_IsNumber(d) ? (int)d->valuedouble : 0);
         n++;
     }
     if (n == 0) printf("no pod is worth moving (min delta %ld)\n", min_delta);
@@ -264,43 +346,64 @@ cleanup:
 
 static void telemetry_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: kisim telemetry replay FILE (--publish ENDPOINT | --connect ENDPOINT) [--rate N]\n"
-            "                              [--loop K] [--wait-ms MS]\n"
-            "       kisim telemetry record --out FILE (--bind ENDPOINT | --subscribe ENDPOINT ...)\n"
-            "                              [--frames N] [--seconds S]\n\n"
-            "Recordings are JSON lines, one telemetry frame body per line as `kisim collect`\n"
-            "publishes it (topic telemetry.<node>). replay --publish binds a PUB socket (a scorer\n"
-            "--subscribe connects); --connect connects to a scorer's --telemetry. --rate is frames\n"
-            "per second (default: the recorded ts_ms spacing), --loop K repeats (0 = until stopped),\n"
-            "--wait-ms lets subscribers connect first (default 500).\n");
+    fprintf(
+        out,
+        "usage: kisim telemetry replay FILE (--publish ENDPOINT | --connect ENDPOINT) [--rate N]\n"
+        "                              [--loop K] [--wait-ms MS]\n"
+        "       kisim telemetry record --out FILE (--bind ENDPOINT | --subscribe ENDPOINT ...)\n"
+        "                              [--frames N] [--seconds S]\n\n"
+        "Recordings are JSON lines, one telemetry frame body per line as `kisim collect`\n"
+        "publishes it (topic telemetry.<node>). replay --publish binds a PUB socket (a scorer\n"
+        "--subscribe connects); --connect connects to a scorer's --telemetry. --rate is frames\n"
+        "per second (default: the recorded ts_ms spacing), --loop K repeats (0 = until stopped),\n"
+        "--wait-ms lets subscribers connect first (default 500).\n");
 }
 
 static int telemetry_replay_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"publish", required_argument, 0, 'p'}, {"connect", required_argument, 0, 'c'},
-        {"rate", required_argument, 0, 'r'},    {"loop", required_argument, 0, 'l'},
-        {"wait-ms", required_argument, 0, 'w'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"publish", required_argument, 0, 'p'},
+                                         {"connect", required_argument, 0, 'c'},
+                                         {"rate", required_argument, 0, 'r'},
+                                         {"loop", required_argument, 0, 'l'},
+                                         {"wait-ms", required_argument, 0, 'w'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     telem_replay_opts o = {.loops = 1, .wait_ms = 500, .progress = 1};
     long v;
     int err = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'p': o.publish = optarg; break;
-        case 'c': o.connect = optarg; break;
-        case 'r': err = args_double("telemetry replay", "--rate", optarg, 0, 1e7, &o.rate); break;
-        case 'l': if (!(err = args_int("telemetry replay", "--loop", optarg, 0, 1000000000, &v))) o.loops = (int)v; break;
-        case 'w': if (!(err = args_int("telemetry replay", "--wait-ms", optarg, 0, 600000, &v))) o.wait_ms = (int)v; break;
-        case 'h': telemetry_usage(stdout); return 0;
-        default: telemetry_usage(stderr); return 2;
+        case 'p':
+            o.publish = optarg;
+            break;
+        case 'c':
+            o.connect = optarg;
+            break;
+        case 'r':
+            err = args_double("telemetry replay", "--rate", optarg, 0, 1e7, &o.rate);
+            break;
+        case 'l':
+            if (!(err = args_int("telemetry replay", "--loop", optarg, 0, 1000000000, &v)))
+                o.loops = (int)v;
+            break;
+        case 'w':
+            if (!(err = args_int("telemetry replay", "--wait-ms", optarg, 0, 600000, &v)))
+                o.wait_ms = (int)v;
+            break;
+        case 'h':
+            telemetry_usage(stdout);
+            return 0;
+        default:
+            telemetry_usage(stderr);
+            return 2;
         }
         if (err) return fail(err);
     }
     if (optind != argc - 1 || (!o.publish && !o.connect)) {
-        fprintf(stderr, "telemetry replay: %s\n", optind != argc - 1 ? "expected one recording FILE"
-                                                                     : "--publish or --connect ENDPOINT is required");
+        fprintf(stderr, "telemetry replay: %s\n",
+                optind != argc - 1 ? "expected one recording FILE"
+                                   : "--publish or --connect ENDPOINT is required");
         return 2;
     }
     telem_recording r;
@@ -316,10 +419,13 @@ static int telemetry_replay_main(int argc, char **argv)
 
 static int telemetry_record_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'},      {"bind", required_argument, 0, 'b'},
-        {"subscribe", required_argument, 0, 's'}, {"frames", required_argument, 0, 'n'},
-        {"seconds", required_argument, 0, 't'},  {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
+                                         {"bind", required_argument, 0, 'b'},
+                                         {"subscribe", required_argument, 0, 's'},
+                                         {"frames", required_argument, 0, 'n'},
+                                         {"seconds", required_argument, 0, 't'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *out = NULL, *bind = NULL, *subs[MAX_SUBSCRIBE];
     int n_subs = 0, err = 0, c;
     long frames = 0;
@@ -327,28 +433,45 @@ static int telemetry_record_main(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': out = optarg; break;
-        case 'b': bind = optarg; break;
-        case 's':
-            if (n_subs == MAX_SUBSCRIBE) err = kisim_seterr(KISIM_EUSAGE, "telemetry record: more than %d --subscribe", MAX_SUBSCRIBE);
-            else subs[n_subs++] = optarg;
+        case 'o':
+            out = optarg;
             break;
-        case 'n': err = args_int("telemetry record", "--frames", optarg, 1, 1000000000, &frames); break;
-        case 't': err = args_double("telemetry record", "--seconds", optarg, 0.001, 1e7, &seconds); break;
-        case 'h': telemetry_usage(stdout); return 0;
-        default: telemetry_usage(stderr); return 2;
+        case 'b':
+            bind = optarg;
+            break;
+        case 's':
+            if (n_subs == MAX_SUBSCRIBE)
+                err = kisim_seterr(KISIM_EUSAGE, "telemetry record: more than %d --subscribe",
+                                   MAX_SUBSCRIBE);
+            else
+                subs[n_subs++] = optarg;
+            break;
+        case 'n':
+            err = args_int("telemetry record", "--frames", optarg, 1, 1000000000, &frames);
+            break;
+        case 't':
+            err = args_double("telemetry record", "--seconds", optarg, 0.001, 1e7, &seconds);
+            break;
+        case 'h':
+            telemetry_usage(stdout);
+            return 0;
+        default:
+            telemetry_usage(stderr);
+            return 2;
         }
         if (err) return fail(err);
     }
     if (!out || (!bind && !n_subs) || optind != argc) {
-        fprintf(stderr, "telemetry record: %s\n", !out ? "--out FILE is required"
-                                                  : optind != argc ? "unexpected argument"
-                                                                   : "--bind or --subscribe ENDPOINT is required");
+        fprintf(stderr, "telemetry record: %s\n",
+                !out             ? "--out FILE is required"
+                : optind != argc ? "unexpected argument"
+                                 : "--bind or --subscribe ENDPOINT is required");
         return 2;
     }
     install_signals(0);
     long rec = 0, bad = 0;
-    if ((err = telem_record(out, bind, subs, n_subs, frames, seconds, &stop_int, &rec, &bad))) return fail(err);
+    if ((err = telem_record(out, bind, subs, n_subs, frames, seconds, &stop_int, &rec, &bad)))
+        return fail(err);
     log_info("telemetry record: %ld frames to %s (%ld malformed left out)", rec, out, bad);
     return 0;
 }

@@ -39,7 +39,8 @@ int score_fixture_ppo(const char *path, int hidden, uint64_t seed, const char *f
     if (err) return err;
     err = ppo_model_to_ckpt(&m, &c);
     hyper = ppo_model_hyperparameters(&m, NULL);
-    if (!err && (!hyper || (!feature_stats && !stats))) err = kisim_seterr(KISIM_ENOMEM, "fixture: out of memory");
+    if (!err && (!hyper || (!feature_stats && !stats)))
+        err = kisim_seterr(KISIM_ENOMEM, "fixture: out of memory");
     if (!err) err = ckpt_set_meta(&c, "ppo-cluster", hyper, feature_stats ? feature_stats : stats);
     if (!err) err = ckpt_write(&c, path);
     ckpt_free(&c);
@@ -54,7 +55,8 @@ int score_fixture_attention(const char *path, int D, uint64_t seed)
     att_model m;
     int err = att_model_init(&m, D, 2 * D, D / 2 > 0 ? D / 2 : 1, seed);
     if (err) return err;
-    for (int f = 0; f < KISIM_F; f++) m.in_mean[f] = 0.5f, m.in_inv[f] = 4.0f;
+    for (int f = 0; f < KISIM_F; f++)
+        m.in_mean[f] = 0.5f, m.in_inv[f] = 4.0f;
     err = att_model_save(&m, path, NULL);
     att_model_free(&m);
     return err;

@@ -10,8 +10,9 @@
 /* A ppo-cluster checkpoint (hidden units H, weights from seed) at path. feature_stats: the
  * metadata JSON, or NULL for every feature over its whole normalisation range. */
 int score_fixture_ppo(const char *path, int hidden, uint64_t seed, const char *feature_stats);
-/* An attention-scorer checkpoint (width D, feed-forward 2D, head D/2: fit-scorer's shapes) at path; inputs
- * standardised with mean 0.5 and inv_std 4 (the normalised range as +-2 standard deviations). */
+/* An attention-scorer checkpoint (width D, feed-forward 2D, head D/2: fit-scorer's shapes) at path;
+ * inputs standardised with mean 0.5 and inv_std 4 (the normalised range as +-2 standard
+ * deviations). */
 int score_fixture_attention(const char *path, int D, uint64_t seed);
 
 #endif

@@ -39,8 +39,10 @@ static int ppo_stats(score_model *m, const char *stats, const char *path)
         const cJSON *hi = cJSON_GetObjectItemCaseSensitive(s, "max");
         if (!cJSON_IsNumber(lo) || !cJSON_IsNumber(hi) || lo->valuedouble > hi->valuedouble) {
             cJSON_Delete(o);
-            return kisim_seterr(KISIM_EINPUT, "policy %s: feature_stats.%s: expected numbers "
-                                "min <= max", path, kisim_features[f].name);
+            return kisim_seterr(KISIM_EINPUT,
+                                "policy %s: feature_stats.%s: expected numbers "
+                                "min <= max",
+                                path, kisim_features[f].name);
         }
         double w = hi->valuedouble - lo->valuedouble;
         double floor_w = FAR_MIN_SHARE * (kisim_features[f].hi - kisim_features[f].lo);
@@ -80,8 +82,10 @@ int score_model_load(score_model **out, score_link link, const char *path)
         if (*v < 0x20 || *v >= 0x7f || *v == '"' || *v == '\\') *v = '?';
 cleanup:
     ckpt_free(&c);
-    if (err) free(m);
-    else *out = m;
+    if (err)
+        free(m);
+    else
+        *out = m;
     return err;
 }
 
@@ -93,8 +97,10 @@ void score_model_ref(score_model *m)
 void score_model_unref(score_model *m)
 {
     if (!m || __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
-    if (m->link == SCORE_LINK_PPO) ppo_model_free(&m->ppo);
-    else att_model_free(&m->att);
+    if (m->link == SCORE_LINK_PPO)
+        ppo_model_free(&m->ppo);
+    else
+        att_model_free(&m->att);
     free(m);
 }
 
@@ -103,15 +109,17 @@ int score_model_refuses(const score_model *m, const score_input *in, char *msg, 
     if (m->link == SCORE_LINK_PPO) {
         for (int f = 0; f < KISIM_F; f++)
             if (m->needs[f] && !in->avail[f]) {
-                snprintf(msg, cap, "needs %s, which is not measured on every candidate", kisim_features[f].name);
+                snprintf(msg, cap, "needs %s, which is not measured on every candidate",
+                         kisim_features[f].name);
                 return 1;
             }
         for (int i = 0; i < in->n; i++)
             for (int f = 0; f < KISIM_F; f++) {
                 float v = in->last_raw[(size_t)i * KISIM_F + f];
                 if (m->needs[f] && (v < m->ok_lo[f] || v > m->ok_hi[f])) {
-                    snprintf(msg, cap, "node %d: %s = %g is far outside its training range [%g, %g]",
-                             i, kisim_features[f].name, v, m->ok_lo[f], m->ok_hi[f]);
+                    snprintf(msg, cap,
+                             "node %d: %s = %g is far outside its training range [%g, %g]", i,
+                             kisim_features[f].name, v, m->ok_lo[f], m->ok_hi[f]);
                     return 1;
                 }
             }
@@ -155,7 +163,8 @@ static int scratch_fit(score_scratch *sc, const score_model *m, int n, int T)
     if (sc->aa.buf && sc->aa.cap_n < n) att_acts_free(&sc->aa);
     if (!sc->aa.buf) {
         int cap = 16;
-        while (cap < n) cap *= 2;
+        while (cap < n)
+            cap *= 2;
         return att_acts_alloc_infer(&sc->aa, &m->att, cap); /* memory grows with n, not n^2 */
     }
     return 0;
@@ -170,8 +179,10 @@ static int run_ppo(const score_model *m, score_scratch *sc, const score_input *i
     float *obs = sc->obs;
     memcpy(obs + sp.off_nodes, in->nodes, (size_t)n * T * KISIM_F * sizeof *obs);
     memcpy(obs + sp.off_pod, in->pod, KISIM_P * sizeof *obs);
-    memset(obs + sp.off_service, 0, KISIM_S * sizeof *obs); /* the scale head's input, unused here */
-    for (int i = 0; i < n; i++) obs[sp.off_node_mask + i] = 1;
+    memset(obs + sp.off_service, 0,
+           KISIM_S * sizeof *obs); /* the scale head's input, unused here */
+    for (int i = 0; i < n; i++)
+        obs[sp.off_node_mask + i] = 1;
     memcpy(obs + sp.off_availability, in->avail, KISIM_F * sizeof *obs);
     /* Workers share the model: with the normaliser frozen, forward only reads it. */
     ppo_forward_nodes((ppo_model *)&m->ppo, &sc->pa, obs, NULL, 1, T);
@@ -180,7 +191,8 @@ static int run_ppo(const score_model *m, score_scratch *sc, const score_input *i
     double H = 0;
     for (int i = 0; i < n; i++) {
         float p = expf(lp[i]);
-        if (!isfinite(p)) return kisim_seterr(KISIM_EINTERNAL, "ppo: a node's probability is not finite");
+        if (!isfinite(p))
+            return kisim_seterr(KISIM_EINTERNAL, "ppo: a node's probability is not finite");
         if (p > pmax) pmax = p;
         if (p > 0) H -= p * (double)lp[i];
     }
@@ -190,7 +202,8 @@ static int run_ppo(const score_model *m, score_scratch *sc, const score_input *i
         score[i] = s < 0 ? 0 : s > 100 ? 100 : (int)s;
     }
     float c = n > 1 ? (float)(1.0 - H / log((double)n)) : 1.0f;
-    for (int i = 0; i < n; i++) conf[i] = c < 0 ? 0 : c > 1 ? 1 : c;
+    for (int i = 0; i < n; i++)
+        conf[i] = c < 0 ? 0 : c > 1 ? 1 : c;
     return 0;
 }
 

@@ -15,19 +15,19 @@
 /* The inputs of one request's fresh candidates, shared read-only by the links' jobs. */
 typedef struct {
     int n, T;
-    float *nodes;             /* [n, T, F] normalised as the observation, 0 where unavailable */
-    float *last;              /* [n, F] the newest sample, normalised (reasons, refusal) */
-    float *last_raw;          /* [n, F] the newest sample, raw units */
-    float avail[KISIM_F];     /* 1 = measured on every candidate */
+    float *nodes;         /* [n, T, F] normalised as the observation, 0 where unavailable */
+    float *last;          /* [n, F] the newest sample, normalised (reasons, refusal) */
+    float *last_raw;      /* [n, F] the newest sample, raw units */
+    float avail[KISIM_F]; /* 1 = measured on every candidate */
     float pod[KISIM_P];
 } score_input;
 
 typedef struct {
-    int refs;                 /* atomic */
-    uint64_t id;              /* unique per load, so scratch never mistakes a new model for old */
+    int refs;    /* atomic */
+    uint64_t id; /* unique per load, so scratch never mistakes a new model for old */
     score_link link;
-    ppo_model ppo;            /* SCORE_LINK_PPO */
-    att_model att;            /* SCORE_LINK_ATTENTION */
+    ppo_model ppo;                   /* SCORE_LINK_PPO */
+    att_model att;                   /* SCORE_LINK_ATTENTION */
     char version[SCORE_VERSION_MAX]; /* "FILE@crc32" */
     /* PPO: features seen in training (feature_stats) and the raw range accepted for each */
     uint8_t needs[KISIM_F];
@@ -36,7 +36,7 @@ typedef struct {
 
 /* Per-worker activations, reallocated when the model or the node count changes. */
 typedef struct {
-    uint64_t model_id;        /* the model the activations are sized for, 0 = none */
+    uint64_t model_id; /* the model the activations are sized for, 0 = none */
     ppo_acts pa;
     att_acts aa;
     float *obs;

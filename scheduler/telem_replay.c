@@ -16,7 +16,8 @@
 
 void telem_recording_free(telem_recording *r)
 {
-    for (int i = 0; i < r->n; i++) free(r->lines[i]), free(r->nodes[i]);
+    for (int i = 0; i < r->n; i++)
+        free(r->lines[i]), free(r->nodes[i]);
     free(r->lines);
     free(r->nodes);
     free(r->ts);
@@ -27,14 +28,17 @@ int telem_recording_read(telem_recording *r, const char *path)
 {
     memset(r, 0, sizeof *r);
     FILE *f = fopen(path, "rb");
-    if (!f) return kisim_seterr(KISIM_EIO, "telemetry recording %s: cannot open it: %s", path, strerror(errno));
+    if (!f)
+        return kisim_seterr(KISIM_EIO, "telemetry recording %s: cannot open it: %s", path,
+                            strerror(errno));
     char *buf = NULL;
     size_t cap = 0;
     ssize_t got;
     int line = 0, err = 0, rcap = 0;
     while (!err && (got = getline(&buf, &cap, f)) > 0) {
         line++;
-        while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r')) buf[--got] = 0;
+        while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\r'))
+            buf[--got] = 0;
         if (got == 0 || buf[0] == '#') continue;
         telem_frame fr;
         if (telem_frame_parse(&fr, buf, (size_t)got)) {
@@ -46,7 +50,8 @@ int telem_recording_read(telem_recording *r, const char *path)
         }
         if (r->n == rcap) {
             rcap = rcap ? 2 * rcap : 256;
-            char **l = realloc(r->lines, (size_t)rcap * sizeof *l), **nd = l ? realloc(r->nodes, (size_t)rcap * sizeof *nd) : NULL;
+            char **l = realloc(r->lines, (size_t)rcap * sizeof *l),
+                 **nd = l ? realloc(r->nodes, (size_t)rcap * sizeof *nd) : NULL;
             long long *ts = nd ? realloc(r->ts, (size_t)rcap * sizeof *ts) : NULL;
             if (l) r->lines = l;
             if (nd) r->nodes = nd;
@@ -68,7 +73,8 @@ int telem_recording_read(telem_recording *r, const char *path)
     }
     free(buf);
     fclose(f);
-    if (!err && r->n == 0) err = kisim_seterr(KISIM_EINPUT, "telemetry recording %s: no frames in it", path);
+    if (!err && r->n == 0)
+        err = kisim_seterr(KISIM_EINPUT, "telemetry recording %s: no frames in it", path);
     if (err) telem_recording_free(r);
     return err;
 }
@@ -77,10 +83,12 @@ static void sleep_s(double s)
 {
     if (s <= 0) return;
     struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
 }
 
-int telem_replay(const telem_recording *r, const telem_replay_opts *o, volatile int *stop, long *sent)
+int telem_replay(const telem_recording *r, const telem_replay_opts *o, volatile int *stop,
+                 long *sent)
 {
     *sent = 0;
     void *ctx = zmq_ctx_new(), *pub = ctx ? zmq_socket(ctx, ZMQ_PUB) : NULL;
@@ -92,11 +100,13 @@ int telem_replay(const telem_recording *r, const telem_replay_opts *o, volatile 
     zmq_setsockopt(pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
     if (o->publish && zmq_bind(pub, o->publish) != 0) {
-        err = kisim_seterr(KISIM_EUSAGE, "telemetry replay: cannot bind %s: %s", o->publish, zmq_strerror(errno));
+        err = kisim_seterr(KISIM_EUSAGE, "telemetry replay: cannot bind %s: %s", o->publish,
+                           zmq_strerror(errno));
         goto cleanup;
     }
     if (o->connect && zmq_connect(pub, o->connect) != 0) {
-        err = kisim_seterr(KISIM_EUSAGE, "telemetry replay: cannot connect to %s: %s", o->connect, zmq_strerror(errno));
+        err = kisim_seterr(KISIM_EUSAGE, "telemetry replay: cannot connect to %s: %s", o->connect,
+                           zmq_strerror(errno));
         goto cleanup;
     }
     sleep_s(o->wait_ms / 1000.0);
@@ -114,7 +124,8 @@ int telem_replay(const telem_recording *r, const telem_replay_opts *o, volatile 
     double t0 = log_now(), next = t0;
     for (int loop = 0; !*stop && (o->loops == 0 || loop < o->loops); loop++)
         for (int i = 0; !*stop && i < r->n; i++) {
-            if (o->rate > 0) next = t0 + (double)*sent / o->rate;
+            if (o->rate > 0)
+                next = t0 + (double)*sent / o->rate;
             else if (i > 0) {
                 double gap = (double)(r->ts[i] - r->ts[i - 1]) / 1000.0;
                 next += gap < 0 ? 0 : gap > 10 ? 10 : gap;
@@ -127,7 +138,8 @@ int telem_replay(const telem_recording *r, const telem_replay_opts *o, volatile 
             if (zmq_send(pub, topic, (size_t)tl, ZMQ_SNDMORE) < 0 ||
                 zmq_send(pub, r->lines[i], strlen(r->lines[i]), 0) < 0) {
                 if (errno == EINTR) continue;
-                err = kisim_seterr(KISIM_EIO, "telemetry replay: send failed: %s", zmq_strerror(errno));
+                err = kisim_seterr(KISIM_EIO, "telemetry replay: send failed: %s",
+                                   zmq_strerror(errno));
                 goto cleanup;
             }
             (*sent)++;
@@ -174,12 +186,14 @@ int telem_record(const char *path, const char *bind, const char *const *connect,
     zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, TELEM_FRAME_TOPIC_PREFIX, strlen(TELEM_FRAME_TOPIC_PREFIX));
     if (bind && zmq_bind(sub, bind) != 0) {
-        err = kisim_seterr(KISIM_EUSAGE, "telemetry record: cannot bind %s: %s", bind, zmq_strerror(errno));
+        err = kisim_seterr(KISIM_EUSAGE, "telemetry record: cannot bind %s: %s", bind,
+                           zmq_strerror(errno));
         goto cleanup;
     }
     for (int i = 0; i < n_connect; i++)
         if (zmq_connect(sub, connect[i]) != 0) {
-            err = kisim_seterr(KISIM_EUSAGE, "telemetry record: cannot connect to %s: %s", connect[i], zmq_strerror(errno));
+            err = kisim_seterr(KISIM_EUSAGE, "telemetry record: cannot connect to %s: %s",
+                               connect[i], zmq_strerror(errno));
             goto cleanup;
         }
     double end = max_seconds > 0 ? log_now() + max_seconds : 0;
@@ -210,10 +224,13 @@ int telem_record(const char *path, const char *bind, const char *const *connect,
             telem_frame_free(&f);
         }
         if (ok) err = append(&t, zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]));
-        for (int i = 0; i < (n < 2 ? n : 2); i++) zmq_msg_close(&parts[i]);
+        for (int i = 0; i < (n < 2 ? n : 2); i++)
+            zmq_msg_close(&parts[i]);
         if (err) goto cleanup;
-        if (ok) (*recorded)++;
-        else (*bad)++;
+        if (ok)
+            (*recorded)++;
+        else
+            (*bad)++;
     }
     err = write_file_atomic(path, t.buf ? t.buf : "");
 cleanup:

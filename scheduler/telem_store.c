@@ -27,8 +27,8 @@ typedef struct {
     uint8_t avail[KISIM_F];   /* of the last frame */
     float orch[SCORE_ORCH_F]; /* latest known orchestrator features */
     uint8_t orch_known[SCORE_ORCH_F];
-    int64_t last_ms;          /* store clock at the last sample; INT64_MIN: none yet */
-    telem_frame_pod *pods;    /* of the last frame, owned */
+    int64_t last_ms;       /* store clock at the last sample; INT64_MIN: none yet */
+    telem_frame_pod *pods; /* of the last frame, owned */
     int n_pods;
 } store_node;
 
@@ -37,16 +37,16 @@ struct telem_store {
     int T, stale_ms;
     score_clock_fn clock;
     void *clock_arg;
-    store_node *nodes;        /* [n, cap], owned */
+    store_node *nodes; /* [n, cap], owned */
     int n, cap;
-    int *table;               /* open addressing: node index + 1, 0 empty; [table_cap] */
+    int *table; /* open addressing: node index + 1, 0 empty; [table_cap] */
     int table_cap;
     uint64_t frames_ok, frames_bad;
     /* receiver */
     void *ctx, *sub;
     pthread_t thread;
     int running;
-    _Atomic int stop;  /* set by close, read by the receiver thread */
+    _Atomic int stop; /* set by close, read by the receiver thread */
     char endpoint[256];
 };
 
@@ -61,14 +61,16 @@ static int64_t monotonic_ms(void *arg)
 static uint32_t hash_name(const char *s)
 {
     uint32_t h = 2166136261u; /* FNV-1a */
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 16777619u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
     return h;
 }
 
 static int find(const telem_store *st, const char *name)
 {
     if (!st->table_cap) return -1;
-    for (uint32_t i = hash_name(name) & (uint32_t)(st->table_cap - 1);; i = (i + 1) & (uint32_t)(st->table_cap - 1)) {
+    for (uint32_t i = hash_name(name) & (uint32_t)(st->table_cap - 1);;
+         i = (i + 1) & (uint32_t)(st->table_cap - 1)) {
         int e = st->table[i];
         if (!e) return -1;
         if (!strcmp(st->nodes[e - 1].name, name)) return e - 1;
@@ -78,7 +80,8 @@ static int find(const telem_store *st, const char *name)
 static void table_insert(telem_store *st, int idx)
 {
     uint32_t i = hash_name(st->nodes[idx].name) & (uint32_t)(st->table_cap - 1);
-    while (st->table[i]) i = (i + 1) & (uint32_t)(st->table_cap - 1);
+    while (st->table[i])
+        i = (i + 1) & (uint32_t)(st->table_cap - 1);
     st->table[i] = idx + 1;
 }
 
@@ -104,7 +107,8 @@ static int find_or_add(telem_store *st, const char *name)
         free(st->table);
         st->table = table;
         st->table_cap = tcap;
-        for (int i = 0; i < st->n; i++) table_insert(st, i);
+        for (int i = 0; i < st->n; i++)
+            table_insert(st, i);
     }
     store_node *nd = &st->nodes[st->n];
     memset(nd, 0, sizeof *nd);
@@ -118,12 +122,15 @@ oom:
     return kisim_seterr(KISIM_ENOMEM, "telemetry store: out of memory");
 }
 
-int telem_store_open(telem_store **out, int window, int stale_ms, score_clock_fn clock, void *clock_arg)
+int telem_store_open(telem_store **out, int window, int stale_ms, score_clock_fn clock,
+                     void *clock_arg)
 {
     *out = NULL;
     if (window < 1 || window > MAX_WINDOW)
-        return kisim_seterr(KISIM_EUSAGE, "telemetry store: window %d outside [1, %d]", window, MAX_WINDOW);
-    if (stale_ms <= 0) return kisim_seterr(KISIM_EUSAGE, "telemetry store: staleness limit must be > 0 ms");
+        return kisim_seterr(KISIM_EUSAGE, "telemetry store: window %d outside [1, %d]", window,
+                            MAX_WINDOW);
+    if (stale_ms <= 0)
+        return kisim_seterr(KISIM_EUSAGE, "telemetry store: staleness limit must be > 0 ms");
     telem_store *st = calloc(1, sizeof *st);
     if (!st) return kisim_seterr(KISIM_ENOMEM, "telemetry store: out of memory");
     pthread_rwlock_init(&st->lock, NULL);
@@ -224,7 +231,8 @@ telem_status telem_store_get(telem_store *st, const char *node, float *win, uint
                 if (nd->orch_known[k]) w[KISIM_F_MEASURED + k] = nd->orch[k];
         }
         memcpy(avail, nd->avail, KISIM_F);
-        for (int k = 0; k < SCORE_ORCH_F; k++) avail[KISIM_F_MEASURED + k] |= nd->orch_known[k];
+        for (int k = 0; k < SCORE_ORCH_F; k++)
+            avail[KISIM_F_MEASURED + k] |= nd->orch_known[k];
         if (age_ms) *age_ms = now - nd->last_ms;
         status = now - nd->last_ms > st->stale_ms ? TELEM_STALE : TELEM_FRESH;
     }
@@ -239,7 +247,8 @@ void telem_store_each_pod(telem_store *st, telem_pod_fn fn, void *arg)
     for (int i = 0; i < st->n; i++) {
         const store_node *nd = &st->nodes[i];
         if (nd->count == 0 || now - nd->last_ms > st->stale_ms) continue;
-        for (int p = 0; p < nd->n_pods; p++) fn(arg, nd->name, &nd->pods[p]);
+        for (int p = 0; p < nd->n_pods; p++)
+            fn(arg, nd->name, &nd->pods[p]);
     }
     pthread_rwlock_unlock(&st->lock);
 }
@@ -260,7 +269,8 @@ int telem_store_fresh_nodes(telem_store *st, char ***names, int *n)
     }
     pthread_rwlock_unlock(&st->lock);
     if (!out || oom) {
-        for (int i = 0; out && i < k; i++) free(out[i]);
+        for (int i = 0; out && i < k; i++)
+            free(out[i]);
         free(out);
         return kisim_seterr(KISIM_ENOMEM, "telemetry store: out of memory");
     }
@@ -274,7 +284,8 @@ int telem_store_window(const telem_store *st)
     return st->T;
 }
 
-void telem_store_counts(telem_store *st, int *nodes, int *stale, uint64_t *frames_ok, uint64_t *frames_bad)
+void telem_store_counts(telem_store *st, int *nodes, int *stale, uint64_t *frames_ok,
+                        uint64_t *frames_bad)
 {
     int64_t now = st->clock(st->clock_arg);
     pthread_rwlock_rdlock(&st->lock);
@@ -294,8 +305,10 @@ void telem_store_counts(telem_store *st, int *nodes, int *stale, uint64_t *frame
 static void count_frame(telem_store *st, int ok)
 {
     pthread_rwlock_wrlock(&st->lock);
-    if (ok) st->frames_ok++;
-    else st->frames_bad++;
+    if (ok)
+        st->frames_ok++;
+    else
+        st->frames_bad++;
     pthread_rwlock_unlock(&st->lock);
 }
 
@@ -322,15 +335,18 @@ static void receive_one(telem_store *st, double *last_log)
     }
     telem_frame f = {0};
     if (n != 2) {
-        err = kisim_seterr(KISIM_EINPUT, "telemetry frame: expected 2 parts (topic, body), got %d%s",
-                           n, n > 2 ? " or more" : "");
+        err =
+            kisim_seterr(KISIM_EINPUT, "telemetry frame: expected 2 parts (topic, body), got %d%s",
+                         n, n > 2 ? " or more" : "");
     } else {
         err = telem_frame_parse(&f, zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]));
-        if (!err) err = telem_frame_check_topic(&f, zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0]));
+        if (!err)
+            err = telem_frame_check_topic(&f, zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0]));
         if (!err) err = telem_store_put(st, &f);
     }
     telem_frame_free(&f);
-    for (int i = 0; i < (n > 2 ? 2 : n); i++) zmq_msg_close(&parts[i]);
+    for (int i = 0; i < (n > 2 ? 2 : n); i++)
+        zmq_msg_close(&parts[i]);
     count_frame(st, !err);
     if (err && log_now() - *last_log >= 1.0) {
         *last_log = log_now();
@@ -361,10 +377,12 @@ int telem_store_listen(telem_store *st, const char *bind, const char *const *con
     zmq_setsockopt(st->sub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(st->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(st->sub, ZMQ_MAXMSGSIZE, &max_msg, sizeof max_msg);
-    zmq_setsockopt(st->sub, ZMQ_SUBSCRIBE, TELEM_FRAME_TOPIC_PREFIX, strlen(TELEM_FRAME_TOPIC_PREFIX));
+    zmq_setsockopt(st->sub, ZMQ_SUBSCRIBE, TELEM_FRAME_TOPIC_PREFIX,
+                   strlen(TELEM_FRAME_TOPIC_PREFIX));
     if (bind) {
         if (zmq_bind(st->sub, bind) != 0)
-            return kisim_seterr(KISIM_EUSAGE, "telemetry: cannot bind %s: %s", bind, zmq_strerror(errno));
+            return kisim_seterr(KISIM_EUSAGE, "telemetry: cannot bind %s: %s", bind,
+                                zmq_strerror(errno));
         size_t len = sizeof st->endpoint;
         if (zmq_getsockopt(st->sub, ZMQ_LAST_ENDPOINT, st->endpoint, &len) != 0)
             snprintf(st->endpoint, sizeof st->endpoint, "%s", bind);

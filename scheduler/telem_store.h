@@ -17,7 +17,8 @@ typedef struct telem_store telem_store;
 typedef enum { TELEM_FRESH = 0, TELEM_STALE = 1, TELEM_UNKNOWN = 2 } telem_status;
 
 /* window T in 1..64, stale_ms > 0; clock NULL = CLOCK_MONOTONIC. */
-int telem_store_open(telem_store **out, int window, int stale_ms, score_clock_fn clock, void *clock_arg);
+int telem_store_open(telem_store **out, int window, int stale_ms, score_clock_fn clock,
+                     void *clock_arg);
 /* Stops the receiver thread (if any) and frees; NULL is fine. */
 void telem_store_close(telem_store *st);
 
@@ -43,7 +44,8 @@ void telem_store_each_pod(telem_store *st, telem_pod_fn fn, void *arg);
 int telem_store_fresh_nodes(telem_store *st, char ***names, int *n);
 
 int telem_store_window(const telem_store *st);
-void telem_store_counts(telem_store *st, int *nodes, int *stale, uint64_t *frames_ok, uint64_t *frames_bad);
+void telem_store_counts(telem_store *st, int *nodes, int *stale, uint64_t *frames_ok,
+                        uint64_t *frames_bad);
 
 /* Starts the receiver thread: a SUB socket subscribed to "telemetry.", bound to `bind` (may be
  * NULL) and connected to each of connect[0..n). Frames that do not parse, or whose topic does

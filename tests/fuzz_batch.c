@@ -31,11 +31,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     REQUIRE(code == BATCH_OK || msg[0] != 0);
     if (code == BATCH_OK && req.cmd == BATCH_SCORE) {
         REQUIRE(req.n >= 1 && req.n <= SCORE_MAX_NODES);
-        for (int i = 0; i < req.n; i++) REQUIRE(telem_frame_name_ok(req.nodes[i]));
+        for (int i = 0; i < req.n; i++)
+            REQUIRE(telem_frame_name_ok(req.nodes[i]));
         REQUIRE((req.T > 0) == (req.telemetry != NULL));
-        for (size_t k = 0; req.telemetry && k < (size_t)req.n * req.T * KISIM_F; k++) REQUIRE(isfinite(req.telemetry[k]));
-        for (size_t k = 0; req.orch && k < (size_t)req.n * SCORE_ORCH_F; k++) REQUIRE(!isinf(req.orch[k]));
-        for (int k = 0; k < KISIM_P; k++) REQUIRE(isfinite(req.pod[k]));
+        for (size_t k = 0; req.telemetry && k < (size_t)req.n * req.T * KISIM_F; k++)
+            REQUIRE(isfinite(req.telemetry[k]));
+        for (size_t k = 0; req.orch && k < (size_t)req.n * SCORE_ORCH_F; k++)
+            REQUIRE(!isinf(req.orch[k]));
+        for (int k = 0; k < KISIM_P; k++)
+            REQUIRE(isfinite(req.pod[k]));
     }
     if (code == BATCH_OK && req.cmd == BATCH_REBALANCE)
         REQUIRE(req.min_delta >= 0 && req.min_delta <= 100 && req.max_moves >= 1);
@@ -44,7 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cJSON *o = cJSON_Parse(h);
     REQUIRE(o != NULL);
     const cJSON *c = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "error"), "code");
-    REQUIRE(cJSON_IsString(c) && !strcmp(c->valuestring, batch_code_name(code ? code : BATCH_E_SCORE_ERROR)));
+    REQUIRE(cJSON_IsString(c) &&
+            !strcmp(c->valuestring, batch_code_name(code ? code : BATCH_E_SCORE_ERROR)));
     cJSON_Delete(o);
     free(h);
     batch_request_free(&req);

@@ -42,7 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     REQUIRE(a.n >= 0);
-    for (int i = 0; i < KISIM_P; i++) REQUIRE(a.pod[i] >= 0 && a.pod[i] <= 1);
+    for (int i = 0; i < KISIM_P; i++)
+        REQUIRE(a.pod[i] >= 0 && a.pod[i] <= 1);
     int *s10 = malloc(((size_t)a.n + 1) * sizeof *s10);
     const char **fail = calloc((size_t)a.n + 1, sizeof *fail);
     uint8_t *unres = calloc((size_t)a.n + 1, 1);
@@ -63,7 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cJSON *f = cJSON_Parse(out);
     REQUIRE(cJSON_IsObject(f));
     if (a.by_name)
-        REQUIRE(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(f, "NodeNames")) == a.n - a.n / 2);
+        REQUIRE(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(f, "NodeNames")) ==
+                a.n - a.n / 2);
     cJSON_Delete(f);
     free(out);
     free(unres);

@@ -15,12 +15,12 @@
 #error "define FUZZ_NAME before including tests/fuzz_frames.h"
 #endif
 
-#define REQUIRE(cond)                                                                          \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, FUZZ_NAME ": broken promise: %s\n", #cond);                        \
-            abort();                                                                           \
-        }                                                                                      \
+#define REQUIRE(cond)                                                                              \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, FUZZ_NAME ": broken promise: %s\n", #cond);                            \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

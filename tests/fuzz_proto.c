@@ -35,8 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (int i = 0; i < req.n; i++)
                 REQUIRE(actions[2 * i] >= 0 && actions[2 * i] < lim.n_max &&
                         actions[2 * i + 1] >= 0 && actions[2 * i + 1] <= 2);
-        if (req.cmd == PROTO_RESET)
-            REQUIRE(req.env_offset + (uint64_t)lim.envs <= req.total_envs);
+        if (req.cmd == PROTO_RESET) REQUIRE(req.env_offset + (uint64_t)lim.envs <= req.total_envs);
     }
     char buf[1024];
     int len = code ? proto_error_header(buf, sizeof buf, &req, code, msg)

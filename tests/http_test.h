@@ -70,8 +70,10 @@ static inline int http_request(int port, const char *method, const char *path, c
 {
     size_t blen = body ? strlen(body) : 0;
     char *req = malloc(blen + 512);
-    int n = snprintf(req, 512, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n", method, path, blen);
+    int n = snprintf(req, 512,
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+                     method, path, blen);
     if (body) memcpy(req + n, body, blen);
     int rc = http_raw(port, req, (size_t)n + blen, r);
     free(req);

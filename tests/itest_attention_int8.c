@@ -7,12 +7,12 @@
  * (sw_o = max_c |W_oc| / 127 per output channel, sx_b = max_c |x_bc| / 127 per input row: round
  * to nearest is off by at most half a step). To first order a node's score logit moves by
  * sum over layers of G . dy, G = d logit / d y from the fp32 backward. So
- *   |d logit| <= sum |G_bo| (sw_o/2 sum_c |x_bc| + sx_b/2 sum_c |W_oc| + C sx_b sw_o / 4)  (worst case)
- * and with independent rounding errors, uniform over their step, its variance is
- *   sum G_bo^2 (sw_o^2/12 sum_c x_bc^2 + sx_b^2/12 sum_c W_oc^2).
- * The sums run over the layers the int8 model quantises (attention.h: the blocks and the
- * cross-attention; the input projection and the head stay fp32). Checked: every node's logit change within 1.5 x its worst-case bound (the 0.5 covers the
- * second-order terms), and the root-mean-square change over all nodes within a factor 4 of the
+ *   |d logit| <= sum |G_bo| (sw_o/2 sum_c |x_bc| + sx_b/2 sum_c |W_oc| + C sx_b sw_o / 4)  (worst
+ * case) and with independent rounding errors, uniform over their step, its variance is sum G_bo^2
+ * (sw_o^2/12 sum_c x_bc^2 + sx_b^2/12 sum_c W_oc^2). The sums run over the layers the int8 model
+ * quantises (attention.h: the blocks and the cross-attention; the input projection and the head
+ * stay fp32). Checked: every node's logit change within 1.5 x its worst-case bound (the 0.5 covers
+ * the second-order terms), and the root-mean-square change over all nodes within a factor 4 of the
  * predicted standard deviation: too small means the weights are not really quantised, too large
  * a wrong scale or rounding. The score (100 sigmoid) moves at most 25 x the logit. */
 #include "env/spaces.h"
@@ -31,9 +31,9 @@ typedef struct {
 static int layers_of(layer *L, const att_model *m, const att_acts *a, const float *dlogits)
 {
     int n = 0, N = a->n, D = m->D;
-#define ADD(nm, xx, gg, b, c, oc)                                                              \
-    (snprintf(L[n].name, sizeof L[n].name, "%s", nm), L[n].x = (xx), L[n].g = (gg),             \
-     L[n].B = (b), L[n].C = (c), L[n].OC = (oc), n++)
+#define ADD(nm, xx, gg, b, c, oc)                                                                  \
+    (snprintf(L[n].name, sizeof L[n].name, "%s", nm), L[n].x = (xx), L[n].g = (gg), L[n].B = (b),  \
+     L[n].C = (c), L[n].OC = (oc), n++)
     ADD("proj.weight", a->x, G(a, a->h0), N, ATT_X, D);
     char nm[64];
     for (int l = 0; l < ATT_LAYERS; l++) {
@@ -59,15 +59,23 @@ static int layers_of(layer *L, const att_model *m, const att_acts *a, const floa
 static float absmax(const float *v, int n)
 {
     float m = 0;
-    for (int i = 0; i < n; i++) m = fabsf(v[i]) > m ? fabsf(v[i]) : m;
+    for (int i = 0; i < n; i++)
+        m = fabsf(v[i]) > m ? fabsf(v[i]) : m;
     return m;
 }
 
 static void test_int8_error_within_prediction(void)
 {
-    fit_options o = {.model = "attention", .epochs = 2, .patience = 2, .d_model = 128, .ff = 256,
-                     .head_hidden = 64, .lr = 1e-3f, .feature_drop = 0.1f,
-                     .label = "contention", .seed = 3};
+    fit_options o = {.model = "attention",
+                     .epochs = 2,
+                     .patience = 2,
+                     .d_model = 128,
+                     .ff = 256,
+                     .head_hidden = 64,
+                     .lr = 1e-3f,
+                     .feature_drop = 0.1f,
+                     .label = "contention",
+                     .seed = 3};
     scorer_fixture fx;
     CHECK(scorer_fixture_train(&fx, 500, &o) == 0);
     const ds_set d = fx.d;
@@ -106,13 +114,15 @@ static void test_int8_error_within_prediction(void)
                 for (int o2 = 0; o2 < L[t].OC; o2++) {
                     const float *w = W + (size_t)o2 * L[t].C;
                     double sw = absmax(w, L[t].C) / 127.0, w1 = 0, w2 = 0;
-                    for (int c = 0; c < L[t].C; c++) w1 += fabsf(w[c]), w2 += (double)w[c] * w[c];
+                    for (int c = 0; c < L[t].C; c++)
+                        w1 += fabsf(w[c]), w2 += (double)w[c] * w[c];
                     for (int r = 0; r < L[t].B; r++) {
                         double g = L[t].g[(size_t)r * L[t].OC + o2];
                         if (g == 0) continue;
                         const float *x = L[t].x + (size_t)r * L[t].C;
                         double sx = absmax(x, L[t].C) / 127.0, x1 = 0, x2 = 0;
-                        for (int c = 0; c < L[t].C; c++) x1 += fabsf(x[c]), x2 += (double)x[c] * x[c];
+                        for (int c = 0; c < L[t].C; c++)
+                            x1 += fabsf(x[c]), x2 += (double)x[c] * x[c];
                         bound += fabs(g) * (sw / 2 * x1 + sx / 2 * w1 + L[t].C * sx * sw / 4);
                         v += g * g * (sw * sw / 12 * x2 + sx * sx / 12 * w2);
                     }
@@ -128,9 +138,10 @@ static void test_int8_error_within_prediction(void)
         }
     }
     double rms = sqrt(sq / nodes), pred = sqrt(var / nodes);
-    fprintf(stderr, "  %d events, %d nodes: logit change rms %.3g, predicted %.3g (ratio %.2f); "
-            "worst |change| / bound %.3f; score |diff| max %.4f mean %.5f\n", events, nodes, rms,
-            pred, rms / pred, worst_ratio, max_ds, sum_ds / nodes);
+    fprintf(stderr,
+            "  %d events, %d nodes: logit change rms %.3g, predicted %.3g (ratio %.2f); "
+            "worst |change| / bound %.3f; score |diff| max %.4f mean %.5f\n",
+            events, nodes, rms, pred, rms / pred, worst_ratio, max_ds, sum_ds / nodes);
     CHECK(events >= 20 && nodes >= 100);
     CHECK_MSG(worst_ratio <= 1.5, "a logit moved %.2f x its first-order worst case", worst_ratio);
     CHECK_MSG(rms > pred / 4 && rms < pred * 4, "rms %.3g, predicted %.3g", rms, pred);

@@ -12,8 +12,15 @@
 
 static void test_seed_node_table(void)
 {
-    fit_options o = {.model = "attention", .epochs = 8, .patience = 8, .d_model = 32, .ff = 64,
-                     .head_hidden = 16, .lr = 1e-3f, .feature_drop = 0.1f, .label = "contention",
+    fit_options o = {.model = "attention",
+                     .epochs = 8,
+                     .patience = 8,
+                     .d_model = 32,
+                     .ff = 64,
+                     .head_hidden = 16,
+                     .lr = 1e-3f,
+                     .feature_drop = 0.1f,
+                     .label = "contention",
                      .seed = 1};
     scorer_fixture fx;
     CHECK(scorer_fixture_train(&fx, 1200, &o) == 0);
@@ -45,11 +52,13 @@ static void test_seed_node_table(void)
     pod[POD_CTX_MEMORY_REQUEST] = 0.2f;
     pod[POD_CTX_CLASS_LATENCY_SENSITIVE] = 1;
     pod[POD_CTX_IS_REPLICA] = 1;
-    for (int f = 0; f < KISIM_F; f++) avail[f] = 1;
+    for (int f = 0; f < KISIM_F; f++)
+        avail[f] = 1;
     for (int i = 0; i < 3; i++)
         for (int t = 0; t < T; t++) {
             float *x = nodes + ((size_t)i * T + t) * KISIM_F; /* normalised: 1 = the range's top */
-            for (int f = 0; f < KISIM_F; f++) x[f] = (float)(quiet[f] / cnt);
+            for (int f = 0; f < KISIM_F; f++)
+                x[f] = (float)(quiet[f] / cnt);
             x[FEAT_CPU_UTILIZATION] = i == 2 ? 0.99f : 0.10f;
             x[FEAT_MEMORY_UTILIZATION] = i == 2 ? 0.99f : 0.20f;
             x[FEAT_L3_CACHE_MISS_RATE] = i == 2 ? 0.99f : 0.05f;

@@ -23,7 +23,8 @@ typedef struct {
 static void *serve(void *arg)
 {
     server_thread *t = arg;
-    while (!t->stop) batch_server_poll(t->b, 20);
+    while (!t->stop)
+        batch_server_poll(t->b, 20);
     return NULL;
 }
 
@@ -36,7 +37,8 @@ static void expect_error(batch_client *cl, const char *header, const void *arr, 
     char *h = NULL;
     int nf = 0;
     CHECK_EQ_INT(batch_client_raw(cl, data, size, arr ? 2 : 1, &h, &nf), 0);
-    CHECK_MSG(h && strstr(h, "\"ok\":false") && strstr(h, code) && strstr(h, field), "%s -> %s", header, h ? h : "(none)");
+    CHECK_MSG(h && strstr(h, "\"ok\":false") && strstr(h, code) && strstr(h, field), "%s -> %s",
+              header, h ? h : "(none)");
     CHECK_EQ_INT(nf, 1);
     free(h);
 }
@@ -46,7 +48,8 @@ static void test_batch_over_zmq(void)
     char ep[160], tele[160];
     snprintf(ep, sizeof ep, "ipc://%s/score.sock", fx.dir);
     snprintf(tele, sizeof tele, "ipc://%s/tele.sock", fx.dir);
-    score_opts o = {.policy_path = fx.ppo, .fallback_path = fx.att, .budget_ms = 5000, .telemetry_bind = tele};
+    score_opts o = {
+        .policy_path = fx.ppo, .fallback_path = fx.att, .budget_ms = 5000, .telemetry_bind = tele};
     score_service *s;
     CHECK_EQ_INT(score_service_open(&s, &o), 0);
     server_thread th = {0};
@@ -81,7 +84,8 @@ static void test_batch_over_zmq(void)
     for (int k = 0; k < 3; k++) {
         telem_frame fr = {0};
         snprintf(fr.node, sizeof fr.node, "w%d", k);
-        for (int j = 0; j < KISIM_F; j++) fr.available[j] = 1, fr.features[j] = (float)feature_denormalize(j, 0.3f * k);
+        for (int j = 0; j < KISIM_F; j++)
+            fr.available[j] = 1, fr.features[j] = (float)feature_denormalize(j, 0.3f * k);
         char *js = telem_frame_json(&fr);
         fprintf(f, "%s\n", js);
         free(js);
@@ -122,18 +126,26 @@ static void test_batch_over_zmq(void)
     expect_error(cl, "not json", NULL, 0, "bad_json", "frame 0");
     expect_error(cl, "{\"v\":2,\"cmd\":\"score\"}", NULL, 0, "unsupported_version", "v:");
     expect_error(cl, "{\"v\":1,\"cmd\":\"dance\"}", NULL, 0, "unknown_command", "dance");
-    expect_error(cl, "{\"v\":1,\"cmd\":\"score\",\"pod\":[0,0,0,0,0,0,0,0,0,0,0]}", NULL, 0, "bad_field", "nodes");
-    expect_error(cl, "{\"v\":1,\"cmd\":\"score\",\"nodes\":[\"a\"],\"pod\":[0]}", NULL, 0, "bad_field", "pod");
-    expect_error(cl, "{\"v\":1,\"cmd\":\"score\",\"nodes\":[\"a\"],\"pod\":[0,0,0,0,0,0,0,0,0,0,0],\"bogus\":1}", NULL, 0,
-                 "bad_field", "bogus");
-    expect_error(cl, "{\"v\":1,\"cmd\":\"score\",\"nodes\":[\"a\"],\"pod\":[0,0,0,0,0,0,0,0,0,0,0],\"T\":2}", NULL, 0,
-                 "frame_count", "expected 2 frames");
-    expect_error(cl, "{\"v\":1,\"cmd\":\"score\",\"nodes\":[\"a\"],\"pod\":[0,0,0,0,0,0,0,0,0,0,0],\"T\":2}", tel, 7,
-                 "array_size", "telemetry");
+    expect_error(cl, "{\"v\":1,\"cmd\":\"score\",\"pod\":[0,0,0,0,0,0,0,0,0,0,0]}", NULL, 0,
+                 "bad_field", "nodes");
+    expect_error(cl, "{\"v\":1,\"cmd\":\"score\",\"nodes\":[\"a\"],\"pod\":[0]}", NULL, 0,
+                 "bad_field", "pod");
+    expect_error(
+        cl,
+        "{\"v\":1,\"cmd\":\"score\",\"nodes\":[\"a\"],\"pod\":[0,0,0,0,0,0,0,0,0,0,0],\"bogus\":1}",
+        NULL, 0, "bad_field", "bogus");
+    expect_error(
+        cl, "{\"v\":1,\"cmd\":\"score\",\"nodes\":[\"a\"],\"pod\":[0,0,0,0,0,0,0,0,0,0,0],\"T\":2}",
+        NULL, 0, "frame_count", "expected 2 frames");
+    expect_error(
+        cl, "{\"v\":1,\"cmd\":\"score\",\"nodes\":[\"a\"],\"pod\":[0,0,0,0,0,0,0,0,0,0,0],\"T\":2}",
+        tel, 7, "array_size", "telemetry");
     tel[3] = NAN;
-    expect_error(cl, "{\"v\":1,\"cmd\":\"score\",\"nodes\":[\"a\"],\"pod\":[0,0,0,0,0,0,0,0,0,0,0],\"T\":2}", tel,
-                 sizeof tel, "bad_value", "element 3");
-    expect_error(cl, "{\"v\":1,\"cmd\":\"rebalance\",\"id\":9,\"min_delta\":500}", NULL, 0, "bad_field", "min_delta");
+    expect_error(
+        cl, "{\"v\":1,\"cmd\":\"score\",\"nodes\":[\"a\"],\"pod\":[0,0,0,0,0,0,0,0,0,0,0],\"T\":2}",
+        tel, sizeof tel, "bad_value", "element 3");
+    expect_error(cl, "{\"v\":1,\"cmd\":\"rebalance\",\"id\":9,\"min_delta\":500}", NULL, 0,
+                 "bad_field", "min_delta");
     CHECK_EQ_INT(batch_client_score(cl, &r.req, &res), 0); /* still serving */
     CHECK(res.n == 7);
     batch_result_free(&res);

@@ -25,7 +25,8 @@ static void test_quickstart_calibration(void)
     double share = def.agg[EVAL_contended_share].mean;
     double p99_def = def.agg[EVAL_p99_ms].mean, p99_orc = orc.agg[EVAL_p99_ms].mean;
     double cost_def = def.agg[EVAL_cost].mean, cost_orc = orc.agg[EVAL_cost].mean;
-    fprintf(stderr, "k8s-default: contended %.3f, p99 %.1f ms, cost %.4f\n", share, p99_def, cost_def);
+    fprintf(stderr, "k8s-default: contended %.3f, p99 %.1f ms, cost %.4f\n", share, p99_def,
+            cost_def);
     fprintf(stderr, "oracle:      contended %.3f, p99 %.1f ms, cost %.4f\n",
             orc.agg[EVAL_contended_share].mean, p99_orc, cost_orc);
     CHECK_MSG(share >= 0.35 && share <= 0.55, "contended share %.3f", share);

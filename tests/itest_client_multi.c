@@ -39,7 +39,8 @@ static void test_two_servers_are_one_vecenv(void)
     CHECK(client_open(&c, eps, 2, &(client_opts){.timeout_ms = 10000}) == 0);
     CHECK(client_size(c) == K);
     int local = -1;
-    CHECK(client_endpoint_of(c, 3, &local) == eps[1] || !strcmp(client_endpoint_of(c, 3, &local), eps[1]));
+    CHECK(client_endpoint_of(c, 3, &local) == eps[1] ||
+          !strcmp(client_endpoint_of(c, 3, &local), eps[1]));
     CHECK(local == 1);
     vecenv *ref;
     CHECK(vecenv_init(&ref, &cfg, K) == 0);
@@ -60,7 +61,8 @@ static void test_two_servers_are_one_vecenv(void)
         same &= !memcmp(obs, robs, od * 4) && !memcmp(mask, rmask, md) &&
                 !memcmp(rew, rrew, sizeof rew) && !memcmp(term, rterm, K) &&
                 !memcmp(trunc, rtrunc, K) && !memcmp(info, rinfo, nd * 4);
-        for (int k = 0; k < K; k++) ends += term[k] || trunc[k];
+        for (int k = 0; k < K; k++)
+            ends += term[k] || trunc[k];
     }
     CHECK_MSG(same, "two servers differ from one in-process vecenv of %d envs", K);
     CHECK_MSG(ends >= 2 * K, "only %d episode ends", ends);
@@ -108,9 +110,11 @@ static void test_killed_and_frozen_servers(void)
     short_episodes(&cfg);
     char ep[3][128];
     for (int i = 0; i < 3; i++)
-        snprintf(ep[i], sizeof ep[i], "ipc:///tmp/kisim-itest-multi-%ld-%d.sock", (long)getpid(), i);
+        snprintf(ep[i], sizeof ep[i], "ipc:///tmp/kisim-itest-multi-%ld-%d.sock", (long)getpid(),
+                 i);
     pid_t pid[3];
-    for (int i = 0; i < 3; i++) pid[i] = spawn_server(&cfg, 2, ep[i]);
+    for (int i = 0; i < 3; i++)
+        pid[i] = spawn_server(&cfg, 2, ep[i]);
     const char *eps[3] = {ep[0], ep[1], ep[2]};
     const int timeout = 3000;
     kisim_client *c;
@@ -139,8 +143,8 @@ static void test_killed_and_frozen_servers(void)
     double took = log_now() - t0;
     CHECK(err == KISIM_EIO || err == KISIM_ETIMEOUT);
     CHECK_STR_CONTAINS(kisim_errmsg(), ep[1]);
-    CHECK_MSG(strstr(kisim_errmsg(), ep[0]) == NULL && strstr(kisim_errmsg(), ep[2]) == NULL,
-              "%s", kisim_errmsg());
+    CHECK_MSG(strstr(kisim_errmsg(), ep[0]) == NULL && strstr(kisim_errmsg(), ep[2]) == NULL, "%s",
+              kisim_errmsg());
     CHECK_MSG(took <= timeout / 1000.0 + 0.5, "took %.2f s, timeout %.1f s", took, timeout / 1e3);
     fprintf(stderr, "killed server: %.3f s: %s\n", took, kisim_errmsg());
     /* The envs are out of step now: a step needs a reset first. */
@@ -172,7 +176,8 @@ static void test_killed_and_frozen_servers(void)
 done:
     for (int i = 0; i < 3; i++)
         if (pid[i] > 0) stop_child(pid[i]);
-    for (int i = 0; i < 3; i++) unlink(ep[i] + 6);
+    for (int i = 0; i < 3; i++)
+        unlink(ep[i] + 6);
 }
 
 static void test_spaces_must_agree(void)

@@ -52,7 +52,7 @@ static void test_keygen_files(void)
     fclose(f);
     CHECK(curve_read_key(bad, z_read) == KISIM_EINPUT);
     CHECK_STR_CONTAINS(kisim_errmsg(), "bad.pub:3: expected a 40-character Z85");
-    uint8_t (*keys)[32] = NULL;
+    uint8_t(*keys)[32] = NULL;
     int n = 0;
     CHECK(curve_read_authorized(bad, &keys, &n) == KISIM_EINPUT && keys == NULL);
     path_of(bad, sizeof bad, "missing.pub");
@@ -81,14 +81,16 @@ static void test_authorised_and_refused(void)
     FILE *f = fopen(auth, "w");
     fprintf(f, "# who may connect\n%s laptop\n", cli_pub);
     fclose(f);
-    uint8_t (*keys)[32] = NULL;
+    uint8_t(*keys)[32] = NULL;
     int n = 0;
     CHECK(curve_read_authorized(auth, &keys, &n) == 0 && n == 1);
 
     kisim_config cfg;
     cfg_default(&cfg);
     srv_thread t;
-    server_opts so = {.envs = 2, .curve_secret = srv_sec, .authorized = (const uint8_t(*)[32])keys,
+    server_opts so = {.envs = 2,
+                      .curve_secret = srv_sec,
+                      .authorized = (const uint8_t(*)[32])keys,
                       .n_authorized = n};
     if (srv_start(&t, &cfg, &so)) {
         CHECK(0);
@@ -98,8 +100,8 @@ static void test_authorised_and_refused(void)
     free(keys); /* the server keeps its own copy */
     const char *ep = server_endpoint(t.s);
     kisim_client *c;
-    client_opts good = {.timeout_ms = 5000, .server_key = srv_pub, .public_key = cli_pub,
-                        .secret_key = cli_sec};
+    client_opts good = {
+        .timeout_ms = 5000, .server_key = srv_pub, .public_key = cli_pub, .secret_key = cli_sec};
     int err = client_open(&c, &ep, 1, &good);
     CHECK_MSG(err == 0, "authorised client: %s", kisim_errmsg());
     env_spaces s;
@@ -114,8 +116,8 @@ static void test_authorised_and_refused(void)
 
     /* An unknown key: refused, fast, naming the endpoint. */
     kisim_client *x = NULL;
-    client_opts stranger = {.timeout_ms = 5000, .server_key = srv_pub, .public_key = x_pub,
-                            .secret_key = x_sec};
+    client_opts stranger = {
+        .timeout_ms = 5000, .server_key = srv_pub, .public_key = x_pub, .secret_key = x_sec};
     double t0 = log_now();
     CHECK(client_open(&x, &ep, 1, &stranger) != 0 && x == NULL);
     CHECK_STR_CONTAINS(kisim_errmsg(), ep);

@@ -23,26 +23,31 @@ static int http(const char *method, const char *path, const char *body, http_rep
 }
 
 /* A pod with requests, as kube-scheduler marshals it (trimmed of fields the extender ignores). */
-#define POD                                                                                    \
-    "{\"metadata\":{\"name\":\"web-5d8f\",\"namespace\":\"shop\",\"uid\":\"1b4e\",\"creationTimestamp\":" \
-    "null,\"labels\":{\"app\":\"web\"},\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":"  \
-    "\"ReplicaSet\",\"name\":\"web-5d8f\",\"uid\":\"9c\",\"controller\":true}]},\"spec\":{"         \
-    "\"containers\":[{\"name\":\"web\",\"image\":\"nginx\",\"resources\":{\"limits\":{\"cpu\":\"1\","  \
-    "\"memory\":\"2Gi\"},\"requests\":{\"cpu\":\"500m\",\"memory\":\"2Gi\"}}}],\"priority\":0},"  \
+#define POD                                                                                        \
+    "{\"metadata\":{\"name\":\"web-5d8f\",\"namespace\":\"shop\",\"uid\":\"1b4e\","                \
+    "\"creationTimestamp\":"                                                                       \
+    "null,\"labels\":{\"app\":\"web\"},\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":" \
+    "\"ReplicaSet\",\"name\":\"web-5d8f\",\"uid\":\"9c\",\"controller\":true}]},\"spec\":{"        \
+    "\"containers\":[{\"name\":\"web\",\"image\":\"nginx\",\"resources\":{\"limits\":{\"cpu\":"    \
+    "\"1\","                                                                                       \
+    "\"memory\":\"2Gi\"},\"requests\":{\"cpu\":\"500m\",\"memory\":\"2Gi\"}}}],\"priority\":0},"   \
     "\"status\":{\"phase\":\"Pending\"}}"
 
 /* One v1.Node as json.Marshal prints it, with capacity and allocatable. */
-#define NODE(name, mem)                                                                         \
-    "{\"metadata\":{\"name\":\"" name "\",\"creationTimestamp\":null},\"spec\":{},\"status\":{"   \
-    "\"capacity\":{\"cpu\":\"4\",\"memory\":\"" mem "\",\"pods\":\"110\"},\"allocatable\":{\"cpu\":" \
-    "\"3920m\",\"memory\":\"" mem "\",\"pods\":\"110\"},\"daemonEndpoints\":{\"kubeletEndpoint\":{"  \
-    "\"Port\":0}},\"nodeInfo\":{\"machineID\":\"\",\"systemUUID\":\"\",\"bootID\":\"\","            \
-    "\"kernelVersion\":\"\",\"osImage\":\"\",\"containerRuntimeVersion\":\"\",\"kubeletVersion\":"  \
+#define NODE(name, mem)                                                                            \
+    "{\"metadata\":{\"name\":\"" name "\",\"creationTimestamp\":null},\"spec\":{},\"status\":{"    \
+    "\"capacity\":{\"cpu\":\"4\",\"memory\":\"" mem                                                \
+    "\",\"pods\":\"110\"},\"allocatable\":{\"cpu\":"                                               \
+    "\"3920m\",\"memory\":\"" mem                                                                  \
+    "\",\"pods\":\"110\"},\"daemonEndpoints\":{\"kubeletEndpoint\":{"                              \
+    "\"Port\":0}},\"nodeInfo\":{\"machineID\":\"\",\"systemUUID\":\"\",\"bootID\":\"\","           \
+    "\"kernelVersion\":\"\",\"osImage\":\"\",\"containerRuntimeVersion\":\"\",\"kubeletVersion\":" \
     "\"\",\"kubeProxyVersion\":\"\",\"operatingSystem\":\"\",\"architecture\":\"\"}}}"
 
-static const char *names_req = "{\"Pod\":" POD ",\"Nodes\":null,\"NodeNames\":[\"node1\",\"node2\",\"node3\"]}";
-static const char *nodes_req = "{\"Pod\":" POD ",\"Nodes\":{\"metadata\":{},\"items\":[" NODE("big", "16Gi")
-                               "," NODE("tiny", "1Gi") "," NODE("full", "16Gi") "]},\"NodeNames\":null}";
+static const char *names_req =
+    "{\"Pod\":" POD ",\"Nodes\":null,\"NodeNames\":[\"node1\",\"node2\",\"node3\"]}";
+static const char *nodes_req = "{\"Pod\":" POD ",\"Nodes\":{\"metadata\":{},\"items\":[" NODE(
+    "big", "16Gi") "," NODE("tiny", "1Gi") "," NODE("full", "16Gi") "]},\"NodeNames\":null}";
 
 /* Checks a HostPriorityList against the expected hosts; every score 0..10 and == want. */
 static void check_priorities(const http_reply *r, const char *const *hosts, int n, int want)
@@ -72,7 +77,8 @@ static void test_prioritize(void)
     CHECK_EQ_INT(http("POST", "/scheduler/prioritize", nodes_req, &r), 0);
     check_priorities(&r, nodes, 3, 5);
     free(r.body);
-    CHECK_EQ_INT(http("POST", "/scheduler/prioritize", "{\"Pod\":" POD ",\"NodeNames\":[]}", &r), 0);
+    CHECK_EQ_INT(http("POST", "/scheduler/prioritize", "{\"Pod\":" POD ",\"NodeNames\":[]}", &r),
+                 0);
     CHECK(r.status == 200 && !strcmp(r.body, "[]"));
     free(r.body);
 }
@@ -82,7 +88,8 @@ static void test_filter(score_service *svc)
     /* "full" reports 95% of its 16Gi in use: 0.8Gi free < the pod's 2Gi. */
     telem_frame f = {0};
     strcpy(f.node, "full");
-    for (int j = 0; j < KISIM_F_MEASURED; j++) f.available[j] = 1;
+    for (int j = 0; j < KISIM_F_MEASURED; j++)
+        f.available[j] = 1;
     f.features[FEAT_MEMORY_UTILIZATION] = 0.95f;
     CHECK_EQ_INT(telem_store_put(score_service_store(svc), &f), 0);
     strcpy(f.node, "big");
@@ -93,16 +100,19 @@ static void test_filter(score_service *svc)
     CHECK_EQ_INT(http("POST", "/scheduler/filter", nodes_req, &r), 0);
     CHECK_EQ_INT(r.status, 200);
     cJSON *res = cJSON_Parse(r.body), *req = cJSON_Parse(nodes_req);
-    cJSON *items = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "Nodes"), "items");
+    cJSON *items =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "Nodes"), "items");
     CHECK_MSG(cJSON_GetArraySize(items) == 1, "body %s", r.body);
     /* The survivor is echoed as the very Node object kube-scheduler sent. */
-    cJSON *sent = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(req, "Nodes"), "items"), 0);
+    cJSON *sent =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(req, "Nodes"), "items"), 0);
     CHECK(cJSON_Compare(cJSON_GetArrayItem(items, 0), sent, 1));
     cJSON *unres = cJSON_GetObjectItemCaseSensitive(res, "FailedAndUnresolvableNodes");
     cJSON *failed = cJSON_GetObjectItemCaseSensitive(res, "FailedNodes");
     CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(unres, "tiny")));
     CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(failed, "full")));
-    CHECK_STR_CONTAINS(cJSON_GetObjectItemCaseSensitive(failed, "full")->valuestring, "memory_utilization 0.95");
+    CHECK_STR_CONTAINS(cJSON_GetObjectItemCaseSensitive(failed, "full")->valuestring,
+                       "memory_utilization 0.95");
     CHECK(cJSON_GetArraySize(failed) == 1 && cJSON_GetArraySize(unres) == 1);
     CHECK(!strcmp(cJSON_GetObjectItemCaseSensitive(res, "Error")->valuestring, ""));
     cJSON_Delete(res);
@@ -117,12 +127,15 @@ static void test_filter(score_service *svc)
     CHECK_EQ_INT(telem_store_put(score_service_store(svc), &f), 0);
     static const char *best_effort =
         "{\"Pod\":{\"metadata\":{\"name\":\"be\"},\"spec\":{\"containers\":[{\"name\":\"c\"}]}},"
-        "\"Nodes\":{\"metadata\":{},\"items\":[" NODE("brim", "16Gi") ",{\"metadata\":{\"name\":"
-        "\"micro\"},\"status\":{\"allocatable\":{\"cpu\":\"50m\",\"memory\":\"100Mi\","
-        "\"pods\":\"110\"}}}]},\"NodeNames\":null}";
+        "\"Nodes\":{\"metadata\":{},\"items\":[" NODE(
+            "brim",
+            "16Gi") ",{\"metadata\":{\"name\":"
+                    "\"micro\"},\"status\":{\"allocatable\":{\"cpu\":\"50m\",\"memory\":\"100Mi\","
+                    "\"pods\":\"110\"}}}]},\"NodeNames\":null}";
     CHECK_EQ_INT(http("POST", "/scheduler/filter", best_effort, &r), 0);
     res = cJSON_Parse(r.body);
-    items = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "Nodes"), "items");
+    items =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "Nodes"), "items");
     CHECK_MSG(r.status == 200 && cJSON_GetArraySize(items) == 2, "BestEffort pod: %s", r.body);
     cJSON_Delete(res);
     free(r.body);
@@ -138,12 +151,15 @@ static void test_filter(score_service *svc)
         "\"8\"}}}]},\"NodeNames\":null}";
     CHECK_EQ_INT(http("POST", "/scheduler/filter", amd_pod, &r), 0);
     res = cJSON_Parse(r.body);
-    items = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "Nodes"), "items");
+    items =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "Nodes"), "items");
     unres = cJSON_GetObjectItemCaseSensitive(res, "FailedAndUnresolvableNodes");
     CHECK_MSG(r.status == 200 && cJSON_GetArraySize(items) == 1 && cJSON_GetArraySize(unres) == 1,
               "AMD GPU pod: %s", r.body);
-    const cJSON *kept = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0), "metadata"), "name");
-    CHECK_MSG(cJSON_IsString(kept) && !strcmp(kept->valuestring, "mi300"), "AMD GPU pod: %s", r.body);
+    const cJSON *kept =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0), "metadata"), "name");
+    CHECK_MSG(cJSON_IsString(kept) && !strcmp(kept->valuestring, "mi300"), "AMD GPU pod: %s",
+              r.body);
     cJSON *why = cJSON_GetObjectItemCaseSensitive(unres, "h100");
     CHECK(cJSON_IsString(why) && strstr(why->valuestring, "1 amd.com/gpu"));
     cJSON_Delete(res);
@@ -186,14 +202,17 @@ static void check_error(const http_reply *r, int status, const char *needle)
 static void test_bad_requests(size_t max_body)
 {
     http_reply r;
-    const char *bad[][2] = {{"{\"Pod\":", "not valid JSON"},
-                            {"", "not valid JSON"},
-                            {"{\"NodeNames\":[\"a\"]}", "ExtenderArgs.Pod: missing"},
-                            {"{\"Pod\":{},\"NodeNames\":[1]}", "NodeNames[0]"},
-                            {"{\"Pod\":{\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":"
-                             "\"two\"}}}]}},\"NodeNames\":[\"a\"]}", "requests.cpu"}};
+    const char *bad[][2] = {
+        {"{\"Pod\":", "not valid JSON"},
+        {"", "not valid JSON"},
+        {"{\"NodeNames\":[\"a\"]}", "ExtenderArgs.Pod: missing"},
+        {"{\"Pod\":{},\"NodeNames\":[1]}", "NodeNames[0]"},
+        {"{\"Pod\":{\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":"
+         "\"two\"}}}]}},\"NodeNames\":[\"a\"]}",
+         "requests.cpu"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        CHECK_EQ_INT(http("POST", i % 2 ? "/scheduler/filter" : "/scheduler/prioritize", bad[i][0], &r), 0);
+        CHECK_EQ_INT(
+            http("POST", i % 2 ? "/scheduler/filter" : "/scheduler/prioritize", bad[i][0], &r), 0);
         check_error(&r, 400, bad[i][1]);
         free(r.body);
         check_alive();
@@ -209,8 +228,10 @@ static void test_bad_requests(size_t max_body)
     /* Oversized and chunked (no Content-Length): counted as it arrives. */
     size_t n = max_body + 100, hl;
     char *req = malloc(n + 512);
-    hl = (size_t)sprintf(req, "POST /scheduler/filter HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                         "Transfer-Encoding: chunked\r\n\r\n%zx\r\n", n);
+    hl = (size_t)sprintf(req,
+                         "POST /scheduler/filter HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                         "Transfer-Encoding: chunked\r\n\r\n%zx\r\n",
+                         n);
     memset(req + hl, ' ', n);
     memcpy(req + hl + n, "\r\n0\r\n\r\n", 7);
     CHECK_EQ_INT(http_raw(g_port, req, hl + n + 7, &r), 0);
@@ -253,7 +274,8 @@ static void *hammer(void *arg)
         if (want == 200 && i % 3) {
             cJSON *a = cJSON_Parse(r.body);
             if (cJSON_GetArraySize(a) != 3 ||
-                strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 1), "Host")->valuestring, names[1]))
+                strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 1), "Host")->valuestring,
+                       names[1]))
                 (*fails)++;
             cJSON_Delete(a);
         }
@@ -266,9 +288,12 @@ static void test_concurrent(void)
 {
     pthread_t th[4];
     int fails[4] = {0};
-    for (int i = 0; i < 4; i++) pthread_create(&th[i], NULL, hammer, &fails[i]);
-    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
-    for (int i = 0; i < 4; i++) CHECK_EQ_INT(fails[i], 0);
+    for (int i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, hammer, &fails[i]);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT(fails[i], 0);
 }
 
 static long metric_value(const char *page, const char *series)
@@ -288,8 +313,10 @@ static void test_metrics(void)
     long errors = metric_value(r.body, "kisim_score_request_errors_total{verb=\"prioritize\"} ") +
                   metric_value(r.body, "kisim_score_request_errors_total{verb=\"filter\"} ");
     CHECK_EQ_INT(errors, 5 + 2 + 32);
-    CHECK(metric_value(r.body, "kisim_score_requests_total{verb=\"prioritize\",link=\"neutral\"} ") > 10);
-    CHECK_STR_CONTAINS(r.body, "kisim_score_request_duration_seconds_bucket{verb=\"prioritize\",le=\"+Inf\"}");
+    CHECK(metric_value(r.body,
+                       "kisim_score_requests_total{verb=\"prioritize\",link=\"neutral\"} ") > 10);
+    CHECK_STR_CONTAINS(
+        r.body, "kisim_score_request_duration_seconds_bucket{verb=\"prioritize\",le=\"+Inf\"}");
     char path[] = "/tmp/kisim-metrics-XXXXXX";
     int fd = mkstemp(path);
     CHECK(fd >= 0 && write(fd, r.body, r.len) == (ssize_t)r.len);
@@ -301,8 +328,10 @@ static void test_metrics(void)
     size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
     out[n] = 0;
     int status = p ? pclose(p) : -1;
-    CHECK_MSG(status == 0, "promtool check metrics failed (exit %d; installed? "
-              "experiments/install_deps.sh installs prometheus): %s", status, out);
+    CHECK_MSG(status == 0,
+              "promtool check metrics failed (exit %d; installed? "
+              "experiments/install_deps.sh installs prometheus): %s",
+              status, out);
     unlink(path);
     free(r.body);
 }

@@ -54,20 +54,23 @@ int main(void)
         for (int j = 0; j < KISIM_F; j++) {
             double u = (0.05 + 0.9 * i / (N - 1)) * (0.8 + 0.2 * rng_uniform(&r));
             f.available[j] = 1;
-            f.features[j] = (float)(kisim_features[j].lo + u * (kisim_features[j].hi - kisim_features[j].lo));
+            f.features[j] =
+                (float)(kisim_features[j].lo + u * (kisim_features[j].hi - kisim_features[j].lo));
         }
         CHECK_EQ_INT(telem_store_put(score_service_store(svc), &f), 0);
     }
-    const char *body = "{\"Pod\":{\"metadata\":{\"name\":\"web-1\",\"ownerReferences\":[{\"kind\":"
-                       "\"ReplicaSet\",\"controller\":true}]},\"spec\":{\"containers\":[{\"resources\":"
-                       "{\"requests\":{\"cpu\":\"2\",\"memory\":\"4Gi\"}}}]}},\"NodeNames\":[\"node-0\","
-                       "\"node-1\",\"node-2\",\"node-3\",\"node-4\",\"node-5\"]}";
+    const char *body =
+        "{\"Pod\":{\"metadata\":{\"name\":\"web-1\",\"ownerReferences\":[{\"kind\":"
+        "\"ReplicaSet\",\"controller\":true}]},\"spec\":{\"containers\":[{\"resources\":"
+        "{\"requests\":{\"cpu\":\"2\",\"memory\":\"4Gi\"}}}]}},\"NodeNames\":[\"node-0\","
+        "\"node-1\",\"node-2\",\"node-3\",\"node-4\",\"node-5\"]}";
 
     /* The chain's own answer for the same pod context and nodes. */
     extender_args a;
     CHECK_EQ_INT(extender_json_parse(&a, body, strlen(body)), 0);
     const char *names[N];
-    for (int i = 0; i < N; i++) names[i] = a.nodes[i].name;
+    for (int i = 0; i < N; i++)
+        names[i] = a.nodes[i].name;
     score_request req = {.verb = SCORE_VERB_PRIORITIZE, .n = N, .nodes = names};
     memcpy(req.pod, a.pod, sizeof req.pod);
     score_reply want = {0};
@@ -77,7 +80,8 @@ int main(void)
     int best = 0, below = 0;
     for (int i = 0; i < N; i++)
         if (want.nodes[i].score > best) best = want.nodes[i].score;
-    for (int i = 0; i < N; i++) below += want.nodes[i].score < best;
+    for (int i = 0; i < N; i++)
+        below += want.nodes[i].score < best;
     CHECK_MSG(below > 0 && below < N, "%d of %d nodes below the best %d: the test needs a spread",
               below, N, best);
     extender *x;

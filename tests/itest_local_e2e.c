@@ -52,10 +52,13 @@ static void check_requests_window(const float *obs, const env_spaces *sp, int no
 {
     int T = sp->window;
     for (int t = 0; t < T; t++) {
-        float got = obs[sp->off_nodes + ((size_t)noisy * T + t) * KISIM_F + FEAT_CPU_REQUESTED_RATIO];
+        float got =
+            obs[sp->off_nodes + ((size_t)noisy * T + t) * KISIM_F + FEAT_CPU_REQUESTED_RATIO];
         double want = k == 1 && t == T - 1 ? 2.0 / 6 : 1.0 / 6;
-        CHECK_MSG(fabs(got - want) < 1e-4, "observation %d, sample %d: cpu_requested_ratio %.4f, "
-                  "want %.4f", k, t, got, want);
+        CHECK_MSG(fabs(got - want) < 1e-4,
+                  "observation %d, sample %d: cpu_requested_ratio %.4f, "
+                  "want %.4f",
+                  k, t, got, want);
         got = obs[sp->off_nodes + ((size_t)noisy * T + t) * KISIM_F + FEAT_PODS_RATIO];
         want = k == 1 && t == T - 1 ? 0.2 : 0.1;
         CHECK_MSG(fabs(got - want) < 1e-4, "observation %d, sample %d: pods_ratio %.4f, want %.4f",
@@ -68,20 +71,22 @@ static void test_noisy_replica_is_slower(void)
     char parent[64], json[2048];
     snprintf(parent, sizeof parent, "kisim-test-e2e-%d", (int)getpid());
     /* 80 requests/s split round-robin over two replicas for 70 s: about 2,800 each. */
-    snprintf(json, sizeof json,
-             "{\"env\": {\"backend\": \"local\", \"horizon_s\": 70, \"decision_interval_s\": 10,"
-             " \"max_nodes\": 4, \"window\": 2},"
-             " \"cluster\": {\"node_types\": [{\"name\": \"small\", \"count\": 2, \"cores\": 0.6,"
-             " \"memory_gib\": 1, \"max_pods\": 10}]},"
-             " \"workload\": {\"service\": {\"base_service_ms\": 1, \"slo_ms\": 50, \"timeout_ms\": 5000,"
-             " \"cpu_request\": 0.1, \"memory_gib\": 0.125, \"working_set_mb\": 1, \"min_replicas\": 2,"
-             " \"max_replicas\": 2, \"initial_replicas\": 2},"
-             " \"background\": {\"initial_pods\": 0, \"arrival_prob\": 0}},"
-             " \"load\": {\"pattern\": \"ramp\", \"rate_per_user\": 5,"
-             " \"ramp\": {\"start\": 16, \"end\": 16, \"duration_s\": 70}},"
-             " \"local\": {\"cgroup_parent\": \"%s\", \"kisim\": \"%s\", \"startup_timeout_s\": 60,"
-             " \"noisy\": {\"nodes\": 1, \"cpu_workers\": 2, \"cpu_load\": 100}}}",
-             parent, getenv("KISIM"));
+    snprintf(
+        json, sizeof json,
+        "{\"env\": {\"backend\": \"local\", \"horizon_s\": 70, \"decision_interval_s\": 10,"
+        " \"max_nodes\": 4, \"window\": 2},"
+        " \"cluster\": {\"node_types\": [{\"name\": \"small\", \"count\": 2, \"cores\": 0.6,"
+        " \"memory_gib\": 1, \"max_pods\": 10}]},"
+        " \"workload\": {\"service\": {\"base_service_ms\": 1, \"slo_ms\": 50, \"timeout_ms\": "
+        "5000,"
+        " \"cpu_request\": 0.1, \"memory_gib\": 0.125, \"working_set_mb\": 1, \"min_replicas\": 2,"
+        " \"max_replicas\": 2, \"initial_replicas\": 2},"
+        " \"background\": {\"initial_pods\": 0, \"arrival_prob\": 0}},"
+        " \"load\": {\"pattern\": \"ramp\", \"rate_per_user\": 5,"
+        " \"ramp\": {\"start\": 16, \"end\": 16, \"duration_s\": 70}},"
+        " \"local\": {\"cgroup_parent\": \"%s\", \"kisim\": \"%s\", \"startup_timeout_s\": 60,"
+        " \"noisy\": {\"nodes\": 1, \"cpu_workers\": 2, \"cpu_load\": 100}}}",
+        parent, getenv("KISIM"));
     kisim_config cfg;
     int err = cfg_parse(&cfg, json, "itest_local_e2e", "");
     CHECK_MSG(err == 0, "%s", kisim_errmsg());
@@ -120,8 +125,9 @@ static void test_noisy_replica_is_slower(void)
     CHECK(trunc && !term);
     /* Step 0 starts the first replica; step 1 the second, then Locust and, with no decision
      * left, the whole episode: what it takes beyond the horizon is start-up. */
-    fprintf(stderr, "timings: init %.2f s, reset %.2f s, first replica %.3f s, second replica + "
-                    "Locust start + the %.0f s episode %.2f s\n",
+    fprintf(stderr,
+            "timings: init %.2f s, reset %.2f s, first replica %.3f s, second replica + "
+            "Locust start + the %.0f s episode %.2f s\n",
             t_init, t_reset, t_step[0], cfg.env.horizon_s, t_step[1]);
     CHECK_NEAR(info[INFO_EP_CONTENDED_SHARE], 0.5, 1e-6);
     CHECK_NEAR(info[INFO_TIME_S], 70, 1e-6);
@@ -145,8 +151,8 @@ static void test_noisy_replica_is_slower(void)
                 on_noisy->p95_ms / on_quiet->p95_ms, info[INFO_EP_P99_MS]);
         CHECK_MSG(on_noisy->requests >= 2000, "noisy replica served %ld", on_noisy->requests);
         CHECK_MSG(on_quiet->requests >= 2000, "quiet replica served %ld", on_quiet->requests);
-        CHECK_MSG(on_noisy->p95_ms >= 1.5 * on_quiet->p95_ms, "p95 %.1f ms (noisy) vs %.1f ms (quiet)",
-                  on_noisy->p95_ms, on_quiet->p95_ms);
+        CHECK_MSG(on_noisy->p95_ms >= 1.5 * on_quiet->p95_ms,
+                  "p95 %.1f ms (noisy) vs %.1f ms (quiet)", on_noisy->p95_ms, on_quiet->p95_ms);
     }
     free(obs);
     local_free(l);
@@ -162,8 +168,10 @@ int main(void)
 {
     const char *why = missing();
     if (why) {
-        fprintf(stderr, "SKIP: the local backend's end-to-end test needs root, cgroups, BTF, "
-                        "stress-ng, Locust and the kisim binary: %s\n", why);
+        fprintf(stderr,
+                "SKIP: the local backend's end-to-end test needs root, cgroups, BTF, "
+                "stress-ng, Locust and the kisim binary: %s\n",
+                why);
         return 0;
     }
     RUN(test_noisy_replica_is_slower);

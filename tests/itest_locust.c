@@ -1,8 +1,8 @@
 /* itest_locust.c: the Locust driver against a real Locust (/usr/bin/locust) and real
  * `kisim target` replicas on 127.0.0.1, bounded to about half a minute:
- * - the driver starts Locust (holding none of this process's descriptors), reads statistics with requests > 0 and latencies no lower than the
- *   replica's CPU time per request; Locust's per-target request counts match the counts the
- *   replicas themselves report when stopped;
+ * - the driver starts Locust (holding none of this process's descriptors), reads statistics with
+ * requests > 0 and latencies no lower than the replica's CPU time per request; Locust's per-target
+ * request counts match the counts the replicas themselves report when stopped;
  * - changing the targets moves the load to the new replica and none goes to the old one;
  * - a second driver attaches to the running Locust by URL, and closing it leaves Locust running;
  * - close stops Locust: its pid is gone;
@@ -85,7 +85,8 @@ static int replica_start(replica *r, const char *name, int cpu_us)
     close(fds[1]);
     char line[256] = {0};
     FILE *f = fdopen(fds[0], "r");
-    int ok = f && fgets(line, sizeof line, f) && sscanf(line, "kisim target: listening on %31s", r->addr) == 1;
+    int ok = f && fgets(line, sizeof line, f) &&
+             sscanf(line, "kisim target: listening on %31s", r->addr) == 1;
     if (f) fclose(f);
     return ok ? 0 : -1;
 }
@@ -131,13 +132,14 @@ static void test_run(void)
     int probe_fd = open(probe, O_WRONLY | O_CREAT, 0644);
     locust *l = NULL;
     double t0 = mono();
-    int err = locust_open(&l, &(locust_opts){.config_path = cfg_path, .targets_file = targets,
-                                             .timeout_s = 30});
+    int err = locust_open(
+        &l, &(locust_opts){.config_path = cfg_path, .targets_file = targets, .timeout_s = 30});
     CHECK_MSG(err == 0, "locust_open: %s", kisim_errmsg());
     if (err) goto cleanup;
     CHECK(probe_fd >= 0 && !holds_file(locust_pid(l), probe));
     close(probe_fd);
-    fprintf(stderr, "Locust up in %.1f s at %s (pid %d)\n", mono() - t0, locust_url(l), (int)locust_pid(l));
+    fprintf(stderr, "Locust up in %.1f s at %s (pid %d)\n", mono() - t0, locust_url(l),
+            (int)locust_pid(l));
     const char *first[] = {a.addr};
     CHECK(locust_set_targets(l, first, 1) == 0);
 
@@ -146,12 +148,15 @@ static void test_run(void)
     double deadline = mono() + 30;
     while (mono() < deadline) {
         CHECK((err = locust_read(l, &s)) == 0);
-        if (err || (s.requests >= 100 && s.p99_ts > 0 && !isnan(s.p99_ms) && !isnan(s.p95_ms))) break;
+        if (err || (s.requests >= 100 && s.p99_ts > 0 && !isnan(s.p99_ms) && !isnan(s.p95_ms)))
+            break;
         usleep(300000);
     }
-    fprintf(stderr, "after %.1f s: %ld requests, %d users, %.1f rps, p50 %.0f p95 %.0f p99 %.0f ms, "
-                    "fail %.3f, state %s\n", mono() - t0, s.requests, s.users, s.rps, s.p50_ms,
-            s.p95_ms, s.p99_ms, s.fail_ratio, s.state);
+    fprintf(stderr,
+            "after %.1f s: %ld requests, %d users, %.1f rps, p50 %.0f p95 %.0f p99 %.0f ms, "
+            "fail %.3f, state %s\n",
+            mono() - t0, s.requests, s.users, s.rps, s.p50_ms, s.p95_ms, s.p99_ms, s.fail_ratio,
+            s.state);
     CHECK(s.requests >= 100);
     CHECK_EQ_INT(s.users, USERS);
     CHECK(!strcmp(s.state, "running"));
@@ -165,7 +170,8 @@ static void test_run(void)
 
     /* A second driver attached by URL sees the same Locust; closing it stops nothing. */
     locust *att = NULL;
-    CHECK((err = locust_open(&att, &(locust_opts){.attach_url = locust_url(l), .timeout_s = 10})) == 0);
+    CHECK((err = locust_open(&att, &(locust_opts){.attach_url = locust_url(l), .timeout_s = 10})) ==
+          0);
     if (!err) {
         locust_stats s2;
         CHECK(locust_read(att, &s2) == 0 && s2.users == USERS && s2.requests >= s.requests);
@@ -223,8 +229,8 @@ static void test_timeout(void)
         return;
     }
     locust *l = NULL;
-    int err = locust_open(&l, &(locust_opts){.config_path = cfg_path, .targets_file = targets,
-                                             .timeout_s = 30});
+    int err = locust_open(
+        &l, &(locust_opts){.config_path = cfg_path, .targets_file = targets, .timeout_s = 30});
     CHECK_MSG(err == 0, "locust_open: %s", kisim_errmsg());
     const char *only[] = {slow.addr};
     if (!err) CHECK(locust_set_targets(l, only, 1) == 0);
@@ -247,8 +253,10 @@ static void expect_failure(const char *bin, double timeout_s, int want_err, cons
     snprintf(targets, sizeof targets, "%s/targets", dir);
     locust *l = (locust *)1;
     double t0 = mono();
-    int err = locust_open(&l, &(locust_opts){.locust_bin = bin, .config_path = cfg_path,
-                                             .targets_file = targets, .timeout_s = timeout_s});
+    int err = locust_open(&l, &(locust_opts){.locust_bin = bin,
+                                             .config_path = cfg_path,
+                                             .targets_file = targets,
+                                             .timeout_s = timeout_s});
     double took = mono() - t0;
     fprintf(stderr, "%s: %.1f s: %s\n", bin, took, kisim_errmsg());
     CHECK_EQ_INT(err, want_err);
@@ -280,8 +288,8 @@ static void test_killed(void)
     snprintf(cfg_path, sizeof cfg_path, "%s/load.json", dir);
     snprintf(targets, sizeof targets, "%s/targets", dir);
     locust *l;
-    int err = locust_open(&l, &(locust_opts){.config_path = cfg_path, .targets_file = targets,
-                                             .timeout_s = 30});
+    int err = locust_open(
+        &l, &(locust_opts){.config_path = cfg_path, .targets_file = targets, .timeout_s = 30});
     CHECK_MSG(err == 0, "locust_open: %s", kisim_errmsg());
     if (err) return;
     pid_t pid = locust_pid(l);
@@ -300,7 +308,8 @@ static void test_killed(void)
 int main(void)
 {
     if (access(LOCUST_DEFAULT_BIN, X_OK) != 0) {
-        fprintf(stderr, "SKIP: %s is not installed (Debian's python3-locust)\n", LOCUST_DEFAULT_BIN);
+        fprintf(stderr, "SKIP: %s is not installed (Debian's python3-locust)\n",
+                LOCUST_DEFAULT_BIN);
         return 0;
     }
     /* The kisim binary: $KISIM, else ../kisim beside this test's build folder. */
@@ -320,8 +329,10 @@ int main(void)
     snprintf(cfg_path, sizeof cfg_path, "%s/load.json", dir);
     FILE *f = fopen(cfg_path, "w");
     if (!f) return 1;
-    fprintf(f, "{\"load\": {\"pattern\": \"ramp\", \"rate_per_user\": %d,\n"
-               "  \"ramp\": {\"start\": %d, \"end\": %d, \"duration_s\": 10}}}\n", RATE, USERS, USERS);
+    fprintf(f,
+            "{\"load\": {\"pattern\": \"ramp\", \"rate_per_user\": %d,\n"
+            "  \"ramp\": {\"start\": %d, \"end\": %d, \"duration_s\": 10}}}\n",
+            RATE, USERS, USERS);
     fclose(f);
     RUN(test_bad_locusts);
     RUN(test_run);

@@ -60,7 +60,8 @@ static void test_trajectory_matches_in_process(void)
         same &= !memcmp(obs, robs, od * 4) && !memcmp(mask, rmask, md) &&
                 !memcmp(rew, rrew, sizeof rew) && !memcmp(term, rterm, K) &&
                 !memcmp(trunc, rtrunc, K) && !memcmp(info, rinfo, nd * 4);
-        for (int k = 0; k < K; k++) ends += term[k] || trunc[k];
+        for (int k = 0; k < K; k++)
+            ends += term[k] || trunc[k];
     }
     CHECK_MSG(same, "the trajectory through the server differs from the in-process one");
     CHECK_MSG(ends >= 2 * K, "only %d episode ends: auto-reset not exercised", ends);
@@ -102,7 +103,8 @@ static void good_step(good_state *g, const char *after)
     int32_t a[16];
     rule_actions(g->mask, g->k, g->sp.n_max, g->t++, 0, a);
     raw_reply r;
-    CHECK(raw_request(g->sock, "{\"v\":1,\"cmd\":\"step\",\"id\":5}", a, 8 * (size_t)g->k, &r) == 0);
+    CHECK(raw_request(g->sock, "{\"v\":1,\"cmd\":\"step\",\"id\":5}", a, 8 * (size_t)g->k, &r) ==
+          0);
     CHECK_MSG(!strcmp(raw_code(&r), "ok") && r.n == 6, "good step after %s: %s %s", after,
               raw_code(&r), raw_message(&r));
     float rew[16];
@@ -131,19 +133,19 @@ static void expect_code(void *sock, int n, const void *const *data, const size_t
     raw_free(&r);
 }
 
-#define BAD1(hdr, code, needle)                                                                \
-    do {                                                                                       \
-        const void *d_[1] = {hdr};                                                             \
-        size_t s_[1] = {strlen(hdr)};                                                          \
-        expect_code(g.sock, 1, d_, s_, code, needle, hdr);                                     \
-        good_step(&g, hdr);                                                                    \
+#define BAD1(hdr, code, needle)                                                                    \
+    do {                                                                                           \
+        const void *d_[1] = {hdr};                                                                 \
+        size_t s_[1] = {strlen(hdr)};                                                              \
+        expect_code(g.sock, 1, d_, s_, code, needle, hdr);                                         \
+        good_step(&g, hdr);                                                                        \
     } while (0)
-#define BAD2(hdr, arr, size, code, needle)                                                     \
-    do {                                                                                       \
-        const void *d_[2] = {hdr, arr};                                                        \
-        size_t s_[2] = {strlen(hdr), size};                                                    \
-        expect_code(g.sock, 2, d_, s_, code, needle, hdr);                                     \
-        good_step(&g, hdr);                                                                    \
+#define BAD2(hdr, arr, size, code, needle)                                                         \
+    do {                                                                                           \
+        const void *d_[2] = {hdr, arr};                                                            \
+        size_t s_[2] = {strlen(hdr), size};                                                        \
+        expect_code(g.sock, 2, d_, s_, code, needle, hdr);                                         \
+        good_step(&g, hdr);                                                                        \
     } while (0)
 
 static void test_malformed_requests(void)
@@ -171,7 +173,8 @@ static void test_malformed_requests(void)
     size_t s0[2] = {strlen(d0[0]), sizeof zero};
     expect_code(g.sock, 2, d0, s0, "not_reset", "reset it first", "step before reset");
     raw_reply r;
-    CHECK(raw_request(g.sock, "{\"v\":1,\"cmd\":\"reset\",\"seed\":\"99\",\"id\":1}", NULL, 0, &r) == 0);
+    CHECK(raw_request(g.sock, "{\"v\":1,\"cmd\":\"reset\",\"seed\":\"99\",\"id\":1}", NULL, 0,
+                      &r) == 0);
     CHECK(!strcmp(raw_code(&r), "ok") && r.n == 2);
     CHECK(cJSON_GetObjectItem(r.h, "id")->valuedouble == 1);
     CHECK(vecenv_reset(g.ref, 99, g.obs, g.mask) == 0);
@@ -212,7 +215,8 @@ static void test_malformed_requests(void)
     good_step(&g, "empty header");
     const void *many[12];
     size_t many_s[12];
-    for (int i = 0; i < 12; i++) many[i] = "{\"v\":1,\"cmd\":\"spaces\"}", many_s[i] = 22;
+    for (int i = 0; i < 12; i++)
+        many[i] = "{\"v\":1,\"cmd\":\"spaces\"}", many_s[i] = 22;
     expect_code(g.sock, 12, many, many_s, "frame_count", "got 12", "12 frames");
     good_step(&g, "12 frames");
     size_t big_n = PROTO_MAX_HEADER + 100;
@@ -228,8 +232,8 @@ static void test_malformed_requests(void)
     CHECK(!strcmp(raw_code(&r), "ok") && cJSON_GetObjectItem(r.h, "envs")->valueint == K);
     CHECK(cJSON_GetObjectItem(r.h, "obs_dim")->valueint == g.sp.obs_dim);
     CHECK(!strcmp(cJSON_GetObjectItem(r.h, "invalid_action")->valuestring, "error"));
-    const cJSON *names = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r.h, "spaces"),
-                                                                 "info"), "names");
+    const cJSON *names = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(r.h, "spaces"), "info"), "names");
     CHECK(cJSON_GetArraySize(names) == KISIM_N_INFO);
     CHECK(!strcmp(cJSON_GetArrayItem(names, INFO_EP_P99_MS)->valuestring, "ep_p99_ms"));
     raw_free(&r);
@@ -270,10 +274,12 @@ static void test_single_env_index(void)
     float *obs = malloc((size_t)sp.obs_dim * 4), info[KISIM_N_INFO], rew;
     uint8_t *mask = malloc((size_t)sp.mask_dim), term = 0, trunc = 0;
     raw_reply r;
-    CHECK(raw_request(sock, "{\"v\":1,\"cmd\":\"reset\",\"env\":1,\"seed\":\"18446744073709551557\"}",
+    CHECK(raw_request(sock,
+                      "{\"v\":1,\"cmd\":\"reset\",\"env\":1,\"seed\":\"18446744073709551557\"}",
                       NULL, 0, &r) == 0);
     CHECK(env_reset(ref, 18446744073709551557ULL, obs, mask) == 0);
-    CHECK(!strcmp(raw_code(&r), "ok") && r.n == 2 && cJSON_GetObjectItem(r.h, "env")->valueint == 1);
+    CHECK(!strcmp(raw_code(&r), "ok") && r.n == 2 &&
+          cJSON_GetObjectItem(r.h, "env")->valueint == 1);
     CHECK(r.n == 2 && r.size[0] == (size_t)sp.obs_dim * 4 && !memcmp(r.data[0], obs, r.size[0]));
     raw_free(&r);
     int steps = 0, same = 1;
@@ -386,11 +392,13 @@ static void test_misbehaving_clients(void)
     CHECK(write(fd, "\xff\0\0\0", 4) == 4);
     /* Meanwhile a well-behaved client is served. */
     void *good = raw_connect(ctx, ep);
-    CHECK(raw_request(good, "{\"v\":1,\"cmd\":\"reset\",\"seed\":\"1\",\"id\":5}", NULL, 0, &r) == 0);
+    CHECK(raw_request(good, "{\"v\":1,\"cmd\":\"reset\",\"seed\":\"1\",\"id\":5}", NULL, 0, &r) ==
+          0);
     CHECK(r.h && !strcmp(raw_code(&r), "ok") && r.n == 2);
     raw_free(&r);
     int32_t a[2 * K];
-    for (int k = 0; k < K; k++) a[2 * k] = 0, a[2 * k + 1] = 1;
+    for (int k = 0; k < K; k++)
+        a[2 * k] = 0, a[2 * k + 1] = 1;
     CHECK(raw_request(good, "{\"v\":1,\"cmd\":\"step\"}", a, sizeof a, &r) == 0);
     CHECK(r.h && !strcmp(raw_code(&r), "ok"));
     raw_free(&r);

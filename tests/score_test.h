@@ -42,7 +42,8 @@ static int st_make_files(st_files *fx)
     return score_fixture_attention(fx->att, 16, 11);
 }
 
-/* st_make_files for a test's main, saying on stderr why it failed: `if (st_begin(&fx)) return 1;` */
+/* st_make_files for a test's main, saying on stderr why it failed: `if (st_begin(&fx)) return 1;`
+ */
 static int st_begin(st_files *fx)
 {
     if (!st_make_files(fx)) return 0;

@@ -12,49 +12,49 @@
 static int test_failures;
 static int test_checks;
 
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        test_checks++;                                                                         \
-        if (!(cond)) {                                                                         \
-            test_failures++;                                                                   \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);           \
-        }                                                                                      \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        test_checks++;                                                                             \
+        if (!(cond)) {                                                                             \
+            test_failures++;                                                                       \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_MSG(cond, ...)                                                                   \
-    do {                                                                                       \
-        test_checks++;                                                                         \
-        if (!(cond)) {                                                                         \
-            test_failures++;                                                                   \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);          \
-            fprintf(stderr, __VA_ARGS__);                                                      \
-            fputc('\n', stderr);                                                               \
-        }                                                                                      \
+#define CHECK_MSG(cond, ...)                                                                       \
+    do {                                                                                           \
+        test_checks++;                                                                             \
+        if (!(cond)) {                                                                             \
+            test_failures++;                                                                       \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_EQ_INT(a, b)                                                                     \
+#define CHECK_EQ_INT(a, b)                                                                         \
     CHECK_MSG((long long)(a) == (long long)(b), "%lld != %lld", (long long)(a), (long long)(b))
 
 /* |a - b| <= tol */
-#define CHECK_NEAR(a, b, tol)                                                                  \
-    CHECK_MSG(fabs((double)(a) - (double)(b)) <= (tol), "%.9g vs %.9g (tol %.3g)", (double)(a), \
+#define CHECK_NEAR(a, b, tol)                                                                      \
+    CHECK_MSG(fabs((double)(a) - (double)(b)) <= (tol), "%.9g vs %.9g (tol %.3g)", (double)(a),    \
               (double)(b), (double)(tol))
 
-#define CHECK_STR_CONTAINS(haystack, needle)                                                   \
-    CHECK_MSG(strstr((haystack), (needle)) != NULL, "\"%s\" does not contain \"%s\"",          \
-              (haystack), (needle))
+#define CHECK_STR_CONTAINS(haystack, needle)                                                       \
+    CHECK_MSG(strstr((haystack), (needle)) != NULL, "\"%s\" does not contain \"%s\"", (haystack),  \
+              (needle))
 
-#define RUN(test_fn)                                                                           \
-    do {                                                                                       \
-        int before_ = test_failures;                                                           \
-        test_fn();                                                                             \
-        fprintf(stderr, "%s %s\n", test_failures == before_ ? "ok  " : "FAIL", #test_fn);      \
+#define RUN(test_fn)                                                                               \
+    do {                                                                                           \
+        int before_ = test_failures;                                                               \
+        test_fn();                                                                                 \
+        fprintf(stderr, "%s %s\n", test_failures == before_ ? "ok  " : "FAIL", #test_fn);          \
     } while (0)
 
-#define TEST_MAIN_END()                                                                        \
-    do {                                                                                       \
-        fprintf(stderr, "%d checks, %d failed\n", test_checks, test_failures);                 \
-        return test_failures ? 1 : 0;                                                          \
+#define TEST_MAIN_END()                                                                            \
+    do {                                                                                           \
+        fprintf(stderr, "%d checks, %d failed\n", test_checks, test_failures);                     \
+        return test_failures ? 1 : 0;                                                              \
     } while (0)
 
 #endif

@@ -20,17 +20,22 @@ static uint8_t mask[64];
 
 static void random_cluster(int n)
 {
-    for (int i = 0; i < n * T * F; i++) nodes[i] = (float)(rng_uniform(&r) * 2 - 1);
-    for (int f = 0; f < F; f++) avail[f] = f % 5 != 0;
-    for (int p = 0; p < KISIM_P; p++) pod[p] = (float)rng_uniform(&r);
-    for (int i = 0; i < n; i++) mask[i] = 1;
+    for (int i = 0; i < n * T * F; i++)
+        nodes[i] = (float)(rng_uniform(&r) * 2 - 1);
+    for (int f = 0; f < F; f++)
+        avail[f] = f % 5 != 0;
+    for (int p = 0; p < KISIM_P; p++)
+        pod[p] = (float)rng_uniform(&r);
+    for (int i = 0; i < n; i++)
+        mask[i] = 1;
 }
 
 static double loss(void)
 {
     att_forward(&model, &acts, nodes, N, T, avail, mask, pod);
     double l = 0;
-    for (int i = 0; i < N; i++) l += cw[i] * acts.score[i] + dw[i] * acts.conf[i];
+    for (int i = 0; i < N; i++)
+        l += cw[i] * acts.score[i] + dw[i] * acts.conf[i];
     return l;
 }
 
@@ -47,14 +52,16 @@ static void test_gradients(void)
     CHECK(att_acts_alloc(&acts, &model, N) == 0);
     random_cluster(N);
     mask[3] = 0;
-    for (int i = 0; i < N; i++) cw[i] = (float)(rng_uniform(&r) * 2 - 1) * 0.01f,
-                                dw[i] = (float)(rng_uniform(&r) * 2 - 1);
+    for (int i = 0; i < N; i++)
+        cw[i] = (float)(rng_uniform(&r) * 2 - 1) * 0.01f, dw[i] = (float)(rng_uniform(&r) * 2 - 1);
     /* larger weights so that attention is not uniform and the relus are not all on */
-    for (size_t i = 0; i < model.p.total; i++) model.p.params[i] *= 1.5f;
+    for (size_t i = 0; i < model.p.total; i++)
+        model.p.params[i] *= 1.5f;
     for (int t = 0; t < model.p.n; t++) /* sharper attention: larger query/key weights */
         if (strstr(model.p.t[t].name, "qkv.weight") || strstr(model.p.t[t].name, "cross.q.") ||
             strstr(model.p.t[t].name, "cross.kv.weight"))
-            for (size_t i = 0; i < model.p.t[t].size; i++) model.p.params[model.p.t[t].offset + i] *= 3;
+            for (size_t i = 0; i < model.p.t[t].size; i++)
+                model.p.params[model.p.t[t].offset + i] *= 3;
     memset(model.p.grads, 0, model.p.total * sizeof(float));
     loss();
     float dl[2 * N];
@@ -111,11 +118,12 @@ static void test_masked_node_is_invisible(void)
     att_forward(&model, &acts, nodes, N, T, avail, mask, pod);
     float before[N];
     memcpy(before, acts.score, sizeof before);
-    for (int i = 0; i < T * F; i++) nodes[2 * T * F + i] = (float)(rng_uniform(&r) * 40 - 20);
+    for (int i = 0; i < T * F; i++)
+        nodes[2 * T * F + i] = (float)(rng_uniform(&r) * 40 - 20);
     att_forward(&model, &acts, nodes, N, T, avail, mask, pod);
     for (int i = 0; i < N; i++)
-        if (i != 2) CHECK_MSG(acts.score[i] == before[i], "node %d: %g -> %g", i, before[i],
-                              acts.score[i]);
+        if (i != 2)
+            CHECK_MSG(acts.score[i] == before[i], "node %d: %g -> %g", i, before[i], acts.score[i]);
     CHECK_MSG(fabsf(acts.score[2] - before[2]) > 1e-4f, "the masked node's own score moves");
     /* unmasked, the same change moves the others: the test above is not vacuous */
     mask[2] = 1;
@@ -138,9 +146,11 @@ static void test_equivariance_and_sizes(void)
     memcpy(s, acts.score, sizeof s);
     static float perm[N * T * F];
     const int p[N] = {4, 0, 5, 1, 3, 2}; /* new node i is old node p[i] */
-    for (int i = 0; i < N; i++) memcpy(perm + i * T * F, nodes + p[i] * T * F, sizeof(float) * T * F);
+    for (int i = 0; i < N; i++)
+        memcpy(perm + i * T * F, nodes + p[i] * T * F, sizeof(float) * T * F);
     att_forward(&model, &acts, perm, N, T, avail, mask, pod);
-    for (int i = 0; i < N; i++) CHECK_NEAR(acts.score[i], s[p[i]], 1e-4);
+    for (int i = 0; i < N; i++)
+        CHECK_NEAR(acts.score[i], s[p[i]], 1e-4);
     /* one node (attention over itself only) and 64 nodes: finite scores in (0, 100) */
     int sizes[2] = {1, 64};
     for (int k = 0; k < 2; k++) {
@@ -164,7 +174,8 @@ static void test_checkpoint(void)
     close(fd);
     CHECK(att_model_init(&model, 16, 32, 8, 21) == 0);
     CHECK(att_acts_alloc(&acts, &model, N) == 0);
-    for (int f = 0; f < F; f++) model.in_mean[f] = 0.1f * f, model.in_inv[f] = 1 + 0.5f * f;
+    for (int f = 0; f < F; f++)
+        model.in_mean[f] = 0.1f * f, model.in_inv[f] = 1 + 0.5f * f;
     random_cluster(N);
     att_forward(&model, &acts, nodes, N, T, avail, mask, pod);
     float s[N];
@@ -175,7 +186,8 @@ static void test_checkpoint(void)
     att_acts la;
     CHECK(att_acts_alloc(&la, &loaded, N) == 0);
     att_forward(&loaded, &la, nodes, N, T, avail, mask, pod);
-    for (int i = 0; i < N; i++) CHECK(la.score[i] == s[i]);
+    for (int i = 0; i < N; i++)
+        CHECK(la.score[i] == s[i]);
     att_acts_free(&la);
     att_model_free(&loaded);
     /* one flipped data byte: the checksum rejects it */

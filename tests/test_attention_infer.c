@@ -21,16 +21,19 @@ static float uni(float a)
 
 static void test_linear(void)
 {
-    const int shapes[][3] = {{1, 30, 128}, {10, 128, 384}, {16, 128, 2}, {17, 256, 128},
-                             {33, 64, 13}, {100, 5, 7}, {250, 128, 64}};
+    const int shapes[][3] = {{1, 30, 128}, {10, 128, 384}, {16, 128, 2},  {17, 256, 128},
+                             {33, 64, 13}, {100, 5, 7},    {250, 128, 64}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         int B = shapes[s][0], C = shapes[s][1], OC = shapes[s][2];
         float *in = malloc(sizeof(float) * B * C), *w = malloc(sizeof(float) * OC * C),
               *b = malloc(sizeof(float) * OC), *out = malloc(sizeof(float) * B * OC),
               *scr = malloc(sizeof(float) * nn_linear_infer_floats(B, C, OC));
-        for (int i = 0; i < B * C; i++) in[i] = uni(2);
-        for (int i = 0; i < OC * C; i++) w[i] = uni(1);
-        for (int i = 0; i < OC; i++) b[i] = uni(1);
+        for (int i = 0; i < B * C; i++)
+            in[i] = uni(2);
+        for (int i = 0; i < OC * C; i++)
+            w[i] = uni(1);
+        for (int i = 0; i < OC; i++)
+            b[i] = uni(1);
         for (int pass = 0; pass < 2; pass++) { /* with and without a bias */
             nn_linear_infer(out, in, w, pass ? NULL : b, B, C, OC, scr);
             double worst = 0;
@@ -73,7 +76,8 @@ static void mha_ref(double *out, const float *q, int ldq, const float *k, const 
             }
             for (int d = 0; d < dh; d++) {
                 double o = 0;
-                for (int j = 0; j < Nk; j++) o += w[j] * v[j * ldkv + h * dh + d];
+                for (int j = 0; j < Nk; j++)
+                    o += w[j] * v[j * ldkv + h * dh + d];
                 out[i * D + h * dh + d] = sum > 0 ? o / sum : 0;
             }
         }
@@ -82,18 +86,21 @@ static void mha_ref(double *out, const float *q, int ldq, const float *k, const 
 
 static void test_flash(void)
 {
-    const int cases[][3] = {{1, 1, 128}, {7, 7, 8}, {13, 40, 96}, {33, 33, 128}, {70, 5, 160},
-                            {100, 100, 128}};
+    const int cases[][3] = {{1, 1, 128},   {7, 7, 8},    {13, 40, 96},
+                            {33, 33, 128}, {70, 5, 160}, {100, 100, 128}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         int Nq = cases[c][0], Nk = cases[c][1], D = cases[c][2], ld = 3 * D;
         float *q = malloc(sizeof(float) * Nq * ld), *kv = malloc(sizeof(float) * Nk * ld),
               *mask = malloc(sizeof(float) * Nk), *out = malloc(sizeof(float) * Nq * D),
               *scr = malloc(sizeof(float) * att_flash_floats(Nk, D));
         double *ref = malloc(sizeof(double) * Nq * D);
-        for (int i = 0; i < Nq * ld; i++) q[i] = uni(3);
-        for (int i = 0; i < Nk * ld; i++) kv[i] = uni(3);
+        for (int i = 0; i < Nq * ld; i++)
+            q[i] = uni(3);
+        for (int i = 0; i < Nk * ld; i++)
+            kv[i] = uni(3);
         for (int m = 0; m < 3; m++) { /* all keys, a random third masked, none left */
-            for (int j = 0; j < Nk; j++) mask[j] = m == 0 ? 1 : m == 1 ? rng_uniform(&r) > 0.33 : 0;
+            for (int j = 0; j < Nk; j++)
+                mask[j] = m == 0 ? 1 : m == 1 ? rng_uniform(&r) > 0.33 : 0;
             const float *km = m ? mask : NULL;
             att_flash_mha(out, q, ld, kv, kv + D, ld, km, Nq, Nk, D, scr);
             mha_ref(ref, q, ld, kv, kv + D, ld, km, Nq, Nk, D);
@@ -122,15 +129,20 @@ static void test_infer_equals_forward(void)
         att_acts a, b;
         CHECK(att_model_init(&m, widths[wi][0], widths[wi][1], widths[wi][2], 11 + wi) == 0);
         /* larger weights: sharper attention, so that the softmax matters */
-        for (size_t i = 0; i < m.p.total; i++) m.p.params[i] *= 2;
+        for (size_t i = 0; i < m.p.total; i++)
+            m.p.params[i] *= 2;
         CHECK(att_acts_alloc(&a, &m, NMAX) == 0);
         CHECK(att_acts_alloc_infer(&b, &m, NMAX) == 0);
         for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
             int n = sizes[s];
-            for (int i = 0; i < n * T * F; i++) nodes[i] = uni(2);
-            for (int f = 0; f < F; f++) avail[f] = f % 7 != 0;
-            for (int p = 0; p < KISIM_P; p++) pod[p] = (float)rng_uniform(&r);
-            for (int i = 0; i < n; i++) mask[i] = n == 1 || rng_uniform(&r) > 0.25;
+            for (int i = 0; i < n * T * F; i++)
+                nodes[i] = uni(2);
+            for (int f = 0; f < F; f++)
+                avail[f] = f % 7 != 0;
+            for (int p = 0; p < KISIM_P; p++)
+                pod[p] = (float)rng_uniform(&r);
+            for (int i = 0; i < n; i++)
+                mask[i] = n == 1 || rng_uniform(&r) > 0.25;
             att_forward(&m, &a, nodes, n, T, avail, mask, pod);
             att_infer(&m, &b, nodes, n, T, avail, mask, pod);
             double ws = 0, wc = 0, spread = 0;
@@ -147,10 +159,12 @@ static void test_infer_equals_forward(void)
             CHECK(b.score[0] == inf0);
             memset(m.p.grads, 0, m.p.total * sizeof(float));
             float dl[2 * NMAX];
-            for (int i = 0; i < 2 * n; i++) dl[i] = 1;
+            for (int i = 0; i < 2 * n; i++)
+                dl[i] = 1;
             att_backward(&m, &b, dl);
             int zero = 1;
-            for (size_t i = 0; i < m.p.total; i++) zero &= m.p.grads[i] == 0;
+            for (size_t i = 0; i < m.p.total; i++)
+                zero &= m.p.grads[i] == 0;
             CHECK_MSG(zero, "att_backward on inference-only acts changed gradients");
             /* not vacuous: the scores differ between nodes by far more than the tolerance */
             if (n > 8)

@@ -48,7 +48,8 @@ static void test_seeded_reset(void)
     cartpole_reset(&a, 7, oa);
     cartpole_reset(&b, 7, ob);
     CHECK(memcmp(oa, ob, sizeof oa) == 0);
-    for (int i = 0; i < 4; i++) CHECK(oa[i] >= -0.05f && oa[i] < 0.05f);
+    for (int i = 0; i < 4; i++)
+        CHECK(oa[i] >= -0.05f && oa[i] < 0.05f);
     cartpole_reset(&b, 8, ob);
     CHECK(memcmp(oa, ob, sizeof oa) != 0);
 }

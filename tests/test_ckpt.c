@@ -77,7 +77,8 @@ static void test_round_trip(void)
     size_t n;
     uint8_t *b = slurp(&n);
     uint64_t hlen = 0;
-    for (int i = 0; i < 8; i++) hlen |= (uint64_t)b[i] << (8 * i);
+    for (int i = 0; i < 8; i++)
+        hlen |= (uint64_t)b[i] << (8 * i);
     CHECK(hlen % 8 == 0 && 8 + hlen + sizeof weights + sizeof stats == n);
     CHECK(memcmp(b + 8 + hlen, weights, sizeof weights) == 0);
     free(b);
@@ -105,7 +106,8 @@ static void test_rejections(void)
     expect_reject(NULL, "bad checksum");
     b[n - 3] ^= 0x40;
     spill(b, n);
-    expect_reject("attention-scorer", "wrong model kind: \"ppo-cluster\", expected \"attention-scorer\"");
+    expect_reject("attention-scorer",
+                  "wrong model kind: \"ppo-cluster\", expected \"attention-scorer\"");
     free(b);
     /* the first two features swapped */
     char swapped[1024];

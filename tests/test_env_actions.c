@@ -18,10 +18,11 @@ typedef struct {
 static int open_env(fixture *f, const char *invalid_action)
 {
     char json[512];
-    snprintf(json, sizeof json,
-             "{\"env\": {\"max_nodes\": 16, \"invalid_action\": \"%s\", \"invalid_penalty\": -7.5},"
-             " \"cluster\": {\"nodes\": 6}, \"workload\": {\"background\": {\"initial_pods\": 40}}}",
-             invalid_action);
+    snprintf(
+        json, sizeof json,
+        "{\"env\": {\"max_nodes\": 16, \"invalid_action\": \"%s\", \"invalid_penalty\": -7.5},"
+        " \"cluster\": {\"nodes\": 6}, \"workload\": {\"background\": {\"initial_pods\": 40}}}",
+        invalid_action);
     kisim_config cfg;
     memset(f, 0, sizeof *f);
     int err = cfg_parse(&cfg, json, "t.json", ".");
@@ -54,7 +55,8 @@ static void test_baselines_never_pick_masked_nodes(void)
                 env_sched_view(f.e, f.obs, f.mask, &v);
                 int node = scorer_pick(sc, &v);
                 CHECK_MSG(node >= 0 && f.mask[node], "%s picked masked node %d", *name, node);
-                for (int i = 0; i < 6; i++) holes += !f.mask[i];
+                for (int i = 0; i < 6; i++)
+                    holes += !f.mask[i];
                 int scale = hpa_scale_action(v.service, f.mask + f.sp.n_max);
                 CHECK(f.mask[f.sp.n_max + scale]);
                 if (step(&f, node, scale)) break;
@@ -79,7 +81,8 @@ static void test_error_mode(void)
     CHECK_STR_CONTAINS(kisim_errmsg(), "node 16 is outside [0, 16)");
     CHECK(step(&f, -1, 1) == KISIM_EINVALID_ACTION);
     int node = 0;
-    while (!f.mask[node]) node++;
+    while (!f.mask[node])
+        node++;
     CHECK(step(&f, node, 3) == KISIM_EINVALID_ACTION);
     CHECK_STR_CONTAINS(kisim_errmsg(), "scale 3 is outside {0, 1, 2}");
     /* During the initial rollout the replica count is fixed. */
@@ -103,7 +106,8 @@ static void test_penalty_mode(void)
     int invalid = 0;
     for (int s = 0; s < 60 && !f.term && !f.trunc; s++) {
         int node = 0;
-        while (!f.mask[node]) node++;
+        while (!f.mask[node])
+            node++;
         int bad = s % 3 == 1;
         sched_view v;
         env_sched_view(f.e, f.obs, f.mask, &v);
@@ -134,7 +138,8 @@ static void test_calls_out_of_order(void)
     env_reset(e, 1, obs, mask);
     while (!term && !trunc) {
         a[0] = 0;
-        while (!mask[a[0]]) a[0]++;
+        while (!mask[a[0]])
+            a[0]++;
         CHECK(env_step(e, a, obs, mask, &r, &term, &trunc, info) == 0);
     }
     CHECK(env_step(e, a, obs, mask, &r, &term, &trunc, info) == KISIM_ESTATE);

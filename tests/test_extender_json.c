@@ -12,11 +12,15 @@
 
 /* ExtenderArgs exactly as types_test.go expects json.Marshal to print it. */
 static const char *k8s_args =
-    "{\"Pod\":{\"metadata\":{\"name\":\"podname\",\"creationTimestamp\":null},\"spec\":{\"containers\":"
-    "null},\"status\":{}},\"Nodes\":{\"metadata\":{},\"items\":[{\"metadata\":{\"name\":\"nodename\","
+    "{\"Pod\":{\"metadata\":{\"name\":\"podname\",\"creationTimestamp\":null},\"spec\":{"
+    "\"containers\":"
+    "null},\"status\":{}},\"Nodes\":{\"metadata\":{},\"items\":[{\"metadata\":{\"name\":"
+    "\"nodename\","
     "\"creationTimestamp\":null},\"spec\":{},\"status\":{\"daemonEndpoints\":{\"kubeletEndpoint\":{"
-    "\"Port\":0}},\"nodeInfo\":{\"machineID\":\"\",\"systemUUID\":\"\",\"bootID\":\"\",\"kernelVersion\":"
-    "\"\",\"osImage\":\"\",\"containerRuntimeVersion\":\"\",\"kubeletVersion\":\"\",\"kubeProxyVersion\":"
+    "\"Port\":0}},\"nodeInfo\":{\"machineID\":\"\",\"systemUUID\":\"\",\"bootID\":\"\","
+    "\"kernelVersion\":"
+    "\"\",\"osImage\":\"\",\"containerRuntimeVersion\":\"\",\"kubeletVersion\":\"\","
+    "\"kubeProxyVersion\":"
     "\"\",\"operatingSystem\":\"\",\"architecture\":\"\"}}}]},\"NodeNames\":[\"node1\"]}";
 
 static void test_k8s_shape(void)
@@ -32,7 +36,8 @@ static void test_k8s_shape(void)
     /* The lower-cased variant the same test decodes. */
     char lower[2048];
     size_t n = strlen(k8s_args);
-    for (size_t i = 0; i <= n; i++) lower[i] = (char)tolower((unsigned char)k8s_args[i]);
+    for (size_t i = 0; i <= n; i++)
+        lower[i] = (char)tolower((unsigned char)k8s_args[i]);
     CHECK_EQ_INT(extender_json_parse(&a, lower, n), 0);
     CHECK(a.n == 1 && !strcmp(a.nodes[0].name, "node1"));
     extender_json_free(&a);
@@ -43,9 +48,12 @@ static const char *nodes_form =
     "{\"name\":\"w\",\"resources\":{\"requests\":{\"cpu\":\"1\",\"memory\":\"2Gi\"}}}]}},"
     "\"Nodes\":{\"metadata\":{},\"items\":["
     "{\"metadata\":{\"name\":\"n-a\",\"annotations\":{\"kisim.io/cpu_requested_ratio\":\"0.4\","
-    "\"kisim.io/pods_ratio\":\"0.125\"}},\"status\":{\"capacity\":{\"cpu\":\"8\",\"memory\":\"32Gi\","
-    "\"pods\":\"110\"},\"allocatable\":{\"cpu\":\"7910m\",\"memory\":\"32560784Ki\",\"pods\":\"110\"}}},"
-    "{\"metadata\":{\"name\":\"n-\\\"b\\\"\"},\"status\":{\"capacity\":{\"cpu\":\"4\",\"memory\":\"1Gi\","
+    "\"kisim.io/"
+    "pods_ratio\":\"0.125\"}},\"status\":{\"capacity\":{\"cpu\":\"8\",\"memory\":\"32Gi\","
+    "\"pods\":\"110\"},\"allocatable\":{\"cpu\":\"7910m\",\"memory\":\"32560784Ki\",\"pods\":"
+    "\"110\"}}},"
+    "{\"metadata\":{\"name\":\"n-\\\"b\\\"\"},\"status\":{\"capacity\":{\"cpu\":\"4\",\"memory\":"
+    "\"1Gi\","
     "\"nvidia.com/gpu\":\"1\",\"amd.com/gpu\":\"4\"}}}]}}";
 
 static void test_nodes_form(void)
@@ -90,11 +98,12 @@ static void test_nodes_form(void)
     CHECK_EQ_INT(extender_json_filter(&out, &len, &a, fail, unres), 0);
     r = cJSON_Parse(out);
     CHECK(r != NULL);
-    cJSON *items = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "Nodes"), "items");
+    cJSON *items =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "Nodes"), "items");
     CHECK(cJSON_GetArraySize(items) == 1);
     cJSON *orig = cJSON_Parse(nodes_form);
-    cJSON *orig_node = cJSON_GetArrayItem(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(orig, "Nodes"), "items"), 0);
+    cJSON *orig_node =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(orig, "Nodes"), "items"), 0);
     CHECK(cJSON_Compare(cJSON_GetArrayItem(items, 0), orig_node, 1));
     cJSON_Delete(orig);
     CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(r, "NodeNames")));
@@ -124,8 +133,10 @@ static void test_names_form_filter(void)
     CHECK(cJSON_GetArraySize(names) == 2);
     CHECK(!strcmp(cJSON_GetArrayItem(names, 0)->valuestring, "a") &&
           !strcmp(cJSON_GetArrayItem(names, 1)->valuestring, "c"));
-    CHECK(!strcmp(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "FailedNodes"),
-                                                   "b")->valuestring, fail[1]));
+    CHECK(!strcmp(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "FailedNodes"), "b")
+            ->valuestring,
+        fail[1]));
     cJSON_Delete(r);
     free(out);
     extender_json_free(&a);
@@ -150,13 +161,18 @@ static void test_malformed(void)
     check_bad("{\"Pod\":{}}", "neither Nodes nor NodeNames");
     check_bad("{\"Pod\":{},\"NodeNames\":\"a\"}", "NodeNames must be an array");
     check_bad("{\"Pod\":{},\"NodeNames\":[\"a\",3]}", "NodeNames[1]");
-    check_bad("{\"Pod\":{},\"Nodes\":{\"items\":[{\"metadata\":{}}]}}", "Nodes.items[0].metadata.name");
+    check_bad("{\"Pod\":{},\"Nodes\":{\"items\":[{\"metadata\":{}}]}}",
+              "Nodes.items[0].metadata.name");
     check_bad("{\"Pod\":{},\"Nodes\":{\"items\":[{\"metadata\":{\"name\":\"x\"},\"status\":{"
-              "\"allocatable\":{\"cpu\":\"lots\"}}}]}}", "Nodes.items[0].status.allocatable.cpu");
+              "\"allocatable\":{\"cpu\":\"lots\"}}}]}}",
+              "Nodes.items[0].status.allocatable.cpu");
     check_bad("{\"Pod\":{},\"Nodes\":{\"items\":[{\"metadata\":{\"name\":\"x\",\"annotations\":{"
-              "\"kisim.io/pods_ratio\":\"half\"}}}]}}", "kisim.io/pods_ratio");
-    check_bad("{\"Pod\":{\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"memory\":\"1x\"}}}]}},"
-              "\"NodeNames\":[]}", "Pod.spec.containers[0].resources.requests.memory");
+              "\"kisim.io/pods_ratio\":\"half\"}}}]}}",
+              "kisim.io/pods_ratio");
+    check_bad(
+        "{\"Pod\":{\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"memory\":\"1x\"}}}]}},"
+        "\"NodeNames\":[]}",
+        "Pod.spec.containers[0].resources.requests.memory");
     /* Valid edge cases: empty candidate lists, null Nodes items. */
     extender_args a;
     const char *empty = "{\"Pod\":{},\"NodeNames\":[]}";
@@ -182,8 +198,10 @@ static void test_score10(void)
 {
     /* Half up: 0-4 -> 0, 5-14 -> 1, ..., 95-100 -> 10. */
     int want[101];
-    for (int s = 0; s <= 100; s++) want[s] = (s + 5) / 10;
-    for (int s = 0; s <= 100; s++) CHECK_EQ_INT(extender_score10(s), want[s]);
+    for (int s = 0; s <= 100; s++)
+        want[s] = (s + 5) / 10;
+    for (int s = 0; s <= 100; s++)
+        CHECK_EQ_INT(extender_score10(s), want[s]);
     CHECK_EQ_INT(extender_score10(44.9), 4);
     CHECK_EQ_INT(extender_score10(-3), 0);
     CHECK_EQ_INT(extender_score10(250), 10);

@@ -24,7 +24,8 @@ static void test_requests_rule(void)
 {
     const char *pod =
         "{\"metadata\":{\"name\":\"web-7d4b9\",\"namespace\":\"shop\","
-        "\"annotations\":{\"kisim.io/workload-class\":\"memory-bound\",\"kisim.io/gang-size\":\"4\"},"
+        "\"annotations\":{\"kisim.io/workload-class\":\"memory-bound\",\"kisim.io/"
+        "gang-size\":\"4\"},"
         "\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"name\":\"web\","
         "\"uid\":\"u1\",\"controller\":true}]},"
         "\"spec\":{\"priority\":1000,"
@@ -35,7 +36,8 @@ static void test_requests_rule(void)
         "{\"name\":\"c3\"}],"
         "\"initContainers\":["
         "{\"name\":\"i1\",\"resources\":{\"requests\":{\"cpu\":\"2\",\"memory\":\"100Mi\"}}},"
-        "{\"name\":\"s1\",\"restartPolicy\":\"Always\",\"resources\":{\"requests\":{\"cpu\":\"250m\","
+        "{\"name\":\"s1\",\"restartPolicy\":\"Always\",\"resources\":{\"requests\":{\"cpu\":"
+        "\"250m\","
         "\"memory\":\"64Mi\"}}},"
         "{\"name\":\"i2\",\"resources\":{\"requests\":{\"cpu\":\"1900m\",\"memory\":\"3Gi\"}}}],"
         "\"overhead\":{\"cpu\":\"100m\",\"memory\":\"10Mi\"}},\"status\":{}}";
@@ -64,9 +66,10 @@ static void test_requests_rule(void)
 static void test_defaults(void)
 {
     /* A Job's pod without requests, annotations or priority. */
-    const char *pod = "{\"metadata\":{\"name\":\"etl-x\",\"ownerReferences\":[{\"kind\":\"Job\","
-                      "\"name\":\"etl\",\"controller\":true}]},"
-                      "\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\",\"resources\":{}}]}}";
+    const char *pod =
+        "{\"metadata\":{\"name\":\"etl-x\",\"ownerReferences\":[{\"kind\":\"Job\","
+        "\"name\":\"etl\",\"controller\":true}]},"
+        "\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\",\"resources\":{}}]}}";
     float ctx[KISIM_P];
     extender_pod info;
     CHECK_EQ_INT(context_of(pod, ctx, &info), 0);
@@ -81,7 +84,9 @@ static void test_defaults(void)
     /* A bare pod (no owner): latency-sensitive, medium priority. The kube-scheduler types test's
      * minimal pod has "containers":null. */
     CHECK_EQ_INT(context_of("{\"metadata\":{\"name\":\"podname\",\"creationTimestamp\":null},"
-                            "\"spec\":{\"containers\":null},\"status\":{}}", ctx, &info), 0);
+                            "\"spec\":{\"containers\":null},\"status\":{}}",
+                            ctx, &info),
+                 0);
     CHECK(ctx[POD_CTX_CLASS_LATENCY_SENSITIVE] == 1);
     CHECK_EQ_INT(info.cpu_m, 0);
     CHECK_NEAR(ctx[POD_CTX_PRIORITY], 0.5, 0);
@@ -89,36 +94,48 @@ static void test_defaults(void)
     CHECK_EQ_INT(context_of("{\"metadata\":{\"labels\":{\"kisim.io/is-replica\":\"false\"},"
                             "\"annotations\":{\"kisim.io/priority\":\"0.25\"},"
                             "\"ownerReferences\":[{\"kind\":\"StatefulSet\",\"controller\":true}]},"
-                            "\"spec\":{\"priority\":5}}", ctx, &info), 0);
+                            "\"spec\":{\"priority\":5}}",
+                            ctx, &info),
+                 0);
     CHECK(ctx[POD_CTX_IS_REPLICA] == 0);
     CHECK_NEAR(ctx[POD_CTX_PRIORITY], 0.25, 0);
     CHECK_EQ_INT(context_of("{\"metadata\":{\"ownerReferences\":[{\"kind\":\"StatefulSet\","
-                            "\"controller\":true}]},\"spec\":{\"priority\":-10}}", ctx, &info), 0);
+                            "\"controller\":true}]},\"spec\":{\"priority\":-10}}",
+                            ctx, &info),
+                 0);
     CHECK(ctx[POD_CTX_IS_REPLICA] == 1);
     CHECK(ctx[POD_CTX_PRIORITY] == 0);
     /* A replica without a priority class is high priority, as the sim's service replicas. */
     CHECK_EQ_INT(context_of("{\"metadata\":{\"ownerReferences\":[{\"kind\":\"ReplicaSet\","
-                            "\"controller\":true}]},\"spec\":{}}", ctx, &info), 0);
+                            "\"controller\":true}]},\"spec\":{}}",
+                            ctx, &info),
+                 0);
     CHECK(ctx[POD_CTX_PRIORITY] == 1);
     /* Containers dominate, neither with a memory request, the second with none at all: scoring
-     * counts 1000m + 100m CPU and 200Mi + 200Mi + 64Mi overhead; NodeResourcesFit 1000m and 64Mi. */
+     * counts 1000m + 100m CPU and 200Mi + 200Mi + 64Mi overhead; NodeResourcesFit 1000m and 64Mi.
+     */
     CHECK_EQ_INT(context_of("{\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":"
                             "\"1\"}}},{\"name\":\"b\"}],\"overhead\":{\"memory\":\"64Mi\"}}}",
-                            ctx, &info), 0);
+                            ctx, &info),
+                 0);
     CHECK_EQ_INT(info.cpu_m, 1100);
     CHECK_EQ_INT(info.mem_b, 2 * 200 * MI + 64 * MI);
     CHECK_EQ_INT(info.fit_cpu_m, 1000);
     CHECK_EQ_INT(info.fit_mem_b, 64 * MI);
     /* GPUs of both kinds: each kept apart (the filter compares each with its own allocatable),
      * their sum in the context: 3 of POD_GPU_REQUEST_MAX 8. */
-    CHECK_EQ_INT(context_of("{\"spec\":{\"containers\":[{\"resources\":{\"limits\":{\"amd.com/gpu\":"
-                            "\"1\"}}},{\"resources\":{\"requests\":{\"nvidia.com/gpu\":\"2\"}}}]}}",
-                            ctx, &info), 0);
+    CHECK_EQ_INT(
+        context_of("{\"spec\":{\"containers\":[{\"resources\":{\"limits\":{\"amd.com/gpu\":"
+                   "\"1\"}}},{\"resources\":{\"requests\":{\"nvidia.com/gpu\":\"2\"}}}]}}",
+                   ctx, &info),
+        0);
     CHECK(info.gpus_of[0] == 2 && info.gpus_of[1] == 1 && info.gpus == 3);
     CHECK_NEAR(ctx[POD_CTX_GPU_REQUEST], 3.0 / 8, 1e-7);
     /* Large requests clip at 1: 64 cores, 1Ti, 16 GPUs. */
     CHECK_EQ_INT(context_of("{\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":64,"
-                            "\"memory\":\"1Ti\",\"nvidia.com/gpu\":16}}}]}}", ctx, &info), 0);
+                            "\"memory\":\"1Ti\",\"nvidia.com/gpu\":16}}}]}}",
+                            ctx, &info),
+                 0);
     CHECK_EQ_INT(info.cpu_m, 64000);
     CHECK(ctx[POD_CTX_CPU_REQUEST] == 1 && ctx[POD_CTX_MEMORY_REQUEST] == 1 &&
           ctx[POD_CTX_GPU_REQUEST] == 1);
@@ -137,8 +154,9 @@ static void check_error(const char *pod, const char *needle)
 static void test_errors(void)
 {
     check_error("[]", "Pod");
-    check_error("{\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"12x\"}}}]}}",
-                "Pod.spec.containers[0].resources.requests.cpu: \"12x\" is not a Kubernetes quantity");
+    check_error(
+        "{\"spec\":{\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"12x\"}}}]}}",
+        "Pod.spec.containers[0].resources.requests.cpu: \"12x\" is not a Kubernetes quantity");
     check_error("{\"spec\":{\"containers\":[{},{\"resources\":{\"limits\":{\"memory\":true}}}]}}",
                 "Pod.spec.containers[1].resources.limits.memory");
     check_error("{\"spec\":{\"initContainers\":[{\"resources\":{\"requests\":{\"cpu\":\"-1\"}}}]}}",
@@ -147,10 +165,14 @@ static void test_errors(void)
     check_error("{\"spec\":{\"containers\":{}}}", "containers");
     check_error("{\"metadata\":{\"annotations\":{\"kisim.io/workload-class\":\"fast\"}}}",
                 "kisim.io/workload-class\"]: unknown class \"fast\"");
-    check_error("{\"metadata\":{\"annotations\":{\"kisim.io/gang-size\":\"0\"}}}", "kisim.io/gang-size");
-    check_error("{\"metadata\":{\"annotations\":{\"kisim.io/gang-size\":\"3 pods\"}}}", "kisim.io/gang-size");
-    check_error("{\"metadata\":{\"annotations\":{\"kisim.io/priority\":\"1.5\"}}}", "kisim.io/priority");
-    check_error("{\"metadata\":{\"labels\":{\"kisim.io/is-replica\":\"yes\"}}}", "kisim.io/is-replica");
+    check_error("{\"metadata\":{\"annotations\":{\"kisim.io/gang-size\":\"0\"}}}",
+                "kisim.io/gang-size");
+    check_error("{\"metadata\":{\"annotations\":{\"kisim.io/gang-size\":\"3 pods\"}}}",
+                "kisim.io/gang-size");
+    check_error("{\"metadata\":{\"annotations\":{\"kisim.io/priority\":\"1.5\"}}}",
+                "kisim.io/priority");
+    check_error("{\"metadata\":{\"labels\":{\"kisim.io/is-replica\":\"yes\"}}}",
+                "kisim.io/is-replica");
 }
 
 int main(void)

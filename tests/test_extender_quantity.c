@@ -29,46 +29,46 @@ static void test_cpu_millis(void)
     check_q(".5", 3, 500);
     check_q("1.", 3, 1000);
     check_q("2.25", 3, 2250);
-    check_q("1e3", 3, 1000000);     /* 1000 cores */
+    check_q("1e3", 3, 1000000); /* 1000 cores */
     check_q("1E3", 3, 1000000);
     check_q("1e-3", 3, 1);
     check_q("1e+2", 3, 100000);
-    check_q("0.1m", 3, 1);          /* rounds up to the smallest amount, as Kubernetes does */
-    check_q("1.0001", 3, 1001);     /* 1000.1 millis -> 1001 */
-    check_q("100u", 3, 1);          /* 0.1 milli -> 1 */
-    check_q("999999n", 3, 1);       /* 0.999999 milli -> 1 */
-    check_q("1000000n", 3, 1);      /* exactly 1 milli */
+    check_q("0.1m", 3, 1);      /* rounds up to the smallest amount, as Kubernetes does */
+    check_q("1.0001", 3, 1001); /* 1000.1 millis -> 1001 */
+    check_q("100u", 3, 1);      /* 0.1 milli -> 1 */
+    check_q("999999n", 3, 1);   /* 0.999999 milli -> 1 */
+    check_q("1000000n", 3, 1);  /* exactly 1 milli */
     check_q("1000001n", 3, 2);
     check_q("0", 3, 0);
     check_q("0000.000", 3, 0);
     check_q("+2", 3, 2000);
     check_q("-1500m", 3, -1500);
     check_q("2k", 3, 2000000);
-    check_q("0.0005", 3, 1);        /* 0.5 milli -> 1 */
+    check_q("0.0005", 3, 1); /* 0.5 milli -> 1 */
 }
 
 static void test_memory_bytes(void)
 {
-    check_q("2Gi", 0, 2147483648LL);           /* 2 * 1024^3 */
-    check_q("512Mi", 0, 536870912LL);          /* 512 * 1024^2 */
-    check_q("1.5Gi", 0, 1610612736LL);         /* 1.5 * 1073741824 */
+    check_q("2Gi", 0, 2147483648LL);   /* 2 * 1024^3 */
+    check_q("512Mi", 0, 536870912LL);  /* 512 * 1024^2 */
+    check_q("1.5Gi", 0, 1610612736LL); /* 1.5 * 1073741824 */
     check_q("100Ki", 0, 102400);
     check_q("1M", 0, 1000000);
     check_q("129M", 0, 129000000);
     check_q("128974848", 0, 128974848);
-    check_q("123Mi", 0, 128974848);            /* the example in the Kubernetes docs */
+    check_q("123Mi", 0, 128974848); /* the example in the Kubernetes docs */
     check_q("1e9", 0, 1000000000);
-    check_q("1.1Ki", 0, 1127);                 /* 1126.4 -> 1127 */
+    check_q("1.1Ki", 0, 1127); /* 1126.4 -> 1127 */
     check_q("0.5Ki", 0, 512);
     check_q("1Ti", 0, 1099511627776LL);
     check_q("1Pi", 0, 1125899906842624LL);
-    check_q("1Ei", 0, 1152921504606846976LL);  /* 2^60 */
-    check_q("7Ei", 0, 8070450532247928832LL);  /* 7 * 2^60 < 2^63 */
-    check_q("8Ei", 0, INT64_MAX);              /* 2^63 saturates */
-    check_q("1E", 0, 1000000000000000000LL);   /* exa, not an exponent */
-    check_q("9.3E", 0, INT64_MAX);             /* 9.3e18 > 2^63 - 1 */
-    check_q("1m", 0, 1);                       /* 0.001 byte -> 1 */
-    check_q("0.000000001Ki", 0, 1);            /* 1.024e-6 -> 1 */
+    check_q("1Ei", 0, 1152921504606846976LL); /* 2^60 */
+    check_q("7Ei", 0, 8070450532247928832LL); /* 7 * 2^60 < 2^63 */
+    check_q("8Ei", 0, INT64_MAX);             /* 2^63 saturates */
+    check_q("1E", 0, 1000000000000000000LL);  /* exa, not an exponent */
+    check_q("9.3E", 0, INT64_MAX);            /* 9.3e18 > 2^63 - 1 */
+    check_q("1m", 0, 1);                      /* 0.001 byte -> 1 */
+    check_q("0.000000001Ki", 0, 1);           /* 1.024e-6 -> 1 */
     check_q("1e100", 0, INT64_MAX);
     check_q("1e-100", 0, 1);
     check_q("1e-99999999", 0, 1);
@@ -101,10 +101,17 @@ static void test_both_paths(void)
         const char *q;
         int scale;
         int64_t want;
-    } cases[] = {{"1.5Gi", 0, 1610612736LL}, {"1.1Ki", 0, 1127},      {"0.1m", 3, 1},
-                 {"123Mi", 0, 128974848},    {"1e-3", 3, 1},           {"999999n", 3, 1},
-                 {"8Ei", 0, INT64_MAX},      {"9.3E", 0, INT64_MAX},   {"1.0001", 3, 1001},
-                 {"0.000000001Ki", 0, 1},    {"7Ei", 0, 8070450532247928832LL}};
+    } cases[] = {{"1.5Gi", 0, 1610612736LL},
+                 {"1.1Ki", 0, 1127},
+                 {"0.1m", 3, 1},
+                 {"123Mi", 0, 128974848},
+                 {"1e-3", 3, 1},
+                 {"999999n", 3, 1},
+                 {"8Ei", 0, INT64_MAX},
+                 {"9.3E", 0, INT64_MAX},
+                 {"1.0001", 3, 1001},
+                 {"0.000000001Ki", 0, 1},
+                 {"7Ei", 0, 8070450532247928832LL}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char padded[64];
         snprintf(padded, sizeof padded, "00000000000000000000%s", cases[i].q);
@@ -126,7 +133,7 @@ static void test_rejected(void)
     check_bad("1e+");
     check_bad("1e3.5");
     check_bad("1.5.5");
-    check_bad("1K");  /* lower-case k is kilo; K is no suffix */
+    check_bad("1K"); /* lower-case k is kilo; K is no suffix */
     check_bad("1gi");
     check_bad("1Gib");
     check_bad("1ki");

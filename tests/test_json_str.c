@@ -7,7 +7,8 @@ static void expect(const char *in, const char *want)
     char out[256];
     CHECK(json_str_cap(in) <= sizeof out);
     size_t n = json_str_put(out, in);
-    CHECK_MSG(n == strlen(want) && !memcmp(out, want, n), "%s -> %.*s, want %s", in, (int)n, out, want);
+    CHECK_MSG(n == strlen(want) && !memcmp(out, want, n), "%s -> %.*s, want %s", in, (int)n, out,
+              want);
 }
 
 static void test_escapes(void)

@@ -168,11 +168,12 @@ static void test_stale_instances(void)
         snprintf(pod, sizeof pod, "%s/%s/n1/orphan", parent, inst);
         char *argv[] = {"/bin/sh", "-c", "sleep 60 & echo $! ; wait", NULL};
         pid_t sh = 0;
-        int ok = local_cgroup_make(&cg, pod) == 0 &&
-                 local_cgroup_spawn(&cg, pod, argv, NULL, &sh) == 0;
+        int ok =
+            local_cgroup_make(&cg, pod) == 0 && local_cgroup_spawn(&cg, pod, argv, NULL, &sh) == 0;
         ssize_t w = write(pfd[1], inst, strlen(inst) + 1);
         (void)w;
-        while (ok && local_cgroup_count_procs(&cg, pod) < 2) usleep(10000);
+        while (ok && local_cgroup_count_procs(&cg, pod) < 2)
+            usleep(10000);
         _exit(ok ? 0 : 1);
     }
     close(pfd[1]);
@@ -188,7 +189,8 @@ static void test_stale_instances(void)
     CHECK(local_cgroup_is_stale(inst));
     /* The sleep survived its owner (the shell died with the owner, the sleep did not). */
     double deadline = now_s() + 5;
-    while (local_cgroup_count_procs(&cg, pod) != 1 && now_s() < deadline) usleep(10000);
+    while (local_cgroup_count_procs(&cg, pod) != 1 && now_s() < deadline)
+        usleep(10000);
     CHECK_EQ_INT(local_cgroup_count_procs(&cg, pod), 1);
 
     /* A live instance next to it must survive the cleanup. */

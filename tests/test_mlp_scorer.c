@@ -20,15 +20,19 @@ static double loss(void)
 {
     mlp_scorer_forward(&model, &acts, nodes, N, T, avail, NULL, pod);
     double l = 0;
-    for (int i = 0; i < N; i++) l += cw[i] * acts.score[i] + dw[i] * acts.conf[i];
+    for (int i = 0; i < N; i++)
+        l += cw[i] * acts.score[i] + dw[i] * acts.conf[i];
     return l;
 }
 
 static void setup(void)
 {
-    for (int i = 0; i < N * T * F; i++) nodes[i] = (float)(rng_uniform(&r) * 2 - 1);
-    for (int f = 0; f < F; f++) avail[f] = f % 4 != 0;
-    for (int p = 0; p < KISIM_P; p++) pod[p] = (float)rng_uniform(&r);
+    for (int i = 0; i < N * T * F; i++)
+        nodes[i] = (float)(rng_uniform(&r) * 2 - 1);
+    for (int f = 0; f < F; f++)
+        avail[f] = f % 4 != 0;
+    for (int p = 0; p < KISIM_P; p++)
+        pod[p] = (float)rng_uniform(&r);
     for (int i = 0; i < N; i++)
         cw[i] = (float)(rng_uniform(&r) * 2 - 1) * 0.01f, dw[i] = (float)(rng_uniform(&r) * 2 - 1);
 }
@@ -38,7 +42,8 @@ static void test_gradients(void)
     CHECK(mlp_scorer_init(&model, 12, 8, 3) == 0);
     CHECK(mlp_acts_alloc(&acts, &model, N) == 0);
     setup();
-    for (size_t i = 0; i < model.p.total; i++) model.p.params[i] *= 2;
+    for (size_t i = 0; i < model.p.total; i++)
+        model.p.params[i] *= 2;
     memset(model.p.grads, 0, model.p.total * sizeof(float));
     loss();
     float dl[2 * N];
@@ -79,9 +84,11 @@ static void test_gradients(void)
     float before[N];
     loss();
     memcpy(before, acts.score, sizeof before);
-    for (int i = 0; i < T * F; i++) nodes[i] += 3;
+    for (int i = 0; i < T * F; i++)
+        nodes[i] += 3;
     loss();
-    for (int i = 1; i < N; i++) CHECK(acts.score[i] == before[i]);
+    for (int i = 1; i < N; i++)
+        CHECK(acts.score[i] == before[i]);
     CHECK(acts.score[0] != before[0]);
     mlp_acts_free(&acts);
     mlp_scorer_free(&model);
@@ -95,7 +102,8 @@ static void test_checkpoint(void)
     close(fd);
     CHECK(mlp_scorer_init(&model, 64, 32, 5) == 0);
     CHECK(mlp_acts_alloc(&acts, &model, N) == 0);
-    for (int f = 0; f < F; f++) model.in_mean[f] = 0.2f * f, model.in_inv[f] = 2;
+    for (int f = 0; f < F; f++)
+        model.in_mean[f] = 0.2f * f, model.in_inv[f] = 2;
     setup();
     loss();
     float s[N];
@@ -106,7 +114,8 @@ static void test_checkpoint(void)
     mlp_acts a2;
     CHECK(mlp_acts_alloc(&a2, &m2, N) == 0);
     mlp_scorer_forward(&m2, &a2, nodes, N, T, avail, NULL, pod);
-    for (int i = 0; i < N; i++) CHECK(a2.score[i] == s[i]);
+    for (int i = 0; i < N; i++)
+        CHECK(a2.score[i] == s[i]);
     mlp_acts_free(&a2);
     mlp_scorer_free(&m2);
     att_model am;

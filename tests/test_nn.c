@@ -12,7 +12,8 @@ static rng r;
 
 static void fill(float *x, size_t n, float scale)
 {
-    for (size_t i = 0; i < n; i++) x[i] = (float)(scale * (2 * rng_uniform(&r) - 1));
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(scale * (2 * rng_uniform(&r) - 1));
 }
 
 /* Compares analytic gradient `ana` of `x` against central differences of `loss()`. */
@@ -42,7 +43,8 @@ static double linear_loss(void)
     float out[B * OC];
     nn_linear_forward(out, lin_x, lin_w, lin_b, B, C, OC);
     double l = 0;
-    for (int i = 0; i < B * OC; i++) l += (double)out[i] * lin_g[i];
+    for (int i = 0; i < B * OC; i++)
+        l += (double)out[i] * lin_g[i];
     return l;
 }
 
@@ -53,7 +55,8 @@ static void test_linear(void)
     nn_linear_forward(out, lin_x, lin_w, lin_b, B, C, OC);
     /* out[0][0] by hand */
     double o00 = lin_b[0];
-    for (int c = 0; c < C; c++) o00 += (double)lin_x[c] * lin_w[c];
+    for (int c = 0; c < C; c++)
+        o00 += (double)lin_x[c] * lin_w[c];
     CHECK_NEAR(out[0], o00, 1e-5);
     nn_linear_backward(dx, dw, db, lin_g, lin_x, lin_w, B, C, OC);
     gradcheck("linear dinp", lin_x, dx, B * C, linear_loss);
@@ -73,11 +76,15 @@ static int act_kind; /* 0 tanh, 1 relu, 2 layernorm (4 rows of 6) */
 static double act_loss(void)
 {
     float out[N], mean[4], rstd[4];
-    if (act_kind == 0) nn_tanh_forward(out, act_x, N);
-    else if (act_kind == 1) nn_relu_forward(out, act_x, N);
-    else nn_layernorm_forward(out, mean, rstd, act_x, ln_w, ln_b, 4, 6);
+    if (act_kind == 0)
+        nn_tanh_forward(out, act_x, N);
+    else if (act_kind == 1)
+        nn_relu_forward(out, act_x, N);
+    else
+        nn_layernorm_forward(out, mean, rstd, act_x, ln_w, ln_b, 4, 6);
     double l = 0;
-    for (int i = 0; i < N; i++) l += (double)out[i] * act_g[i];
+    for (int i = 0; i < N; i++)
+        l += (double)out[i] * act_g[i];
     return l;
 }
 
@@ -95,8 +102,10 @@ static void test_activations(void)
             nn_layernorm_forward(out, mean, rstd, act_x, ln_w, ln_b, 4, 6);
             nn_layernorm_backward(dx, dw, db, act_g, act_x, ln_w, mean, rstd, 4, 6);
         }
-        gradcheck(act_kind == 0 ? "tanh" : act_kind == 1 ? "relu" : "layernorm dinp", act_x, dx, N,
-                  act_loss);
+        gradcheck(act_kind == 0   ? "tanh"
+                  : act_kind == 1 ? "relu"
+                                  : "layernorm dinp",
+                  act_x, dx, N, act_loss);
     }
     act_kind = 2;
     gradcheck("layernorm dw", ln_w, dw, 6, act_loss);
@@ -105,8 +114,10 @@ static void test_activations(void)
     float ones[6] = {1, 1, 1, 1, 1, 1}, zeros[6] = {0};
     nn_layernorm_forward(out, mean, rstd, act_x, ones, zeros, 4, 6);
     double m = 0, v = 0;
-    for (int c = 0; c < 6; c++) m += out[c];
-    for (int c = 0; c < 6; c++) v += (out[c] - m / 6) * (out[c] - m / 6);
+    for (int c = 0; c < 6; c++)
+        m += out[c];
+    for (int c = 0; c < 6; c++)
+        v += (out[c] - m / 6) * (out[c] - m / 6);
     CHECK_NEAR(m / 6, 0, 1e-5);
     CHECK_NEAR(v / 6, 1, 1e-3);
 }
@@ -153,7 +164,8 @@ static void test_softmax_rows(void)
     double worst = 0;
     for (int cols = 1; cols <= SC; cols++) {
         fill(x, (size_t)3 * cols, 20);
-        for (int j = 0; j < cols; j++) mask[j] = j % 2 == 0;
+        for (int j = 0; j < cols; j++)
+            mask[j] = j % 2 == 0;
         if (cols > 3) x[cols + 3] = 1e30f; /* row 1, masked column 3 */
         float keep[3 * SC];
         memcpy(keep, x, sizeof(float) * 3 * cols);
@@ -165,7 +177,8 @@ static void test_softmax_rows(void)
             double mx = -INFINITY, sum = 0;
             for (int j = 0; j < cols; j++)
                 if (!m || m[j]) mx = fmax(mx, in[j]);
-            for (int j = 0; j < cols; j++) sum += !m || m[j] ? exp(in[j] - mx) : 0;
+            for (int j = 0; j < cols; j++)
+                sum += !m || m[j] ? exp(in[j] - mx) : 0;
             for (int j = 0; j < cols; j++) {
                 if (m && !m[j]) {
                     CHECK_MSG(out[j] == 0.0f, "masked column %d of %d: %g", j, cols, out[j]);
@@ -180,9 +193,11 @@ static void test_softmax_rows(void)
         }
     }
     CHECK_MSG(worst <= 1, "softmax relative error %.3g times its bound", worst);
-    for (int j = 0; j < 8; j++) mask[j] = 0, x[j] = (float)j;
+    for (int j = 0; j < 8; j++)
+        mask[j] = 0, x[j] = (float)j;
     nn_softmax_rows(x, 1, 8, mask);
-    for (int j = 0; j < 8; j++) CHECK(x[j] == 0.0f);
+    for (int j = 0; j < 8; j++)
+        CHECK(x[j] == 0.0f);
 }
 
 /* --- masked log-softmax and entropy --- */
@@ -196,7 +211,8 @@ static double sm_loss(void)
     nn_log_softmax_forward(lp, sm_z, sm_mask, SB, SK);
     double l = 0;
     for (int b = 0; b < SB; b++) {
-        if (sm_entropy) l += sm_g[b] * nn_entropy(lp + b * SK, sm_mask + b * SK, SK);
+        if (sm_entropy)
+            l += sm_g[b] * nn_entropy(lp + b * SK, sm_mask + b * SK, SK);
         else
             for (int k = 0; k < SK; k++)
                 if (sm_mask[b * SK + k]) l += (double)lp[b * SK + k] * sm_g[b * SK + k];
@@ -212,20 +228,24 @@ static void test_masked_softmax_and_entropy(void)
     for (int b = 0; b < SB; b++) {
         double sum = 0;
         for (int k = 0; k < SK; k++) {
-            if (!sm_mask[b * SK + k]) CHECK(isinf(lp[b * SK + k]) && lp[b * SK + k] < 0);
-            else sum += exp(lp[b * SK + k]);
+            if (!sm_mask[b * SK + k])
+                CHECK(isinf(lp[b * SK + k]) && lp[b * SK + k] < 0);
+            else
+                sum += exp(lp[b * SK + k]);
         }
         CHECK_NEAR(sum, 1, 1e-6);
     }
     CHECK_NEAR(lp[SK + 2], 0, 1e-7); /* row 1 has one allowed entry: probability 1 */
     sm_entropy = 0;
     float gm[SB * SK];
-    for (int i = 0; i < SB * SK; i++) gm[i] = sm_mask[i] ? sm_g[i] : 0;
+    for (int i = 0; i < SB * SK; i++)
+        gm[i] = sm_mask[i] ? sm_g[i] : 0;
     nn_log_softmax_backward(dz, gm, lp, sm_mask, SB, SK);
     gradcheck("log_softmax", sm_z, dz, SB * SK, sm_loss);
     sm_entropy = 1;
     memset(dz, 0, sizeof dz);
-    for (int b = 0; b < SB; b++) nn_entropy_backward(dz + b * SK, sm_g[b], lp + b * SK, sm_mask + b * SK, SK);
+    for (int b = 0; b < SB; b++)
+        nn_entropy_backward(dz + b * SK, sm_g[b], lp + b * SK, sm_mask + b * SK, SK);
     gradcheck("entropy", sm_z, dz, SB * SK, sm_loss);
     /* uniform over 3 allowed: entropy ln 3 */
     float z[4] = {0.5f, 0.5f, 9, 0.5f}, l4[4];
@@ -236,7 +256,8 @@ static void test_masked_softmax_and_entropy(void)
     int counts[4] = {0};
     float zz[4] = {0, 1, 5, 2};
     nn_log_softmax_forward(l4, zz, m, 1, 4);
-    for (int i = 0; i < 40000; i++) counts[nn_sample(l4, m, 4, &r)]++;
+    for (int i = 0; i < 40000; i++)
+        counts[nn_sample(l4, m, 4, &r)]++;
     CHECK(counts[2] == 0);
     double p1 = exp(1) / (1 + exp(1) + exp(2));
     CHECK_NEAR(counts[1] / 40000.0, p1, 0.01);
@@ -253,7 +274,8 @@ static double pool_loss(void)
     int am[PB * PC];
     nn_pool_forward(mean, max, am, pool_x, pool_mask, PB, PN, PC);
     double l = 0;
-    for (int i = 0; i < PB * PC; i++) l += (double)mean[i] * pool_gm[i] + (double)max[i] * pool_gx[i];
+    for (int i = 0; i < PB * PC; i++)
+        l += (double)mean[i] * pool_gm[i] + (double)max[i] * pool_gx[i];
     return l;
 }
 
@@ -269,7 +291,8 @@ static void test_pool(void)
     CHECK_NEAR(max[1], fmaxf(a, fmaxf(b, c)), 0);
     nn_pool_backward(dx, pool_gm, pool_gx, am, pool_mask, PB, PN, PC);
     gradcheck("pool", pool_x, dx, PB * PN * PC, pool_loss);
-    for (int ch = 0; ch < PC; ch++) CHECK(dx[1 * PC + ch] == 0); /* masked node: no gradient */
+    for (int ch = 0; ch < PC; ch++)
+        CHECK(dx[1 * PC + ch] == 0); /* masked node: no gradient */
 }
 
 static void test_adam_by_hand(void)
@@ -311,9 +334,11 @@ static void test_orthogonal(void)
             for (int j = 0; j < small; j++) {
                 double dot = 0;
                 if (rows >= cols)
-                    for (int k = 0; k < rows; k++) dot += w[k * cols + i] * w[k * cols + j];
+                    for (int k = 0; k < rows; k++)
+                        dot += w[k * cols + i] * w[k * cols + j];
                 else
-                    for (int k = 0; k < cols; k++) dot += w[i * cols + k] * w[j * cols + k];
+                    for (int k = 0; k < cols; k++)
+                        dot += w[i * cols + k] * w[j * cols + k];
                 CHECK_NEAR(dot, i == j ? 2.0 : 0.0, 1e-5);
             }
     }

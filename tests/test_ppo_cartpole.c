@@ -48,12 +48,14 @@ static void test_same_seed_same_parameters(void)
     ppo a, b;
     double m[PM_N];
     CHECK(ppo_init(&a, &cfg) == 0 && ppo_init(&b, &cfg) == 0);
-    while (a.update < a.num_updates) ppo_iterate(&a, m), ppo_iterate(&b, m);
+    while (a.update < a.num_updates)
+        ppo_iterate(&a, m), ppo_iterate(&b, m);
     CHECK(memcmp(a.model.p.params, b.model.p.params, a.model.p.total * sizeof(float)) == 0);
     ppo_free(&b);
     cfg.train.seed = 2;
     CHECK(ppo_init(&b, &cfg) == 0);
-    while (b.update < b.num_updates) ppo_iterate(&b, m);
+    while (b.update < b.num_updates)
+        ppo_iterate(&b, m);
     CHECK(memcmp(a.model.p.params, b.model.p.params, a.model.p.total * sizeof(float)) != 0);
     ppo_free(&a);
     ppo_free(&b);

@@ -56,7 +56,9 @@ static void check_all_tensors(const char *kind)
             checked++;
             /* float losses carry ~1e-6 relative noise: divided by h, ~1e-4 absolute */
             double err = fabs(num - ana) / (fabs(num) + fabs(ana) + 5e-3);
-            if (err > 3e-2) fprintf(stderr, "  %s[%zu]: numeric %.6g analytic %.6g\n", tt->name, i - tt->offset, num, ana);
+            if (err > 3e-2)
+                fprintf(stderr, "  %s[%zu]: numeric %.6g analytic %.6g\n", tt->name, i - tt->offset,
+                        num, ana);
             if (err > worst) worst = err;
         }
         CHECK_MSG(worst < 3e-2, "%s %s: worst relative error %.3g", kind, tt->name, worst);
@@ -66,7 +68,8 @@ static void check_all_tensors(const char *kind)
 
 static void random_inputs(int obs_dim)
 {
-    for (int i = 0; i < B * obs_dim; i++) obs[i] = (float)rng_uniform(&r);
+    for (int i = 0; i < B * obs_dim; i++)
+        obs[i] = (float)rng_uniform(&r);
     for (int b = 0; b < B; b++) {
         g_logp[b] = (float)(rng_uniform(&r) * 2 - 1);
         g_ent[b] = (float)(rng_uniform(&r) * 2 - 1);
@@ -81,9 +84,11 @@ static void test_mlp_gradients(void)
     random_inputs(4);
     loss(); /* one forward with statistics, then frozen */
     model.norm_frozen = 1;
-    for (int b = 0; b < B; b++) act[2 * b] = b % 3;
+    for (int b = 0; b < B; b++)
+        act[2 * b] = b % 3;
     /* Larger weights so tanh layers are not all linear. */
-    for (size_t i = 0; i < model.p.total; i++) model.p.params[i] *= 4;
+    for (size_t i = 0; i < model.p.total; i++)
+        model.p.params[i] *= 4;
     check_all_tensors("mlp");
     ppo_acts_free(&acts);
     ppo_model_free(&model);
@@ -95,8 +100,10 @@ static void cluster_inputs(env_spaces *sp)
     spaces_init(sp, N, T);
     random_inputs(sp->obs_dim);
     for (int b = 0; b < B; b++) {
-        for (int n = 0; n < N + 3; n++) mask[b * (N + 3) + n] = 1;
-        for (int f = 0; f < KISIM_F; f++) obs[b * sp->obs_dim + sp->off_availability + f] = f % 4 != 0;
+        for (int n = 0; n < N + 3; n++)
+            mask[b * (N + 3) + n] = 1;
+        for (int f = 0; f < KISIM_F; f++)
+            obs[b * sp->obs_dim + sp->off_availability + f] = f % 4 != 0;
     }
     mask[0 * (N + 3) + 3] = 0;
     mask[2 * (N + 3) + 4] = 0;
@@ -112,7 +119,8 @@ static void test_cluster_gradients(void)
     cluster_inputs(&sp);
     loss();
     model.norm_frozen = 1;
-    for (size_t i = 0; i < model.p.total; i++) model.p.params[i] *= 3;
+    for (size_t i = 0; i < model.p.total; i++)
+        model.p.params[i] *= 3;
     check_all_tensors("cluster");
     ppo_acts_free(&acts);
     ppo_model_free(&model);
@@ -126,7 +134,8 @@ static void test_cluster_structure(void)
     cluster_inputs(&sp);
     loss();
     model.norm_frozen = 1;
-    for (size_t i = 0; i < model.p.total; i++) model.p.params[i] *= 3;
+    for (size_t i = 0; i < model.p.total; i++)
+        model.p.params[i] *= 3;
     loss();
     float lp0[B * N], v0[B], ls0[B * 3];
     memcpy(lp0, acts.logp_node, sizeof lp0);
@@ -134,7 +143,8 @@ static void test_cluster_structure(void)
     memcpy(ls0, acts.logp_scale, sizeof ls0);
     /* A masked node's telemetry does not move anything else. */
     float *node3 = obs + sp.off_nodes + 3 * T * KISIM_F;
-    for (int i = 0; i < T * KISIM_F; i++) node3[i] = 5.0f * (float)rng_uniform(&r);
+    for (int i = 0; i < T * KISIM_F; i++)
+        node3[i] = 5.0f * (float)rng_uniform(&r);
     loss();
     for (int n = 0; n < N; n++)
         if (n != 3) CHECK_NEAR(acts.logp_node[n], lp0[n], 1e-6);
@@ -179,8 +189,10 @@ static void test_cluster_structure(void)
     memset(big.logp_node, 0, sizeof lp_full);
     ppo_forward_nodes(&model, &big, obig, mbig, 1, T);
     for (int n = 0; n < NB; n++)
-        if (mbig[n]) CHECK_NEAR(big.logp_node[n], lp_full[n], 1e-5); /* other kernels' rounding */
-        else CHECK(isinf(big.logp_node[n]));
+        if (mbig[n])
+            CHECK_NEAR(big.logp_node[n], lp_full[n], 1e-5); /* other kernels' rounding */
+        else
+            CHECK(isinf(big.logp_node[n]));
     /* The 40-node buffer refitted to 5 nodes, without a new allocation, gives the 5-node
      * acts' answer for row 0. */
     float *was = big.buf;

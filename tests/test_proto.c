@@ -20,13 +20,13 @@ static proto_code parse(const char *header, const void *arr, size_t arr_size, in
     return proto_parse(f, n_frames, &LIM, req, acts, msg, sizeof msg);
 }
 
-#define EXPECT(code, header, arr, size, nf, needle)                                            \
-    do {                                                                                       \
-        proto_request r_;                                                                      \
-        proto_code got_ = parse(header, arr, size, nf, &r_);                                   \
-        CHECK_MSG(got_ == (code), "%s: got %s (%s), want %s", header, proto_code_name(got_),   \
-                  msg, proto_code_name(code));                                                 \
-        CHECK_STR_CONTAINS(msg, needle);                                                       \
+#define EXPECT(code, header, arr, size, nf, needle)                                                \
+    do {                                                                                           \
+        proto_request r_;                                                                          \
+        proto_code got_ = parse(header, arr, size, nf, &r_);                                       \
+        CHECK_MSG(got_ == (code), "%s: got %s (%s), want %s", header, proto_code_name(got_), msg,  \
+                  proto_code_name(code));                                                          \
+        CHECK_STR_CONTAINS(msg, needle);                                                           \
     } while (0)
 
 static void test_header_errors(void)
@@ -103,24 +103,25 @@ static void test_action_values(void)
     EXPECT(PROTO_E_BAD_ACTION, "{\"v\":1,\"cmd\":\"step\",\"env\":1}", scale3, sizeof scale3, 2,
            "actions[0][1] (scale) = 3 is outside [0, 2]");
     float fnan[8] = {0, 1, 0, 1, 0, 1, NAN, 1};
-    EXPECT(PROTO_E_BAD_ACTION, "{\"v\":1,\"cmd\":\"step\",\"dtype\":\"float32\"}", fnan, sizeof fnan,
-           2, "actions[3][0] (node) is NaN");
+    EXPECT(PROTO_E_BAD_ACTION, "{\"v\":1,\"cmd\":\"step\",\"dtype\":\"float32\"}", fnan,
+           sizeof fnan, 2, "actions[3][0] (node) is NaN");
     double half[8] = {0, 1, 0, 1.5, 0, 1, 0, 1};
-    EXPECT(PROTO_E_BAD_ACTION, "{\"v\":1,\"cmd\":\"step\",\"dtype\":\"float64\"}", half, sizeof half,
-           2, "= 1.5 is not an integer");
+    EXPECT(PROTO_E_BAD_ACTION, "{\"v\":1,\"cmd\":\"step\",\"dtype\":\"float64\"}", half,
+           sizeof half, 2, "= 1.5 is not an integer");
     double inf[8] = {0, 1, INFINITY, 1, 0, 1, 0, 1};
     EXPECT(PROTO_E_BAD_ACTION, "{\"v\":1,\"cmd\":\"step\",\"dtype\":\"float64\"}", inf, sizeof inf,
            2, "not an integer");
     int64_t huge[8] = {0, 1, 0, 1, (int64_t)1 << 40, 1, 0, 1};
-    EXPECT(PROTO_E_BAD_ACTION, "{\"v\":1,\"cmd\":\"step\",\"dtype\":\"int64\"}", huge, sizeof huge, 2,
-           "= 1099511627776 is outside");
+    EXPECT(PROTO_E_BAD_ACTION, "{\"v\":1,\"cmd\":\"step\",\"dtype\":\"int64\"}", huge, sizeof huge,
+           2, "= 1099511627776 is outside");
 
     /* The same actions in every dtype decode to the same int32 pairs. */
     int32_t want[8] = {15, 0, 3, 2, 0, 1, 7, 1};
     int64_t i64[8];
     float f32[8];
     double f64[8];
-    for (int i = 0; i < 8; i++) i64[i] = want[i], f32[i] = (float)want[i], f64[i] = want[i];
+    for (int i = 0; i < 8; i++)
+        i64[i] = want[i], f32[i] = (float)want[i], f64[i] = want[i];
     const char *h[3] = {"{\"v\":1,\"cmd\":\"step\",\"dtype\":\"int64\"}",
                         "{\"v\":1,\"cmd\":\"step\",\"dtype\":\"float32\"}",
                         "{\"v\":1,\"cmd\":\"step\",\"dtype\":\"float64\"}"};
@@ -143,14 +144,17 @@ static void test_action_values(void)
 static void test_reset_fields(void)
 {
     proto_request r;
-    CHECK(parse("{\"v\":1,\"cmd\":\"reset\",\"seed\":\"18446744073709551615\",\"id\":9007199254740992}",
-                NULL, 0, 1, &r) == PROTO_OK);
+    CHECK(
+        parse(
+            "{\"v\":1,\"cmd\":\"reset\",\"seed\":\"18446744073709551615\",\"id\":9007199254740992}",
+            NULL, 0, 1, &r) == PROTO_OK);
     CHECK(r.seed == UINT64_MAX && r.id == 9007199254740992LL);
     CHECK(r.env_offset == 0 && r.total_envs == 4 && r.n == 4);
-    CHECK(parse("{\"v\":1,\"cmd\":\"reset\",\"seed\":12345678901234567,\"id\":1}", NULL, 0, 1, &r) ==
-          PROTO_E_BAD_FIELD); /* above 2^53 a JSON number is not exact: strings only */
+    CHECK(parse("{\"v\":1,\"cmd\":\"reset\",\"seed\":12345678901234567,\"id\":1}", NULL, 0, 1,
+                &r) == PROTO_E_BAD_FIELD); /* above 2^53 a JSON number is not exact: strings only */
     CHECK(parse("{\"v\":1,\"cmd\":\"reset\",\"seed\":\"12345678901234567\",\"env_offset\":5,"
-                "\"total_envs\":9}", NULL, 0, 1, &r) == PROTO_OK);
+                "\"total_envs\":9}",
+                NULL, 0, 1, &r) == PROTO_OK);
     CHECK(r.seed == 12345678901234567ULL && r.env_offset == 5 && r.total_envs == 9);
     CHECK(parse("{\"v\":1,\"cmd\":\"reset\",\"seed\":42,\"env\":3}", NULL, 0, 1, &r) == PROTO_OK);
     CHECK(r.seed == 42 && r.env == 3 && r.n == 1);

@@ -19,7 +19,7 @@ static void test_mixture_single_component(void)
     CHECK_NEAR(queue_mixture_quantile(&w, &th, 1, 0, 10, 0.99), 0.0921034037, 1e-9);
     CHECK_NEAR(queue_mixture_quantile(&w, &th, 1, 0, 10, 0.95), 0.0599146455, 1e-9);
     CHECK_NEAR(queue_mixture_quantile(&w, &th, 1, 0, 0.05, 0.99), 0.05, 0); /* capped */
-    CHECK_NEAR(queue_mixture_quantile(&w, &th, 0, 0, 10, 0.99), 0, 0);       /* empty */
+    CHECK_NEAR(queue_mixture_quantile(&w, &th, 0, 0, 10, 0.99), 0, 0);      /* empty */
 }
 
 /* The mixture CDF, written out again for the bisection. */
@@ -33,15 +33,16 @@ static double cdf(const double *w, const double *th, int n, double at_cap, doubl
     return f / total;
 }
 
-static double bisect(const double *w, const double *th, int n, double at_cap, double cap,
-                     double p)
+static double bisect(const double *w, const double *th, int n, double at_cap, double cap, double p)
 {
     if (cdf(w, th, n, at_cap, cap) < p) return cap;
     double lo = 0, hi = cap;
     for (int i = 0; i < 200; i++) {
         double mid = (lo + hi) / 2;
-        if (cdf(w, th, n, at_cap, mid) < p) lo = mid;
-        else hi = mid;
+        if (cdf(w, th, n, at_cap, mid) < p)
+            lo = mid;
+        else
+            hi = mid;
     }
     return (lo + hi) / 2;
 }
@@ -87,7 +88,8 @@ static void test_monte_carlo_mm1(void)
     }
     qsort(soj, N, sizeof *soj, cmp);
     double p99 = soj[(int)(0.99 * N)], p50 = soj[N / 2];
-    double want99 = queue_mm1_quantile(mu, lambda, 0.99), want50 = queue_mm1_quantile(mu, lambda, 0.5);
+    double want99 = queue_mm1_quantile(mu, lambda, 0.99),
+           want50 = queue_mm1_quantile(mu, lambda, 0.5);
     CHECK_MSG(fabs(p99 / want99 - 1) < 0.04, "empirical p99 %.5f vs closed form %.5f", p99, want99);
     CHECK_MSG(fabs(p50 / want50 - 1) < 0.04, "empirical p50 %.5f vs closed form %.5f", p50, want50);
     free(soj);

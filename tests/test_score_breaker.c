@@ -59,10 +59,14 @@ static score_breaker ppo_state(score_service *s)
 static void test_service_breaker(void)
 {
     /* 1 s budget: PPO gets 500 ms; a normal answer takes microseconds (even under sanitizers on
-     * a busy machine), so only the test delay (3 s) makes it time out. Enough workers that the abandoned jobs do not queue the
-     * probe behind them. */
-    score_opts o = {.policy_path = fx.ppo, .fallback_path = fx.att, .budget_ms = 1000,
-                    .workers = 6, .breaker_failures = 2, .breaker_cooldown_ms = 5000,
+     * a busy machine), so only the test delay (3 s) makes it time out. Enough workers that the
+     * abandoned jobs do not queue the probe behind them. */
+    score_opts o = {.policy_path = fx.ppo,
+                    .fallback_path = fx.att,
+                    .budget_ms = 1000,
+                    .workers = 6,
+                    .breaker_failures = 2,
+                    .breaker_cooldown_ms = 5000,
                     .clock = st_clock};
     score_service *s;
     CHECK_EQ_INT(score_service_open(&s, &o), 0);

@@ -69,10 +69,13 @@ static void expected_ppo(const st_request *r, int *score, float *conf)
     env_spaces sp;
     spaces_init(&sp, n, T);
     float *obs = calloc((size_t)sp.obs_dim, sizeof *obs);
-    for (int k = 0; k < n * T * KISIM_F; k++) obs[sp.off_nodes + k] = feature_normalize(k % KISIM_F, r->tele[k]);
+    for (int k = 0; k < n * T * KISIM_F; k++)
+        obs[sp.off_nodes + k] = feature_normalize(k % KISIM_F, r->tele[k]);
     memcpy(obs + sp.off_pod, r->req.pod, sizeof r->req.pod);
-    for (int i = 0; i < n; i++) obs[sp.off_node_mask + i] = 1;
-    for (int f = 0; f < KISIM_F; f++) obs[sp.off_availability + f] = 1;
+    for (int i = 0; i < n; i++)
+        obs[sp.off_node_mask + i] = 1;
+    for (int f = 0; f < KISIM_F; f++)
+        obs[sp.off_availability + f] = 1;
     ppo_forward(&m, &a, obs, NULL, 1, T);
     double p[64], pmax = 0, H = 0;
     for (int i = 0; i < n; i++) {
@@ -80,7 +83,8 @@ static void expected_ppo(const st_request *r, int *score, float *conf)
         pmax = p[i] > pmax ? p[i] : pmax;
         H -= p[i] * log(p[i]);
     }
-    for (int i = 0; i < n; i++) score[i] = (int)lround(100 * p[i] / pmax);
+    for (int i = 0; i < n; i++)
+        score[i] = (int)lround(100 * p[i] / pmax);
     *conf = (float)(1 - H / log(n));
     free(obs);
     ppo_acts_free(&a);
@@ -132,11 +136,13 @@ static void expected_attention(const st_request *r, const uint8_t *avail, float 
     CHECK_EQ_INT(att_model_load(&m, fx.att), 0);
     CHECK_EQ_INT(att_acts_alloc(&a, &m, n), 0);
     float *nodes = calloc((size_t)n * T * KISIM_F, sizeof *nodes), av[KISIM_F];
-    for (int f = 0; f < KISIM_F; f++) av[f] = avail[f];
+    for (int f = 0; f < KISIM_F; f++)
+        av[f] = avail[f];
     for (int k = 0; k < n * T * KISIM_F; k++)
         nodes[k] = avail[k % KISIM_F] ? feature_normalize(k % KISIM_F, r->tele[k]) : 0;
     att_forward(&m, &a, nodes, n, T, av, NULL, r->req.pod);
-    for (int i = 0; i < n; i++) score[i] = a.score[i];
+    for (int i = 0; i < n; i++)
+        score[i] = a.score[i];
     free(nodes);
     att_acts_free(&a);
     att_model_free(&m);
@@ -146,13 +152,14 @@ static void check_attention_answer(score_service *s, st_request *r, const char *
 {
     score_reply rep;
     CHECK_EQ_INT(score_service_score(s, &r->req, &rep), 0);
-    CHECK_MSG(rep.link == SCORE_LINK_ATTENTION, "%s: answered by %s", why, score_link_name(rep.link));
+    CHECK_MSG(rep.link == SCORE_LINK_ATTENTION, "%s: answered by %s", why,
+              score_link_name(rep.link));
     CHECK(!strncmp(rep.version, "attention.safetensors@", 22));
     float score[64];
     expected_attention(r, r->avail, score);
     for (int i = 0; i < rep.n; i++)
-        CHECK_MSG(fabsf((float)rep.nodes[i].score - score[i]) <= 0.5f + 1e-3f, "node %d: %d, expected %.4f", i,
-                  rep.nodes[i].score, score[i]);
+        CHECK_MSG(fabsf((float)rep.nodes[i].score - score[i]) <= 0.5f + 1e-3f,
+                  "node %d: %d, expected %.4f", i, rep.nodes[i].score, score[i]);
     score_reply_free(&rep);
 }
 
@@ -186,16 +193,21 @@ static void test_policy_refuses(void)
     /* A policy trained on cpu_utilization in [0.1, 0.2] refuses 0.9 (beyond 0.2 + 0.1). */
     char path[160];
     snprintf(path, sizeof path, "%s/narrow.safetensors", fx.dir);
-    CHECK_EQ_INT(score_fixture_ppo(path, 32, 3, "{\"cpu_utilization\":{\"min\":0.1,\"max\":0.2,\"mean\":0.15,\"std\":0.02}}"), 0);
+    CHECK_EQ_INT(score_fixture_ppo(
+                     path, 32, 3,
+                     "{\"cpu_utilization\":{\"min\":0.1,\"max\":0.2,\"mean\":0.15,\"std\":0.02}}"),
+                 0);
     s = open_service(path, fx.att);
     st_request_init(&r, 6, 2);
     for (int i = 0; i < 6; i++)
-        for (int t = 0; t < 2; t++) r.tele[((size_t)i * 2 + t) * KISIM_F + FEAT_CPU_UTILIZATION] = 0.15f;
+        for (int t = 0; t < 2; t++)
+            r.tele[((size_t)i * 2 + t) * KISIM_F + FEAT_CPU_UTILIZATION] = 0.15f;
     score_reply rep;
     CHECK_EQ_INT(score_service_score(s, &r.req, &rep), 0);
     CHECK_EQ_INT(rep.link, SCORE_LINK_PPO); /* inside the range: the policy answers */
     score_reply_free(&rep);
-    r.tele[(size_t)(3 * 2 + 1) * KISIM_F + FEAT_CPU_UTILIZATION] = 0.9f; /* node 3's newest sample */
+    r.tele[(size_t)(3 * 2 + 1) * KISIM_F + FEAT_CPU_UTILIZATION] =
+        0.9f; /* node 3's newest sample */
     check_attention_answer(s, &r, "far outside feature_stats");
     score_stats st;
     score_service_stats(s, &st);

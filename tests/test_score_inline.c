@@ -27,7 +27,8 @@ static void score_once(score_service *s, st_request *r, int *out)
     score_reply rep;
     CHECK_EQ_INT(score_service_score(s, &r->req, &rep), 0);
     CHECK_EQ_INT(rep.link, SCORE_LINK_PPO);
-    for (int i = 0; i < rep.n; i++) out[i] = rep.nodes[i].score;
+    for (int i = 0; i < rep.n; i++)
+        out[i] = rep.nodes[i].score;
     score_reply_free(&rep);
 }
 
@@ -46,7 +47,8 @@ static void test_healthy_link_runs_inline(void)
               (unsigned long long)inl, (unsigned long long)wrk);
     for (int k = 0; k < 5; k++) {
         score_once(s, &r, later);
-        for (int i = 0; i < 12; i++) CHECK_EQ_INT(later[i], first[i]);
+        for (int i = 0; i < 12; i++)
+            CHECK_EQ_INT(later[i], first[i]);
     }
     runs(s, &inl, &wrk);
     CHECK_MSG(inl == 5 && wrk == 1, "after 6 runs: %llu inline, %llu on a worker (expected 5, 1)",
@@ -63,7 +65,8 @@ static void test_delayed_link_stays_on_workers(void)
     st_request r;
     st_request_init(&r, 6, 3);
     int sc[6];
-    for (int k = 0; k < 4; k++) score_once(s, &r, sc);
+    for (int k = 0; k < 4; k++)
+        score_once(s, &r, sc);
     uint64_t inl, wrk;
     runs(s, &inl, &wrk);
     CHECK_EQ_INT((int)inl, 0);
@@ -105,8 +108,10 @@ static void test_slow_run_moves_link_to_workers(void)
     }
     /* the first k with cost x (7/8)^k <= time left / 20, time left in [0.99, 1] s */
     int lo = (int)ceil(log(0.05 / 0.1) / log(0.875)), hi = (int)ceil(log(0.0495 / dt) / log(0.875));
-    CHECK_MSG(k >= lo && k <= hi, "back inline after %d fast worker runs (expected %d..%d; the slow run took <= %.3f s)",
-              k, lo, hi, dt);
+    CHECK_MSG(
+        k >= lo && k <= hi,
+        "back inline after %d fast worker runs (expected %d..%d; the slow run took <= %.3f s)", k,
+        lo, hi, dt);
     score_service_close(s);
 }
 
@@ -126,7 +131,8 @@ static void *race(void *arg)
             rc->bad++;
             continue;
         }
-        for (int i = 0; i < 16; i++) rc->bad += rep.nodes[i].score != rc->expect[i];
+        for (int i = 0; i < 16; i++)
+            rc->bad += rep.nodes[i].score != rc->expect[i];
         score_reply_free(&rep);
     }
     return NULL;

@@ -23,8 +23,8 @@ static void feed(telem_store *st, const char *node, float level)
 
 static void test_stale_nodes(void)
 {
-    score_opts o = {.policy_path = fx.ppo, .fallback_path = fx.att, .budget_ms = 5000,
-                    .clock = st_clock};
+    score_opts o = {
+        .policy_path = fx.ppo, .fallback_path = fx.att, .budget_ms = 5000, .clock = st_clock};
     score_service *s;
     CHECK_EQ_INT(score_service_open(&s, &o), 0);
     telem_store *st = score_service_store(s);
@@ -73,7 +73,8 @@ static void test_stale_nodes(void)
     st_fake_ms += 20000;
     CHECK_EQ_INT(score_service_score(s, &req, &rep), 0);
     CHECK_EQ_INT(rep.link, SCORE_LINK_NEUTRAL);
-    for (int i = 0; i < 3; i++) CHECK(rep.nodes[i].score == 50 && !strcmp(rep.nodes[i].reason, "stale telemetry"));
+    for (int i = 0; i < 3; i++)
+        CHECK(rep.nodes[i].score == 50 && !strcmp(rep.nodes[i].reason, "stale telemetry"));
     score_reply_free(&rep);
     score_service_close(s);
 }

@@ -23,9 +23,12 @@ static double expected_inflation(int kind, int n)
     double rho = kind == 1 ? 0.85 * n : 0.9 * n;
     rho = rho > 1 ? 1 : rho;
     switch (kind) {
-    case 0: return 2 - 1.0 / (2 * n);
-    case 2: return 1 + 0.5 + (n - 1);
-    default: return 1 + rho * rho * rho * rho;
+    case 0:
+        return 2 - 1.0 / (2 * n);
+    case 2:
+        return 1 + 0.5 + (n - 1);
+    default:
+        return 1 + rho * rho * rho * rho;
     }
 }
 
@@ -35,11 +38,26 @@ static void check_telemetry(int kind, int n, const float *w)
     double x;
     int f;
     switch (kind) {
-    case 0: f = FEAT_L3_CACHE_MISS_RATE; x = 0.05 + 0.95 * (n ? 1 - 1.0 / (2 * n) : 0); break;
-    case 1: f = FEAT_MEMORY_BANDWIDTH_GBPS; x = (0.85 * n > 1 ? 1 : 0.85 * n) * 25; break;
-    case 2: f = FEAT_CPU_THROTTLE_RATE; x = n > 1 ? 1 - 1.0 / n : 0; break;
-    case 3: f = FEAT_DISK_IOPS; x = (0.9 * n > 1 ? 1 : 0.9 * n) * 20000; break;
-    default: f = FEAT_NETWORK_DROP_RATE; x = 0.9 * n > 1 ? 1 - 1 / (0.9 * n) : 0; break;
+    case 0:
+        f = FEAT_L3_CACHE_MISS_RATE;
+        x = 0.05 + 0.95 * (n ? 1 - 1.0 / (2 * n) : 0);
+        break;
+    case 1:
+        f = FEAT_MEMORY_BANDWIDTH_GBPS;
+        x = (0.85 * n > 1 ? 1 : 0.85 * n) * 25;
+        break;
+    case 2:
+        f = FEAT_CPU_THROTTLE_RATE;
+        x = n > 1 ? 1 - 1.0 / n : 0;
+        break;
+    case 3:
+        f = FEAT_DISK_IOPS;
+        x = (0.9 * n > 1 ? 1 : 0.9 * n) * 20000;
+        break;
+    default:
+        f = FEAT_NETWORK_DROP_RATE;
+        x = 0.9 * n > 1 ? 1 - 1 / (0.9 * n) : 0;
+        break;
     }
     CHECK_MSG(fabs(w[f] - feature_normalize(f, x)) < 1e-5, "kind %s n %d feature %s: %g vs %g",
               kinds[kind], n, kisim_features[f].name, w[f], feature_normalize(f, x));
@@ -59,8 +77,10 @@ static void test_each_kind_alone(void)
                  "{\"env\": {\"max_nodes\": 6},"
                  " \"cluster\": {\"nodes\": 6, \"telemetry\": {\"noise\": 0, \"lag_steps\": 0},"
                  "   \"noisy\": {\"per_node_hour\": 1.5, \"mean_lifetime_s\": 3600,"
-                 "     \"kinds\": {\"cache\": %s, \"membw\": %s, \"cpu\": %s, \"disk\": %s, \"network\": %s}}},"
-                 " \"workload\": {\"service\": {\"sensitivity\": {\"llc\": %s, \"membw\": %s, \"cpu\": %s,"
+                 "     \"kinds\": {\"cache\": %s, \"membw\": %s, \"cpu\": %s, \"disk\": %s, "
+                 "\"network\": %s}}},"
+                 " \"workload\": {\"service\": {\"sensitivity\": {\"llc\": %s, \"membw\": %s, "
+                 "\"cpu\": %s,"
                  "   \"disk\": %s, \"network\": %s}}, \"background\": {\"initial_pods\": 0}}}",
                  w[0], w[1], w[2], w[3], w[4], k[0], k[1], k[2], k[3], k[4]);
         kisim_config cfg;
@@ -91,8 +111,9 @@ static void test_each_kind_alone(void)
         env_free(e);
     }
     for (int kind = 0; kind < 5; kind++)
-        CHECK_MSG(seen[kind][0] && seen[kind][1] && seen[kind][2], "kind %s: 0/1/2 noisy seen %d/%d/%d",
-                  kinds[kind], seen[kind][0], seen[kind][1], seen[kind][2]);
+        CHECK_MSG(seen[kind][0] && seen[kind][1] && seen[kind][2],
+                  "kind %s: 0/1/2 noisy seen %d/%d/%d", kinds[kind], seen[kind][0], seen[kind][1],
+                  seen[kind][2]);
 }
 
 int main(void)

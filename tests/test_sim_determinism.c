@@ -26,9 +26,11 @@ static kisim_config quickstart(void)
 static void act(rng *r, const uint8_t *mask, int n_max, int32_t a[2])
 {
     int node = (int)rng_below(r, (uint32_t)n_max);
-    while (!mask[node]) node = (node + 1) % n_max;
+    while (!mask[node])
+        node = (node + 1) % n_max;
     int scale = (int)rng_below(r, 3);
-    while (!mask[n_max + scale]) scale = (scale + 1) % 3;
+    while (!mask[n_max + scale])
+        scale = (scale + 1) % 3;
     a[0] = node;
     a[1] = scale;
 }
@@ -46,8 +48,9 @@ static uint64_t play(uint64_t seed, int steps, float *first_obs)
     rng policy;
     rng_seed(&policy, 99);
     uint64_t h = 1469598103934665603ULL;
-#define HASH(p, n)                                                                             \
-    for (size_t i_ = 0; i_ < (n); i_++) h = (h ^ ((const uint8_t *)(p))[i_]) * 1099511628211ULL
+#define HASH(p, n)                                                                                 \
+    for (size_t i_ = 0; i_ < (n); i_++)                                                            \
+    h = (h ^ ((const uint8_t *)(p))[i_]) * 1099511628211ULL
     env_reset(e, seed, obs, mask);
     if (first_obs) memcpy(first_obs, obs, (size_t)sp.obs_dim * sizeof *obs);
     HASH(obs, (size_t)sp.obs_dim * sizeof *obs);
@@ -93,7 +96,8 @@ static void test_reset_twice_same_observation(void)
     uint8_t *m = calloc((size_t)sp.mask_dim, 1);
     env_reset(e, 5, a, m);
     int32_t act1[2] = {0, 1};
-    while (!m[act1[0]]) act1[0]++;
+    while (!m[act1[0]])
+        act1[0]++;
     float r, info[KISIM_N_INFO];
     uint8_t t1, t2;
     env_step(e, act1, b, m, &r, &t1, &t2, info); /* some state in between */

@@ -8,8 +8,10 @@
 #include "test.h"
 
 static const char *quiet_cluster =
-    "{\"env\": {\"max_nodes\": 4, \"horizon_s\": 600, \"decision_interval_s\": 5, \"terminate_down_s\": 0},"
-    " \"cluster\": {\"nodes\": 2, \"noisy\": {\"per_node_hour\": 0}, \"telemetry\": {\"noise\": 0}},"
+    "{\"env\": {\"max_nodes\": 4, \"horizon_s\": 600, \"decision_interval_s\": 5, "
+    "\"terminate_down_s\": 0},"
+    " \"cluster\": {\"nodes\": 2, \"noisy\": {\"per_node_hour\": 0}, \"telemetry\": {\"noise\": "
+    "0}},"
     " \"workload\": {\"service\": {\"base_service_ms\": 10, \"timeout_ms\": %g,"
     "   \"min_replicas\": %d, \"max_replicas\": %d, \"initial_replicas\": %d,"
     "   \"sensitivity\": {\"cpu\": 0, \"llc\": 0, \"membw\": 0, \"disk\": 0, \"network\": 0}},"

@@ -30,7 +30,8 @@ static void test_window_shifts_and_orchestrator_is_current(void)
     for (int step = 0; step < 80 && !term && !trunc; step++) {
         memcpy(prev, obs, sizeof prev);
         int32_t a[2] = {0, 1};
-        while (!mask[a[0]]) a[0]++;
+        while (!mask[a[0]])
+            a[0]++;
         CHECK(env_step(e, a, obs, mask, &r, &term, &trunc, info) == 0);
         int one_interval = info[INFO_TIME_S] - t_prev == 5;
         t_prev = info[INFO_TIME_S];
@@ -39,26 +40,29 @@ static void test_window_shifts_and_orchestrator_is_current(void)
         for (int n = 0; n < 6; n++) {
             const float *w = obs + (size_t)n * 4 * KISIM_F, *pw = prev + (size_t)n * 4 * KISIM_F;
             if (n >= 3) { /* absent nodes: all zero, masked */
-                for (int k = 0; k < 4 * KISIM_F; k++) CHECK(w[k] == 0);
+                for (int k = 0; k < 4 * KISIM_F; k++)
+                    CHECK(w[k] == 0);
                 CHECK(obs[sp.off_node_mask + n] == 0 && mask[n] == 0);
                 continue;
             }
             if (one_interval && info[INFO_TIME_S] > 5)
                 for (int k = 0; k < 3; k++)
-                    for (int f = 0; f < KISIM_F_MEASURED; f++)
-                    {
+                    for (int f = 0; f < KISIM_F_MEASURED; f++) {
                         CHECK(w[k * KISIM_F + f] == pw[(k + 1) * KISIM_F + f]);
                         shifted++;
                     }
             const float *newest = w + 3 * KISIM_F;
             const node_view *nv = &v.nodes[n];
-            CHECK_NEAR(newest[FEAT_CPU_REQUESTED_RATIO], (double)nv->cpu_req_m / nv->cpu_alloc_m, 1e-6);
-            CHECK_NEAR(newest[FEAT_MEMORY_REQUESTED_RATIO], (double)nv->mem_req_b / nv->mem_alloc_b, 1e-6);
+            CHECK_NEAR(newest[FEAT_CPU_REQUESTED_RATIO], (double)nv->cpu_req_m / nv->cpu_alloc_m,
+                       1e-6);
+            CHECK_NEAR(newest[FEAT_MEMORY_REQUESTED_RATIO], (double)nv->mem_req_b / nv->mem_alloc_b,
+                       1e-6);
             CHECK_NEAR(newest[FEAT_PODS_RATIO], (double)nv->pods / nv->pods_alloc, 1e-6);
             for (int k = 0; k < 4; k++) {
                 CHECK(w[k * KISIM_F + FEAT_L3_CACHE_MISS_RATE] == 0);
                 CHECK(w[k * KISIM_F + FEAT_MEMORY_BANDWIDTH_GBPS] == 0);
-                for (int f = 0; f < KISIM_F; f++) CHECK(w[k * KISIM_F + f] >= 0 && w[k * KISIM_F + f] <= 1);
+                for (int f = 0; f < KISIM_F; f++)
+                    CHECK(w[k * KISIM_F + f] >= 0 && w[k * KISIM_F + f] <= 1);
             }
             CHECK(obs[sp.off_node_mask + n] == mask[n]);
         }
@@ -69,11 +73,13 @@ static void test_window_shifts_and_orchestrator_is_current(void)
          * step nothing is pending and the pod context is all zero). */
         const float *pod = obs + sp.off_pod;
         if (term || trunc) {
-            for (int c = 0; c < KISIM_P; c++) CHECK(pod[c] == 0);
+            for (int c = 0; c < KISIM_P; c++)
+                CHECK(pod[c] == 0);
             break;
         }
         float classes = 0;
-        for (int c = POD_CTX_CLASS_LATENCY_SENSITIVE; c <= POD_CTX_CLASS_BATCH; c++) classes += pod[c];
+        for (int c = POD_CTX_CLASS_LATENCY_SENSITIVE; c <= POD_CTX_CLASS_BATCH; c++)
+            classes += pod[c];
         CHECK(classes == 1);
         CHECK(pod[POD_CTX_IS_REPLICA] == (float)v.pod->is_replica);
         CHECK(pod[POD_CTX_CLASS_LATENCY_SENSITIVE + v.pod->cls] == 1);

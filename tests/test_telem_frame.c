@@ -13,7 +13,8 @@ static void vectors(char *buf, size_t cap, double base, int missing)
         n += (size_t)(i == missing ? snprintf(buf + n, cap - n, "%snull", i ? "," : "")
                                    : snprintf(buf + n, cap - n, "%s%g", i ? "," : "", base + i));
     n += (size_t)snprintf(buf + n, cap - n, "],\"available\":[");
-    for (int i = 0; i < KISIM_F; i++) n += (size_t)snprintf(buf + n, cap - n, "%s%d", i ? "," : "", i != missing);
+    for (int i = 0; i < KISIM_F; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "%s%d", i ? "," : "", i != missing);
     snprintf(buf + n, cap - n, "]");
 }
 
@@ -29,7 +30,8 @@ static void test_good_frame(void)
     vectors(pod_v, sizeof pod_v, 10, -1);
     snprintf(body, sizeof body,
              "{\"v\":1,\"node\":\"worker-3\",\"ts_ms\":1700000000123,%s,"
-             "\"pods\":{\"default/web-1\":{%s}}}", node_v, pod_v);
+             "\"pods\":{\"default/web-1\":{%s}}}",
+             node_v, pod_v);
     telem_frame f;
     CHECK_EQ_INT(parse(body, &f), 0);
     CHECK(!strcmp(f.node, "worker-3"));
@@ -130,13 +132,17 @@ static void test_malformed(void)
     /* pods */
     snprintf(body, sizeof body, "{\"v\":1,\"node\":\"n\",\"ts_ms\":1,%s,\"pods\":[]}", v);
     bad(body, "pods: expected an object");
-    snprintf(body, sizeof body, "{\"v\":1,\"node\":\"n\",\"ts_ms\":1,%s,\"pods\":{\"p\":{%s,\"x\":1}}}", v, v);
+    snprintf(body, sizeof body,
+             "{\"v\":1,\"node\":\"n\",\"ts_ms\":1,%s,\"pods\":{\"p\":{%s,\"x\":1}}}", v, v);
     bad(body, "pods.p.x: unknown key");
-    snprintf(body, sizeof body, "{\"v\":1,\"node\":\"n\",\"ts_ms\":1,%s,\"pods\":{\"p\":{\"features\":[]}}}", v);
+    snprintf(body, sizeof body,
+             "{\"v\":1,\"node\":\"n\",\"ts_ms\":1,%s,\"pods\":{\"p\":{\"features\":[]}}}", v);
     bad(body, "pods.p.available: missing");
-    snprintf(body, sizeof body, "{\"v\":1,\"node\":\"n\",\"ts_ms\":1,%s,\"pods\":{\"p\":{%s},\"p\":{%s}}}", v, v, v);
+    snprintf(body, sizeof body,
+             "{\"v\":1,\"node\":\"n\",\"ts_ms\":1,%s,\"pods\":{\"p\":{%s},\"p\":{%s}}}", v, v, v);
     bad(body, "pods.p: duplicate");
-    snprintf(body, sizeof body, "{\"v\":1,\"node\":\"n\",\"ts_ms\":1,%s,\"pods\":{\"\":{%s}}}", v, v);
+    snprintf(body, sizeof body, "{\"v\":1,\"node\":\"n\",\"ts_ms\":1,%s,\"pods\":{\"\":{%s}}}", v,
+             v);
     bad(body, "a pod name must be");
     char big[300];
     memset(big, 'a', 260);

@@ -37,7 +37,8 @@ static void test_ring_and_staleness(void)
     telem_frame f = frame("a", 1);
     CHECK_EQ_INT(telem_store_put(st, &f), 0);
     CHECK_EQ_INT(telem_store_get(st, "a", win, avail, &age), TELEM_FRESH);
-    for (int t = 0; t < 4; t++) CHECK(win[t * KISIM_F + 0] == 1); /* one sample, repeated */
+    for (int t = 0; t < 4; t++)
+        CHECK(win[t * KISIM_F + 0] == 1); /* one sample, repeated */
     CHECK(avail[0] == 1 && avail[KISIM_F_MEASURED] == 0);
 
     for (int k = 2; k <= 6; k++) { /* samples 2..6: the window holds 3, 4, 5, 6 */
@@ -46,7 +47,8 @@ static void test_ring_and_staleness(void)
         telem_store_put(st, &f);
     }
     CHECK_EQ_INT(telem_store_get(st, "a", win, avail, &age), TELEM_FRESH);
-    for (int t = 0; t < 4; t++) CHECK_NEAR(win[t * KISIM_F + 3], 3 + t, 0);
+    for (int t = 0; t < 4; t++)
+        CHECK_NEAR(win[t * KISIM_F + 3], 3 + t, 0);
     CHECK_EQ_INT(age, 0);
 
     /* Orchestrator features merge into every sample and become available. */
@@ -57,7 +59,8 @@ static void test_ring_and_staleness(void)
         CHECK(win[t * KISIM_F + FEAT_CPU_REQUESTED_RATIO] == 0.25f);
         CHECK(win[t * KISIM_F + FEAT_PODS_RATIO] == 0.5f);
     }
-    CHECK(avail[FEAT_CPU_REQUESTED_RATIO] && !avail[FEAT_MEMORY_REQUESTED_RATIO] && avail[FEAT_PODS_RATIO]);
+    CHECK(avail[FEAT_CPU_REQUESTED_RATIO] && !avail[FEAT_MEMORY_REQUESTED_RATIO] &&
+          avail[FEAT_PODS_RATIO]);
 
     /* Staleness: exactly 10 s after the last sample is still fresh, 1 ms later stale. */
     fake_ms += 10000;
@@ -101,7 +104,8 @@ static void test_many_nodes_and_pods(void)
     uint8_t avail[KISIM_F];
     for (int i = 0; i < 1000; i += 37) {
         snprintf(name, sizeof name, "node-%d", i);
-        CHECK(telem_store_get(st, name, win, avail, NULL) == TELEM_FRESH && win[KISIM_F] == (float)i);
+        CHECK(telem_store_get(st, name, win, avail, NULL) == TELEM_FRESH &&
+              win[KISIM_F] == (float)i);
     }
     int pods = 0;
     telem_store_each_pod(st, count_pod, &pods);
@@ -110,7 +114,8 @@ static void test_many_nodes_and_pods(void)
     int n;
     CHECK_EQ_INT(telem_store_fresh_nodes(st, &names, &n), 0);
     CHECK_EQ_INT(n, 1000);
-    for (int i = 0; i < n; i++) free(names[i]);
+    for (int i = 0; i < n; i++)
+        free(names[i]);
     free(names);
     fake_ms = 20000;
     pods = 0;

@@ -38,7 +38,8 @@ static void test_auto_reset_and_seeds(void)
         int32_t act[2 * K];
         for (int k = 0; k < K; k++) {
             int node = (s + k) % sp.n_max;
-            while (!mask[k * md + node]) node = (node + 1) % sp.n_max;
+            while (!mask[k * md + node])
+                node = (node + 1) % sp.n_max;
             act[2 * k] = node;
             act[2 * k + 1] = 1;
         }
@@ -50,7 +51,8 @@ static void test_auto_reset_and_seeds(void)
             if (rt || rtr) {
                 CHECK_NEAR(info[k * KISIM_N_INFO + INFO_EP_DONE], 1, 0);
                 episode[k]++;
-                env_reset(ref[k], 100 + (uint64_t)k + (uint64_t)K * (uint64_t)episode[k], robs, rmask);
+                env_reset(ref[k], 100 + (uint64_t)k + (uint64_t)K * (uint64_t)episode[k], robs,
+                          rmask);
                 resets++;
             }
             /* After a reset the vector env already shows the next episode's first obs. */
@@ -59,7 +61,8 @@ static void test_auto_reset_and_seeds(void)
         }
     }
     CHECK_MSG(resets >= 2 * K, "only %d resets", resets);
-    for (int k = 0; k < K; k++) env_free(ref[k]);
+    for (int k = 0; k < K; k++)
+        env_free(ref[k]);
     free(robs);
     free(rmask);
     free(obs);
@@ -80,10 +83,12 @@ static void test_error_names_the_env(void)
     uint8_t *mask = calloc(2 * (size_t)sp.mask_dim, 1), term[2], trunc[2];
     vecenv_reset(v, 0, obs, mask);
     int first = 0;
-    while (!mask[first]) first++;
+    while (!mask[first])
+        first++;
     int32_t act[4] = {first, 1, 15, 1}; /* env 1: node 15 does not exist */
     int second = 0;
-    while (!mask[sp.mask_dim + second]) second++;
+    while (!mask[sp.mask_dim + second])
+        second++;
     act[2] = mask[sp.mask_dim + 15] ? second : 15;
     CHECK(vecenv_step(v, act, obs, mask, rew, term, trunc, info) == KISIM_EINVALID_ACTION);
     CHECK_STR_CONTAINS(kisim_errmsg(), "env 1: invalid action");

@@ -21,23 +21,26 @@ static void test_learns_a_rule_and_round_trips(void)
     rng_seed(&r, 5);
     static float X[ROWS * XGB_IN], y[ROWS], w[ROWS], win[T * F];
     float pod[KISIM_P] = {0}, avail[F];
-    for (int f = 0; f < F; f++) avail[f] = 1;
+    for (int f = 0; f < F; f++)
+        avail[f] = 1;
     for (int k = 0; k < ROWS; k++) {
-        for (int i = 0; i < T * F; i++) win[i] = (float)(rng_uniform(&r) * 2 - 1);
+        for (int i = 0; i < T * F; i++)
+            win[i] = (float)(rng_uniform(&r) * 2 - 1);
         xgb_scorer_inputs(&m, X + k * XGB_IN, win, T, avail, pod);
         y[k] = X[k * XGB_IN + FEAT_CPU_UTILIZATION] < 0;
         w[k] = 1;
     }
-    CHECK(xgb_scorer_train(&m, X, y, w, ROWS / 2, X + ROWS / 2 * XGB_IN, y + ROWS / 2,
-                           w + ROWS / 2, ROWS / 2, 20, 100, 1, 0, &best, NULL) == 0);
+    CHECK(xgb_scorer_train(&m, X, y, w, ROWS / 2, X + ROWS / 2 * XGB_IN, y + ROWS / 2, w + ROWS / 2,
+                           ROWS / 2, 20, 100, 1, 0, &best, NULL) == 0);
     /* patience beyond the rounds: all 20 run, the model keeps those up to the best one */
     CHECK_MSG(best > 5 && xgb_scorer_rounds(&m) == best, "best %d, kept %d", best,
               xgb_scorer_rounds(&m));
     static float nodes[2 * T * F];
-    for (int i = 0; i < 2 * T * F; i++) nodes[i] = 0.1f;
+    for (int i = 0; i < 2 * T * F; i++)
+        nodes[i] = 0.1f;
     for (int t = 0; t < T; t++) {
-        nodes[t * F + FEAT_CPU_UTILIZATION] = -0.8f;         /* node 0: label 1 */
-        nodes[(T + t) * F + FEAT_CPU_UTILIZATION] = 0.8f;    /* node 1: label 0 */
+        nodes[t * F + FEAT_CPU_UTILIZATION] = -0.8f;      /* node 0: label 1 */
+        nodes[(T + t) * F + FEAT_CPU_UTILIZATION] = 0.8f; /* node 1: label 0 */
     }
     CHECK(xgb_scorer_forward(&m, nodes, 2, T, avail, pod) == 0);
     CHECK_MSG(m.score[0] > 90 && m.score[1] < 10, "scores %.1f %.1f", m.score[0], m.score[1]);
@@ -74,18 +77,21 @@ static void test_early_stopping(void)
     static float X[ROWS * XGB_IN], y[ROWS], w[ROWS], nodes[ROWS * F];
     float pod[KISIM_P] = {0};
     for (int k = 0; k < ROWS; k++) {
-        for (int f = 0; f < F; f++) nodes[k * F + f] = X[k * XGB_IN + f] = (float)rng_uniform(&r);
-        for (int p = 0; p < KISIM_P; p++) X[k * XGB_IN + F + p] = 0;
+        for (int f = 0; f < F; f++)
+            nodes[k * F + f] = X[k * XGB_IN + f] = (float)rng_uniform(&r);
+        for (int p = 0; p < KISIM_P; p++)
+            X[k * XGB_IN + F + p] = 0;
         y[k] = rng_uniform(&r) < 0.5;
         w[k] = y[k] ? 1 : 3;
     }
     int best = 0;
     double best_loss = 0;
     const int half = ROWS / 2;
-    CHECK(xgb_scorer_train(&m, X, y, w, half, X + half * XGB_IN, y + half, w + half, half, 60, 4,
-                           1, 0, &best, &best_loss) == 0);
+    CHECK(xgb_scorer_train(&m, X, y, w, half, X + half * XGB_IN, y + half, w + half, half, 60, 4, 1,
+                           0, &best, &best_loss) == 0);
     CHECK_MSG(best >= 1 && best < 20, "best round %d", best);
-    CHECK_MSG(xgb_scorer_rounds(&m) == best, "kept %d rounds, best %d", xgb_scorer_rounds(&m), best);
+    CHECK_MSG(xgb_scorer_rounds(&m) == best, "kept %d rounds, best %d", xgb_scorer_rounds(&m),
+              best);
     CHECK(xgb_scorer_forward(&m, nodes + half * F, half, 1, NULL, pod) == 0);
     double l = 0, ws = 0;
     for (int k = 0; k < half; k++) {

@@ -65,7 +65,8 @@ typedef struct {
 static inline void raw_free(raw_reply *r)
 {
     cJSON_Delete(r->h);
-    for (int i = 0; i < r->n; i++) free(r->data[i]);
+    for (int i = 0; i < r->n; i++)
+        free(r->data[i]);
     memset(r, 0, sizeof *r);
 }
 
@@ -116,7 +117,7 @@ static inline int raw_recv(void *sock, raw_reply *r)
 
 /* Header plus an optional array: send and receive. */
 static inline int raw_request(void *sock, const char *header, const void *arr, size_t arr_size,
-                       raw_reply *r)
+                              raw_reply *r)
 {
     const void *d[2] = {header, arr};
     size_t s[2] = {strlen(header), arr_size};
@@ -142,15 +143,17 @@ static inline const char *raw_message(const raw_reply *r)
 /* The benchmark's action rule: for env k at step t, the first allowed node at or after
  * (t + k) mod N_max, and the first allowed scale at or after (t + k) mod 3. */
 static inline void rule_actions(const uint8_t *mask, int k_envs, int n_max, long t, int first_env,
-                         int32_t *out)
+                                int32_t *out)
 {
     int md = n_max + 3;
     for (int k = 0; k < k_envs; k++) {
         const uint8_t *m = mask + (size_t)k * md;
         long g = t + first_env + k;
         int node = (int)(g % n_max), scale = (int)(g % 3);
-        for (int i = 0; i < n_max && !m[node]; i++) node = (node + 1) % n_max;
-        for (int i = 0; i < 3 && !m[n_max + scale]; i++) scale = (scale + 1) % 3;
+        for (int i = 0; i < n_max && !m[node]; i++)
+            node = (node + 1) % n_max;
+        for (int i = 0; i < 3 && !m[n_max + scale]; i++)
+            scale = (scale + 1) % 3;
         out[2 * k] = node;
         out[2 * k + 1] = scale;
     }
