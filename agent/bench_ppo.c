@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "agent/ppo.h"
-#include "cli/verbs.h"
+#include "agent/verbs.h"
 #include "common/cli_args.h"
 #include "common/err.h"
 #include "common/log.h"

@@ -9,10 +9,10 @@
 #include "common/cli_args.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "env/baselines/baseline.h"
 #include "env/env.h"
-#include "env/scorer.h"
-#include "env/sim.h"
-#include "env/spaces.h"
+#include "env/sim/sim.h"
+#include "spaces/spaces.h"
 
 static cJSON *farr(const float *x, int n)
 {
@@ -167,18 +167,18 @@ static int push(ds_set *d, ds_event *e)
     return 0;
 }
 
-int dataset_collect(const kisim_config *cfg, const char *scorer_name, int events, uint64_t seed,
+int dataset_collect(const kisim_config *cfg, const char *baseline_name, int events, uint64_t seed,
                     const char *path, int progress)
 {
     kisim_env *e = NULL;
-    scorer *sc = NULL, *orc = NULL;
+    baseline *sc = NULL, *orc = NULL;
     float *obs = NULL, *info = NULL;
     uint8_t *mask = NULL;
     ds_set d;
     memset(&d, 0, sizeof d);
     int err = env_init(&e, cfg);
-    if (!err) err = scorer_create(&sc, scorer_name, seed);
-    if (!err) err = scorer_create(&orc, "oracle", seed + 1);
+    if (!err) err = baseline_create(&sc, baseline_name, seed);
+    if (!err) err = baseline_create(&orc, "oracle", seed + 1);
     if (err) goto out;
     env_spaces sp;
     env_get_spaces(e, &sp);
@@ -194,14 +194,14 @@ int dataset_collect(const kisim_config *cfg, const char *scorer_name, int events
     for (int ep = 0; d.n < events && !err; ep++) {
         uint64_t s = seed + (uint64_t)ep;
         err = env_reset(e, s, obs, mask);
-        scorer_reset(sc, s);
-        scorer_reset(orc, s ^ 0x6f7261636c65ULL);
+        baseline_reset(sc, s);
+        baseline_reset(orc, s ^ 0x6f7261636c65ULL);
         uint8_t term = 0, trunc = 0;
         for (int step = 0; !err && !term && !trunc && d.n < events; step++) {
             sched_view v;
             env_sched_view(e, obs, mask, &v);
-            int node = scorer_pick(sc, &v);
-            int best = node >= 0 ? scorer_pick(orc, &v) : node;
+            int node = baseline_pick(sc, &v);
+            int best = node >= 0 ? baseline_pick(orc, &v) : node;
             if (node < 0 || best < 0) {
                 err = node < 0 ? node : best;
                 break;
@@ -222,8 +222,8 @@ out:
     free(obs);
     free(mask);
     free(info);
-    if (sc) scorer_free(sc);
-    if (orc) scorer_free(orc);
+    if (sc) baseline_free(sc);
+    if (orc) baseline_free(orc);
     if (e) env_free(e);
     return err;
 }

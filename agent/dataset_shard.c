@@ -14,7 +14,7 @@
 #include "agent/fit.h"
 #include "common/cli_args.h"
 #include "common/err.h"
-#include "env/spaces.h"
+#include "spaces/spaces.h"
 
 #define SHARD_MAGIC "KISIMDS1"
 

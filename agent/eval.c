@@ -9,8 +9,8 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/provenance.h"
+#include "env/baselines/baseline.h"
 #include "env/env.h"
-#include "env/scorer.h"
 
 const char *const eval_metric_keys[EVAL_N_METRICS] = {
 #define EVAL_KEY(key, info, label, fmt) #key,
@@ -48,7 +48,7 @@ static int scorer_act(eval_actor *a, kisim_env *e, const float *obs, const uint8
 {
     sched_view v;
     env_sched_view(e, obs, mask, &v);
-    int node = scorer_pick(a->state, &v);
+    int node = baseline_pick(a->state, &v);
     if (node < 0) return node;
     action[0] = node;
     action[1] = hpa_scale_action(v.service, mask + v.n_max);
@@ -57,19 +57,19 @@ static int scorer_act(eval_actor *a, kisim_env *e, const float *obs, const uint8
 
 static void scorer_actor_reset(eval_actor *a, uint64_t seed)
 {
-    scorer_reset(a->state, seed);
+    baseline_reset(a->state, seed);
 }
 
 static void scorer_actor_free(eval_actor *a)
 {
-    scorer_free(a->state);
+    baseline_free(a->state);
 }
 
 int eval_actor_scorer(eval_actor *a, const char *name, uint64_t seed)
 {
     memset(a, 0, sizeof *a);
-    scorer *sc;
-    int err = scorer_create(&sc, name, seed);
+    baseline *sc;
+    int err = baseline_create(&sc, name, seed);
     if (err) return err;
     snprintf(a->name, sizeof a->name, "%s", name);
     a->act = scorer_act;

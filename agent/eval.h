@@ -4,7 +4,7 @@
  * evaluation starts at eval.seed = 1000000, so "held-out seeds" is true unless a user overrides
  * both. Latency percentiles are request-weighted over each whole episode (the sim's ep_* info),
  * then averaged over episodes with a 95% t confidence interval. Baselines only place pods; their
- * replica count follows the HPA rule (env/scorer.h). */
+ * replica count follows the HPA rule (env/baselines/baseline.h). */
 #ifndef KISIM_EVAL_H
 #define KISIM_EVAL_H
 
@@ -14,7 +14,7 @@
 
 #include "common/config.h"
 #include "common/stats.h"
-#include "env/spaces.h"
+#include "spaces/spaces.h"
 
 /* X(key, info index, table label, printf format). The keys are the results JSON's names. */
 #define EVAL_METRICS(X)                                                                            \
@@ -59,8 +59,8 @@ struct eval_actor {
     void *state;
 };
 
-/* A baseline: scorer `name` (env/scorer.h) places, the HPA rule scales. KISIM_EUSAGE for an
- * unknown name. */
+/* A baseline: scorer `name` (env/baselines/baseline.h) places, the HPA rule scales. KISIM_EUSAGE
+ * for an unknown name. */
 int eval_actor_scorer(eval_actor *a, const char *name, uint64_t seed);
 void eval_actor_free(eval_actor *a);
 

@@ -11,11 +11,11 @@
 #include "agent/eval.h"
 #include "agent/fit.h"
 #include "agent/policy_actor.h"
-#include "cli/verbs.h"
+#include "agent/verbs.h"
 #include "common/cli_args.h"
 #include "common/err.h"
+#include "env/baselines/baseline.h"
 #include "env/env.h"
-#include "env/scorer.h"
 
 static void eval_usage(FILE *out)
 {
@@ -28,7 +28,7 @@ static void eval_usage(FILE *out)
         "confidence interval over episodes of request-weighted p50/p95/p99 latency, error\n"
         "rate, throughput, cost, contended share and reward.\n\n"
         "  --scorer NAMES  comma-separated, or \"all\" (default): ");
-    for (const char *const *n = scorer_names(); *n; n++)
+    for (const char *const *n = baseline_names(); *n; n++)
         fprintf(out, "%s%s", *n, n[1] ? ", " : "\n");
     fprintf(
         out,
@@ -113,7 +113,7 @@ static int parse_scorers(char *list, const char **names, int max)
             names[n++] = tok;
             continue;
         }
-        for (const char *const *s = scorer_names(); *s && n < max; s++)
+        for (const char *const *s = baseline_names(); *s && n < max; s++)
             names[n++] = *s;
     }
     if (n == 0) return kisim_seterr(KISIM_EUSAGE, "eval: --scorer: no scorer named");

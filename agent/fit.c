@@ -12,13 +12,13 @@
 #include "agent/fit.h"
 #include "common/err.h"
 #include "common/rng.h"
+#include "env/baselines/baseline.h"
 #include "env/env.h"
-#include "env/scorer.h"
-#include "env/spaces.h"
 #include "policy/attention.h"
 #include "policy/mlp_scorer.h"
 #include "policy/nn.h"
 #include "policy/xgb_scorer.h"
+#include "spaces/spaces.h"
 
 /* One learned scorer behind one forward/backward, whatever its kind. */
 typedef struct {

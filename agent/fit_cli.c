@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "agent/fit.h"
-#include "cli/verbs.h"
+#include "agent/verbs.h"
 #include "common/cli_args.h"
 #include "common/err.h"
 

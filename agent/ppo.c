@@ -9,8 +9,8 @@
 
 #include "common/err.h"
 #include "common/log.h"
-#include "env/spaces.h"
 #include "policy/nn.h"
+#include "spaces/spaces.h"
 
 const char *const ppo_metric_names[PM_N] = {
 #define PM_NAME(id, name) name,

@@ -7,10 +7,10 @@
 
 #include "common/err.h"
 #include "common/rng.h"
-#include "env/cartpole.h"
-#include "env/client.h"
-#include "env/spaces.h"
+#include "env/cartpole/cartpole.h"
+#include "env/remote/client.h"
 #include "env/vecenv.h"
+#include "spaces/spaces.h"
 
 const char *const ppo_ep_stat_names[EP_N_STATS] = {
 #define EP_NAME(id, name) name,

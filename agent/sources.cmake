@@ -1,14 +1,6 @@
-# agent/: learners and evaluation.
-set(KISIM_AGENT_SOURCES
-  agent/eval.c
-  agent/ppo_envs.c
-  agent/ppo.c
-  agent/policy_actor.c
-  agent/train.c
-  agent/train_state.c
-  agent/dataset.c
-  agent/dataset_shard.c
-  agent/fit.c
-)
-set(KISIM_AGENT_CLI_SOURCES agent/eval_cli.c agent/train_cli.c agent/bench_ppo.c agent/fit_cli.c)
-set(KISIM_AGENT_LIBS)
+# agent/: the PPO learner, training, evaluation, the supervised scorers' datasets and training,
+# their verbs and benchmarks.
+kisim_component(agent DIR agent
+  SOURCES eval.c ppo_envs.c ppo.c policy_actor.c train.c train_state.c dataset.c dataset_shard.c
+          fit.c eval_cli.c train_cli.c bench_ppo.c fit_cli.c bench_attention.c
+  DEPS kisim_env_remote kisim_env_cartpole kisim_policy)

@@ -16,7 +16,7 @@
 #include "common/cli_args.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "env/cartpole.h"
+#include "env/cartpole/cartpole.h"
 #include "env/env.h"
 #include "policy/nn.h"
 #include "policy/ppo_io.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "agent/train.h"
-#include "cli/verbs.h"
+#include "agent/verbs.h"
 #include "common/cli_args.h"
 #include "common/err.h"
 

@@ -20,7 +20,7 @@
 
 #include "bpf/bench_load.h"
 #include "bpf/cgroupfs.h"
-#include "cli/verbs.h"
+#include "bpf/verbs.h"
 #include "common/cli_args.h"
 #include "common/err.h"
 

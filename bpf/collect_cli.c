@@ -22,7 +22,7 @@
 #include "bpf/metrics.h"
 #include "bpf/node.h"
 #include "bpf/pmu.h"
-#include "cli/verbs.h"
+#include "bpf/verbs.h"
 #include "common/cli_args.h"
 #include "common/err.h"
 #include "common/log.h"

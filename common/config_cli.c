@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/verbs.h"
 #include "common/config.h"
 #include "common/config_schema.h"
 #include "common/err.h"
+#include "common/verbs.h"
 
 static void usage(FILE *out)
 {

@@ -1,16 +1,7 @@
-# common/: config, errors, logging, RNG, feature table, statistics, provenance.
-set(KISIM_COMMON_SOURCES
-  common/err.c
-  common/log.c
-  common/rng.c
-  common/features.c
-  common/config.c
-  common/config_schema.c
-  common/provenance.c
-  common/stats.c
-  common/cli_args.c
-  common/telem_frame.c
-  common/bigbuf.c
-  common/json_str.c
-)
-set(KISIM_COMMON_CLI_SOURCES common/config_cli.c)
+# common/: config, errors, logging, RNG, feature table, statistics, provenance, small utilities.
+kisim_component(common DIR common
+  SOURCES err.c log.c rng.c features.c config.c config_schema.c provenance.c stats.c cli_args.c
+          bigbuf.c json_str.c config_cli.c
+  LIBS PkgConfig::CJSON m)
+add_dependencies(kisim_common kisim_version_header)
+target_include_directories(kisim_common PRIVATE ${KISIM_GEN_DIR})

@@ -8,12 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/verbs.h"
 #include "common/cli_args.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/provenance.h"
+#include "common/rng.h"
+#include "env/baselines/baseline.h"
 #include "env/env.h"
+#include "env/verbs.h"
 
 static int cmp_double(const void *a, const void *b)
 {

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 
 #include "common/err.h"
-#include "env/local.h"
-#include "env/sim.h"
+#include "env/local/local.h"
+#include "env/sim/sim.h"
 
 typedef struct {
     const char *name;
@@ -82,23 +82,6 @@ static const env_backend local_backend = {"local",        local_op_init,    loca
 /* Indexed by cfg_backend; NULL where this build has no such backend. */
 static const env_backend *const backends[] = {
     [BACKEND_SIM] = &sim_backend, [BACKEND_LOCAL] = &local_backend, [BACKEND_KUBERNETES] = NULL};
-
-static volatile sig_atomic_t interrupted;
-
-void env_interrupt(void)
-{
-    interrupted = 1;
-}
-
-int env_interrupted(void)
-{
-    return interrupted;
-}
-
-void env_interrupt_clear(void)
-{
-    interrupted = 0;
-}
 
 struct kisim_env {
     const env_backend *backend;

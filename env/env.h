@@ -13,8 +13,9 @@
 #include <stdint.h>
 
 #include "common/config.h"
-#include "env/scorer.h"
-#include "env/spaces.h"
+#include "env/core/interrupt.h"
+#include "spaces/spaces.h"
+#include "spaces/view.h"
 
 typedef struct kisim_env kisim_env;
 
@@ -33,11 +34,6 @@ int env_step(kisim_env *e, const int32_t action[2], float *obs, uint8_t *mask, f
 void env_sched_view(kisim_env *e, const float *obs, const uint8_t *mask, sched_view *v);
 const kisim_config *env_config(const kisim_env *e);
 
-/* Asks long waits inside env calls (the local backend's wall-time intervals) to stop: the call
- * in progress returns KISIM_ESTATE "interrupted by a signal". Async-signal-safe, for the CLI's
- * SIGINT/SIGTERM handlers; env_interrupt_clear() undoes it. */
-void env_interrupt(void);
-int env_interrupted(void);
-void env_interrupt_clear(void);
+/* env_interrupt(), env_interrupted(), env_interrupt_clear(): env/core/interrupt.h. */
 
 #endif

@@ -3,7 +3,7 @@
 # "Build, run, test"), only those missing. Needs root (or sudo).
 set -euo pipefail
 packages=(
-    build-essential cmake pkg-config git python3
+    build-essential cmake pkg-config git python3 clang-format
     libzmq3-dev libcjson-dev libcurl4-openssl-dev libopenblas-dev zlib1g-dev
     libbpf-dev clang llvm bpftool libmicrohttpd-dev libxgboost-dev libclang-rt-14-dev
     stress-ng wrk prometheus curl

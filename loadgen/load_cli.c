@@ -1,15 +1,15 @@
-/* load_cli.c: `kisim load CONFIG`, a config's load pattern second by second (env/load.h), so a
+/* load_cli.c: `kisim load CONFIG`, a config's load pattern second by second (loadgen/load.h), so a
  * researcher sees the load a scenario offers and tests can compare the C patterns with the
  * Locust shapes of loadgen/locustfile.py. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/verbs.h"
 #include "common/cli_args.h"
 #include "common/config.h"
 #include "common/err.h"
-#include "env/load.h"
+#include "loadgen/load.h"
+#include "loadgen/verbs.h"
 
 static void usage(FILE *out)
 {

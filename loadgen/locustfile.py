@@ -1,6 +1,6 @@
 """KISim's Locust file (Locust 2.12): users that GET the service's replicas, and the load shapes.
 
-The shapes are the load patterns of DESIGN ("Load patterns") and env/load.c, computed in the same
+The shapes are the load patterns of DESIGN ("Load patterns") and loadgen/load.c, computed in the same
 order of operations so that both give the same users(t) at every whole second. They read the `load`
 block of an *effective* KISim config (`kisim config show FILE`, every key present; the C driver
 writes one), so the defaults live in one place, common/config_schema.c. The replicas come from a
@@ -39,7 +39,7 @@ class ConfigError(Exception):
     pass
 
 
-# ---- the load patterns (env/load.c) ----
+# ---- the load patterns (loadgen/load.c) ----
 
 
 def splitmix64(x):
@@ -85,7 +85,7 @@ _NUMBER_START = re.compile(r"[ \t\n\v\f\r]*[+-]?(\d|\.\d|inf|nan)", re.IGNORECAS
 
 
 def read_trace(path):
-    """The trace's (times, values), as env/load.c reads it: '#' lines and blank lines skipped,
+    """The trace's (times, values), as loadgen/load.c reads it: '#' lines and blank lines skipped,
     one header line allowed before the first point, times strictly increasing."""
     ts, vs = [], []
     seen_line = False

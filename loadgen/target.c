@@ -17,10 +17,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/verbs.h"
 #include "common/cli_args.h"
 #include "common/err.h"
 #include "common/rng.h"
+#include "loadgen/verbs.h"
 
 #define LINE 64 /* bytes per cache line: the walk touches each once */
 

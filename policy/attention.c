@@ -13,8 +13,8 @@
 
 #include "common/bigbuf.h"
 #include "common/err.h"
-#include "env/spaces.h"
 #include "policy/nn.h"
+#include "spaces/spaces.h"
 
 /* Tensor indices: the projection, then per block 12, then cross-attention, then the head. */
 enum { T_PW, T_PB };

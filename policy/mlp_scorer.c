@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "env/spaces.h"
 #include "policy/ckpt.h"
 #include "policy/nn.h"
+#include "spaces/spaces.h"
 
 enum { L1W, L1B, L2W, L2B, L3W, L3B };
 

@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/verbs.h"
 #include "common/err.h"
 #include "policy/ckpt.h"
+#include "policy/verbs.h"
 
 static void policy_usage(FILE *out)
 {

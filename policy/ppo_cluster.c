@@ -3,9 +3,9 @@
  * cluster size; the per-batch context enters the node head as a broadcast add. */
 #include <string.h>
 
-#include "env/spaces.h"
 #include "policy/nn.h"
 #include "policy/ppo_internal.h"
+#include "spaces/spaces.h"
 
 /* Builds the normalised inputs: per node [mean over T, last sample, availability], per batch
  * row [pod, service]; the node mask from the action mask (or the observation's node mask). */

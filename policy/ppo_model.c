@@ -10,9 +10,9 @@
 #include "common/bigbuf.h"
 #include "common/err.h"
 #include "common/features.h"
-#include "env/spaces.h"
 #include "policy/nn.h"
 #include "policy/ppo_internal.h"
+#include "spaces/spaces.h"
 
 const char *ppo_model_kind_name(ppo_model_kind k)
 {

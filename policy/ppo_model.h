@@ -58,7 +58,7 @@ typedef struct {
 
 /* ppo-mlp for obs_dim inputs and n_actions categories. */
 int ppo_model_init_mlp(ppo_model *m, int obs_dim, int n_actions, int hidden, uint64_t seed);
-/* ppo-cluster (feature counts from common/features.h and env/spaces.h). */
+/* ppo-cluster (feature counts from common/features.h and spaces/spaces.h). */
 int ppo_model_init_cluster(ppo_model *m, int hidden, uint64_t seed);
 void ppo_model_free(ppo_model *m);
 

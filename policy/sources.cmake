@@ -1,26 +1,9 @@
 # policy/: the neural-network core, the models and the checkpoint format.
-pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
-pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
-pkg_check_modules(XGBOOST REQUIRED IMPORTED_TARGET xgboost)
-set(KISIM_POLICY_SOURCES
-  policy/nn.c
-  policy/params.c
-  policy/obsnorm.c
-  policy/ppo_model.c
-  policy/ppo_mlp.c
-  policy/ppo_cluster.c
-  policy/ckpt.c
-  policy/ppo_io.c
-  policy/attention.c
-  policy/attention_io.c
-  policy/attention_int8.c
-  policy/attention_flash.c
-  policy/nn_infer.c
-  policy/mlp_scorer.c
-  policy/xgb_scorer.c
-)
-set(KISIM_POLICY_CLI_SOURCES policy/policy_cli.c policy/attention_bench.c)
-set(KISIM_POLICY_LIBS PkgConfig::OPENBLAS PkgConfig::ZLIB PkgConfig::XGBOOST)
+kisim_component(policy DIR policy
+  SOURCES nn.c params.c obsnorm.c ppo_model.c ppo_mlp.c ppo_cluster.c ckpt.c ppo_io.c attention.c
+          attention_io.c attention_int8.c attention_flash.c nn_infer.c mlp_scorer.c xgb_scorer.c
+          policy_cli.c
+  DEPS kisim_spaces LIBS PkgConfig::OPENBLAS PkgConfig::ZLIB PkgConfig::XGBOOST)
 # The kernels are loops the compiler must vectorise (tanh, pooling, normalisation): -O3 there.
 set_source_files_properties(policy/obsnorm.c policy/ppo_cluster.c policy/attention.c
   PROPERTIES COMPILE_OPTIONS "-O3")

@@ -9,8 +9,8 @@
 #include <xgboost/c_api.h>
 
 #include "common/err.h"
-#include "env/spaces.h"
 #include "policy/ckpt.h"
+#include "spaces/spaces.h"
 
 static int xgb_err(const char *what)
 {

@@ -10,7 +10,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "common/telem_frame.h"
+#include "telemetry/frame.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the wire format is little-endian; this build would need byte swaps"

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "env/proto.h"
 #include "scheduler/score.h"
+#include "transport/proto.h"
 
 #define BATCH_VERSION 1
 #define BATCH_MAX_HEADER (1 << 20) /* bytes of JSON in frame 0: 4,096 names of up to 253 bytes */

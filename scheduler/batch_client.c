@@ -13,7 +13,7 @@
 #include "common/err.h"
 #include "common/json_str.h"
 #include "common/log.h"
-#include "env/spaces.h"
+#include "spaces/spaces.h"
 
 #define MAX_REPLY_FRAMES 8
 

@@ -12,9 +12,9 @@
 
 #include "common/err.h"
 #include "common/log.h"
-#include "env/zrouter.h"
 #include "scheduler/batch.h"
 #include "scheduler/rebalance.h"
+#include "transport/zrouter.h"
 
 struct batch_server {
     score_service *svc; /* borrowed */

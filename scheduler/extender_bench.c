@@ -15,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/verbs.h"
 #include "common/cli_args.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -24,7 +23,8 @@
 #include "scheduler/extender_json.h"
 #include "scheduler/extender_verbs.h"
 #include "scheduler/score_fixture.h"
-#include "scheduler/telem_store.h"
+#include "scheduler/verbs.h"
+#include "telemetry/store.h"
 
 #define MAX_RUNS 15
 #define MAX_NODES 1000

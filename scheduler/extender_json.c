@@ -14,7 +14,7 @@
 
 #include "common/err.h"
 #include "common/json_str.h"
-#include "scheduler/extender_quantity.h"
+#include "podspec/quantity.h"
 
 /* ---- output buffer ---- */
 

@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 #include "common/features.h"
-#include "env/spaces.h"
-#include "scheduler/extender_pod.h"
+#include "podspec/pod.h"
+#include "spaces/spaces.h"
 
 struct cJSON;
 

@@ -17,7 +17,7 @@
 
 #include "common/err.h"
 #include "scheduler/extender_json.h"
-#include "scheduler/telem_store.h"
+#include "telemetry/store.h"
 
 #define FAIL_MSG 200
 

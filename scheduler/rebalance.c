@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "env/spaces.h"
-#include "scheduler/telem_store.h"
+#include "spaces/spaces.h"
+#include "telemetry/store.h"
 
 #define N_CLASSES 5
 

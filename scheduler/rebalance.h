@@ -11,8 +11,8 @@
 #ifndef KISIM_REBALANCE_H
 #define KISIM_REBALANCE_H
 
-#include "common/telem_frame.h"
 #include "scheduler/score.h"
+#include "telemetry/frame.h"
 
 typedef struct {
     char pod[TELEM_FRAME_NAME_MAX + 1];

@@ -15,7 +15,7 @@
 #include "scheduler/chain.h"
 #include "scheduler/reason.h"
 #include "scheduler/shadow.h"
-#include "scheduler/telem_store.h"
+#include "telemetry/store.h"
 
 struct score_service {
     score_opts o;

@@ -4,15 +4,17 @@
  * (scheduler/batch.c) and the Kubernetes extender (scheduler/extender.c) both call
  * score_service_score(); it is thread-safe.
  *
- * Units: pod context as the observation's (env/spaces.h, KISIM_P values, normalised); telemetry
+ * Units: pod context as the observation's (spaces/spaces.h, KISIM_P values, normalised); telemetry
  * in raw units (common/features.h, as telemetry frames carry it); scores 0..100. */
 #ifndef KISIM_SCORE_H
 #define KISIM_SCORE_H
 
 #include <stdint.h>
 
+#include "common/clock.h"
 #include "common/features.h"
-#include "env/spaces.h"
+#include "spaces/spaces.h"
+#include "telemetry/store.h"
 
 #define SCORE_DEFAULT_ENDPOINT "ipc:///tmp/kisim-score.sock"
 #define SCORE_DEFAULT_BUDGET_MS 45
@@ -21,11 +23,11 @@
 #define SCORE_DEFAULT_BREAKER_FAILURES 3
 #define SCORE_DEFAULT_BREAKER_COOLDOWN_MS 5000
 #define SCORE_NEUTRAL 50
-#define SCORE_MAX_NODES 4096 /* candidates in one request */
-#define SCORE_MAX_WINDOW 64  /* T of inline telemetry and of the store */
+#define SCORE_MAX_NODES 4096              /* candidates in one request */
+#define SCORE_MAX_WINDOW TELEM_MAX_WINDOW /* T of inline telemetry and of the store */
 #define SCORE_REASON_MAX 160
 #define SCORE_VERSION_MAX 128
-#define SCORE_ORCH_F (KISIM_F - KISIM_F_MEASURED) /* orchestrator features: the last four */
+#define SCORE_ORCH_F TELEM_ORCH_F
 
 /* The chain's links, in order: X(ID, name). */
 #define SCORE_LINKS(X) X(PPO, "ppo") X(ATTENTION, "attention") X(NEUTRAL, "neutral")
@@ -71,8 +73,7 @@ typedef enum {
 /* Upper bounds (seconds) of the latency histogram's buckets; +Inf is implicit. */
 #define SCORE_LATENCY_BUCKETS(X)                                                                   \
     X(0.0001)                                                                                      \
-    X(0.00025) X(0.0005) X(0.001) X(0.0025) X(0.005) X(0.01) X(0.025) X(0.045) X(0.1) X(0.25)      \
-        X(1.0)
+    X(0.00025) X(0.0005) X(0.001) X(0.0025) X(0.005) X(0.01) X(0.025) X(0.045) X(0.1) X(0.25) X(1.0)
 #define SCORE__COUNT(x) +1
 enum { SCORE_N_BUCKETS = 0 SCORE_LATENCY_BUCKETS(SCORE__COUNT) };
 extern const double score_latency_bounds[SCORE_N_BUCKETS];
@@ -130,7 +131,7 @@ typedef struct {
 } score_stats;
 
 /* Monotonic milliseconds; tests inject their own clock. */
-typedef int64_t (*score_clock_fn)(void *arg);
+typedef kisim_clock_fn score_clock_fn;
 
 typedef struct {
     const char *policy_path;      /* ppo-cluster checkpoint, or NULL */
@@ -153,7 +154,7 @@ typedef struct {
 /* One scoring request: the pod and its candidate nodes. All pointers borrowed for the call. */
 typedef struct {
     score_verb verb;
-    float pod[KISIM_P];       /* pod context, env/spaces.h order and normalisation */
+    float pod[KISIM_P];       /* pod context, spaces/spaces.h order and normalisation */
     int n;                    /* candidate nodes, 1..SCORE_MAX_NODES */
     const char *const *nodes; /* [n] node names */
     /* Inline telemetry, or NULL to read every node's window from the telemetry store. */
@@ -217,7 +218,7 @@ void score_service_set_test_delay(score_service *s, score_link link, int ms);
 void score_service_count_error(score_service *s, score_verb verb);
 void score_service_stats(score_service *s, score_stats *st);
 
-/* The telemetry store the service reads (scheduler/telem_store.h), to feed it directly. */
+/* The telemetry store the service reads (telemetry/store.h), to feed it directly. */
 struct telem_store *score_service_store(score_service *s);
 
 const char *score_link_name(score_link l);

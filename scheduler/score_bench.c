@@ -1,4 +1,4 @@
-/* score_bench.c: `kisim bench score`: BatchScore round-trip latency through each link of the
+/* score_bench.c: `kisim bench service`: BatchScore round-trip latency through each link of the
  * policy chain (PPO, attention, neutral) at 10, 100 and 1,000 nodes, over a real ZeroMQ socket,
  * with the telemetry store fed by a replay of recorded frames (filled first, then every node's
  * frame once a second while the rows run, as collectors would). The models are built with the
@@ -12,17 +12,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/verbs.h"
 #include "common/cli_args.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "common/telem_frame.h"
 #include "scheduler/batch_client.h"
 #include "scheduler/batch_server.h"
 #include "scheduler/score.h"
 #include "scheduler/score_fixture.h"
-#include "scheduler/telem_replay.h"
-#include "scheduler/telem_store.h"
+#include "scheduler/verbs.h"
+#include "telemetry/frame.h"
+#include "telemetry/replay.h"
+#include "telemetry/store.h"
 
 #define MAX_NODES_BENCH 1000
 
@@ -44,7 +44,7 @@ static void *serve(void *arg)
 static int write_recording(const char *path, int n, int T)
 {
     FILE *f = fopen(path, "w");
-    if (!f) return kisim_seterr(KISIM_EIO, "bench score: cannot write %s", path);
+    if (!f) return kisim_seterr(KISIM_EIO, "bench service: cannot write %s", path);
     for (int t = 0; t < T; t++)
         for (int i = 0; i < n; i++) {
             telem_frame fr = {0};
@@ -59,7 +59,7 @@ static int write_recording(const char *path, int n, int T)
             if (s) fprintf(f, "%s\n", s);
             free(s);
         }
-    return fclose(f) == 0 ? 0 : kisim_seterr(KISIM_EIO, "bench score: cannot write %s", path);
+    return fclose(f) == 0 ? 0 : kisim_seterr(KISIM_EIO, "bench service: cannot write %s", path);
 }
 
 /* The replay that keeps the store fresh while a row runs: each node's frames once a second. */
@@ -97,7 +97,7 @@ static int feed_store(score_service *s, const char *recording, int n, int T)
         usleep(10000);
     }
     if (!err && ok < (uint64_t)n * T)
-        err = kisim_seterr(KISIM_EIO, "bench score: the store got %llu of %d replayed frames",
+        err = kisim_seterr(KISIM_EIO, "bench service: the store got %llu of %d replayed frames",
                            (unsigned long long)ok, n * T);
     return err;
 }
@@ -112,7 +112,7 @@ static int cmp_double(const void *a, const void *b)
 static int parse_links(const char *arg, int *want)
 {
     char *copy = strdup(arg), *save = NULL;
-    int err = copy ? 0 : kisim_seterr(KISIM_ENOMEM, "bench score: out of memory"), any = 0;
+    int err = copy ? 0 : kisim_seterr(KISIM_ENOMEM, "bench service: out of memory"), any = 0;
     for (int k = 0; k < SCORE_N_LINKS; k++)
         want[k] = 0;
     for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !err;
@@ -121,13 +121,13 @@ static int parse_links(const char *arg, int *want)
         while (k < SCORE_N_LINKS && strcmp(tok, score_link_name((score_link)k)))
             k++;
         if (k == SCORE_N_LINKS)
-            err = kisim_seterr(KISIM_EUSAGE,
-                               "bench score: --links: unknown link '%s' (ppo, attention, neutral)",
-                               tok);
+            err = kisim_seterr(
+                KISIM_EUSAGE, "bench service: --links: unknown link '%s' (ppo, attention, neutral)",
+                tok);
         else
             want[k] = any = 1;
     }
-    if (!err && !any) err = kisim_seterr(KISIM_EUSAGE, "bench score: --links: empty list");
+    if (!err && !any) err = kisim_seterr(KISIM_EUSAGE, "bench service: --links: empty list");
     free(copy);
     return err;
 }
@@ -135,7 +135,7 @@ static int parse_links(const char *arg, int *want)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: kisim bench score [--json] [--requests N] [--budget-ms MS] [--nodes LIST] "
+            "usage: kisim bench service [--json] [--requests N] [--budget-ms MS] [--nodes LIST] "
             "[--links LIST]\n\n"
             "BatchScore latency (p50/p99 of the client's round trip over ipc) through each link\n"
             "of --links (default ppo,attention,neutral) at --nodes (default 10,100,1000), the "
@@ -146,7 +146,7 @@ static void usage(FILE *out)
             "link answered, fell_back why the others were not.\n");
 }
 
-int bench_score_main(int argc, char **argv)
+int bench_service_main(int argc, char **argv)
 {
     static const struct option opts[] = {{"json", no_argument, 0, 'j'},
                                          {"requests", required_argument, 0, 'r'},
@@ -165,10 +165,10 @@ int bench_score_main(int argc, char **argv)
             json = 1;
             break;
         case 'r':
-            err = args_int("bench score", "--requests", optarg, 10, 10000000, &requests);
+            err = args_int("bench service", "--requests", optarg, 10, 10000000, &requests);
             break;
         case 'b':
-            err = args_int("bench score", "--budget-ms", optarg, 1, 60000, &budget);
+            err = args_int("bench service", "--budget-ms", optarg, 1, 60000, &budget);
             break;
         case 'n': {
             n_sizes = 0;
@@ -177,13 +177,13 @@ int bench_score_main(int argc, char **argv)
                  tok = strtok_r(NULL, ",", &save)) {
                 long v;
                 if (n_sizes == 8)
-                    err = kisim_seterr(KISIM_EUSAGE, "bench score: --nodes: at most 8 sizes");
-                else if (!(err = args_int("bench score", "--nodes", tok, 1, MAX_NODES_BENCH, &v)))
+                    err = kisim_seterr(KISIM_EUSAGE, "bench service: --nodes: at most 8 sizes");
+                else if (!(err = args_int("bench service", "--nodes", tok, 1, MAX_NODES_BENCH, &v)))
                     sizes[n_sizes++] = (int)v;
             }
             free(copy);
             if (!err && !n_sizes)
-                err = kisim_seterr(KISIM_EUSAGE, "bench score: --nodes: empty list");
+                err = kisim_seterr(KISIM_EUSAGE, "bench service: --nodes: empty list");
             break;
         }
         case 'l':
@@ -203,7 +203,7 @@ int bench_score_main(int argc, char **argv)
     }
     char dir[] = "/tmp/kisim-bench-score.XXXXXX", ppo[128], att[128], rec[128], tele[160], ep[160];
     if (!mkdtemp(dir)) {
-        fprintf(stderr, "bench score: cannot create a temporary folder\n");
+        fprintf(stderr, "bench service: cannot create a temporary folder\n");
         return 1;
     }
     snprintf(ppo, sizeof ppo, "%s/ppo.safetensors", dir);
@@ -218,7 +218,7 @@ int bench_score_main(int argc, char **argv)
     char **names = calloc((size_t)max_n, sizeof *names);
     double *lat = malloc((size_t)requests * sizeof *lat),
            *svc = malloc((size_t)requests * sizeof *svc);
-    if (!names || !lat || !svc) err = kisim_seterr(KISIM_ENOMEM, "bench score: out of memory");
+    if (!names || !lat || !svc) err = kisim_seterr(KISIM_ENOMEM, "bench service: out of memory");
     for (int i = 0; !err && i < max_n; i++) {
         names[i] = malloc(16);
         if (names[i]) snprintf(names[i], 16, "node-%04d", i);
@@ -243,7 +243,7 @@ int bench_score_main(int argc, char **argv)
             (err = batch_server_open(&th.b, s, ep)) || (err = batch_client_open(&cl, ep, 10000)))
             goto row_cleanup;
         if (pthread_create(&tid, NULL, serve, &th) != 0) {
-            err = kisim_seterr(KISIM_EIO, "bench score: cannot start the server thread");
+            err = kisim_seterr(KISIM_EIO, "bench service: cannot start the server thread");
             goto row_cleanup;
         }
         started = 1;
@@ -254,7 +254,7 @@ int bench_score_main(int argc, char **argv)
         pthread_t rtid;
         int replaying =
             !telem_recording_read(&rt.rec, rec) && !pthread_create(&rtid, NULL, replay_loop, &rt);
-        if (!replaying) err = kisim_seterr(KISIM_EIO, "bench score: cannot start the replay");
+        if (!replaying) err = kisim_seterr(KISIM_EIO, "bench service: cannot start the replay");
         uint64_t fb_before[SCORE_N_FALLBACKS] = {0};
         for (int k = 0; !err && k < n_sizes; k++) {
             int n = sizes[k];
@@ -332,7 +332,7 @@ int bench_score_main(int argc, char **argv)
     free(svc);
     char cmd[96];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0) fprintf(stderr, "bench score: could not remove %s\n", dir);
+    if (system(cmd) != 0) fprintf(stderr, "bench service: could not remove %s\n", dir);
     if (err) {
         fprintf(stderr, "%s\n", kisim_errmsg());
         return kisim_exit_code(err);

@@ -9,7 +9,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "cli/verbs.h"
 #include "common/cli_args.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -17,8 +16,9 @@
 #include "scheduler/batch_server.h"
 #include "scheduler/extender.h"
 #include "scheduler/score.h"
-#include "scheduler/telem_replay.h"
-#include "scheduler/telem_store.h"
+#include "scheduler/verbs.h"
+#include "telemetry/replay.h"
+#include "telemetry/store.h"
 
 #define MAX_SUBSCRIBE 64
 

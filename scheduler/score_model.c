@@ -18,9 +18,9 @@
 #include <cjson/cJSON.h>
 
 #include "common/err.h"
-#include "env/spaces.h"
 #include "policy/ckpt.h"
 #include "policy/ppo_io.h"
+#include "spaces/spaces.h"
 
 #define ATT_FAR_Z 10.0f
 #define FAR_MIN_SHARE 0.05f

@@ -3,5 +3,5 @@
 # pod context, Kubernetes quantities, and the answers written from a parsed request) for a
 # bounded time from tests/fuzz/extender_corpus; see tests/fuzz_run.sh.
 exec bash "${KISIM_SOURCE_DIR:-.}/tests/fuzz_run.sh" fuzz_extender 16384 \
-    scheduler/extender_json.c scheduler/extender_pod.c scheduler/extender_quantity.c \
-    common/err.c common/features.c common/json_str.c env/spaces.c
+    scheduler/extender_json.c podspec/pod.c podspec/quantity.c \
+    common/err.c common/features.c common/json_str.c spaces/spaces.c

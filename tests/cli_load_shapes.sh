@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # cli_load_shapes.sh: the two implementations of the load patterns agree at every whole second
-# over the horizon: env/load.c (printed by `kisim load`) and the Locust shapes of
+# over the horizon: loadgen/load.c (printed by `kisim load`) and the Locust shapes of
 # loadgen/locustfile.py (run under a fake clock by load_shapes_check.py, no Locust run). Over the
 # shipped configs and extra ones covering every pattern, levels at exactly k + 0.5 (rounding half
 # up), a trace with a window that wraps, a trace in requests per second, and a hand-written trace

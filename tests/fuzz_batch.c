@@ -13,8 +13,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "common/telem_frame.h"
 #include "scheduler/batch.h"
+#include "telemetry/frame.h"
 
 #define FUZZ_NAME "fuzz_batch"
 #include "tests/fuzz_frames.h"

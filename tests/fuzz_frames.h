@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "env/proto.h"
+#include "transport/proto.h"
 
 #ifndef FUZZ_NAME
 #error "define FUZZ_NAME before including tests/fuzz_frames.h"

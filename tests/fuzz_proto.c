@@ -1,4 +1,4 @@
-/* fuzz_proto.c: libFuzzer target for the env server's request parser (env/proto.c), built
+/* fuzz_proto.c: libFuzzer target for the env server's request parser (transport/proto.c), built
  * with clang by tests/cli_fuzz_proto.sh. Input layout: byte 0 picks the frame count
  * (1 + byte % 3); the header frame runs from byte 1 to the first NUL (or the end); the bytes
  * after that NUL are split evenly over the remaining frames. Besides the sanitizers, it checks
@@ -11,7 +11,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "env/proto.h"
+#include "transport/proto.h"
 
 #define FUZZ_NAME "fuzz_proto"
 #include "tests/fuzz_frames.h"

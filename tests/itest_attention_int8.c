@@ -15,9 +15,9 @@
  * the second-order terms), and the root-mean-square change over all nodes within a factor 4 of the
  * predicted standard deviation: too small means the weights are not really quantised, too large
  * a wrong scale or rounding. The score (100 sigmoid) moves at most 25 x the logit. */
-#include "env/spaces.h"
 #include "policy/attention.h"
 #include "scorer_fixture.h"
+#include "spaces/spaces.h"
 #include "test.h"
 
 #define G(a, p) ((p) + (a)->size)

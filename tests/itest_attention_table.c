@@ -5,9 +5,9 @@
  * memory 20%, L3 misses 5%) and one at 99% CPU, memory and L3 misses, the other features at
  * their average over the training candidates without a noisy neighbour. The quiet nodes must
  * score above 80, the loaded one below 25. */
-#include "env/spaces.h"
 #include "policy/attention.h"
 #include "scorer_fixture.h"
+#include "spaces/spaces.h"
 #include "test.h"
 
 static void test_seed_node_table(void)

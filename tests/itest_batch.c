@@ -8,9 +8,9 @@
 #include "common/err.h"
 #include "scheduler/batch_client.h"
 #include "scheduler/batch_server.h"
-#include "scheduler/telem_replay.h"
-#include "scheduler/telem_store.h"
 #include "score_test.h"
+#include "telemetry/replay.h"
+#include "telemetry/store.h"
 #include "test.h"
 
 static st_files fx;

@@ -12,7 +12,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
-#include "env/client.h"
+#include "env/remote/client.h"
 #include "env/vecenv.h"
 #include "test.h"
 #include "zmq_test.h"

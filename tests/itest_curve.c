@@ -7,9 +7,9 @@
 
 #include "common/config.h"
 #include "common/log.h"
-#include "env/client.h"
-#include "env/curve.h"
+#include "env/remote/client.h"
 #include "test.h"
+#include "transport/keys.h"
 #include "zmq_test.h"
 
 static char dir[256];

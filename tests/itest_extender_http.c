@@ -11,7 +11,7 @@
 
 #include "common/err.h"
 #include "scheduler/extender.h"
-#include "scheduler/telem_store.h"
+#include "telemetry/store.h"
 #include "tests/http_test.h"
 #include "tests/test.h"
 

@@ -15,7 +15,7 @@
 #include "scheduler/extender.h"
 #include "scheduler/extender_json.h"
 #include "scheduler/score_fixture.h"
-#include "scheduler/telem_store.h"
+#include "telemetry/store.h"
 #include "tests/http_test.h"
 #include "tests/test.h"
 

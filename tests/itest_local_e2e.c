@@ -18,9 +18,9 @@
 #include <time.h>
 
 #include "common/err.h"
-#include "env/local.h"
-#include "env/local_cgroup.h"
-#include "env/spaces.h"
+#include "env/local/local.h"
+#include "env/local/local_cgroup.h"
+#include "spaces/spaces.h"
 #include "test.h"
 
 static double now_s(void)

@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #include "common/config.h"
-#include "env/client.h"
-#include "env/proto.h"
+#include "env/remote/client.h"
 #include "env/vecenv.h"
 #include "test.h"
+#include "transport/proto.h"
 #include "zmq_test.h"
 
 static void short_episodes(kisim_config *cfg)

@@ -1,4 +1,4 @@
-"""load_shapes_check.py: compares `kisim load` (env/load.c) with the Locust shapes of
+"""load_shapes_check.py: compares `kisim load` (loadgen/load.c) with the Locust shapes of
 loadgen/locustfile.py, second by second, for one config (used by cli_load_shapes.sh).
 
     load_shapes_check.py LOCUSTFILE [EFFECTIVE_CONFIG C_CSV WANT_HALF]...

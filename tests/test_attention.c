@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "common/rng.h"
-#include "env/spaces.h"
+#include "spaces/spaces.h"
 #include "test.h"
 
 enum { N = 6, T = 3, F = KISIM_F };

@@ -9,7 +9,7 @@
 #include "policy/nn.h"
 
 #include "common/rng.h"
-#include "env/spaces.h"
+#include "spaces/spaces.h"
 #include "test.h"
 
 static rng r;

@@ -1,6 +1,6 @@
 /* test_cartpole.c: the built-in CartPole-v1 against Gymnasium's equations worked by hand, its
  * termination bounds, truncation at 500 steps, and seeded resets. */
-#include "env/cartpole.h"
+#include "env/cartpole/cartpole.h"
 
 #include "test.h"
 

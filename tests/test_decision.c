@@ -1,9 +1,9 @@
-/* test_decision.c: the decision sequencing both backends share (env/decision.c), run against a
+/* test_decision.c: the decision sequencing both backends share (env/core/decision.c), run against a
  * small fake backend whose pods, fits and intervals are set by hand, so every expectation below
  * is worked out from the rules in decision.h, not from a backend. */
 #include "common/err.h"
-#include "env/decision.h"
-#include "env/spaces.h"
+#include "env/core/decision.h"
+#include "spaces/spaces.h"
 #include "test.h"
 
 typedef struct {

@@ -3,8 +3,8 @@
  * configured reward in `penalty` mode; calls out of order are refused. */
 #include "common/config.h"
 #include "common/err.h"
+#include "env/baselines/baseline.h"
 #include "env/env.h"
-#include "env/scorer.h"
 #include "test.h"
 
 typedef struct {
@@ -41,11 +41,11 @@ static int step(fixture *f, int node, int scale)
 
 static void test_baselines_never_pick_masked_nodes(void)
 {
-    for (const char *const *name = scorer_names(); *name; name++) {
+    for (const char *const *name = baseline_names(); *name; name++) {
         fixture f;
         if (open_env(&f, "error")) return;
-        scorer *sc;
-        CHECK(scorer_create(&sc, *name, 3) == 0);
+        baseline *sc;
+        CHECK(baseline_create(&sc, *name, 3) == 0);
         int steps = 0, holes = 0;
         for (int ep = 0; ep < 3; ep++) {
             f.term = f.trunc = 0;
@@ -53,7 +53,7 @@ static void test_baselines_never_pick_masked_nodes(void)
             while (!f.term && !f.trunc) {
                 sched_view v;
                 env_sched_view(f.e, f.obs, f.mask, &v);
-                int node = scorer_pick(sc, &v);
+                int node = baseline_pick(sc, &v);
                 CHECK_MSG(node >= 0 && f.mask[node], "%s picked masked node %d", *name, node);
                 for (int i = 0; i < 6; i++)
                     holes += !f.mask[i];
@@ -65,7 +65,7 @@ static void test_baselines_never_pick_masked_nodes(void)
         }
         CHECK(steps > 100);
         CHECK_MSG(holes > 0, "%s: the test never saw an existing node masked", *name);
-        scorer_free(sc);
+        baseline_free(sc);
         env_free(f.e);
     }
 }

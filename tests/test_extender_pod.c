@@ -5,7 +5,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/err.h"
-#include "scheduler/extender_pod.h"
+#include "podspec/pod.h"
 #include "tests/test.h"
 
 #define MI (1024LL * 1024)

@@ -4,7 +4,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "scheduler/extender_quantity.h"
+#include "podspec/quantity.h"
 #include "tests/test.h"
 
 static void check_q(const char *s, int scale, int64_t want)

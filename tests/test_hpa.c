@@ -1,7 +1,7 @@
 /* test_hpa.c: the Kubernetes HPA rule (desired = ceil(current x utilisation / target), no change
  * within the tolerance, clamped to [min, max]) at and around its tolerance, and the scale action
  * it implies under a scale mask. Expected counts are worked out by hand in the comments. */
-#include "env/scorer.h"
+#include "env/baselines/baseline.h"
 #include "test.h"
 
 /* 4 replicas in [1, 10], target 70%, tolerance 10%. */

@@ -7,7 +7,7 @@
 
 #include "common/err.h"
 #include "common/rng.h"
-#include "env/load.h"
+#include "loadgen/load.h"
 #include "tests/test.h"
 
 static char tmpdir[] = "/tmp/kisim_test_load_XXXXXX";

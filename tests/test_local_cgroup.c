@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
-#include "env/local_cgroup.h"
+#include "env/local/local_cgroup.h"
 #include "test.h"
 
 static local_cgroup cg;

@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include "common/rng.h"
-#include "env/spaces.h"
 #include "policy/attention.h"
+#include "spaces/spaces.h"
 #include "test.h"
 
 enum { N = 5, T = 3, F = KISIM_F };

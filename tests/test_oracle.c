@@ -4,9 +4,9 @@
  * tie-break); without hidden state it refuses. */
 #include "common/config.h"
 #include "common/err.h"
+#include "env/baselines/baseline.h"
 #include "env/env.h"
-#include "env/scorer.h"
-#include "env/sim.h"
+#include "env/sim/sim.h"
 #include "test.h"
 
 static void test_oracle_follows_true_inflation(void)
@@ -19,8 +19,8 @@ static void test_oracle_follows_true_inflation(void)
     env_get_spaces(e, &sp);
     float *obs = calloc((size_t)sp.obs_dim, sizeof *obs), info[KISIM_N_INFO], r;
     uint8_t *mask = calloc((size_t)sp.mask_dim, 1), term, trunc;
-    scorer *sc;
-    CHECK(scorer_create(&sc, "oracle", 1) == 0);
+    baseline *sc;
+    CHECK(baseline_create(&sc, "oracle", 1) == 0);
     int replicas = 0, quiet_chances = 0, noisy_picked = 0;
     for (int ep = 0; ep < 10; ep++) {
         env_reset(e, 1000000 + (uint64_t)ep, obs, mask);
@@ -28,7 +28,7 @@ static void test_oracle_follows_true_inflation(void)
         while (!term && !trunc) {
             sched_view v;
             env_sched_view(e, obs, mask, &v);
-            int node = scorer_pick(sc, &v);
+            int node = baseline_pick(sc, &v);
             CHECK(node >= 0 && mask[node]);
             if (node < 0) break;
             if (v.pod->is_replica) {
@@ -63,8 +63,8 @@ static void test_oracle_follows_true_inflation(void)
     env_sched_view(e, obs, mask, &v);
     v.truth = NULL;
     double scores[64];
-    CHECK(scorer_score(sc, &v, scores) == KISIM_EUNSUPPORTED);
-    scorer_free(sc);
+    CHECK(baseline_score(sc, &v, scores) == KISIM_EUNSUPPORTED);
+    baseline_free(sc);
     free(obs);
     free(mask);
     env_free(e);

@@ -5,7 +5,7 @@
 #include "policy/ppo_model.h"
 
 #include "common/rng.h"
-#include "env/spaces.h"
+#include "spaces/spaces.h"
 #include "test.h"
 
 enum { B = 3, N = 5, T = 4 };

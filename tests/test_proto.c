@@ -1,12 +1,12 @@
-/* test_proto.c: the env protocol's request parser and reply headers (env/proto.c), frame by
+/* test_proto.c: the env protocol's request parser and reply headers (transport/proto.c), frame by
  * frame: every error code from the case that should raise it, the action dtypes decoded to
  * the same integers, seeds beyond 2^53 kept exact, and reply headers that a JSON parser reads
  * back to what was put in (escaping included). */
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
-#include "env/proto.h"
 #include "test.h"
+#include "transport/proto.h"
 
 static const proto_limits LIM = {4, 16}; /* K = 4 envs, N_max = 16 */
 static char msg[1024];

@@ -1,6 +1,6 @@
 /* test_queue.c: the queueing formulas against closed forms, an independent bisection, and a
  * Monte Carlo M/M/1 queue (Lindley's recursion) within its sampling tolerance. */
-#include "env/queue.h"
+#include "env/sim/queue.h"
 
 #include "common/rng.h"
 #include "test.h"

@@ -6,11 +6,11 @@
 #include <math.h>
 
 #include "common/err.h"
-#include "env/spaces.h"
 #include "policy/attention.h"
 #include "policy/ckpt.h"
 #include "policy/ppo_io.h"
 #include "score_test.h"
+#include "spaces/spaces.h"
 #include "test.h"
 
 static st_files fx;

@@ -4,8 +4,8 @@
  * the store never heard of is neutral with "no telemetry"; orchestrator features given with the
  * request are used. */
 #include "common/err.h"
-#include "scheduler/telem_store.h"
 #include "score_test.h"
+#include "telemetry/store.h"
 #include "test.h"
 
 static st_files fx;

@@ -12,7 +12,7 @@
 #include "common/config.h"
 #include "common/err.h"
 #include "env/env.h"
-#include "env/sim.h"
+#include "env/sim/sim.h"
 #include "test.h"
 
 static const char *kinds[] = {"cache", "membw", "cpu", "disk", "network"};

@@ -1,8 +1,8 @@
-/* test_telem_frame.c: telemetry frame bodies (common/telem_frame.h): a frame as the collector
+/* test_telem_frame.c: telemetry frame bodies (telemetry/frame.h): a frame as the collector
  * writes it parses to the values written by hand; malformed frames are rejected with a message
  * naming the field; write -> parse round-trips. */
 #include "common/err.h"
-#include "common/telem_frame.h"
+#include "telemetry/frame.h"
 #include "test.h"
 
 /* "features":[...] with feature i = base + i (raw), null where i is in `missing`. */

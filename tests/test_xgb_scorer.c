@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "common/rng.h"
-#include "env/spaces.h"
+#include "spaces/spaces.h"
 #include "test.h"
 
 enum { ROWS = 2000, T = 2, F = KISIM_F };

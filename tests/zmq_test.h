@@ -1,7 +1,7 @@
 /* zmq_test.h: helpers for the env-server tests: a server running in a thread of the test
  * process (stopped through its flag and joined), a raw DEALER client that sends any frames
  * and collects the reply, and the deterministic action rule the tests and `kisim bench zmq`
- * both use (written out again here, independently of env/bench_zmq.c). */
+ * both use (written out again here, independently of env/remote/bench_zmq.c). */
 #ifndef KISIM_ZMQ_TEST_H
 #define KISIM_ZMQ_TEST_H
 
@@ -16,7 +16,7 @@
 #include <zmq.h>
 
 #include "common/err.h"
-#include "env/server.h"
+#include "env/remote/server.h"
 
 typedef struct {
     kisim_server *s;

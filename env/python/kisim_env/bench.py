@@ -2,7 +2,7 @@
 
 The Python half of `kisim bench zmq`: steps all envs of the server at E with the benchmark's
 action rule (for env k at step t, the first allowed node at or after (t + k) mod N_max and the
-first allowed scale at or after (t + k) mod 3; the same rule as env/bench_zmq.c), R times from
+first allowed scale at or after (t + k) mod 3; the same rule as env/remote/bench_zmq.c), R times from
 reset(seed=S), and prints one JSON object: the median decisions/s and MB/s (reply arrays, 10^6
 bytes) over the runs, and the CRC-32 of every observation received (the same for every run, or
 it exits 1)."""
