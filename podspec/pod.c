@@ -1,4 +1,4 @@
-/* extender_pod.c: a v1.Pod's pod context (see extender_pod.h and scheduler/EXTENDER.md).
+/* pod.c: a v1.Pod's pod context (see pod.h and scheduler/EXTENDER.md).
  * Requests follow kube-scheduler: a request missing where a limit is set takes the limit (the API
  * server's defaulting), a container without a CPU or memory request counts 100m / 200Mi, the pod
  * asks for the sum over its containers and sidecars or the largest init container, whichever is

@@ -1,4 +1,4 @@
-/* extender_pod.h: the pod context (spaces/spaces.h, P = 11) of a Kubernetes Pod object as
+/* pod.h: the pod context (spaces/spaces.h, P = 11) of a Kubernetes Pod object as
  * kube-scheduler sends it to an extender: requests from the containers, the workload class,
  * priority, gang size and replica flag from the annotations, labels and owner references that
  * scheduler/EXTENDER.md lists. */

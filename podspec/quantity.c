@@ -1,4 +1,4 @@
-/* extender_quantity.c: exact parsing of Kubernetes resource quantities (see extender_quantity.h).
+/* quantity.c: exact parsing of Kubernetes resource quantities (see quantity.h).
  * The digits go into a small fixed-size multi-precision integer, which is shifted for binary
  * suffixes and multiplied or divided by ten for the decimal exponent, so no value is ever
  * rounded before the final ceiling. */

@@ -1,4 +1,4 @@
-/* extender_quantity.h: Kubernetes resource quantities ("500m", "2Gi", "1e3", "1.5") parsed
+/* quantity.h: Kubernetes resource quantities ("500m", "2Gi", "1e3", "1.5") parsed
  * exactly, the way k8s.io/apimachinery's resource.Quantity reads them: <sign?><digits with an
  * optional point><suffix>, the suffix one of n u m "" k M G T P E (powers of 1000), Ki Mi Gi Ti
  * Pi Ei (powers of 1024) or e/E followed by a signed integer exponent (powers of ten). */

@@ -1,9 +1,17 @@
 # policy/: the neural-network core, the models and the checkpoint format.
+# XGBoost is optional (KISIM_WITH_XGBOOST): without it xgb_scorer_none.c refuses, naming the package.
+if(KISIM_WITH_XGBOOST)
+  set(xgb xgb_scorer.c)
+  set(xgb_lib PkgConfig::XGBOOST)
+else()
+  set(xgb xgb_scorer_none.c)
+  set(xgb_lib)
+endif()
 kisim_component(policy DIR policy
   SOURCES nn.c params.c obsnorm.c ppo_model.c ppo_mlp.c ppo_cluster.c ckpt.c ppo_io.c attention.c
-          attention_io.c attention_int8.c attention_flash.c nn_infer.c mlp_scorer.c xgb_scorer.c
-          policy_cli.c
-  DEPS kisim_spaces LIBS PkgConfig::OPENBLAS PkgConfig::ZLIB PkgConfig::XGBOOST)
+          attention_io.c attention_int8.c attention_flash.c nn_infer.c mlp_scorer.c policy_cli.c
+          ${xgb}
+  DEPS kisim_spaces LIBS PkgConfig::OPENBLAS PkgConfig::ZLIB ${xgb_lib})
 # The kernels are loops the compiler must vectorise (tanh, pooling, normalisation): -O3 there.
 set_source_files_properties(policy/obsnorm.c policy/ppo_cluster.c policy/attention.c
   PROPERTIES COMPILE_OPTIONS "-O3")

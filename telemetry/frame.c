@@ -1,4 +1,4 @@
-/* telem_frame.c: parse and write telemetry frame bodies (telem_frame.h). Every rejection names
+/* frame.c: parse and write telemetry frame bodies (frame.h). Every rejection names
  * the field: "telemetry frame: pods.web-1.available[2]: expected 0 or 1". */
 #include "telemetry/frame.h"
 

@@ -1,4 +1,4 @@
-/* telem_replay.c: reading, replaying and recording telemetry frame files (telem_replay.h). */
+/* replay.c: reading, replaying and recording telemetry frame files (replay.h). */
 #include "telemetry/replay.h"
 
 #include <errno.h>

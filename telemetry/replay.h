@@ -1,4 +1,4 @@
-/* telem_replay.h: recorded telemetry frames, replayed onto ZeroMQ (`kisim telemetry replay`) and
+/* replay.h: recorded telemetry frames, replayed onto ZeroMQ (`kisim telemetry replay`) and
  * recorded from it (`kisim telemetry record`), for tests, benchmarks and demos.
  *
  * Recording format: JSON lines, one frame body per line exactly as a collector publishes it

@@ -1,5 +1,5 @@
-/* telem_store.c: per-node telemetry rings behind a read-write lock, a name -> node hash, and
- * the ZeroMQ SUB receiver thread (telem_store.h). */
+/* store.c: per-node telemetry rings behind a read-write lock, a name -> node hash, and
+ * the ZeroMQ SUB receiver thread (store.h). */
 #include "telemetry/store.h"
 
 #include <errno.h>

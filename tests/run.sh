@@ -10,7 +10,8 @@ if [ "${1:-}" = "--sanitize" ]; then
     dir=build-san
     flags=(-DCMAKE_BUILD_TYPE=Debug -DKISIM_SANITIZE=ON)
 fi
-cmake -S . -B "$dir" "${flags[@]}" >/dev/null
+# CI sets KISIM_REQUIRE_ALL=ON: a missing package then fails here instead of turning a component off.
+cmake -S . -B "$dir" "${flags[@]}" -DKISIM_REQUIRE_ALL="${KISIM_REQUIRE_ALL:-OFF}" >/dev/null
 cmake --build "$dir" -j"$(nproc)"
 cd "$dir"
 ctest -L 'unit|integration' --output-on-failure -j"$(nproc)"

@@ -1,4 +1,4 @@
-/* test_scorer.c: the baseline scorers on a small hand-built cluster, against scores computed by
+/* test_baseline.c: the baseline scorers on a small hand-built cluster, against scores computed by
  * hand from the Kubernetes and trimaran formulas (worked out in the comments), and baseline_pick's
  * masking, tie-breaking, round-robin order and randomness. The oracle's scores need the sim and
  * are tested with it; here only its missing-hidden-state error. */

@@ -1,4 +1,4 @@
-/* curve.c: CURVE key files (generate, read, derive), the authorised-keys list and the ZAP
+/* keys.c: CURVE key files (generate, read, derive), the authorised-keys list and the ZAP
  * handler (RFC 27, ZeroMQ Authentication Protocol) that the env server polls beside its socket. */
 #include "transport/keys.h"
 

@@ -1,4 +1,4 @@
-/* curve.h: ZeroMQ CURVE keys for the env server and its clients: key files, the authorised
+/* keys.h: ZeroMQ CURVE keys for the env server and its clients: key files, the authorised
  * clients list, and the ZAP handler that admits only those clients.
  *
  * Key files are text: lines starting with '#' are comments, the key is the first other line's

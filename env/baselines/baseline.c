@@ -1,4 +1,4 @@
-/* scorer.c: the scorer interface, its table and the baseline scorers, one static function each
+/* baseline.c: the scorer interface, its table and the baseline scorers, one static function each
  * with the same signature (as redis's ae_*.c back-ends), plus kube-scheduler's selectHost. The
  * Kubernetes and trimaran formulas are in scorer_k8s.c, the oracle in scorer_oracle.c. */
 #include "env/baselines/baseline.h"

@@ -1,4 +1,4 @@
-/* scorer_impl.h: what scorer.c, scorer_k8s.c, scorer_oracle.c and the scorer tests share; not a
+/* baseline_impl.h: what scorer.c, scorer_k8s.c, scorer_oracle.c and the scorer tests share; not a
  * public API (double-underscore names). The per-node formulas (scorer_k8s.c) are exposed so the
  * tests can check each against hand-computed values and the oracle can reuse the default. */
 #ifndef KISIM_BASELINE_IMPL_H

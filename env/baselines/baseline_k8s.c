@@ -1,4 +1,4 @@
-/* scorer_k8s.c: the per-node formulas of the request- and load-based baselines, as the
+/* baseline_k8s.c: the per-node formulas of the request- and load-based baselines, as the
  * Kubernetes scheduler and the scheduler-plugins trimaran plugin compute them (int64 where they
  * use int64, so scores match kube-scheduler's to the unit). The scorers built on them, and their
  * table, are in scorer.c. */

@@ -1,4 +1,4 @@
-/* scorer_oracle.c: the oracle, a scorer that reads the backend's true state (sched_truth: the
+/* baseline_oracle.c: the oracle, a scorer that reads the backend's true state (sched_truth: the
  * sim's hidden contention, or which local nodes run a noisy neighbour). An upper bound for the
  * other scorers, never deployable. */
 #include "common/err.h"
