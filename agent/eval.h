@@ -1,9 +1,11 @@
-/* eval.h: evaluation of a scorer over held-out episodes, with DESIGN's seed and percentile rules.
+/* eval.h: evaluation of a scorer over held-out episodes, with the seed rules of docs/SEEDS.md
+ * and the percentile rule of docs/RESULTS.md.
  *
- * Episode i runs with seed S + i. Training draws episode seeds from [0, 1000000) by default and
- * evaluation starts at eval.seed = 1000000, so "held-out seeds" is true unless a user overrides
- * both. Latency percentiles are request-weighted over each whole episode (the sim's ep_* info),
- * then averaged over episodes with a 95% t confidence interval. Baselines only place pods; their
+ * Episode i runs with seed S + i. Training draws episode seeds from env.seed (0) upwards,
+ * validation from train.eval_seed = 900000, and evaluation starts at eval.seed = 1000000, so
+ * "held-out seeds" is true unless a user moves a range. Latency percentiles are request-weighted
+ * over each whole episode (the sim's ep_* info), then averaged over episodes with a 95% t
+ * confidence interval. Baselines only place pods; their
  * replica count follows the HPA rule (env/baselines/baseline.h). */
 #ifndef KISIM_EVAL_H
 #define KISIM_EVAL_H
@@ -82,7 +84,8 @@ int eval_run(const kisim_config *cfg, const char *scorer, int episodes, uint64_t
 /* The trace CSV's header line: scorer,seed,step,node,scale, then the info names. */
 void eval_trace_header(FILE *f);
 void eval_result_free(eval_result *r);
-/* The results JSON object of DESIGN: scorer, episodes, seed, provenance, aggregate, per_episode. */
+/* The results JSON object (docs/RESULTS.md): scorer, episodes, seed, provenance, aggregate,
+ * per_episode. */
 cJSON *eval_result_json(const eval_result *r, const kisim_config *cfg);
 
 #endif

@@ -1,6 +1,6 @@
 /* collect_cli.c: `kisim collect`, the node telemetry collector daemon. Loads the BPF programs,
- * samples every --interval-ms, and publishes one telemetry frame per node (DESIGN, "Telemetry
- * collector and frames") over a ZeroMQ PUB socket, plus /metrics. SIGINT/SIGTERM stop the loop
+ * samples every --interval-ms, and publishes one telemetry frame per node (docs/ARCHITECTURE.md,
+ * "Telemetry frames") over a ZeroMQ PUB socket, plus /metrics. SIGINT/SIGTERM stop the loop
  * and everything is detached on the way out. */
 #include <dirent.h>
 #include <errno.h>

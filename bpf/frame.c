@@ -1,5 +1,5 @@
-/* frame.c: the text the collector emits: a telemetry frame's JSON body (DESIGN, "Telemetry
- * collector and frames": null where a feature is unavailable) and the /metrics page. */
+/* frame.c: the text the collector emits: a telemetry frame's JSON body (docs/ARCHITECTURE.md,
+ * "Telemetry frames": null where a feature is unavailable) and the /metrics page. */
 #include "bpf/frame.h"
 
 #include <cjson/cJSON.h>

@@ -1,7 +1,7 @@
 /* config_schema.c: the table of every config key (type, place, default, range) and the two
  * walkers that need nothing but the table: defaults and JSON output. Parsing, which also needs
- * error paths and cross-field checks, is in config.c. DESIGN "Configuration" lists the sections;
- * configs/README.md documents the keys. */
+ * error paths and cross-field checks, is in config.c. configs/README.md ("Keys") lists the
+ * sections and documents the keys. */
 #include "common/config_schema.h"
 
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# install_deps.sh: installs the Debian 12 packages KISim builds, runs and tests with (DESIGN's
-# "Build, run, test"), only those missing. Needs root (or sudo).
+# install_deps.sh: installs the Debian 12 packages KISim builds, runs and tests with
+# (docs/ARCHITECTURE.md, "Build and dependencies"), only those missing. Needs root (or sudo).
 set -euo pipefail
 packages=(
     build-essential cmake pkg-config git python3 clang-format

@@ -1,8 +1,8 @@
-/* load.c: the load patterns of DESIGN ("Load patterns") for the sim; owns a trace's points.
+/* load.c: the load patterns of docs/LOAD.md for the sim; owns a trace's points.
  *
  * loadgen/locustfile.py implements the same patterns for Locust, and the two must agree at every
- * whole second, so each formula keeps DESIGN's order of operations: both sides then compute the
- * same IEEE doubles (with the same libm sin) and round them the same way. */
+ * whole second, so each formula keeps docs/LOAD.md's order of operations: both sides then
+ * compute the same IEEE doubles (with the same libm sin) and round them the same way. */
 #include "loadgen/load.h"
 
 #include <ctype.h>

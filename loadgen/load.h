@@ -1,4 +1,4 @@
-/* load.h: the load patterns of DESIGN ("Load patterns"): users(t) for whole seconds t.
+/* load.h: the load patterns of docs/LOAD.md: users(t) for whole seconds t.
  *
  * One definition, two implementations: this one (for the sim) and the Locust LoadTestShape
  * classes in loadgen/locustfile.py; they must agree at every whole second. Each pattern gives a

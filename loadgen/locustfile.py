@@ -1,6 +1,6 @@
 """KISim's Locust file (Locust 2.12): users that GET the service's replicas, and the load shapes.
 
-The shapes are the load patterns of DESIGN ("Load patterns") and loadgen/load.c, computed in the same
+The shapes are the load patterns of docs/LOAD.md and loadgen/load.c, computed in the same
 order of operations so that both give the same users(t) at every whole second. They read the `load`
 block of an *effective* KISim config (`kisim config show FILE`, every key present; the C driver
 writes one), so the defaults live in one place, common/config_schema.c. The replicas come from a

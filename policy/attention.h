@@ -1,4 +1,5 @@
-/* attention.h: the attention scorer (KubeAttention; DESIGN "Models and the policy file").
+/* attention.h: the attention scorer (KubeAttention; docs/ARCHITECTURE.md, "Models and the
+ * policy file").
  *
  * One cluster per call: N candidate nodes, each a telemetry window [T, F], the availability
  * mask [F] (1 = the feature is measured on this machine), the node mask [N] (1 = a candidate)

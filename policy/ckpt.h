@@ -1,4 +1,5 @@
-/* ckpt.h: the checkpoint format, plain safetensors (DESIGN "Models and the policy file"):
+/* ckpt.h: the checkpoint format, plain safetensors (docs/ARCHITECTURE.md, "Models and the
+ * policy file"):
  * 8-byte little-endian header length, a JSON header with dtype, shape and data_offsets per
  * tensor, then the data. Its __metadata__ holds exactly kisim_format (version), model_kind,
  * features (the feature order, a JSON array), hyperparameters and feature_stats (JSON objects

@@ -79,7 +79,7 @@ static void infer_linear(ppo_acts *a, float *out, const float *inp, const float 
 }
 
 /* The context layout: pod [0, P), service [P, P + S). The scale head and critic read
- * [g, pod, service] (a rotation of DESIGN's order; only the layout matters). */
+ * [g, pod, service] (g first; the order fixes only the weights' layout). */
 #define CTX_POD 0
 #define CTX_ALL (KISIM_P + KISIM_S)
 

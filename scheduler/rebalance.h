@@ -1,4 +1,4 @@
-/* rebalance.h: the rebalancer (DESIGN "Scoring service"; the seed README's "Proactive
+/* rebalance.h: the rebalancer (scheduler/README.md; the seed README's "Proactive
  * Rebalancer"): which pods, of those the telemetry store knows, are worth moving off their
  * node, with the score gain.
  *

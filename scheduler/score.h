@@ -1,4 +1,5 @@
-/* score.h: the scoring service's core (DESIGN "Scoring service"): the policy chain PPO ->
+/* score.h: the scoring service's core (docs/ARCHITECTURE.md, "The scoring service"): the
+ * policy chain PPO ->
  * attention -> neutral 50, with a latency budget and a circuit breaker per link, the telemetry
  * store, shadow mode and the counters behind /metrics. The ZeroMQ BatchScore server
  * (scheduler/batch.c) and the Kubernetes extender (scheduler/extender.c) both call

@@ -1,7 +1,7 @@
 /* score_model.c: the PPO and attention links' models (score_model.h).
  *
- * Refusal (DESIGN: "a feature it needs is unavailable, telemetry far outside its
- * feature_stats"):
+ * Refusal (docs/ARCHITECTURE.md, "The scoring service": "a feature it needs is unavailable,
+ * or telemetry far outside its feature_stats"):
  * - PPO: its feature_stats list, per feature seen in training, the raw min/max/mean/std. It
  *   needs every listed feature; a candidate's newest value is far outside when it lies beyond
  *   [min - w, max + w], w = max(max - min, 5% of the feature's normalisation range).

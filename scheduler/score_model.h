@@ -52,7 +52,8 @@ void score_model_unref(score_model *m);
 /* 1 if the model refuses the input (msg says why: an unavailable feature it needs, or a value
  * far outside its training statistics), else 0. */
 int score_model_refuses(const score_model *m, const score_input *in, char *msg, size_t cap);
-/* Scores the input: score [n] 0..100, conf [n] 0..1 (PPO: DESIGN's formulas). 0 or an error. */
+/* Scores the input: score [n] 0..100, conf [n] 0..1 (PPO: docs/ARCHITECTURE.md).
+ * 0 or an error. */
 int score_model_run(const score_model *m, score_scratch *sc, const score_input *in, int *score,
                     float *conf);
 void score_scratch_free(score_scratch *sc);

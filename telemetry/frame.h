@@ -1,4 +1,4 @@
-/* frame.h: a telemetry frame's JSON body (DESIGN "Telemetry collector and frames"), parsed
+/* telem_frame.h: a telemetry frame's JSON body (docs/ARCHITECTURE.md, "Telemetry frames"), parsed
  * into a struct and written back. The collector (bpf/frame.c) writes frames; the scoring
  * service's telemetry store and the local backend read them with this parser.
  *

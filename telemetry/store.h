@@ -1,4 +1,5 @@
-/* store.h: the scoring service's telemetry store (DESIGN "Scoring service"): the last T
+/* store.h: the scoring service's telemetry store (docs/ARCHITECTURE.md, "Telemetry
+ * frames" and "The scoring service"): the last T
  * samples of every node, from collectors' frames (telemetry/frame.h), with the orchestrator's
  * features merged in and the pods each node reported. Samples are stamped with the store's
  * clock when they arrive; a node whose last sample is older than the staleness limit (10 s)

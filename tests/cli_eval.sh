@@ -92,7 +92,8 @@ cp "$tmp/out" "$tmp/spaces.json"
 $PY - "$tmp/spaces.json" <<'PYEOF' || fail "env spaces"
 import json, sys
 d = json.load(open(sys.argv[1]))
-# DESIGN's feature order, written out here independently of common/features.h.
+# The feature order of docs/ARCHITECTURE.md ("Spaces and features"), written out here
+# independently of common/features.h.
 want = ["cpu_utilization", "cpu_throttle_rate", "memory_utilization", "memory_bandwidth_gbps",
         "l3_cache_miss_rate", "l3_cache_occupancy_mb", "disk_io_wait_ms", "disk_iops",
         "network_rx_packets_sec", "network_tx_packets_sec", "network_drop_rate",

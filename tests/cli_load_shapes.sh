@@ -71,7 +71,7 @@ check trace_small "$tmp/trace_small.json" 1
 checks=$((checks + 1))
 $PY "$SRC/tests/load_shapes_check.py" "$LF" "${pairs[@]}" || fail "the C and Python load patterns differ"
 
-# The expected values of a few seconds, from DESIGN's formulas by hand (not from either side):
+# The expected values of a few seconds, from docs/LOAD.md's formulas by hand (not from either side):
 # ramp_half at t=3: 0.5 + 20 * 3/40 = 2.0 -> 2; at t=1: 1.0 -> 1; at t=2: 1.5 -> 2 (half up).
 checks=$((checks + 1))
 got=$(sed -n '2,5p' "$tmp/ramp_half.c.csv" | cut -d, -f2 | tr '\n' ' ')

@@ -1,6 +1,6 @@
 /* test_config.c: config loading (common/config.c). Defaults, every kind of error with its full
  * message and exit code, node-type normalisation, the effective-JSON round trip and the shipped
- * configs. Expected values are written out by hand from DESIGN / configs/README.md. */
+ * configs. Expected values are written out by hand from configs/README.md. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

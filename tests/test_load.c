@@ -1,7 +1,7 @@
-/* test_load.c: every load pattern against its DESIGN formula, second by second, computed here
- * independently (own splitmix64 from Vigna's constants, own half-up rounding); trace parsing,
- * interpolation, windows, units and errors on small CSVs in a temporary folder; the shipped
- * NASA excerpt against its source. */
+/* test_load.c: every load pattern against its formula in docs/LOAD.md, second by second,
+ * computed here independently (own splitmix64 from Vigna's constants, own half-up rounding); trace
+ * parsing, interpolation, windows, units and errors on small CSVs in a temporary folder; the
+ * shipped NASA excerpt against its source. */
 #include <stdint.h>
 #include <unistd.h>
 

@@ -1,8 +1,9 @@
 /* test_score_chain.c: the policy chain's transitions. No model: neutral. The PPO link's scores
- * and confidence are DESIGN's formulas over the policy's own masked softmax (computed here from
- * the model directly); without a policy, or with a corrupt one, the attention scorer answers
- * (its scores as its forward gives them); a request the policy refuses (an unavailable feature,
- * a value far outside feature_stats) goes to the attention scorer; versions are FILE@crc32. */
+ * and confidence are the formulas of docs/ARCHITECTURE.md ("The scoring service") over the
+ * policy's own masked softmax (computed here from the model directly); without a policy, or with a
+ * corrupt one, the attention scorer answers (its scores as its forward gives them); a request the
+ * policy refuses (an unavailable feature, a value far outside feature_stats) goes to the attention
+ * scorer; versions are FILE@crc32. */
 #include <math.h>
 
 #include "common/err.h"

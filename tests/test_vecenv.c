@@ -1,4 +1,5 @@
-/* test_vecenv.c: K envs stepped together, with same-step auto-reset and DESIGN's seed rule:
+/* test_vecenv.c: K envs stepped together, with same-step auto-reset and the seed rule of
+ * docs/SEEDS.md:
  * episode j of env k uses seed + k + K * j. Every env's arrays must equal those of a lone env
  * driven with the same seeds and actions. */
 #include "common/config.h"
