@@ -1,4 +1,4 @@
-/* telem_frame.h: a telemetry frame's JSON body (docs/ARCHITECTURE.md, "Telemetry frames"), parsed
+/* frame.h: a telemetry frame's JSON body (docs/ARCHITECTURE.md, "Telemetry frames"), parsed
  * into a struct and written back. The collector (bpf/frame.c) writes frames; the scoring
  * service's telemetry store and the local backend read them with this parser.
  *
