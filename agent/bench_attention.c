@@ -16,6 +16,7 @@
 
 #include "agent/fit.h"
 #include "agent/verbs.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/rng.h"
 #include "policy/attention.h"
@@ -23,13 +24,6 @@
 #include "policy/nn.h"
 #include "policy/xgb_scorer.h"
 #include "spaces/spaces.h"
-
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
 
 static int p99_index(int count)
 {
@@ -89,9 +83,9 @@ static int measure(const bench_model *bm, int n, int iters, double *p50, double 
     for (int i = 0; i < iters; i++) {
         struct rusage r0, r1; /* read outside the timed span */
         getrusage(RUSAGE_THREAD, &r0);
-        double t0 = now_ms();
+        double t0 = (clock_mono_s() * 1e3);
         if (CALL()) return -1;
-        t[i] = now_ms() - t0;
+        t[i] = (clock_mono_s() * 1e3) - t0;
         getrusage(RUSAGE_THREAD, &r1);
         sum += t[i];
         if (r1.ru_nivcsw == r0.ru_nivcsw) ta[alone++] = t[i];

@@ -8,6 +8,7 @@
 #include "agent/fit.h"
 #include "agent/verbs.h"
 #include "common/cli_args.h"
+#include "common/clock.h"
 #include "common/err.h"
 
 static void dataset_usage(FILE *out)
@@ -22,13 +23,6 @@ static void dataset_usage(FILE *out)
                  "  convert    reads IN and writes OUT, each in the format its name picks\n");
 }
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 static int dataset_convert(int argc, char **argv)
 {
     if (argc != 4) {
@@ -36,14 +30,14 @@ static int dataset_convert(int argc, char **argv)
         return 2;
     }
     ds_set d;
-    double t0 = now_s();
+    double t0 = clock_mono_s();
     int err = dataset_read(&d, argv[2]);
-    double t1 = now_s();
+    double t1 = clock_mono_s();
     if (!err) {
         err = dataset_write(&d, argv[3]);
         if (!err)
             fprintf(stderr, "dataset: %d events read from %s in %.3f s, written to %s in %.3f s\n",
-                    d.n, argv[2], t1 - t0, argv[3], now_s() - t1);
+                    d.n, argv[2], t1 - t0, argv[3], clock_mono_s() - t1);
         dataset_free(&d);
     }
     if (err) fprintf(stderr, "%s\n", kisim_errmsg());

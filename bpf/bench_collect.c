@@ -22,6 +22,7 @@
 #include "bpf/cgroupfs.h"
 #include "bpf/verbs.h"
 #include "common/cli_args.h"
+#include "common/clock.h"
 #include "common/err.h"
 
 #define MAX_PROGS 16
@@ -44,13 +45,6 @@ typedef struct { /* one run's results */
     prog_stat p[MAX_PROGS]; /* deltas */
     int n;
 } run_result;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* CPU time of every thread of pid (main loop, ZeroMQ's I/O thread, the HTTP thread), in ns from
  * schedstat rather than the 10 ms ticks of /proc/PID/stat. */
@@ -117,7 +111,7 @@ static int proc_progs(pid_t pid, prog_stat *out)
 
 static void take(probe *p, pid_t collector)
 {
-    p->t = now_s();
+    p->t = clock_mono_s();
     p->cpu_s = proc_cpu_s(collector);
     p->n = proc_progs(collector, p->p);
     bench_load_counts(&p->lo_pkts, &p->disk_ios);
@@ -175,11 +169,11 @@ static int one_run(const bench_load_opts *o, double warmup, double seconds, run_
     if ((err = bench_load_cgroup(rel, 1))) goto cleanup;
     col = start_collector(rel, logfd);
     probe a, b;
-    double t0 = now_s();
+    double t0 = clock_mono_s();
     do { /* attached once it holds its programs */
         usleep(100000);
         take(&a, col);
-    } while (a.n < 3 && now_s() - t0 < 30 && waitpid(col, NULL, WNOHANG) == 0);
+    } while (a.n < 3 && clock_mono_s() - t0 < 30 && waitpid(col, NULL, WNOHANG) == 0);
     if (a.n < 3) {
         show_log(logfd);
         err =

@@ -2,6 +2,7 @@
  * benchmark cgroup sending paced loopback UDP and writing 4 KiB blocks with O_DIRECT (in parallel),
  * and the machine's own packet and block request counters to check the load reached its rate. */
 #include "bpf/bench_load.h"
+#include "common/clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -63,13 +64,6 @@ static void enter_cgroup(const char *rel)
     }
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void receiver(int fd)
 {
     char buf[2048];
@@ -85,10 +79,10 @@ static void sender(int port, long pps)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a)) _exit(1);
     char msg[64] = {0};
-    double t0 = now_s();
+    double t0 = clock_mono_s();
     long long sent = 0;
     for (;;) {
-        long long due = (long long)((now_s() - t0) * (double)pps);
+        long long due = (long long)((clock_mono_s() - t0) * (double)pps);
         while (sent < due) {
             send(fd, msg, sizeof msg,
                  0); /* a full receive buffer drops; the rate is still offered */

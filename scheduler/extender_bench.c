@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/cli_args.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/rng.h"
@@ -193,13 +194,6 @@ typedef struct {
     long errors;
 } run_result;
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
 static int cmp_d(const void *x, const void *y)
 {
     double a = *(const double *)x, b = *(const double *)y;
@@ -226,11 +220,11 @@ static int in_process(score_service *svc, const char *path, double us[4])
     }
     for (int part = 0; part < 2; part++) {
         int calls = 0;
-        double start = now_s();
-        for (; calls < MAX_CALLS && now_s() - start < 1.0; calls++) {
+        double start = clock_mono_s();
+        for (; calls < MAX_CALLS && clock_mono_s() - start < 1.0; calls++) {
             char *out = NULL;
             size_t len;
-            double t0 = now_s();
+            double t0 = clock_mono_s();
             if (part == 0) {
                 extender_args a;
                 if (!extender_json_parse(&a, body, (size_t)n))
@@ -241,7 +235,7 @@ static int in_process(score_service *svc, const char *path, double us[4])
                 extender_verbs_answer(svc, SCORE_VERB_PRIORITIZE, body, (size_t)n, 0, &status, &out,
                                       &len);
             }
-            lat[calls] = (now_s() - t0) * 1e6;
+            lat[calls] = (clock_mono_s() - t0) * 1e6;
             free(out);
         }
         qsort(lat, (size_t)calls, sizeof *lat, cmp_d);

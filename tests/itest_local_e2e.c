@@ -17,18 +17,12 @@
 
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "env/local/local.h"
 #include "env/local/local_cgroup.h"
 #include "spaces/spaces.h"
 #include "test.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static const char *missing(void)
 {
@@ -92,14 +86,14 @@ static void test_noisy_replica_is_slower(void)
     CHECK_MSG(err == 0, "%s", kisim_errmsg());
     if (err) return;
     local *l = NULL;
-    double t_init = now_s();
+    double t_init = clock_mono_s();
     err = local_init(&l, &cfg);
-    t_init = now_s() - t_init;
+    t_init = clock_mono_s() - t_init;
     CHECK_MSG(err == 0, "local_init: %s", kisim_errmsg());
     if (err) return;
-    double t_reset = now_s();
+    double t_reset = clock_mono_s();
     err = local_reset(l, 42);
-    t_reset = now_s() - t_reset;
+    t_reset = clock_mono_s() - t_reset;
     CHECK_MSG(err == 0, "local_reset: %s", kisim_errmsg());
     int noisy = local_noisy_on(l, 0) ? 0 : 1, quiet = 1 - noisy;
     CHECK_EQ_INT(local_noisy_on(l, noisy), 1);
@@ -115,9 +109,9 @@ static void test_noisy_replica_is_slower(void)
         local_observe(l, obs, mask);
         if (k < 2) check_requests_window(obs, &sp, noisy, k);
         int32_t a[2] = {k == 0 ? noisy : quiet, 1};
-        double t0 = now_s();
+        double t0 = clock_mono_s();
         err = local_step(l, a, &reward, &term, &trunc, info);
-        if (k < 3) t_step[k] = now_s() - t0;
+        if (k < 3) t_step[k] = clock_mono_s() - t0;
         CHECK_MSG(err == 0, "step %d: %s", k, kisim_errmsg());
         if (k == 0) CHECK_EQ_INT((int)info[INFO_PLACED_CONTENDED], 1);
         if (k == 1) CHECK_EQ_INT((int)info[INFO_PLACED_CONTENDED], 0);

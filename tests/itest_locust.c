@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "loadgen/locust.h"
 #include "test.h"
@@ -28,13 +29,6 @@
 enum { CPU_US = 2000, USERS = 10, RATE = 4 };
 
 static char dir[64], kisim[4096];
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int gone(pid_t pid)
 {
@@ -131,22 +125,22 @@ static void test_run(void)
     snprintf(probe, sizeof probe, "%s/probe", dir);
     int probe_fd = open(probe, O_WRONLY | O_CREAT, 0644);
     locust *l = NULL;
-    double t0 = mono();
+    double t0 = clock_mono_s();
     int err = locust_open(
         &l, &(locust_opts){.config_path = cfg_path, .targets_file = targets, .timeout_s = 30});
     CHECK_MSG(err == 0, "locust_open: %s", kisim_errmsg());
     if (err) goto cleanup;
     CHECK(probe_fd >= 0 && !holds_file(locust_pid(l), probe));
     close(probe_fd);
-    fprintf(stderr, "Locust up in %.1f s at %s (pid %d)\n", mono() - t0, locust_url(l),
+    fprintf(stderr, "Locust up in %.1f s at %s (pid %d)\n", clock_mono_s() - t0, locust_url(l),
             (int)locust_pid(l));
     const char *first[] = {a.addr};
     CHECK(locust_set_targets(l, first, 1) == 0);
 
     /* Wait (bounded) for enough requests and a history row with a p99. */
     locust_stats s = {0};
-    double deadline = mono() + 30;
-    while (mono() < deadline) {
+    double deadline = clock_mono_s() + 30;
+    while (clock_mono_s() < deadline) {
         CHECK((err = locust_read(l, &s)) == 0);
         if (err || (s.requests >= 100 && s.p99_ts > 0 && !isnan(s.p99_ms) && !isnan(s.p95_ms)))
             break;
@@ -155,8 +149,8 @@ static void test_run(void)
     fprintf(stderr,
             "after %.1f s: %ld requests, %d users, %.1f rps, p50 %.0f p95 %.0f p99 %.0f ms, "
             "fail %.3f, state %s\n",
-            mono() - t0, s.requests, s.users, s.rps, s.p50_ms, s.p95_ms, s.p99_ms, s.fail_ratio,
-            s.state);
+            clock_mono_s() - t0, s.requests, s.users, s.rps, s.p50_ms, s.p95_ms, s.p99_ms,
+            s.fail_ratio, s.state);
     CHECK(s.requests >= 100);
     CHECK_EQ_INT(s.users, USERS);
     CHECK(!strcmp(s.state, "running"));
@@ -235,7 +229,8 @@ static void test_timeout(void)
     const char *only[] = {slow.addr};
     if (!err) CHECK(locust_set_targets(l, only, 1) == 0);
     locust_stats s = {0};
-    for (double deadline = mono() + 30; !err && mono() < deadline && s.requests < 6; usleep(300000))
+    for (double deadline = clock_mono_s() + 30; !err && clock_mono_s() < deadline && s.requests < 6;
+         usleep(300000))
         CHECK((err = locust_read(l, &s)) == 0);
     fprintf(stderr, "20 ms timeout, 100 ms requests: %ld requests, %ld failed\n", s.requests,
             s.failures);
@@ -252,12 +247,12 @@ static void expect_failure(const char *bin, double timeout_s, int want_err, cons
     snprintf(cfg_path, sizeof cfg_path, "%s/load.json", dir);
     snprintf(targets, sizeof targets, "%s/targets", dir);
     locust *l = (locust *)1;
-    double t0 = mono();
+    double t0 = clock_mono_s();
     int err = locust_open(&l, &(locust_opts){.locust_bin = bin,
                                              .config_path = cfg_path,
                                              .targets_file = targets,
                                              .timeout_s = timeout_s});
-    double took = mono() - t0;
+    double took = clock_mono_s() - t0;
     fprintf(stderr, "%s: %.1f s: %s\n", bin, took, kisim_errmsg());
     CHECK_EQ_INT(err, want_err);
     CHECK(l == NULL);
@@ -296,9 +291,9 @@ static void test_killed(void)
     kill(pid, SIGKILL);
     usleep(300000);
     locust_stats s;
-    double t0 = mono();
+    double t0 = clock_mono_s();
     err = locust_read(l, &s);
-    fprintf(stderr, "read after SIGKILL (%.1f s): %s\n", mono() - t0, kisim_errmsg());
+    fprintf(stderr, "read after SIGKILL (%.1f s): %s\n", clock_mono_s() - t0, kisim_errmsg());
     CHECK_EQ_INT(err, KISIM_EIO);
     CHECK_STR_CONTAINS(kisim_errmsg(), "killed by signal 9");
     CHECK(locust_pid(l) == 0 && gone(pid));

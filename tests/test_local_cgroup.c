@@ -15,19 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "env/local/local_cgroup.h"
 #include "test.h"
 
 static local_cgroup cg;
 static char parent[64];
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* 1 if /proc/PID/cgroup places pid at path `rel` in the hierarchy of `controller` (v1 lines
  * "ID:cpu,cpuacct:/rel"; v2 "0::/rel"). */
@@ -117,11 +111,11 @@ static void test_node_quota_and_processes(void)
     char *spin_argv[] = {"/bin/sh", "-c", "while :; do :; done", NULL};
     unsigned long long u0 = 0, u1 = 0;
     CHECK_EQ_INT(local_cgroup_usage_ns(&cg, busy, &u0), 0);
-    double t0 = now_s();
+    double t0 = clock_mono_s();
     CHECK_EQ_INT(local_cgroup_spawn(&cg, busy, spin_argv, NULL, &spinner), 0);
     usleep(1500000);
     CHECK_EQ_INT(local_cgroup_usage_ns(&cg, busy, &u1), 0);
-    double wall = now_s() - t0, used = (double)(u1 - u0) * 1e-9;
+    double wall = clock_mono_s() - t0, used = (double)(u1 - u0) * 1e-9;
     CHECK_MSG(used > 0.02 && used <= 0.3 * wall + 0.03, "%.3f s of CPU in %.3f s", used, wall);
     CHECK_EQ_INT(local_cgroup_count_procs(&cg, node), 2);
 
@@ -188,8 +182,8 @@ static void test_stale_instances(void)
     snprintf(pod, sizeof pod, "%s/n1/orphan", rel);
     CHECK(local_cgroup_is_stale(inst));
     /* The sleep survived its owner (the shell died with the owner, the sleep did not). */
-    double deadline = now_s() + 5;
-    while (local_cgroup_count_procs(&cg, pod) != 1 && now_s() < deadline)
+    double deadline = clock_mono_s() + 5;
+    while (local_cgroup_count_procs(&cg, pod) != 1 && clock_mono_s() < deadline)
         usleep(10000);
     CHECK_EQ_INT(local_cgroup_count_procs(&cg, pod), 1);
 

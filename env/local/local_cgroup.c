@@ -2,6 +2,7 @@
  * works on all hierarchies at once; v1 and v2 differ only in file names and in v2's
  * subtree_control. */
 #include "env/local/local_cgroup.h"
+#include "common/clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,13 +22,6 @@
 
 #define CGROUP2_MAGIC 0x63677270
 #define CFS_PERIOD_US 100000
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int path_of(char *buf, size_t n, const local_cgroup *cg, int r, const char *rel,
                    const char *file)
@@ -428,7 +422,7 @@ static int remove_tree(const char *dir)
 int local_cgroup_remove(const local_cgroup *cg, const char *rel, double timeout_s)
 {
     char path[PATH_MAX];
-    double deadline = now_s() + timeout_s;
+    double deadline = clock_mono_s() + timeout_s;
     for (;;) {
         int seen = 0;
         for (int r = 0; r < cg->n; r++) {
@@ -443,7 +437,7 @@ int local_cgroup_remove(const local_cgroup *cg, const char *rel, double timeout_
                 left += remove_tree(path);
             }
         if (!seen && !left) return 0;
-        if (now_s() > deadline)
+        if (clock_mono_s() > deadline)
             return kisim_seterr(KISIM_EIO, "local: cannot remove cgroup %s: %s after %.0f s", rel,
                                 seen ? "processes are still running in it" : "its folders are busy",
                                 timeout_s);
