@@ -30,18 +30,13 @@ run 0 bench collect --help
 contains out "--pps N"
 
 port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-why=""
-[ "$(id -u)" = 0 ] || why="not root"
-[ -n "$why" ] || [ -r /sys/kernel/btf/vmlinux ] || why="no kernel BTF at /sys/kernel/btf/vmlinux"
-[ -n "$why" ] || [ -d /sys/fs/cgroup/cpu ] || why="no cgroup v1 cpu hierarchy (the activity test creates v1 cgroups)"
-[ -n "$why" ] || command -v setpriv >/dev/null || why="no setpriv"
-[ -n "$why" ] || command -v unshare >/dev/null || why="no unshare"
-[ -n "$why" ] || command -v bpftool >/dev/null || why="no bpftool"
-if [ -n "$why" ]; then
-    echo "SKIP: the privileged collector checks need root, BTF, cgroup v1 and setpriv: $why"
-    finish
-    exit $?
-fi
+what="the privileged collector checks"
+[ "$(id -u)" = 0 ] || skip no-root "$what need root"
+[ -r /sys/kernel/btf/vmlinux ] || skip no-btf "$what need kernel BTF at /sys/kernel/btf/vmlinux"
+[ -d /sys/fs/cgroup/cpu ] || skip no-cgroup "$what need the cgroup v1 cpu hierarchy (the activity test creates v1 cgroups)"
+for tool in setpriv unshare bpftool; do
+    command -v $tool >/dev/null || skip no-tool "$what need $tool"
+done
 
 # Without capabilities: a plain message and exit 1, before touching the kernel.
 checks=$((checks + 1))

@@ -22,17 +22,12 @@ cat >"$tmp/local.json" <<EOF
 }
 EOF
 
-why=""
-[ "$(id -u)" = 0 ] || why="not root"
-[ -n "$why" ] || [ -r /sys/kernel/btf/vmlinux ] || why="no kernel BTF (the collector)"
-[ -n "$why" ] || [ -x /usr/bin/stress-ng ] || why="no /usr/bin/stress-ng"
-[ -n "$why" ] || [ -x /usr/bin/locust ] || why="no /usr/bin/locust"
-[ -n "$why" ] || [ -d /sys/fs/cgroup/cpu ] || [ -f /sys/fs/cgroup/cgroup.controllers ] || why="no cgroups"
-if [ -n "$why" ]; then
-    echo "SKIP: killing a local env and cleaning up after it needs root, BTF, cgroups, stress-ng and Locust: $why"
-    finish
-    exit $?
-fi
+what="killing a local env and cleaning up after it"
+[ "$(id -u)" = 0 ] || skip no-root "$what needs root"
+[ -r /sys/kernel/btf/vmlinux ] || skip no-btf "$what needs kernel BTF (the collector)"
+[ -x /usr/bin/stress-ng ] || skip no-tool "$what needs /usr/bin/stress-ng"
+[ -x /usr/bin/locust ] || skip no-tool "$what needs /usr/bin/locust"
+[ -d /sys/fs/cgroup/cpu ] || [ -f /sys/fs/cgroup/cgroup.controllers ] || skip no-cgroup "$what needs cgroups"
 if [ -d /sys/fs/cgroup/cpu ]; then root=/sys/fs/cgroup/cpu; else root=/sys/fs/cgroup; fi
 
 # Without root: a clear message and exit 1, before anything is created.

@@ -117,11 +117,8 @@ contains target.err "SIGINT: stopping after"
 
 # Throttling: 2 ms of CPU per 100 ms period; a request of 50 ms of CPU needs at least 24 full
 # periods, 2.4 s of wall time, yet still uses its 50 ms of CPU.
-if [ "$(id -u)" != 0 ] || [ ! -w /sys/fs/cgroup/cpu ]; then
-    echo "SKIP: the throttling check needs root and the cgroup v1 cpu hierarchy"
-    finish
-    exit $?
-fi
+[ "$(id -u)" = 0 ] || skip no-root "the throttling check needs root"
+[ -w /sys/fs/cgroup/cpu ] || skip no-cgroup "the throttling check needs the cgroup v1 cpu hierarchy"
 start --cpu-us 50000 || { finish; exit 1; }
 mkdir "$cg" && echo 100000 >"$cg/cpu.cfs_period_us" && echo 2000 >"$cg/cpu.cfs_quota_us" &&
     echo "$pid" >"$cg/cgroup.procs" || fail "cannot set up the cgroup $cg"

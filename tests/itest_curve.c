@@ -152,10 +152,7 @@ static void test_authorised_and_refused(void)
 int main(void)
 {
     log_set_level(LOG_WARN);
-    if (curve_available() != 0) {
-        fprintf(stderr, "skipped: %s\n", kisim_errmsg());
-        return 0;
-    }
+    if (curve_available() != 0) SKIP("no-curve", "%s", kisim_errmsg());
     snprintf(dir, sizeof dir, "/tmp/kisim-itest-curve-%ld", (long)getpid());
     if (mkdir(dir, 0700) != 0) {
         perror(dir);

@@ -6,7 +6,7 @@
  * quota the neighbour exhausts throttles the replica beside it (the contention that is truly
  * node-local on this machine, env/LOCAL.md). Afterwards nothing of the run is left: no cgroup,
  * no process. Needs root, cgroups, BTF (the collector), stress-ng and Locust: it says which is
- * missing and skips elsewhere. Runs under its own cgroup parent "kisim-test-e2e-<pid>". */
+ * missing and skips (exit 77) elsewhere. Runs under its own cgroup parent "kisim-test-e2e-PID". */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,19 +23,6 @@
 #include "env/local/local_cgroup.h"
 #include "spaces/spaces.h"
 #include "test.h"
-
-static const char *missing(void)
-{
-    if (geteuid() != 0) return "not root (cgroups, the eBPF collector)";
-    if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) return "no kernel BTF (the collector)";
-    if (access("/usr/bin/stress-ng", X_OK) != 0) return "no /usr/bin/stress-ng";
-    if (access("/usr/bin/locust", X_OK) != 0) return "no /usr/bin/locust";
-    const char *k = getenv("KISIM");
-    if (!k || access(k, X_OK) != 0) return "KISIM does not name the kisim binary";
-    local_cgroup cg;
-    if (local_cgroup_open(&cg) != 0) return "no cgroup hierarchies";
-    return NULL;
-}
 
 /* The noisy node's requested CPU in every sample of its window, oldest first, against the
  * closed form: the neighbour requests 0.1 core of the node's 0.6 (1/6), and step 0 adds a
@@ -160,14 +147,20 @@ static void test_noisy_replica_is_slower(void)
 
 int main(void)
 {
-    const char *why = missing();
-    if (why) {
-        fprintf(stderr,
-                "SKIP: the local backend's end-to-end test needs root, cgroups, BTF, "
-                "stress-ng, Locust and the kisim binary: %s\n",
-                why);
-        return 0;
+    const char *k = getenv("KISIM");
+    if (!k || access(k, X_OK) != 0) {
+        fprintf(stderr, "FAIL: KISIM does not name the kisim binary\n");
+        return 1;
     }
+    const char *what = "the local backend's end-to-end test";
+    if (geteuid() != 0) SKIP("no-root", "%s needs root (cgroups, the eBPF collector)", what);
+    if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+        SKIP("no-btf", "%s needs kernel BTF (the collector)", what);
+    if (access("/usr/bin/stress-ng", X_OK) != 0)
+        SKIP("no-tool", "%s needs /usr/bin/stress-ng", what);
+    if (access("/usr/bin/locust", X_OK) != 0) SKIP("no-tool", "%s needs /usr/bin/locust", what);
+    local_cgroup cg;
+    if (local_cgroup_open(&cg) != 0) SKIP("no-cgroup", "%s: %s", what, kisim_errmsg());
     RUN(test_noisy_replica_is_slower);
     TEST_MAIN_END();
 }

@@ -8,7 +8,7 @@
  * - close stops Locust: its pid is gone;
  * - a missing locust binary, a Locust that exits at start-up, one that never answers and one
  *   killed mid-run each give a clear error, within the timeout, and leave no process behind.
- * Skips (exit 0, saying why) if /usr/bin/locust is not installed. */
+ * Skips (exit 77, saying why) if /usr/bin/locust is not installed. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -302,11 +302,8 @@ static void test_killed(void)
 
 int main(void)
 {
-    if (access(LOCUST_DEFAULT_BIN, X_OK) != 0) {
-        fprintf(stderr, "SKIP: %s is not installed (Debian's python3-locust)\n",
-                LOCUST_DEFAULT_BIN);
-        return 0;
-    }
+    if (access(LOCUST_DEFAULT_BIN, X_OK) != 0)
+        SKIP("no-tool", "%s is not installed (Debian's python3-locust)", LOCUST_DEFAULT_BIN);
     /* The kisim binary: $KISIM, else ../kisim beside this test's build folder. */
     const char *k = getenv("KISIM");
     if (k && *k) {

@@ -1,7 +1,8 @@
 # lib.sh: shared helpers of the cli_*.sh tests (sourced). Each test sets KISIM (the binary) and
 # gets: $tmp (a fresh folder, removed on exit), fail MESSAGE, run CODE ARGS... (runs kisim,
 # checks its exit code; output in $tmp/out and $tmp/err), contains out|err TEXT, same A B
-# (files equal), finish (prints the count and sets the exit status).
+# (files equal), finish (prints the count and sets the exit status), skip CODE REASON (this
+# test cannot run here: tests/skip_reasons.txt).
 KISIM=${KISIM:?set KISIM to the kisim binary}
 SRC=${KISIM_SOURCE_DIR:-.}
 PY=/usr/bin/python3
@@ -53,4 +54,13 @@ stop_within() {
 finish() {
     echo "$checks checks, $failures failed"
     [ "$failures" = 0 ]
+}
+
+# skip CODE REASON: the rest of this test cannot run here. CODE is one of tests/skip_reasons.txt.
+# Prints "SKIP(CODE): REASON" and the count, then exits 77 (CTest: skipped), or 1 if a check
+# before it failed.
+skip() {
+    echo "SKIP($1): $2"
+    finish && exit 77
+    exit 1
 }

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "skip.h" /* SKIP(code, ...): this test cannot run here */
+
 static int test_failures;
 static int test_checks;
 

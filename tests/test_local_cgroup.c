@@ -3,7 +3,8 @@
  * that share of the wall time); a started process is in its group in every hierarchy (checked in
  * /proc/PID/cgroup); a crashed owner's groups, and a process that outlived it, are removed by the
  * next stale cleanup; removal leaves no process and no folder. Needs root and cgroups: it says so
- * and skips elsewhere. Runs under its own parent "kisim-test-cg-<pid>", which no other run uses. */
+ * and skips (exit 77) elsewhere. Runs under its own parent "kisim-test-cg-<pid>", which no other
+ * run uses. */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -203,14 +204,9 @@ static void test_stale_instances(void)
 
 int main(void)
 {
-    if (geteuid() != 0) {
-        fprintf(stderr, "SKIP: creating cgroups and moving processes into them needs root\n");
-        return 0;
-    }
-    if (local_cgroup_open(&cg) != 0) {
-        fprintf(stderr, "SKIP: %s\n", kisim_errmsg());
-        return 0;
-    }
+    if (geteuid() != 0)
+        SKIP("no-root", "creating cgroups and moving processes into them needs root");
+    if (local_cgroup_open(&cg) != 0) SKIP("no-cgroup", "%s", kisim_errmsg());
     snprintf(parent, sizeof parent, "kisim-test-cg-%d", (int)getpid());
     RUN(test_node_quota_and_processes);
     RUN(test_stale_instances);
