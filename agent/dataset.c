@@ -11,7 +11,6 @@
 #include "common/log.h"
 #include "env/baselines/baseline.h"
 #include "env/env.h"
-#include "env/sim/sim.h"
 #include "spaces/spaces.h"
 
 static cJSON *farr(const float *x, int n)
@@ -125,12 +124,17 @@ int dataset_write(const ds_set *d, const char *path)
 }
 
 /* The event of one decision: observation, masks, choices, and labels per candidate node from
- * the hidden state at that moment: what the pod would get on that node. */
+ * backend's true state at that moment (v->truth): what the pod would get on that node. */
 static int make_event(ds_event *ev, const sched_view *v, const float *obs, const env_spaces *sp,
                       int episode, uint64_t seed, int step, int chosen, int oracle)
 {
     int N = v->n_max, T = v->window, F = KISIM_F;
+    const sched_truth *t = v->truth;
     memset(ev, 0, sizeof *ev);
+    if (!t)
+        return kisim_seterr(KISIM_EUNSUPPORTED,
+                            "dataset: the labels need the backend's true state, which the sim "
+                            "and local backends provide");
     int err = dataset_event_alloc(ev, N, T);
     if (err) return err;
     ev->episode = episode, ev->seed = seed, ev->step = step;
@@ -142,8 +146,8 @@ static int make_event(ds_event *ev, const sched_view *v, const float *obs, const
         ev->mask[i] = v->action_mask[i] != 0;
         /* slots past the cluster's nodes (zero allocatable) have no state: label 0 */
         int real = v->nodes[i].cpu_alloc_m > 0;
-        double in = real ? sim_ls_inflation(v->hidden, i, 1) : 0;
-        ev->y_contention[i] = real && sim_noisy_on(v->hidden, i) == 0;
+        double in = real ? t->ls_inflation(t->state, i, 1) : 0;
+        ev->y_contention[i] = real && t->noisy_on(t->state, i) == 0;
         ev->y_latency[i] = real && in <= DATASET_SLO_INFLATION;
         ev->inflation[i] = (float)in;
         /* the seed's bootstrap label over the last sample's (normalised) telemetry */

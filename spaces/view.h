@@ -7,8 +7,6 @@
 
 #include <stdint.h>
 
-struct sim;
-
 /* The orchestrator's view of one node: allocatable and the sum of requests of the pods on it.
  * Requests use kube-scheduler's non-zero convention: a pod without requests counts as 100m CPU
  * and 200 MiB (the sim's pods always have requests). */
@@ -51,8 +49,9 @@ typedef struct {
     double hpa_target, hpa_tolerance;
 } service_view;
 
-/* The backend's true state, for the oracle: what the environment knows and a deployable
- * scheduler cannot (the sim's hidden contention, the local backend's noisy neighbours). */
+/* The backend's true state, for the oracle and the dataset's labels (agent/dataset.c): what the
+ * environment knows and a deployable scheduler cannot (the sim's hidden contention, the local
+ * backend's noisy neighbours). Every backend with a true state fills all three functions. */
 typedef struct sched_truth {
     const void *state; /* the backend's, passed back to the functions */
     /* Service-time inflation (>= 1) a latency-sensitive replica sees on `node`, with the pending
@@ -72,8 +71,7 @@ typedef struct {
     const service_view *service;
     const float *obs_nodes;     /* [n_max, T, F] normalised telemetry, oldest sample first */
     const uint8_t *action_mask; /* [n_max + 3]: node mask, then scale mask (-1, 0, +1) */
-    const struct sim *hidden;   /* the simulator's own state, or NULL (datasets and sim tests) */
-    const sched_truth *truth;   /* the backend's true state, or NULL (only the oracle uses it) */
+    const sched_truth *truth;   /* the backend's true state, or NULL (the oracle, the datasets) */
 } sched_view;
 
 #endif

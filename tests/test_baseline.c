@@ -50,7 +50,7 @@ static sched_view make_view(void)
     for (int i = 0; i < 4; i++)
         mask[i] = 1;
     mask[N_MAX] = mask[N_MAX + 1] = mask[N_MAX + 2] = 1;
-    return (sched_view){N_MAX, WIN, nodes, &pod, NULL, obs, mask, NULL, NULL};
+    return (sched_view){N_MAX, WIN, nodes, &pod, NULL, obs, mask, NULL};
 }
 
 static void test_least_allocated(void)

@@ -1,12 +1,11 @@
-/* test_oracle.c: the oracle reads the sim's hidden state. For a service replica it must pick a
+/* test_oracle.c: the oracle reads the sim's hidden state (through sched_view.truth). For a service replica it must pick a
  * node whose true inflation is within what its 10% k8s-default tie-break allows of the best
  * masked node's, so it rarely lands on a noisy node (a mildly noisy node may win the
- * tie-break); without hidden state it refuses. */
+ * tie-break); without the true state it refuses. */
 #include "common/config.h"
 #include "common/err.h"
 #include "env/baselines/baseline.h"
 #include "env/env.h"
-#include "env/sim/sim.h"
 #include "test.h"
 
 static void test_oracle_follows_true_inflation(void)
@@ -32,21 +31,22 @@ static void test_oracle_follows_true_inflation(void)
             CHECK(node >= 0 && mask[node]);
             if (node < 0) break;
             if (v.pod->is_replica) {
+                const sched_truth *t = v.truth;
                 double best = 1e30;
                 int quiet_open = 0;
                 for (int i = 0; i < v.n_max; i++) {
                     if (!mask[i]) continue;
-                    double x = sim_ls_inflation(v.hidden, i, 1);
+                    double x = t->ls_inflation(t->state, i, 1);
                     best = x < best ? x : best;
-                    quiet_open |= sim_noisy_on(v.hidden, i) == 0 && x < 1.001;
+                    quiet_open |= t->noisy_on(t->state, i) == 0 && x < 1.001;
                 }
                 /* 90 / x_picked + 10 >= 90 / x_best  <=>  x_picked <= 90 / (90 / x_best - 10) */
-                double x = sim_ls_inflation(v.hidden, node, 1);
+                double x = t->ls_inflation(t->state, node, 1);
                 double bound = 90 / x < 10 ? 1e30 : 90 / (90 / best - 10);
                 CHECK_MSG(x <= bound + 1e-9, "picked inflation %.4f, best %.4f", x, best);
                 if (quiet_open) {
                     quiet_chances++;
-                    noisy_picked += sim_noisy_on(v.hidden, node) > 0;
+                    noisy_picked += t->noisy_on(t->state, node) > 0;
                 }
                 replicas++;
             }
@@ -58,7 +58,7 @@ static void test_oracle_follows_true_inflation(void)
     CHECK(quiet_chances >= 10);
     CHECK_MSG(noisy_picked * 10 < quiet_chances, "%d noisy picks in %d chances", noisy_picked,
               quiet_chances);
-    /* Without the simulator's state there is no oracle. */
+    /* Without the true state there is no oracle. */
     sched_view v;
     env_sched_view(e, obs, mask, &v);
     v.truth = NULL;

@@ -12,7 +12,6 @@
 #include "common/config.h"
 #include "common/err.h"
 #include "env/env.h"
-#include "env/sim/sim.h"
 #include "test.h"
 
 static const char *kinds[] = {"cache", "membw", "cpu", "disk", "network"};
@@ -97,12 +96,13 @@ static void test_each_kind_alone(void)
             env_reset(e, seed, obs, mask);
             sched_view v;
             env_sched_view(e, obs, mask, &v);
+            const sched_truth *t = v.truth;
             for (int node = 0; node < 6; node++) {
-                int n = sim_noisy_on(v.hidden, node);
+                int n = t->noisy_on(t->state, node);
                 double want = expected_inflation(kind, n);
-                CHECK_MSG(fabs(sim_ls_inflation(v.hidden, node, 0) - want) < 1e-9,
+                CHECK_MSG(fabs(t->ls_inflation(t->state, node, 0) - want) < 1e-9,
                           "kind %s, %d noisy: inflation %.9f, want %.9f", kinds[kind], n,
-                          sim_ls_inflation(v.hidden, node, 0), want);
+                          t->ls_inflation(t->state, node, 0), want);
                 const float *newest = obs + ((size_t)node * sp.window + sp.window - 1) * KISIM_F;
                 check_telemetry(kind, n, newest);
                 seen[kind][n > 3 ? 3 : n]++;

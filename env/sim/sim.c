@@ -471,7 +471,6 @@ void sim_view(sim *s, sched_view *v)
     v->nodes = s->view_nodes;
     v->pod = &s->view_pod;
     v->service = &s->view_service;
-    v->hidden = s;
     v->truth = &s->truth;
 }
 
