@@ -1,7 +1,7 @@
-/* test_oracle.c: the oracle reads the sim's hidden state (through sched_view.truth). For a service replica it must pick a
- * node whose true inflation is within what its 10% k8s-default tie-break allows of the best
- * masked node's, so it rarely lands on a noisy node (a mildly noisy node may win the
- * tie-break); without the true state it refuses. */
+/* test_oracle.c: the oracle reads the sim's hidden state (through sched_view.truth). For a service
+ * replica it must pick a node whose true inflation is within what its 10% k8s-default tie-break
+ * allows of the best masked node's, so it rarely lands on a noisy node (a mildly noisy node may win
+ * the tie-break); without the true state it refuses. */
 #include "common/config.h"
 #include "common/err.h"
 #include "env/baselines/baseline.h"
