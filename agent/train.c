@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +22,12 @@
 #include "policy/nn.h"
 #include "policy/ppo_io.h"
 
-static volatile sig_atomic_t stop_requested;
+static atomic_int stop_requested; /* set by the signal handler (lock-free, async-signal-safe) */
 
 static void on_signal(int sig)
 {
     (void)sig;
-    stop_requested = 1;
+    atomic_store(&stop_requested, 1);
     env_interrupt(); /* a local env's wall-time interval ends at once (its step fails) */
 }
 
@@ -196,7 +197,7 @@ int train_run(const kisim_config *cfg, const train_options *opt)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    stop_requested = 0;
+    atomic_store(&stop_requested, 0);
     double t0 = log_now(), t_last = 0, ret_avg = NAN, p99_avg = NAN, m[PM_N];
     int first_update = p.update;
     while (p.update < p.num_updates && !err) {
@@ -209,8 +210,8 @@ int train_run(const kisim_config *cfg, const train_options *opt)
         if (isfinite(m[PM_EP_P99_MS]))
             p99_avg = isfinite(p99_avg) ? 0.9 * p99_avg + 0.1 * m[PM_EP_P99_MS] : m[PM_EP_P99_MS];
         if (opt->progress) show_progress(&p, m, t0, &t_last, ret_avg, p99_avg);
-        if (opt->stop_after > 0 && p.update - first_update >= opt->stop_after) stop_requested = 1;
-        int end = p.update == p.num_updates || stop_requested;
+        if (opt->stop_after > 0 && p.update - first_update >= opt->stop_after) atomic_store(&stop_requested, 1);
+        int end = p.update == p.num_updates || atomic_load(&stop_requested);
         if (p.update % cfg->train.eval_every == 0 || end) {
             double score;
             err = validate(&p, &score);
@@ -224,7 +225,7 @@ int train_run(const kisim_config *cfg, const train_options *opt)
             path_in(path, sizeof path, opt->out_dir, "last.safetensors");
             err = save_model(&p, path, 1);
         }
-        if (stop_requested && p.update < p.num_updates) {
+        if (atomic_load(&stop_requested) && p.update < p.num_updates) {
             log_info("train: stopped; saved %s/last.safetensors at update %d of %d (continue with "
                      "--resume %s)",
                      opt->out_dir, p.update, p.num_updates, opt->out_dir);

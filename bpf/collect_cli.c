@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <linux/capability.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +39,10 @@ typedef struct {
     int n_pods;
 } node;
 
-static volatile sig_atomic_t stop;
+static atomic_int stop; /* set by the signal handler (lock-free, async-signal-safe) */
 static void on_signal(int sig)
 {
-    (void)sig, stop = 1;
+    (void)sig, atomic_store(&stop, 1);
 }
 
 static void usage(FILE *out)
@@ -347,13 +348,13 @@ int verb_collect(int argc, char **argv)
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
     if ((err = tick(c, hw, sock, m, nodes, n_nodes, &frames, 0))) goto cleanup; /* first reading */
-    while (!stop && (!count || frames < count)) {
+    while (!atomic_load(&stop) && (!count || frames < count)) {
         next.tv_nsec += (interval_ms % 1000) * 1000000;
         next.tv_sec += interval_ms / 1000 + next.tv_nsec / 1000000000;
         next.tv_nsec %= 1000000000;
-        while (!stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR) {
+        while (!atomic_load(&stop) && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR) {
         }
-        if (stop) break;
+        if (atomic_load(&stop)) break;
         if ((err = tick(c, hw, sock, m, nodes, n_nodes, &frames, 1))) goto cleanup;
     }
     log_info("collect: stopped after %ld frame(s) per node; detaching", frames);

@@ -3,6 +3,7 @@
 #include "env/env.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "common/err.h"

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,7 @@ typedef struct scratch_node {
 } scratch_node;
 
 struct chain_input {
-    int refs; /* atomic */
+    atomic_int refs; /* requester + worker threads */
     score_input in;
 };
 
@@ -48,7 +49,7 @@ chain_input *chain_input_new(int n, int T)
 {
     chain_input *ci = calloc(1, sizeof *ci);
     if (!ci) return NULL;
-    ci->refs = 1;
+    atomic_init(&ci->refs, 1);
     ci->in.n = n;
     ci->in.T = T;
     ci->in.nodes = malloc(((size_t)n * T + 2 * (size_t)n) * KISIM_F * sizeof(float));
@@ -68,7 +69,7 @@ score_input *chain_input_get(chain_input *ci)
 
 void chain_input_unref(chain_input *ci)
 {
-    if (!ci || __atomic_sub_fetch(&ci->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+    if (!ci || atomic_fetch_sub_explicit(&ci->refs, 1, memory_order_acq_rel) != 1) return;
     free(ci->in.nodes);
     free(ci);
 }
@@ -367,7 +368,8 @@ static int run_on_worker_locked(chain *c, link_state *l, score_model *m, chain_i
     j->conf = (float *)(j->score + n);
     j->model = m; /* the job takes the caller's reference */
     j->in = in;
-    __atomic_add_fetch(&in->refs, 1, __ATOMIC_RELAXED);
+    /* relaxed: the caller holds a reference; the job is published under the link's lock */
+    atomic_fetch_add_explicit(&in->refs, 1, memory_order_relaxed);
     j->refs = 2;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

@@ -9,6 +9,7 @@
  * where the time goes, the same body in-process without HTTP, one call at a time: the wire format
  * alone and the whole verb (wire format + chain). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,7 @@
 typedef struct {
     telem_store *st;
     int n;
-    volatile int stop;
+    atomic_int stop;
 } feeder;
 
 /* Puts a fresh frame for every node every 500 ms, values in each feature's normal range. */
@@ -44,7 +45,7 @@ static void *feed(void *arg)
     rng_seed(&r, 11);
     telem_frame f;
     memset(&f, 0, sizeof f);
-    while (!fd->stop) {
+    while (!atomic_load(&fd->stop)) {
         for (int i = 0; i < fd->n; i++) {
             snprintf(f.node, sizeof f.node, "node-%03d", i);
             for (int j = 0; j < KISIM_F; j++) {
@@ -55,7 +56,7 @@ static void *feed(void *arg)
             }
             telem_store_put(fd->st, &f);
         }
-        for (int k = 0; k < 50 && !fd->stop; k++)
+        for (int k = 0; k < 50 && !atomic_load(&fd->stop); k++)
             usleep(10000);
     }
     return NULL;
@@ -428,7 +429,7 @@ int bench_extender_main(int argc, char **argv)
         runs, secs, threads, conns, http_threads);
 cleanup:
     if (feeding) {
-        fd.stop = 1;
+        atomic_store(&fd.stop, 1);
         pthread_join(th, NULL);
     }
     extender_stop(x);

@@ -7,6 +7,7 @@
  * budget says so in answered_by_link. */
 #include <getopt.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +29,13 @@
 
 typedef struct {
     batch_server *b;
-    volatile int stop;
+    atomic_int stop;
 } server_thread;
 
 static void *serve(void *arg)
 {
     server_thread *t = arg;
-    while (!t->stop)
+    while (!atomic_load(&t->stop))
         batch_server_poll(t->b, 50);
     return NULL;
 }
@@ -66,7 +67,7 @@ static int write_recording(const char *path, int n, int T)
 typedef struct {
     telem_recording rec;
     telem_replay_opts o;
-    volatile int stop;
+    atomic_int stop;
     long sent;
 } replay_thread;
 
@@ -86,7 +87,7 @@ static int feed_store(score_service *s, const char *recording, int n, int T)
     telem_store *st = score_service_store(s);
     telem_replay_opts o = {
         .connect = telem_store_endpoint(st), .loops = 1, .wait_ms = 300, .rate = 1e6};
-    volatile int stop = 0;
+    atomic_int stop = 0;
     long sent = 0;
     err = telem_replay(&r, &o, &stop, &sent);
     telem_recording_free(&r);
@@ -311,13 +312,13 @@ int bench_service_main(int argc, char **argv)
             rows++;
         }
         if (replaying) {
-            rt.stop = 1;
+            atomic_store(&rt.stop, 1);
             pthread_join(rtid, NULL);
         }
         telem_recording_free(&rt.rec);
     row_cleanup:
         if (started) {
-            th.stop = 1;
+            atomic_store(&th.stop, 1);
             pthread_join(tid, NULL);
         }
         batch_client_close(cl);

@@ -3,6 +3,7 @@
  * scorer which pods to move) and `kisim telemetry replay|record` (frame recordings). */
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,20 +23,20 @@
 
 #define MAX_SUBSCRIBE 64
 
-static volatile sig_atomic_t stop_flag, hup_flag;
-static volatile int stop_int; /* for library loops that poll an int */
+/* Set by the signal handlers, read by the main loop and the library loops it runs (lock-free,
+ * so async-signal-safe). */
+static atomic_int stop_flag, hup_flag;
 
 static void on_stop(int sig)
 {
     (void)sig;
-    stop_flag = 1;
-    stop_int = 1;
+    atomic_store(&stop_flag, 1);
 }
 
 static void on_hup(int sig)
 {
     (void)sig;
-    hup_flag = 1;
+    atomic_store(&hup_flag, 1);
 }
 
 static void install_signals(int with_hup)
@@ -227,9 +228,8 @@ static int score_serve(int argc, char **argv)
     log_info("score serve: BatchScore on %s%s%s%s; SIGHUP reloads, SIGINT/SIGTERM stop",
              batch_server_endpoint(b), x ? ", extender on " : "", x ? http : "",
              o.shadow_path ? " (shadow mode: answers are neutral)" : "");
-    while (!err && !stop_flag) {
-        if (hup_flag) {
-            hup_flag = 0;
+    while (!err && !atomic_load(&stop_flag)) {
+        if (atomic_exchange(&hup_flag, 0)) {
             log_info("score serve: SIGHUP: reloading the model files");
             if (score_service_reload(s)) log_warn("score serve: reload: %s", kisim_errmsg());
         }
@@ -410,7 +410,7 @@ static int telemetry_replay_main(int argc, char **argv)
     if ((err = telem_recording_read(&r, argv[optind]))) return fail(err);
     install_signals(0);
     long sent = 0;
-    err = telem_replay(&r, &o, &stop_int, &sent);
+    err = telem_replay(&r, &o, &stop_flag, &sent);
     telem_recording_free(&r);
     if (err) return fail(err);
     log_info("telemetry replay: %ld frames sent", sent);
@@ -470,7 +470,7 @@ static int telemetry_record_main(int argc, char **argv)
     }
     install_signals(0);
     long rec = 0, bad = 0;
-    if ((err = telem_record(out, bind, subs, n_subs, frames, seconds, &stop_int, &rec, &bad)))
+    if ((err = telem_record(out, bind, subs, n_subs, frames, seconds, &stop_flag, &rec, &bad)))
         return fail(err);
     log_info("telemetry record: %ld frames to %s (%ld malformed left out)", rec, out, bad);
     return 0;

@@ -62,9 +62,10 @@ int score_model_load(score_model **out, score_link link, const char *path)
     memset(&c, 0, sizeof c);
     score_model *m = calloc(1, sizeof *m);
     if (!m) return kisim_seterr(KISIM_ENOMEM, "score: out of memory");
-    static uint64_t next_id;
-    m->refs = 1;
-    m->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+    static atomic_uint_fast64_t next_id;
+    atomic_init(&m->refs, 1);
+    /* relaxed: only uniqueness matters, nothing is published through the counter */
+    m->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed) + 1;
     m->link = link;
     int err = ckpt_read(&c, path, link == SCORE_LINK_PPO ? "ppo-cluster" : "attention-scorer");
     if (err) goto cleanup;
@@ -91,12 +92,13 @@ cleanup:
 
 void score_model_ref(score_model *m)
 {
-    __atomic_add_fetch(&m->refs, 1, __ATOMIC_RELAXED);
+    /* relaxed: the caller already holds a reference, so the model is visible to it */
+    atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
 }
 
 void score_model_unref(score_model *m)
 {
-    if (!m || __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+    if (!m || atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1) return;
     if (m->link == SCORE_LINK_PPO)
         ppo_model_free(&m->ppo);
     else

@@ -5,6 +5,7 @@
 #ifndef KISIM_SCORE_MODEL_H
 #define KISIM_SCORE_MODEL_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,7 +24,7 @@ typedef struct {
 } score_input;
 
 typedef struct {
-    int refs;    /* atomic */
+    atomic_int refs; /* shared by the service threads holding it */
     uint64_t id; /* unique per load, so scratch never mistakes a new model for old */
     score_link link;
     ppo_model ppo;                   /* SCORE_LINK_PPO */

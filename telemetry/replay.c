@@ -2,6 +2,7 @@
 #include "telemetry/replay.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,7 +88,7 @@ static void sleep_s(double s)
     }
 }
 
-int telem_replay(const telem_recording *r, const telem_replay_opts *o, volatile int *stop,
+int telem_replay(const telem_recording *r, const telem_replay_opts *o, atomic_int *stop,
                  long *sent)
 {
     *sent = 0;
@@ -122,8 +123,8 @@ int telem_replay(const telem_recording *r, const telem_replay_opts *o, volatile 
     long total = o->loops > 0 ? (long)o->loops * r->n : 0;
     if (o->progress) log_progress_begin(&prog, "replay", "frames", total);
     double t0 = log_now(), next = t0;
-    for (int loop = 0; !*stop && (o->loops == 0 || loop < o->loops); loop++)
-        for (int i = 0; !*stop && i < r->n; i++) {
+    for (int loop = 0; !atomic_load(stop) && (o->loops == 0 || loop < o->loops); loop++)
+        for (int i = 0; !atomic_load(stop) && i < r->n; i++) {
             if (o->rate > 0)
                 next = t0 + (double)*sent / o->rate;
             else if (i > 0) {
@@ -173,7 +174,7 @@ static int append(text *t, const void *data, size_t n)
 }
 
 int telem_record(const char *path, const char *bind, const char *const *connect, int n_connect,
-                 long max_frames, double max_seconds, volatile int *stop, long *recorded, long *bad)
+                 long max_frames, double max_seconds, atomic_int *stop, long *recorded, long *bad)
 {
     *recorded = *bad = 0;
     void *ctx = zmq_ctx_new(), *sub = ctx ? zmq_socket(ctx, ZMQ_SUB) : NULL;
@@ -197,7 +198,7 @@ int telem_record(const char *path, const char *bind, const char *const *connect,
             goto cleanup;
         }
     double end = max_seconds > 0 ? log_now() + max_seconds : 0;
-    while (!*stop && (max_frames <= 0 || *recorded < max_frames) && (end == 0 || log_now() < end)) {
+    while (!atomic_load(stop) && (max_frames <= 0 || *recorded < max_frames) && (end == 0 || log_now() < end)) {
         zmq_pollitem_t it = {sub, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&it, 1, 100) <= 0) continue;
         zmq_msg_t parts[2];

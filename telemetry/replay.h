@@ -7,6 +7,7 @@
 #ifndef KISIM_TELEM_REPLAY_H
 #define KISIM_TELEM_REPLAY_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 typedef struct {
@@ -30,14 +31,14 @@ typedef struct {
 } telem_replay_opts;
 
 /* Publishes the recording. Returns 0 (also when stopped), or KISIM_EUSAGE for a bad endpoint. */
-int telem_replay(const telem_recording *r, const telem_replay_opts *o, volatile int *stop,
+int telem_replay(const telem_recording *r, const telem_replay_opts *o, atomic_int *stop,
                  long *sent);
 
 /* Records frames from a SUB socket (bound to bind and/or connected to connect[0..n)) until
  * max_frames frames or max_seconds, then writes them to path atomically. Frames that do not
  * parse are counted and left out. */
 int telem_record(const char *path, const char *bind, const char *const *connect, int n_connect,
-                 long max_frames, double max_seconds, volatile int *stop, long *recorded,
+                 long max_frames, double max_seconds, atomic_int *stop, long *recorded,
                  long *bad);
 
 #endif

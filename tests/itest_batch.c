@@ -4,6 +4,7 @@
  * malformed request gets an error reply naming the field, and the server keeps serving. */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "common/err.h"
 #include "scheduler/batch_client.h"
@@ -17,13 +18,13 @@ static st_files fx;
 
 typedef struct {
     batch_server *b;
-    volatile int stop;
+    atomic_int stop;
 } server_thread;
 
 static void *serve(void *arg)
 {
     server_thread *t = arg;
-    while (!t->stop)
+    while (!atomic_load(&t->stop))
         batch_server_poll(t->b, 20);
     return NULL;
 }
@@ -94,7 +95,7 @@ static void test_batch_over_zmq(void)
     telem_recording rec;
     CHECK_EQ_INT(telem_recording_read(&rec, path), 0);
     telem_replay_opts ro = {.connect = tele, .rate = 1000, .loops = 1, .wait_ms = 200};
-    volatile int stop = 0;
+    atomic_int stop = 0;
     long sent;
     CHECK_EQ_INT(telem_replay(&rec, &ro, &stop, &sent), 0);
     telem_recording_free(&rec);
@@ -161,7 +162,7 @@ static void test_batch_over_zmq(void)
     CHECK(json && strstr(json, "\"moves\":[]"));
     free(json);
 
-    th.stop = 1;
+    atomic_store(&th.stop, 1);
     pthread_join(tid, NULL);
     batch_client_close(cl);
     batch_server_close(th.b);

@@ -6,6 +6,7 @@
  * - Servers that disagree on spaces, or no server at all, fail client_open naming the
  *   endpoint. Every child is stopped by its pid. */
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,11 +74,11 @@ static void test_two_servers_are_one_vecenv(void)
     srv_stop(&b);
 }
 
-static volatile sig_atomic_t child_stop;
+static atomic_int child_stop;
 static void on_term(int sig)
 {
     (void)sig;
-    child_stop = 1;
+    atomic_store(&child_stop, 1);
 }
 
 /* A server in a child process (it builds its own ZeroMQ context after the fork). */

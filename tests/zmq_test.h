@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@
 typedef struct {
     kisim_server *s;
     pthread_t thread;
-    volatile sig_atomic_t stop;
+    atomic_int stop;
     int err;
 } srv_thread;
 
@@ -48,7 +49,7 @@ static inline int srv_start(srv_thread *t, const kisim_config *cfg, const server
 
 static inline void srv_stop(srv_thread *t)
 {
-    t->stop = 1;
+    atomic_store(&t->stop, 1);
     pthread_join(t->thread, NULL);
     server_close(t->s);
     t->s = NULL;

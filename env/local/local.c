@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,10 +177,10 @@ static int find_programs(local *l)
 /* The instance's folders: its cgroup parent and its run folder, after removing stale ones. */
 static int make_instance(local *l)
 {
-    static int seq;
+    static atomic_int seq;
     const cfg_local *c = &l->cfg.local;
     local_cgroup_instance(l->instance, sizeof l->instance,
-                          __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+                          atomic_fetch_add(&seq, 1));
     int removed = 0;
     int err = local_cgroup_clean_stale(&l->cg, c->cgroup_parent, &removed);
     if (err) return err;

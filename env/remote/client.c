@@ -5,6 +5,7 @@
 #include "env/remote/client.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,7 +281,7 @@ cleanup:
 
 static int open_peer(kisim_client *c, client_peer *p, const char *endpoint, const client_opts *o)
 {
-    static int counter;
+    static atomic_int counter;
     char mon_addr[128];
     p->endpoint = strdup(endpoint);
     p->sock = zmq_socket(c->ctx, ZMQ_DEALER);
@@ -296,7 +297,7 @@ static int open_peer(kisim_client *c, client_peer *p, const char *endpoint, cons
             return kisim_seterr(KISIM_EINPUT, "client: invalid CURVE key: %s", zmq_strerror(errno));
     }
     snprintf(mon_addr, sizeof mon_addr, "inproc://kisim-client-mon-%p-%d", (void *)p,
-             __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+             atomic_fetch_add(&counter, 1));
     if (zmq_socket_monitor(p->sock, mon_addr, MON_EVENTS) != 0 ||
         !(p->mon = zmq_socket(c->ctx, ZMQ_PAIR)) || zmq_connect(p->mon, mon_addr) != 0)
         return kisim_seterr(KISIM_EIO, "client: monitor: %s", zmq_strerror(errno));

@@ -3,6 +3,7 @@
  * writes a CURVE key pair for it. */
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,12 +64,12 @@ static int env_spaces_main(int argc, char **argv)
     return text ? 0 : 1;
 }
 
-static volatile sig_atomic_t stop_flag;
+static atomic_int stop_flag; /* set by the signal handler, lock-free */
 
 static void on_signal(int sig)
 {
     (void)sig;
-    stop_flag = 1;
+    atomic_store(&stop_flag, 1);
     env_interrupt(); /* a local env's step in progress returns at once */
 }
 
@@ -167,7 +168,7 @@ static int env_serve_main(int argc, char **argv)
     server_get_stats(s, &st);
     log_info("env serve: stopped after %llu requests (%llu errors), %llu decisions%s",
              (unsigned long long)st.requests, (unsigned long long)st.errors,
-             (unsigned long long)st.decisions, stop_flag ? " (signal)" : "");
+             (unsigned long long)st.decisions, atomic_load(&stop_flag) ? " (signal)" : "");
 cleanup:
     server_close(s);
     free(keys);

@@ -4,6 +4,7 @@
 #include "env/remote/server.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,10 +229,10 @@ int server_poll(kisim_server *s, int timeout_ms)
     return 0;
 }
 
-int server_run(kisim_server *s, volatile sig_atomic_t *stop)
+int server_run(kisim_server *s, atomic_int *stop)
 {
     int err = 0;
-    while (!err && !*stop)
+    while (!err && !atomic_load(stop))
         err = server_poll(s, 200);
     return err;
 }

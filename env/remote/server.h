@@ -12,6 +12,7 @@
 #define KISIM_SERVER_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "common/config.h"
@@ -46,7 +47,7 @@ const char *server_endpoint(const kisim_server *s);
 int server_poll(kisim_server *s, int timeout_ms);
 /* Serves until *stop is nonzero (a SIGINT/SIGTERM handler sets it; checked every 200 ms and
  * whenever a signal interrupts the wait). */
-int server_run(kisim_server *s, volatile sig_atomic_t *stop);
+int server_run(kisim_server *s, atomic_int *stop);
 void server_get_stats(const kisim_server *s, server_stats *st);
 void server_close(kisim_server *s);
 
