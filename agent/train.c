@@ -210,7 +210,8 @@ int train_run(const kisim_config *cfg, const train_options *opt)
         if (isfinite(m[PM_EP_P99_MS]))
             p99_avg = isfinite(p99_avg) ? 0.9 * p99_avg + 0.1 * m[PM_EP_P99_MS] : m[PM_EP_P99_MS];
         if (opt->progress) show_progress(&p, m, t0, &t_last, ret_avg, p99_avg);
-        if (opt->stop_after > 0 && p.update - first_update >= opt->stop_after) atomic_store(&stop_requested, 1);
+        if (opt->stop_after > 0 && p.update - first_update >= opt->stop_after)
+            atomic_store(&stop_requested, 1);
         int end = p.update == p.num_updates || atomic_load(&stop_requested);
         if (p.update % cfg->train.eval_every == 0 || end) {
             double score;

@@ -352,7 +352,8 @@ int verb_collect(int argc, char **argv)
         next.tv_nsec += (interval_ms % 1000) * 1000000;
         next.tv_sec += interval_ms / 1000 + next.tv_nsec / 1000000000;
         next.tv_nsec %= 1000000000;
-        while (!atomic_load(&stop) && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR) {
+        while (!atomic_load(&stop) &&
+               clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR) {
         }
         if (atomic_load(&stop)) break;
         if ((err = tick(c, hw, sock, m, nodes, n_nodes, &frames, 1))) goto cleanup;

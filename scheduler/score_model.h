@@ -25,7 +25,7 @@ typedef struct {
 
 typedef struct {
     atomic_int refs; /* shared by the service threads holding it */
-    uint64_t id; /* unique per load, so scratch never mistakes a new model for old */
+    uint64_t id;     /* unique per load, so scratch never mistakes a new model for old */
     score_link link;
     ppo_model ppo;                   /* SCORE_LINK_PPO */
     att_model att;                   /* SCORE_LINK_ATTENTION */

@@ -88,8 +88,7 @@ static void sleep_s(double s)
     }
 }
 
-int telem_replay(const telem_recording *r, const telem_replay_opts *o, atomic_int *stop,
-                 long *sent)
+int telem_replay(const telem_recording *r, const telem_replay_opts *o, atomic_int *stop, long *sent)
 {
     *sent = 0;
     void *ctx = zmq_ctx_new(), *pub = ctx ? zmq_socket(ctx, ZMQ_PUB) : NULL;
@@ -198,7 +197,8 @@ int telem_record(const char *path, const char *bind, const char *const *connect,
             goto cleanup;
         }
     double end = max_seconds > 0 ? log_now() + max_seconds : 0;
-    while (!atomic_load(stop) && (max_frames <= 0 || *recorded < max_frames) && (end == 0 || log_now() < end)) {
+    while (!atomic_load(stop) && (max_frames <= 0 || *recorded < max_frames) &&
+           (end == 0 || log_now() < end)) {
         zmq_pollitem_t it = {sub, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&it, 1, 100) <= 0) continue;
         zmq_msg_t parts[2];

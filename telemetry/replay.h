@@ -38,7 +38,6 @@ int telem_replay(const telem_recording *r, const telem_replay_opts *o, atomic_in
  * max_frames frames or max_seconds, then writes them to path atomically. Frames that do not
  * parse are counted and left out. */
 int telem_record(const char *path, const char *bind, const char *const *connect, int n_connect,
-                 long max_frames, double max_seconds, atomic_int *stop, long *recorded,
-                 long *bad);
+                 long max_frames, double max_seconds, atomic_int *stop, long *recorded, long *bad);
 
 #endif

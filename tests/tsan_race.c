@@ -10,7 +10,8 @@ static int counter; /* deliberately not atomic */
 static void *bump(void *arg)
 {
     (void)arg;
-    for (int i = 0; i < 100000; i++) counter++;
+    for (int i = 0; i < 100000; i++)
+        counter++;
     return NULL;
 }
 

@@ -179,8 +179,7 @@ static int make_instance(local *l)
 {
     static atomic_int seq;
     const cfg_local *c = &l->cfg.local;
-    local_cgroup_instance(l->instance, sizeof l->instance,
-                          atomic_fetch_add(&seq, 1));
+    local_cgroup_instance(l->instance, sizeof l->instance, atomic_fetch_add(&seq, 1));
     int removed = 0;
     int err = local_cgroup_clean_stale(&l->cg, c->cgroup_parent, &removed);
     if (err) return err;
