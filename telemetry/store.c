@@ -46,7 +46,7 @@ struct telem_store {
     void *ctx, *sub;
     pthread_t thread;
     int running;
-    _Atomic int stop; /* set by close, read by the receiver thread */
+    atomic_int stop; /* set by close, read by the receiver thread */
     char endpoint[256];
 };
 
@@ -146,7 +146,7 @@ void telem_store_close(telem_store *st)
 {
     if (!st) return;
     if (st->running) {
-        st->stop = 1;
+        atomic_store(&st->stop, 1);
         pthread_join(st->thread, NULL);
     }
     if (st->sub) zmq_close(st->sub);
@@ -358,7 +358,7 @@ static void *receiver(void *arg)
 {
     telem_store *st = arg;
     double last_log = -1e9;
-    while (!st->stop) {
+    while (!atomic_load(&st->stop)) {
         zmq_pollitem_t it = {st->sub, 0, ZMQ_POLLIN, 0};
         int rc = zmq_poll(&it, 1, 100);
         if (rc > 0 && (it.revents & ZMQ_POLLIN)) receive_one(st, &last_log);
