@@ -3,6 +3,7 @@
 #include "scheduler/batch_server.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,9 @@ struct batch_server {
     void *ctx, *sock;
     int rcvtimeo; /* the socket's ZMQ_RCVTIMEO now */
     char endpoint[512];
-    batch_server_stats stats;
+    /* Written by the serving thread, read by batch_server_get_stats from any thread; relaxed:
+     * independent counters, nothing is published through them. */
+    atomic_uint_fast64_t requests, errors;
 };
 
 /* Sends the envelope, header and n raw parts (each data/size, copied by ZeroMQ). */
@@ -39,7 +42,7 @@ static int send_reply(batch_server *b, zrouter_msg *env, const char *header,
 static int send_error(batch_server *b, zrouter_msg *env, const batch_request *req, batch_code code,
                       const char *message)
 {
-    b->stats.errors++;
+    atomic_fetch_add_explicit(&b->errors, 1, memory_order_relaxed);
     log_info("score serve: %s: %s", batch_code_name(code), message);
     char *h = batch_error_header(req, code, message);
     int err = h ? send_reply(b, env, h, NULL, NULL, 0)
@@ -115,7 +118,7 @@ static int handle(batch_server *b)
     if (got <= 0) return got;
     const proto_frame *frames = env.frames;
     int n_frames = env.n_frames;
-    b->stats.requests++;
+    atomic_fetch_add_explicit(&b->requests, 1, memory_order_relaxed);
     batch_request req;
     char msg[1024];
     batch_code code =
@@ -184,7 +187,8 @@ const char *batch_server_endpoint(const batch_server *b)
 
 void batch_server_get_stats(const batch_server *b, batch_server_stats *st)
 {
-    *st = b->stats;
+    st->requests = atomic_load_explicit(&b->requests, memory_order_relaxed);
+    st->errors = atomic_load_explicit(&b->errors, memory_order_relaxed);
 }
 
 void batch_server_close(batch_server *b)

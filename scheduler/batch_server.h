@@ -21,6 +21,7 @@ int batch_server_open(batch_server **out, score_service *s, const char *endpoint
 const char *batch_server_endpoint(const batch_server *b);
 /* Waits up to timeout_ms for a request and answers it. 0, or an error of the socket itself. */
 int batch_server_poll(batch_server *b, int timeout_ms);
+/* Safe from any thread while another polls. */
 void batch_server_get_stats(const batch_server *b, batch_server_stats *st);
 void batch_server_close(batch_server *b);
 
