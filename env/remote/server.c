@@ -31,7 +31,9 @@ struct kisim_server {
     uint8_t (*keys)[32]; /* [n_keys] admitted CURVE client keys */
     int n_keys;
     char endpoint[512];
-    server_stats stats;
+    /* Written by the serving thread, read by server_get_stats from any thread; relaxed:
+     * independent counters, nothing is published through them. */
+    atomic_uint_fast64_t requests, errors, decisions, zap_admitted, zap_refused;
 };
 
 static void free_buf(void *data, void *hint)
@@ -73,7 +75,7 @@ static int send_error(kisim_server *s, zrouter_msg *env, const proto_request *re
 {
     char header[2048];
     proto_error_header(header, sizeof header, req, code, message);
-    s->stats.errors++;
+    atomic_fetch_add_explicit(&s->errors, 1, memory_order_relaxed);
     log_info("serve: %s: %s", proto_code_name(code), message);
     return send_reply(s, env, header, NULL, 0);
 }
@@ -163,7 +165,7 @@ static int serve_env(kisim_server *s, zrouter_msg *env, const proto_request *req
     if (!step)
         memset(s->active + first, 1, (size_t)n);
     else
-        s->stats.decisions += (uint64_t)n;
+        atomic_fetch_add_explicit(&s->decisions, (uint64_t)n, memory_order_relaxed);
     memcpy(s->masks + (size_t)first * s->sp.mask_dim, mask, sizes[4]);
     proto_ok_header(header, sizeof header, req, NULL);
     err = send_reply(s, env, header, out, n_arrays);
@@ -203,7 +205,7 @@ static int handle_request(kisim_server *s)
     zrouter_msg m;
     int got = zrouter_recv(s->sock, &m, PROTO_MAX_FRAMES, 0, "serve");
     if (got <= 0) return got;
-    s->stats.requests++;
+    atomic_fetch_add_explicit(&s->requests, 1, memory_order_relaxed);
     int err = serve_request(s, &m, m.frames, m.n_frames);
     zrouter_msg_close(&m);
     return err;
@@ -219,9 +221,9 @@ int server_poll(kisim_server *s, int timeout_ms)
         int admitted = 0;
         if (curve_zap_handle(s->zap, (const uint8_t(*)[32])s->keys, s->n_keys, &admitted) == 0) {
             if (admitted)
-                s->stats.zap_admitted++;
+                atomic_fetch_add_explicit(&s->zap_admitted, 1, memory_order_relaxed);
             else
-                s->stats.zap_refused++;
+                atomic_fetch_add_explicit(&s->zap_refused, 1, memory_order_relaxed);
             if (!admitted) log_info("serve: refused a CURVE client whose key is not authorised");
         }
     }
@@ -239,7 +241,11 @@ int server_run(kisim_server *s, atomic_int *stop)
 
 void server_get_stats(const kisim_server *s, server_stats *st)
 {
-    *st = s->stats;
+    st->requests = atomic_load_explicit(&s->requests, memory_order_relaxed);
+    st->errors = atomic_load_explicit(&s->errors, memory_order_relaxed);
+    st->decisions = atomic_load_explicit(&s->decisions, memory_order_relaxed);
+    st->zap_admitted = atomic_load_explicit(&s->zap_admitted, memory_order_relaxed);
+    st->zap_refused = atomic_load_explicit(&s->zap_refused, memory_order_relaxed);
 }
 
 static char *spaces_fields(const kisim_server *s, const kisim_config *cfg)
