@@ -3,7 +3,6 @@
 #include "env/env.h"
 
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "common/err.h"
