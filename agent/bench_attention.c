@@ -83,9 +83,9 @@ static int measure(const bench_model *bm, int n, int iters, double *p50, double 
     for (int i = 0; i < iters; i++) {
         struct rusage r0, r1; /* read outside the timed span */
         getrusage(RUSAGE_THREAD, &r0);
-        double t0 = (clock_mono_s() * 1e3);
+        double t0 = 1e3 * clock_mono_s();
         if (CALL()) return -1;
-        t[i] = (clock_mono_s() * 1e3) - t0;
+        t[i] = 1e3 * clock_mono_s() - t0;
         getrusage(RUSAGE_THREAD, &r1);
         sum += t[i];
         if (r1.ru_nivcsw == r0.ru_nivcsw) ta[alone++] = t[i];

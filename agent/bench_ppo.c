@@ -9,6 +9,7 @@
 #include "agent/ppo.h"
 #include "agent/verbs.h"
 #include "common/cli_args.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/provenance.h"
@@ -24,10 +25,10 @@ static int time_training(const kisim_config *cfg, double seconds, double *rate)
 {
     ppo p;
     int err = ppo_init(&p, cfg);
-    double m[PM_N], t0 = log_now();
-    while (!err && log_now() - t0 < seconds && p.update < p.num_updates)
+    double m[PM_N], t0 = clock_mono_s();
+    while (!err && clock_mono_s() - t0 < seconds && p.update < p.num_updates)
         err = ppo_iterate(&p, m);
-    *rate = (double)p.global_step / (log_now() - t0);
+    *rate = (double)p.global_step / (clock_mono_s() - t0);
     ppo_free(&p);
     return err;
 }

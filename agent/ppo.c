@@ -1,5 +1,6 @@
 /* ppo.c: the PPO learner (ppo.h): rollout, GAE, and the clipped-surrogate update. */
 #include "agent/ppo.h"
+#include "common/clock.h"
 
 #include <cblas.h>
 #include <cjson/cJSON.h>
@@ -368,7 +369,7 @@ int ppo_iterate(ppo *p, double m[PM_N])
 {
     memset(m, 0, PM_N * sizeof *m);
     p->n_episodes = 0;
-    double t0 = log_now(), sums[EP_N_STATS] = {0};
+    double t0 = clock_mono_s(), sums[EP_N_STATS] = {0};
     float lr = (float)p->cfg.train.lr;
     if (p->cfg.train.anneal_lr) lr *= 1.0f - (float)p->update / (float)p->num_updates;
     int err = rollout(p, m, sums);
@@ -380,7 +381,7 @@ int ppo_iterate(ppo *p, double m[PM_N])
     m[PM_UPDATE] = p->update;
     m[PM_GLOBAL_STEP] = (double)p->global_step;
     m[PM_LR] = lr;
-    m[PM_SPS] = p->batch / (log_now() - t0);
+    m[PM_SPS] = p->batch / (clock_mono_s() - t0);
     m[PM_EXPLAINED_VAR] = explained_variance(p);
     double n = m[PM_EPISODES];
     m[PM_EP_RETURN] = n ? sums[EP_RETURN] / n : NAN;

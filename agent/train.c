@@ -1,5 +1,6 @@
 /* train.c: the training driver: updates, metrics, validation, checkpoints, signals. */
 #include "agent/train.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <math.h>
@@ -145,7 +146,7 @@ static void show_progress(const ppo *p, const double *m, double t0, double *t_la
                           double p99_avg)
 {
     int tty = isatty(STDERR_FILENO);
-    double now = log_now();
+    double now = clock_mono_s();
     int last = p->update == p->num_updates;
     if (!last && now - *t_last < (tty ? 0.2 : 10.0)) return;
     *t_last = now;
@@ -198,7 +199,7 @@ int train_run(const kisim_config *cfg, const train_options *opt)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     atomic_store(&stop_requested, 0);
-    double t0 = log_now(), t_last = 0, ret_avg = NAN, p99_avg = NAN, m[PM_N];
+    double t0 = clock_mono_s(), t_last = 0, ret_avg = NAN, p99_avg = NAN, m[PM_N];
     int first_update = p.update;
     while (p.update < p.num_updates && !err) {
         err = ppo_iterate(&p, m);

@@ -1,6 +1,7 @@
 /* collect_bpf.c: loads collect.bpf.c through its generated skeleton (open -> configure -> load ->
  * attach) and turns its per-CPU maps into one snapshot. */
 #include "bpf/collect_bpf.h"
+#include "common/clock.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -160,9 +161,7 @@ static collect_cg *charge(collect_cg *v, int *n, unsigned long long id)
 int collect_read(collect *c, collect_snap *s)
 {
     memset(s, 0, sizeof *s);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    s->t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    s->t = clock_mono_s();
     int err = read_hash(c, bpf_map__fd(c->skel->maps.cg_task), c->ncpu, &s->task, &s->n_task);
     if (!err) err = read_hash(c, bpf_map__fd(c->skel->maps.cg_blk), c->ncpu, &s->blk, &s->n_blk);
     struct telem_cpu *cpu = calloc((size_t)c->ncpu, sizeof *cpu);

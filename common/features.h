@@ -46,6 +46,8 @@ extern const feature_info kisim_features[KISIM_F];
 
 /* Number of node-measured features (the first ones in the table). */
 #define KISIM_F_MEASURED 11
+/* Number of orchestrator features (the last ones: requests, pods, GPU). */
+#define KISIM_F_ORCH (KISIM_F - KISIM_F_MEASURED)
 
 /* Index of a feature by name, or -1. */
 int feature_index(const char *name);

@@ -1,6 +1,8 @@
 /* log.c: stderr logging with levels, and rate-limited progress lines with an ETA. */
 #include "common/log.h"
 
+#include "common/clock.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
@@ -30,26 +32,19 @@ void log_msg(log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
-double log_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 void log_progress_begin(log_progress *p, const char *label, const char *unit, long total)
 {
     p->label = label;
     p->unit = unit;
     p->total = total;
-    p->t_start = p->t_last = log_now();
+    p->t_start = p->t_last = clock_mono_s();
 }
 
 void log_progress_update(log_progress *p, long done)
 {
     if (current_level < LOG_INFO) return;
     int tty = isatty(STDERR_FILENO);
-    double now = log_now();
+    double now = clock_mono_s();
     int last = done >= p->total;
     /* A terminal gets ~10 updates a second; a log file one line every 5 s. */
     if (!last && now - p->t_last < (tty ? 0.1 : 5.0)) return;

@@ -27,7 +27,4 @@ typedef struct {
 void log_progress_begin(log_progress *p, const char *label, const char *unit, long total);
 void log_progress_update(log_progress *p, long done);
 
-/* Monotonic wall clock in seconds. */
-double log_now(void);
-
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/cli_args.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/provenance.h"
@@ -32,7 +33,7 @@ static double time_run(kisim_env *e, const env_spaces *sp, double seconds, uint6
     uint64_t episode = seed;
     int err = env_reset(e, episode, obs, mask);
     long steps = 0;
-    double t0 = log_now(), now = t0;
+    double t0 = clock_mono_s(), now = t0;
     while (!err && now - t0 < seconds) {
         for (int k = 0; k < 256 && !err; k++) {
             int start = (int)rng_below(&r, (uint32_t)sp->n_max), node = start;
@@ -45,7 +46,7 @@ static double time_run(kisim_env *e, const env_spaces *sp, double seconds, uint6
             steps++;
             if (!err && (term || trunc)) err = env_reset(e, ++episode, obs, mask);
         }
-        now = log_now();
+        now = clock_mono_s();
     }
     return err ? err : steps / (now - t0);
 }

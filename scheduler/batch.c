@@ -162,10 +162,10 @@ static batch_code parse_header(const cJSON *h, batch_request *req, int *want_fra
     if (code) return code;
     const cJSON *T = cJSON_GetObjectItemCaseSensitive(h, "T");
     if (T) {
-        if (!proto_json_int(T, 1, SCORE_MAX_WINDOW, &d))
+        if (!proto_json_int(T, 1, TELEM_MAX_WINDOW, &d))
             return fail(msg, cap, BATCH_E_BAD_FIELD,
                         "T: expected an integer in [1, %d] (the inline telemetry window)",
-                        SCORE_MAX_WINDOW);
+                        TELEM_MAX_WINDOW);
         req->T = (int)d;
         (*want_frames)++;
     }
@@ -240,7 +240,7 @@ batch_code batch_parse(const proto_frame *frames, int n_frames, batch_request *r
         next++;
     }
     if (!code && next < want)
-        code = copy_array(&frames[next], next, "orch", (size_t)req->n * SCORE_ORCH_F, 1, &req->orch,
+        code = copy_array(&frames[next], next, "orch", (size_t)req->n * KISIM_F_ORCH, 1, &req->orch,
                           msg, msg_cap);
 cleanup:
     cJSON_Delete(h);

@@ -1,5 +1,6 @@
 /* batch_client.c: the BatchScore C client (batch_client.h). */
 #include "scheduler/batch_client.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <math.h>
@@ -67,7 +68,7 @@ static int receive(batch_client *c, zmq_msg_t *msgs, int *n, double deadline)
 {
     *n = 0;
     for (;;) {
-        int wait = (int)((deadline - log_now()) * 1000);
+        int wait = (int)((deadline - clock_mono_s()) * 1000);
         if (wait < 1)
             return kisim_seterr(KISIM_ETIMEOUT, "score client: %s: no reply within %d ms",
                                 c->endpoint, c->timeout_ms);
@@ -107,7 +108,7 @@ static int roundtrip(batch_client *c, const void *const *data, const size_t *siz
     if (bad)
         return kisim_seterr(KISIM_EIO, "score client: %s: send failed: %s", c->endpoint,
                             zmq_strerror(errno));
-    double deadline = log_now() + c->timeout_ms / 1000.0;
+    double deadline = clock_mono_s() + c->timeout_ms / 1000.0;
     for (;;) {
         int err = receive(c, msgs, n_msgs, deadline);
         if (err) return err;
@@ -192,7 +193,7 @@ int batch_client_score(batch_client *c, const score_request *req, batch_result *
     int nf = 1;
     if (req->telemetry)
         data[nf] = req->telemetry, size[nf++] = (size_t)req->n * req->T * KISIM_F * sizeof(float);
-    if (req->orch) data[nf] = req->orch, size[nf++] = (size_t)req->n * SCORE_ORCH_F * sizeof(float);
+    if (req->orch) data[nf] = req->orch, size[nf++] = (size_t)req->n * KISIM_F_ORCH * sizeof(float);
     zmq_msg_t msgs[MAX_REPLY_FRAMES];
     int n_msgs = 0;
     cJSON *h = NULL;

@@ -170,7 +170,7 @@ int batch_server_open(batch_server **out, score_service *s, const char *endpoint
     /* the largest request: a 1 MiB header, telemetry [4096, 64, F] and orch, with some room */
     zrouter_options(b->sock, 64,
                     (int64_t)BATCH_MAX_HEADER +
-                        (int64_t)SCORE_MAX_NODES * SCORE_MAX_WINDOW * KISIM_F * 4 + 4096);
+                        (int64_t)SCORE_MAX_NODES * TELEM_MAX_WINDOW * KISIM_F * 4 + 4096);
     if ((err = zrouter_bind(b->sock, bind, b->endpoint, sizeof b->endpoint, "score serve")))
         goto fail;
     *out = b;

@@ -14,6 +14,7 @@
  * inline run that still ends past its deadline (the machine stalled it) is a timeout: its
  * result is dropped and its cost raises the estimate, so the next runs go to the workers. */
 #include "scheduler/chain.h"
+#include "common/clock.h"
 
 #include <cblas.h>
 #include <errno.h>
@@ -124,10 +125,7 @@ static void job_unref_locked(job *j)
 
 static int64_t clock_ms(const chain *c)
 {
-    if (c->o.clock) return c->o.clock(c->o.clock_arg);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return c->o.clock ? c->o.clock(c->o.clock_arg) : clock_mono_ms();
 }
 
 static struct timespec deadline_ts(double t)
@@ -143,7 +141,7 @@ static struct timespec deadline_ts(double t)
  * service does not wait for it. */
 static void delay_locked(link_state *l, int ms)
 {
-    struct timespec ts = deadline_ts(log_now() + ms / 1000.0);
+    struct timespec ts = deadline_ts(clock_mono_s() + ms / 1000.0);
     while (!l->stop)
         if (pthread_cond_timedwait(&l->stopped, &l->lock, &ts) == ETIMEDOUT) break;
 }
@@ -172,12 +170,12 @@ static void *worker(void *arg)
             continue;
         }
         j->state = JOB_RUNNING;
-        double t = log_now(); /* the test delay stands for a slow model: it counts as cost */
+        double t = clock_mono_s(); /* the test delay stands for a slow model: it counts as cost */
         if (l->delay_ms > 0) delay_locked(l, l->delay_ms);
         pthread_mutex_unlock(&l->lock);
         kisim_clearerr();
         int err = score_model_run(j->model, &sc, chain_input_get(j->in), j->score, j->conf);
-        t = log_now() - t;
+        t = clock_mono_s() - t;
         pthread_mutex_lock(&l->lock);
         if (!err) cost_update_locked(l, t, chain_input_get(j->in)->n);
         l->runs_worker++;
@@ -337,11 +335,11 @@ static int run_inline_locked(chain *c, link_state *l, score_model *m, chain_inpu
     l->runs_inline++;
     pthread_mutex_unlock(&l->lock);
     if (!sn) sn = calloc(1, sizeof *sn);
-    double t = log_now();
+    double t = clock_mono_s();
     kisim_clearerr();
     int err = sn ? score_model_run(m, &sn->sc, chain_input_get(in), score, conf)
                  : kisim_seterr(KISIM_ENOMEM, "out of memory");
-    double end = log_now();
+    double end = clock_mono_s();
     char msg[192];
     if (err) snprintf(msg, sizeof msg, "%s", kisim_errmsg());
     pthread_mutex_lock(&l->lock);
@@ -424,7 +422,7 @@ static int try_link(chain *c, link_state *l, chain_input *in, double deadline, i
     }
     int fb;
     if (l->delay_ms == 0 && l->br.state == SCORE_BREAKER_CLOSED && l->cost_per_node > 0 &&
-        n * l->cost_per_node * INLINE_MARGIN <= deadline - log_now()) {
+        n * l->cost_per_node * INLINE_MARGIN <= deadline - clock_mono_s()) {
         fb = run_inline_locked(c, l, m, in, deadline, score, conf, res);
         score_model_unref(m);
     } else {

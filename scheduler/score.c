@@ -2,6 +2,7 @@
  * window (inline or from the store), marks stale and unknown nodes neutral, asks the policy
  * chain (chain.c) for the rest, and keeps the counters behind /metrics. */
 #include "scheduler/score.h"
+#include "common/clock.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -26,7 +27,7 @@ struct score_service {
     score_stats stats;
     /* feature_normalize as (x - lo) * inv, repeated for every sample of the longest window, so
      * that gathering a window is one flat loop the compiler vectorises */
-    float norm_lo[SCORE_MAX_WINDOW * KISIM_F], norm_inv[SCORE_MAX_WINDOW * KISIM_F];
+    float norm_lo[TELEM_MAX_WINDOW * KISIM_F], norm_inv[TELEM_MAX_WINDOW * KISIM_F];
 };
 
 int score_service_open(score_service **out, const score_opts *o)
@@ -38,7 +39,7 @@ int score_service_open(score_service **out, const score_opts *o)
     if (!s->o.budget_ms) s->o.budget_ms = SCORE_DEFAULT_BUDGET_MS;
     if (!s->o.window) s->o.window = SCORE_DEFAULT_WINDOW;
     if (!s->o.stale_ms) s->o.stale_ms = SCORE_DEFAULT_STALE_MS;
-    for (int k = 0; k < SCORE_MAX_WINDOW * KISIM_F; k++) {
+    for (int k = 0; k < TELEM_MAX_WINDOW * KISIM_F; k++) {
         const feature_info *fi = &kisim_features[k % KISIM_F];
         s->norm_lo[k] = (float)fi->lo, s->norm_inv[k] = (float)(1.0 / (fi->hi - fi->lo));
     }
@@ -99,9 +100,9 @@ static int check_request(const score_request *req)
                                 "ASCII bytes, no spaces or quotes)",
                                 i, TELEM_FRAME_NAME_MAX);
     if (req->telemetry) {
-        if (req->T < 1 || req->T > SCORE_MAX_WINDOW)
+        if (req->T < 1 || req->T > TELEM_MAX_WINDOW)
             return kisim_seterr(KISIM_EINPUT, "score: telemetry window T = %d, expected 1..%d",
-                                req->T, SCORE_MAX_WINDOW);
+                                req->T, TELEM_MAX_WINDOW);
         size_t count = (size_t)req->n * req->T * KISIM_F;
         for (size_t k = 0; k < count; k++)
             if (!isfinite(req->telemetry[k]))
@@ -111,11 +112,11 @@ static int check_request(const score_request *req)
                                     k % KISIM_F, kisim_features[k % KISIM_F].name);
     }
     if (req->orch)
-        for (size_t k = 0; k < (size_t)req->n * SCORE_ORCH_F; k++)
+        for (size_t k = 0; k < (size_t)req->n * KISIM_F_ORCH; k++)
             if (isinf(req->orch[k]))
                 return kisim_seterr(KISIM_EINPUT,
                                     "score: orch[%zu][%zu] is infinite (NaN means unknown)",
-                                    k / SCORE_ORCH_F, k % SCORE_ORCH_F);
+                                    k / KISIM_F_ORCH, k % KISIM_F_ORCH);
     return 0;
 }
 
@@ -145,8 +146,8 @@ static score_node_status node_window(score_service *s, const score_request *req,
         telem_status st = telem_store_get(s->store, req->nodes[i], win, avail, NULL);
         if (st != TELEM_FRESH) return st == TELEM_STALE ? SCORE_NODE_STALE : SCORE_NODE_UNKNOWN;
     }
-    for (int k = 0; req->orch && k < SCORE_ORCH_F; k++) {
-        float v = req->orch[(size_t)i * SCORE_ORCH_F + k];
+    for (int k = 0; req->orch && k < KISIM_F_ORCH; k++) {
+        float v = req->orch[(size_t)i * KISIM_F_ORCH + k];
         if (isnan(v)) continue;
         for (int t = 0; t < T; t++)
             win[(size_t)t * KISIM_F + KISIM_F_MEASURED + k] = v;
@@ -161,7 +162,7 @@ static int gather(score_service *s, const score_request *req, int T, chain_input
                   score_reply *reply)
 {
     score_input *in = chain_input_get(ci);
-    float win[SCORE_MAX_WINDOW * KISIM_F];
+    float win[TELEM_MAX_WINDOW * KISIM_F];
     const float *lo = s->norm_lo, *inv = s->norm_inv;
     int TF = T * KISIM_F;
     uint8_t avail[KISIM_F], all[KISIM_F];
@@ -244,7 +245,7 @@ static int shadow_answer(score_service *s, const score_request *req, int T, cons
 int score_service_score(score_service *s, const score_request *req, score_reply *reply)
 {
     memset(reply, 0, sizeof *reply);
-    double t0 = log_now();
+    double t0 = clock_mono_s();
     int err = check_request(req);
     if (err) {
         score_service_count_error(s, (int)req->verb >= 0 && req->verb < SCORE_N_VERBS
@@ -295,7 +296,7 @@ int score_service_score(score_service *s, const score_request *req, score_reply 
             reason_write(nd->reason, sizeof nd->reason, in, mean, j, score[j]);
     }
     if (s->shadow) shadow_answer(s, req, T, ci, fresh, m, reply);
-    reply->seconds = log_now() - t0;
+    reply->seconds = clock_mono_s() - t0;
     res.link = reply->link; /* in shadow mode the neutral answer, not the computed one */
     record(s, req->verb, &res, reply->seconds);
 cleanup:

@@ -24,11 +24,9 @@
 #define SCORE_DEFAULT_BREAKER_FAILURES 3
 #define SCORE_DEFAULT_BREAKER_COOLDOWN_MS 5000
 #define SCORE_NEUTRAL 50
-#define SCORE_MAX_NODES 4096              /* candidates in one request */
-#define SCORE_MAX_WINDOW TELEM_MAX_WINDOW /* T of inline telemetry and of the store */
+#define SCORE_MAX_NODES 4096 /* candidates in one request */
 #define SCORE_REASON_MAX 160
 #define SCORE_VERSION_MAX 128
-#define SCORE_ORCH_F TELEM_ORCH_F
 
 /* The chain's links, in order: X(ID, name). */
 #define SCORE_LINKS(X) X(PPO, "ppo") X(ATTENTION, "attention") X(NEUTRAL, "neutral")
@@ -131,9 +129,6 @@ typedef struct {
     uint64_t frames_ok, frames_bad;
 } score_stats;
 
-/* Monotonic milliseconds; tests inject their own clock. */
-typedef kisim_clock_fn score_clock_fn;
-
 typedef struct {
     const char *policy_path;      /* ppo-cluster checkpoint, or NULL */
     const char *fallback_path;    /* attention-scorer checkpoint, or NULL */
@@ -147,7 +142,7 @@ typedef struct {
     const char *telemetry_bind;   /* bind a SUB socket for collectors' frames, or NULL */
     const char *const *subscribe; /* [n_subscribe] collector endpoints to connect to */
     int n_subscribe;
-    score_clock_fn clock; /* NULL = CLOCK_MONOTONIC */
+    kisim_clock_fn clock; /* NULL = CLOCK_MONOTONIC; tests inject their own */
     void *clock_arg;
     int test_delay_ms[SCORE_N_LINKS]; /* test only: a link sleeps this long before answering */
 } score_opts;
@@ -160,10 +155,10 @@ typedef struct {
     const char *const *nodes; /* [n] node names */
     /* Inline telemetry, or NULL to read every node's window from the telemetry store. */
     const float *telemetry;   /* [n, T, F] raw units, oldest sample first */
-    int T;                    /* 1..SCORE_MAX_WINDOW with telemetry */
+    int T;                    /* 1..TELEM_MAX_WINDOW with telemetry */
     const uint8_t *available; /* [F] 1 = measured; NULL = all measured */
     /* The orchestrator's features when the caller knows them (e.g. from Node objects), which
-     * replace those in the telemetry: [n, SCORE_ORCH_F] raw (cpu_requested_ratio,
+     * replace those in the telemetry: [n, KISIM_F_ORCH] raw (cpu_requested_ratio,
      * memory_requested_ratio, pods_ratio, gpu_utilization), NaN = unknown; or NULL. */
     const float *orch;
 } score_request;

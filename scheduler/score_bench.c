@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/cli_args.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "scheduler/batch_client.h"
@@ -92,7 +93,7 @@ static int feed_store(score_service *s, const char *recording, int n, int T)
     err = telem_replay(&r, &o, &stop, &sent);
     telem_recording_free(&r);
     uint64_t ok = 0;
-    for (double t0 = log_now(); !err && log_now() - t0 < 30;) {
+    for (double t0 = clock_mono_s(); !err && clock_mono_s() - t0 < 30;) {
         telem_store_counts(st, NULL, NULL, &ok, NULL);
         if (ok >= (uint64_t)n * T) break;
         usleep(10000);
@@ -266,9 +267,9 @@ int bench_service_main(int argc, char **argv)
             req.pod[POD_CTX_CPU_REQUEST] = 0.125f;
             for (long r = -reqs / 10; !err && r < reqs; r++) { /* a tenth as warm-up */
                 batch_result res;
-                double t0 = log_now();
+                double t0 = clock_mono_s();
                 if ((err = batch_client_score(cl, &req, &res))) break;
-                double dt = log_now() - t0;
+                double dt = clock_mono_s() - t0;
                 if (r >= 0) {
                     lat[r] = dt * 1000;
                     svc[r] = res.seconds * 1000;

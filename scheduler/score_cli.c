@@ -167,7 +167,7 @@ static int score_serve(int argc, char **argv)
                 o.budget_ms = (int)v;
             break;
         case 'w':
-            if (!(err = args_int("score serve", "--window", optarg, 1, SCORE_MAX_WINDOW, &v)))
+            if (!(err = args_int("score serve", "--window", optarg, 1, TELEM_MAX_WINDOW, &v)))
                 o.window = (int)v;
             break;
         case 'W':

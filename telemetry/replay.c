@@ -1,5 +1,6 @@
 /* replay.c: reading, replaying and recording telemetry frame files (replay.h). */
 #include "telemetry/replay.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -121,7 +122,7 @@ int telem_replay(const telem_recording *r, const telem_replay_opts *o, atomic_in
     log_progress prog;
     long total = o->loops > 0 ? (long)o->loops * r->n : 0;
     if (o->progress) log_progress_begin(&prog, "replay", "frames", total);
-    double t0 = log_now(), next = t0;
+    double t0 = clock_mono_s(), next = t0;
     for (int loop = 0; !atomic_load(stop) && (o->loops == 0 || loop < o->loops); loop++)
         for (int i = 0; !atomic_load(stop) && i < r->n; i++) {
             if (o->rate > 0)
@@ -132,7 +133,7 @@ int telem_replay(const telem_recording *r, const telem_replay_opts *o, atomic_in
             } else if (loop > 0) {
                 next += period;
             }
-            sleep_s(next - log_now());
+            sleep_s(next - clock_mono_s());
             char topic[TELEM_FRAME_NAME_MAX + 16];
             int tl = snprintf(topic, sizeof topic, "%s%s", TELEM_FRAME_TOPIC_PREFIX, r->nodes[i]);
             if (zmq_send(pub, topic, (size_t)tl, ZMQ_SNDMORE) < 0 ||
@@ -196,9 +197,9 @@ int telem_record(const char *path, const char *bind, const char *const *connect,
                                connect[i], zmq_strerror(errno));
             goto cleanup;
         }
-    double end = max_seconds > 0 ? log_now() + max_seconds : 0;
+    double end = max_seconds > 0 ? clock_mono_s() + max_seconds : 0;
     while (!atomic_load(stop) && (max_frames <= 0 || *recorded < max_frames) &&
-           (end == 0 || log_now() < end)) {
+           (end == 0 || clock_mono_s() < end)) {
         zmq_pollitem_t it = {sub, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&it, 1, 100) <= 0) continue;
         zmq_msg_t parts[2];

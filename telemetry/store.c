@@ -1,6 +1,7 @@
 /* store.c: per-node telemetry rings behind a read-write lock, a name -> node hash, and
  * the ZeroMQ SUB receiver thread (store.h). */
 #include "telemetry/store.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <math.h>
@@ -25,8 +26,8 @@ typedef struct {
     float *ring;              /* [T, F] raw, slot (head + t) % T */
     int head, count;          /* next slot to write; samples held (<= T) */
     uint8_t avail[KISIM_F];   /* of the last frame */
-    float orch[TELEM_ORCH_F]; /* latest known orchestrator features */
-    uint8_t orch_known[TELEM_ORCH_F];
+    float orch[KISIM_F_ORCH]; /* latest known orchestrator features */
+    uint8_t orch_known[KISIM_F_ORCH];
     int64_t last_ms;       /* store clock at the last sample; INT64_MIN: none yet */
     telem_frame_pod *pods; /* of the last frame, owned */
     int n_pods;
@@ -53,9 +54,7 @@ struct telem_store {
 static int64_t monotonic_ms(void *arg)
 {
     (void)arg;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return clock_mono_ms();
 }
 
 static uint32_t hash_name(const char *s)
@@ -184,7 +183,7 @@ int telem_store_put(telem_store *st, const telem_frame *f)
     nd->head = (nd->head + 1) % st->T;
     if (nd->count < st->T) nd->count++;
     memcpy(nd->avail, f->available, sizeof nd->avail);
-    for (int k = 0; k < TELEM_ORCH_F; k++)
+    for (int k = 0; k < KISIM_F_ORCH; k++)
         if (f->available[KISIM_F_MEASURED + k]) {
             nd->orch[k] = f->features[KISIM_F_MEASURED + k];
             nd->orch_known[k] = 1;
@@ -201,7 +200,7 @@ int telem_store_set_orch(telem_store *st, const char *node, const float *orch)
 {
     pthread_rwlock_wrlock(&st->lock);
     int idx = find_or_add(st, node), err = idx < 0 ? idx : 0;
-    for (int k = 0; idx >= 0 && k < TELEM_ORCH_F; k++)
+    for (int k = 0; idx >= 0 && k < KISIM_F_ORCH; k++)
         if (!isnan(orch[k])) {
             st->nodes[idx].orch[k] = orch[k];
             st->nodes[idx].orch_known[k] = 1;
@@ -227,11 +226,11 @@ telem_status telem_store_get(telem_store *st, const char *node, float *win, uint
             int slot = ((nd->head - 1 - back) % T + T) % T;
             float *w = win + (size_t)t * KISIM_F;
             memcpy(w, nd->ring + (size_t)slot * KISIM_F, KISIM_F * sizeof *w);
-            for (int k = 0; k < TELEM_ORCH_F; k++)
+            for (int k = 0; k < KISIM_F_ORCH; k++)
                 if (nd->orch_known[k]) w[KISIM_F_MEASURED + k] = nd->orch[k];
         }
         memcpy(avail, nd->avail, KISIM_F);
-        for (int k = 0; k < TELEM_ORCH_F; k++)
+        for (int k = 0; k < KISIM_F_ORCH; k++)
             avail[KISIM_F_MEASURED + k] |= nd->orch_known[k];
         if (age_ms) *age_ms = now - nd->last_ms;
         status = now - nd->last_ms > st->stale_ms ? TELEM_STALE : TELEM_FRESH;
@@ -348,8 +347,8 @@ static void receive_one(telem_store *st, double *last_log)
     for (int i = 0; i < (n > 2 ? 2 : n); i++)
         zmq_msg_close(&parts[i]);
     count_frame(st, !err);
-    if (err && log_now() - *last_log >= 1.0) {
-        *last_log = log_now();
+    if (err && clock_mono_s() - *last_log >= 1.0) {
+        *last_log = clock_mono_s();
         log_warn("telemetry: dropped a frame: %s", kisim_errmsg());
     }
 }

@@ -14,8 +14,7 @@
 #include "common/features.h"
 #include "telemetry/frame.h"
 
-#define TELEM_MAX_WINDOW 64                       /* T: most samples kept per node */
-#define TELEM_ORCH_F (KISIM_F - KISIM_F_MEASURED) /* orchestrator features: the last four */
+#define TELEM_MAX_WINDOW 64 /* T: most samples kept per node */
 
 typedef struct telem_store telem_store;
 
@@ -30,7 +29,7 @@ void telem_store_close(telem_store *st);
 /* Appends the frame's sample to its node's ring (creating the node), stamped now, and keeps
  * its pods. Orchestrator features the frame has (available) update the node's known ones. */
 int telem_store_put(telem_store *st, const telem_frame *f);
-/* Sets a node's orchestrator features (raw, [TELEM_ORCH_F], NaN = unknown, left as it was). */
+/* Sets a node's orchestrator features (raw, [KISIM_F_ORCH], NaN = unknown, left as it was). */
 int telem_store_set_orch(telem_store *st, const char *node, const float *orch);
 
 /* A node's window: win [T, F] raw, oldest first (with fewer than T samples the oldest is

@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         REQUIRE((req.T > 0) == (req.telemetry != NULL));
         for (size_t k = 0; req.telemetry && k < (size_t)req.n * req.T * KISIM_F; k++)
             REQUIRE(isfinite(req.telemetry[k]));
-        for (size_t k = 0; req.orch && k < (size_t)req.n * SCORE_ORCH_F; k++)
+        for (size_t k = 0; req.orch && k < (size_t)req.n * KISIM_F_ORCH; k++)
             REQUIRE(!isinf(req.orch[k]));
         for (int k = 0; k < KISIM_P; k++)
             REQUIRE(isfinite(req.pod[k]));

@@ -52,7 +52,7 @@ static void test_ring_and_staleness(void)
     CHECK_EQ_INT(age, 0);
 
     /* Orchestrator features merge into every sample and become available. */
-    float orch[TELEM_ORCH_F] = {0.25f, NAN, 0.5f, NAN};
+    float orch[KISIM_F_ORCH] = {0.25f, NAN, 0.5f, NAN};
     CHECK_EQ_INT(telem_store_set_orch(st, "a", orch), 0);
     telem_store_get(st, "a", win, avail, &age);
     for (int t = 0; t < 4; t++) {

@@ -1,6 +1,7 @@
 /* local.c: the local backend's lifecycle and decisions. A step places the pending pod (starting
  * its process), applies the replica delta, then runs wall-time intervals (local_service.c) until
  * a pod is pending again; the decision rules are the sim's (env/MODEL.md), the processes real. */
+#include "common/clock.h"
 #include "env/local/local_internal.h"
 
 #include <dirent.h>
@@ -23,13 +24,6 @@
 #define MIB (1024LL * 1024LL)
 #define GIB (1024LL * MIB)
 #define RUN_DIR_PREFIX "kisim-local-"
-
-double local__now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* ---- the true state, for the oracle ---- */
 
@@ -360,7 +354,7 @@ int local_reset(local *l, uint64_t seed)
      * sums restart, and two collector periods later the window is filled with their mean. */
     memset(l->acc, 0, (size_t)l->n_max * KISIM_F * sizeof *l->acc);
     memset(l->acc_n, 0, (size_t)l->n_max * KISIM_F * sizeof *l->acc_n);
-    err = local__receive_until(l, local__now() + 2.2 * l->cfg.local.collect_interval_ms / 1000.0);
+    err = local__receive_until(l, clock_mono_s() + 2.2 * l->cfg.local.collect_interval_ms / 1000.0);
     if (err) return err;
     local__fill_window(l);
     l->dec.replicas_placed = 0;

@@ -138,6 +138,4 @@ void local__episode_info(local *l, float *info);
 /* Stops Locust (at episode end and in local_free). */
 void local__traffic_stop(local *l);
 
-double local__now(void);
-
 #endif

@@ -2,6 +2,7 @@
  * one process started in it: a replica runs `kisim target` on a free 127.0.0.1 port and counts
  * as up once /healthz answers; a noisy neighbour or a batch pod runs stress-ng's CPU stressor.
  * Stopping a pod kills everything in its cgroup and removes the group. */
+#include "common/clock.h"
 #include "env/local/local_internal.h"
 
 #include <arpa/inet.h>
@@ -115,11 +116,11 @@ static int healthy(int port)
  * taken), or KISIM_ETIMEOUT. */
 static int wait_healthy(local *l, const local_pod *p, const char *log)
 {
-    double deadline = local__now() + l->cfg.local.startup_timeout_s;
+    double deadline = clock_mono_s() + l->cfg.local.startup_timeout_s;
     for (int ms = 5;; ms = ms < 200 ? 2 * ms : 200) {
         if (healthy(p->port)) return 0;
         if (waitpid(p->pid, NULL, WNOHANG) == p->pid) return 1;
-        if (local__now() > deadline)
+        if (clock_mono_s() > deadline)
             return kisim_seterr(KISIM_ETIMEOUT,
                                 "local: replica %s (kisim target on 127.0.0.1:%d) did not answer "
                                 "/healthz within %.0f s; see %s",

@@ -2,6 +2,7 @@
  * when an episode's traffic begins, stopped when it ends) loads the replicas; the interval's
  * latency, errors and throughput come from its statistics and go through the sim's reward
  * function (env/core/reward.h). Which Locust source feeds which term is in env/LOCAL.md. */
+#include "common/clock.h"
 #include "env/local/local_internal.h"
 
 #include <math.h>
@@ -41,7 +42,7 @@ static int traffic_start(local *l)
     if (!err) err = local_cgroup_move(&l->cg, rel, locust_pid(l->lc));
     if (!err) err = local__update_targets(l);
     if (err) return err;
-    l->t0 = local__now();
+    l->t0 = clock_mono_s();
     l->req_prev = l->fail_prev = 0;
     return 0;
 }

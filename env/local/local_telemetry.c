@@ -4,6 +4,7 @@
  * of each decision interval the mean becomes one sample of the node's telemetry window, as the
  * sim takes one sample per interval. The orchestrator features come from the backend's own
  * bookkeeping, exact and current. */
+#include "common/clock.h"
 #include "env/local/local_internal.h"
 
 #include <errno.h>
@@ -94,10 +95,10 @@ int local__collector_start(local *l)
     free(specs);
     if (err) return err;
     /* Wait for a frame of every node, so that a collector that cannot run says why now. */
-    double deadline = local__now() + l->cfg.local.startup_timeout_s;
+    double deadline = clock_mono_s() + l->cfg.local.startup_timeout_s;
     long seen = 0;
     while (!err) {
-        err = local__receive_until(l, local__now() + 0.2);
+        err = local__receive_until(l, clock_mono_s() + 0.2);
         int all = 1;
         for (int i = 0; i < l->n_nodes; i++)
             all &= l->acc_n[(size_t)i * KISIM_F] > 0 || l->acc_n[(size_t)i * KISIM_F + 2] > 0;
@@ -107,7 +108,7 @@ int local__collector_start(local *l)
             l->collector = 0;
             return collector_log_error(l, "exited at start-up");
         }
-        if (local__now() > deadline)
+        if (clock_mono_s() > deadline)
             return collector_log_error(l, "sent no frame for every node in time");
     }
     return err;
@@ -117,8 +118,8 @@ void local__collector_stop(local *l)
 {
     if (l->collector > 0) {
         kill(l->collector, SIGTERM);
-        double deadline = local__now() + 3;
-        while (waitpid(l->collector, NULL, WNOHANG) == 0 && local__now() < deadline)
+        double deadline = clock_mono_s() + 3;
+        while (waitpid(l->collector, NULL, WNOHANG) == 0 && clock_mono_s() < deadline)
             usleep(10000);
         kill(l->collector, SIGKILL);
         waitpid(l->collector, NULL, 0);
@@ -185,7 +186,7 @@ int local__receive_until(local *l, double until)
 {
     for (;;) {
         if (env_interrupted()) return kisim_seterr(KISIM_ESTATE, "local: interrupted by a signal");
-        double left = until - local__now();
+        double left = until - clock_mono_s();
         if (left <= 0) return 0;
         zmq_pollitem_t it = {l->sub, 0, ZMQ_POLLIN, 0};
         long ms = (long)(left * 1000) + 1;

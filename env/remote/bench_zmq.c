@@ -24,6 +24,7 @@
 #include <zlib.h>
 
 #include "common/cli_args.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/provenance.h"
@@ -151,13 +152,13 @@ static int run_c_client(const char *endpoint, int k, long steps, const bench_opt
     for (long r = 0; r < o->runs && !err; r++) {
         if ((err = client_reset(c, o->seed, b.obs, b.mask))) break;
         uLong crc = crc32(0, (const Bytef *)b.obs, (uInt)ob);
-        double t0 = log_now();
+        double t0 = clock_mono_s();
         for (long t = 0; t < steps && !err; t++) {
             rule_actions(b.mask, k, sp.n_max, t, b.act);
             err = client_step(c, b.act, b.obs, b.mask, b.rew, b.term, b.trunc, b.info);
             crc = crc32(crc, (const Bytef *)b.obs, (uInt)ob);
         }
-        double dt = log_now() - t0;
+        double dt = clock_mono_s() - t0;
         rate[r] = (double)steps * k / dt;
         mb[r] = steps * k * step_bytes(&sp) / dt / 1e6;
         if (r > 0 && (uint32_t)crc != res->crc && !err)
@@ -208,10 +209,10 @@ static char *read_all(int fd, double timeout_s, int stop_at_newline)
 {
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
-    double deadline = log_now() + timeout_s;
+    double deadline = clock_mono_s() + timeout_s;
     while (buf) {
         struct pollfd p = {fd, POLLIN, 0};
-        int wait = (int)((deadline - log_now()) * 1000);
+        int wait = (int)((deadline - clock_mono_s()) * 1000);
         if (wait <= 0 || poll(&p, 1, wait) <= 0) break;
         if (len + 1024 > cap) {
             char *nb = realloc(buf, cap *= 2);

@@ -3,6 +3,7 @@
  * monitor socket per endpoint reports a dropped connection or a refused CURVE key while a
  * reply is due, so a dead server is named at once rather than at the timeout. */
 #include "env/remote/client.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -203,7 +204,7 @@ static int gather(kisim_client *c, const char *what, int64_t id, const reply_lay
         err = kisim_seterr(KISIM_ENOMEM, "client: out of memory");
         goto cleanup;
     }
-    double deadline = log_now() + timeout_ms / 1000.0;
+    double deadline = clock_mono_s() + timeout_ms / 1000.0;
     for (int i = 0; i < n && !err; i++) /* refused before the request went out */
         if (c->peers[i].refused)
             err = kisim_seterr(KISIM_EIO,
@@ -217,7 +218,7 @@ static int gather(kisim_client *c, const char *what, int64_t id, const reply_lay
             items[m++] = (zmq_pollitem_t){c->peers[i].sock, 0, ZMQ_POLLIN, 0};
             items[m++] = (zmq_pollitem_t){c->peers[i].mon, 0, ZMQ_POLLIN, 0};
         }
-        long wait = (long)((deadline - log_now()) * 1000.0);
+        long wait = (long)((deadline - clock_mono_s()) * 1000.0);
         if (wait < 0) wait = 0;
         int rc = zmq_poll(items, m, wait);
         if (rc < 0 && errno != EINTR) {
@@ -259,7 +260,7 @@ static int gather(kisim_client *c, const char *what, int64_t id, const reply_lay
                                    "the reply to %s (server gone?)",
                                    p->endpoint, what);
         }
-        if (!err && left && log_now() >= deadline) {
+        if (!err && left && clock_mono_s() >= deadline) {
             for (int i = 0; i < n; i++)
                 if (!done[i]) {
                     const client_peer *p = &c->peers[i];
