@@ -8,6 +8,7 @@
 #include "agent/fit.h"
 #include "common/cli_args.h"
 #include "common/err.h"
+#include "common/json_strict.h"
 #include "common/log.h"
 #include "env/baselines/baseline.h"
 #include "env/env.h"
@@ -329,9 +330,10 @@ int dataset_read(ds_set *d, const char *path)
     while (!err && (got = getline(&buf, &cap, f)) > 0) {
         line++;
         if (got <= 1) continue;
-        cJSON *o = cJSON_Parse(buf);
+        json_error je;
+        cJSON *o = json_strict_parse(buf, (size_t)got, NULL, &je);
         if (!o) {
-            err = kisim_seterr(KISIM_EINPUT, "%s:%d: not a JSON object", path, line);
+            err = kisim_seterr(KISIM_EINPUT, "%s:%d: not a JSON object (%s)", path, line, je.text);
             break;
         }
         if (d->n == d->cap) {

@@ -14,6 +14,7 @@
 #include "agent/fit.h"
 #include "common/cli_args.h"
 #include "common/err.h"
+#include "common/json_strict.h"
 #include "spaces/spaces.h"
 
 #define SHARD_MAGIC "KISIMDS1"
@@ -177,10 +178,7 @@ int dataset_shard_read(ds_set *d, const char *path)
     for (int line = 1; !err && p < end; line++) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
         if (!nl) nl = end;
-        char keep = *nl;
-        *nl = 0; /* the index is followed by data or the spare byte: writable */
-        cJSON *o = cJSON_Parse(p);
-        *nl = keep;
+        cJSON *o = json_strict_parse(p, (size_t)(nl - p), NULL, NULL);
         p = nl + 1;
         if (!cJSON_IsObject(o))
             err = kisim_seterr(KISIM_EINPUT,

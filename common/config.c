@@ -3,6 +3,7 @@
  * naming the file and JSON Pointer; then come the checks that span several keys and the
  * normalisation of node types. Also the effective JSON, its hash and node lookups. */
 #include "common/config.h"
+#include "common/json_strict.h"
 
 #include <errno.h>
 #include <math.h>
@@ -291,11 +292,7 @@ static int walk_object(walk *w, const schema_field *fields, const cJSON *obj, vo
         return bad_value(w, &as_object, obj);
     }
     for (const cJSON *kv = obj->child; kv; kv = kv->next) {
-        size_t old = push(w, kv->string);
-        /* cJSON keeps both copies of a repeated key; which one wins would be a guess. */
-        for (const cJSON *prev = obj->child; prev != kv; prev = prev->next)
-            if (strcmp(prev->string, kv->string) == 0)
-                return schema_error(w->origin, w->ptr, "duplicate key");
+        size_t old = push(w, kv->string); /* repeated keys were refused by the parse */
         const schema_field *f = fields;
         while (f->key && strcmp(f->key, kv->string) != 0)
             f++;
@@ -497,8 +494,12 @@ void cfg_default(kisim_config *cfg)
     normalise_nodes(cfg);
 }
 
-static int malformed(const char *origin, const char *text, const char *at)
+static int malformed(const char *origin, const char *text, const json_error *e)
 {
+    if (e->kind == JSON_DUPLICATE) return schema_error(origin, e->pointer, "duplicate key");
+    if (e->at == JSON_NO_OFFSET)
+        return kisim_seterr(KISIM_ECONFIG, "config: %s: malformed JSON: %s", origin, e->reason);
+    const char *at = text + e->at;
     int line = 1, col = 1;
     for (const char *s = text; s < at; s++) {
         if (*s == '\n') {
@@ -508,8 +509,8 @@ static int malformed(const char *origin, const char *text, const char *at)
             col++; /* count UTF-8 characters, as editors do */
         }
     }
-    return kisim_seterr(KISIM_ECONFIG, "config: %s: malformed JSON at line %d, column %d", origin,
-                        line, col);
+    return kisim_seterr(KISIM_ECONFIG, "config: %s: malformed JSON at line %d, column %d: %s",
+                        origin, line, col, e->reason);
 }
 
 int cfg_parse(kisim_config *cfg, const char *json, const char *origin, const char *dir)
@@ -522,11 +523,11 @@ int cfg_parse(kisim_config *cfg, const char *json, const char *origin, const cha
     snprintf(c->path, sizeof c->path, "%.*s", (int)sizeof c->path - 1, origin);
     snprintf(c->dir, sizeof c->dir, "%.*s", (int)sizeof c->dir - 1, dir ? dir : "");
 
-    const char *end = NULL;
-    cJSON *doc = cJSON_ParseWithOpts(json, &end, 1);
+    json_error je;
+    cJSON *doc = json_strict_parse_str(json, NULL, &je);
     int rc;
     if (!doc)
-        rc = malformed(origin, json, end ? end : json);
+        rc = malformed(origin, json, &je);
     else if (!cJSON_IsObject(doc)) {
         char got[GOT_MAX + 1];
         got_text(doc, got, sizeof got);
@@ -581,7 +582,8 @@ int cfg_read(kisim_config *cfg, const char *path)
     }
     text[len] = '\0';
     if (strlen(text) != len) { /* cJSON would stop at a NUL byte and accept a prefix */
-        rc = malformed(path, text, text + strlen(text));
+        json_error nul = {JSON_SYNTAX, strlen(text), "a NUL byte", "", ""};
+        rc = malformed(path, text, &nul);
         goto cleanup;
     }
     char dir[CFG_PATH_LEN];

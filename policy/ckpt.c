@@ -1,5 +1,6 @@
 /* ckpt.c: safetensors writing and reading with KISim's metadata and checks. */
 #include "policy/ckpt.h"
+#include "common/json_strict.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -230,7 +231,7 @@ int ckpt_read(ckpt *c, const char *path, const char *want_kind)
         ckpt_free(c);
         return err;
     }
-    cJSON *h = cJSON_ParseWithLength((const char *)c->file + 8, (size_t)hlen);
+    cJSON *h = json_strict_parse((const char *)c->file + 8, (size_t)hlen, NULL, NULL);
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(h, "__metadata__");
     if (!cJSON_IsObject(h) || !cJSON_IsObject(meta))
         err = bad(path, "not a safetensors file with __metadata__");

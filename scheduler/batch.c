@@ -1,6 +1,7 @@
 /* batch.c: BatchScore request parsing and reply encoding (batch.h, PROTOCOL.md). Pure: no
  * sockets, no global state; every rejection names the field or frame. */
 #include "scheduler/batch.h"
+#include "common/json_strict.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -131,12 +132,8 @@ static batch_code parse_header(const cJSON *h, batch_request *req, int *want_fra
         return fail(msg, cap, BATCH_E_UNKNOWN_COMMAND,
                     "cmd: unknown command \"%s\" (score, rebalance)",
                     proto_printable(cmd->valuestring, kb, sizeof kb));
-    for (const cJSON *it = h->child; it; it = it->next) {
+    for (const cJSON *it = h->child; it; it = it->next) { /* repeats were refused by the parse */
         const char *k = it->string ? it->string : "";
-        for (const cJSON *p = h->child; p != it; p = p->next)
-            if (p->string && !strcmp(p->string, k))
-                return fail(msg, cap, BATCH_E_BAD_FIELD, "%s: duplicate key",
-                            proto_printable(k, kb, sizeof kb));
         if (strcmp(k, "v") && strcmp(k, "cmd") && strcmp(k, "id") && !key_allowed(req->cmd, k))
             return fail(msg, cap, BATCH_E_BAD_FIELD, "%s: unknown key for %s",
                         proto_printable(k, kb, sizeof kb), cmd->valuestring);
@@ -216,12 +213,19 @@ batch_code batch_parse(const proto_frame *frames, int n_frames, batch_request *r
     if (frames[0].size > BATCH_MAX_HEADER)
         return fail(msg, msg_cap, BATCH_E_BAD_JSON, "frame 0: %zu bytes, more than %d",
                     frames[0].size, BATCH_MAX_HEADER);
-    cJSON *h = cJSON_ParseWithLength(frames[0].data, frames[0].size);
+    json_error je;
+    cJSON *h = json_strict_parse(frames[0].data, frames[0].size, NULL, &je);
     batch_code code = BATCH_OK;
     int want = 1;
+    if (!h && je.kind == JSON_DUPLICATE) {
+        char kb[64];
+        code = fail(msg, msg_cap, BATCH_E_BAD_FIELD, "%s: duplicate key",
+                    proto_printable(je.pointer + 1, kb, sizeof kb));
+        goto cleanup;
+    }
     if (!h || !cJSON_IsObject(h)) {
-        code = fail(msg, msg_cap, BATCH_E_BAD_JSON, "frame 0: %s",
-                    h ? "not a JSON object" : "not valid JSON");
+        code = fail(msg, msg_cap, BATCH_E_BAD_JSON, "frame 0: %s%s",
+                    h ? "not a JSON object" : "not valid JSON: ", h ? "" : je.text);
         goto cleanup;
     }
     code = parse_header(h, req, &want, msg, msg_cap);

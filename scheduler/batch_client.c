@@ -1,6 +1,7 @@
 /* batch_client.c: the BatchScore C client (batch_client.h). */
 #include "scheduler/batch_client.h"
 #include "common/clock.h"
+#include "common/json_strict.h"
 
 #include <errno.h>
 #include <math.h>
@@ -113,7 +114,8 @@ static int roundtrip(batch_client *c, const void *const *data, const size_t *siz
         int err = receive(c, msgs, n_msgs, deadline);
         if (err) return err;
         cJSON *h =
-            *n_msgs ? cJSON_ParseWithLength(zmq_msg_data(&msgs[0]), zmq_msg_size(&msgs[0])) : NULL;
+            *n_msgs ? json_strict_parse(zmq_msg_data(&msgs[0]), zmq_msg_size(&msgs[0]), NULL, NULL)
+                    : NULL;
         const cJSON *rid = cJSON_GetObjectItemCaseSensitive(h, "id");
         if (id < 0 || (cJSON_IsNumber(rid) && (int64_t)rid->valuedouble == id) || !h) {
             *header = h;

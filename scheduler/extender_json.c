@@ -3,6 +3,7 @@
  * verb is on kube-scheduler's critical path, and building a cJSON tree only to print it costs
  * as much as the parse. */
 #include "scheduler/extender_json.h"
+#include "common/json_strict.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -209,12 +210,11 @@ static const char *meta_string(const cJSON *pod, const char *key)
 int extender_json_parse(extender_args *a, const char *body, size_t len)
 {
     memset(a, 0, sizeof *a);
-    const char *end = NULL;
-    a->root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    json_error je;
+    a->root = json_strict_parse(body, len, NULL, &je);
     int rc;
     if (!a->root) {
-        rc = kisim_seterr(KISIM_EINPUT, "ExtenderArgs: not valid JSON (at byte %zu)",
-                          end ? (size_t)(end - body) : (size_t)0);
+        rc = kisim_seterr(KISIM_EINPUT, "ExtenderArgs: not valid JSON (%s)", je.text);
         goto fail;
     }
     if (!cJSON_IsObject(a->root)) {

@@ -1,6 +1,7 @@
 /* frame.c: parse and write telemetry frame bodies (frame.h). Every rejection names
  * the field: "telemetry frame: pods.web-1.available[2]: expected 0 or 1". */
 #include "telemetry/frame.h"
+#include "common/json_strict.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -31,15 +32,13 @@ static const char *shown(const char *s, char *buf, size_t cap)
     return buf;
 }
 
-/* Every key of object o is one of the NULL-terminated names, none twice. */
+/* Every key of object o is one of the NULL-terminated names (repeats were refused by the
+ * parse). */
 static int keys_ok(const cJSON *o, const char *const *names, const char *where)
 {
     char kb[48];
     for (const cJSON *it = o->child; it; it = it->next) {
         const char *k = it->string ? it->string : "";
-        for (const cJSON *p = o->child; p != it; p = p->next)
-            if (p->string && !strcmp(p->string, k))
-                return BAD("%s%s: duplicate key", where, shown(k, kb, sizeof kb));
         int known = 0;
         for (int i = 0; names[i]; i++)
             known |= !strcmp(k, names[i]);
@@ -146,8 +145,15 @@ int telem_frame_parse(telem_frame *f, const char *body, size_t len)
     if (len == 0) return BAD("empty body");
     if (len > TELEM_FRAME_MAX_BODY)
         return BAD("%zu bytes, more than %d", len, TELEM_FRAME_MAX_BODY);
-    cJSON *o = cJSON_ParseWithLength(body, len);
-    if (!o) return BAD("not valid JSON");
+    json_error je;
+    cJSON *o = json_strict_parse(body, len, NULL, &je);
+    if (!o && je.kind == JSON_DUPLICATE) { /* "/pods/p" is named pods.p, as the fields are */
+        char kb[sizeof je.pointer];
+        for (char *c = je.pointer; *c; c++)
+            if (*c == '/') *c = '.';
+        return BAD("%s: duplicate key", shown(je.pointer + 1, kb, sizeof kb));
+    }
+    if (!o) return BAD("not valid JSON: %s", je.text);
     int err = parse_object(f, o);
     cJSON_Delete(o);
     if (err) telem_frame_free(f);

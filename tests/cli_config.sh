@@ -95,7 +95,7 @@ expect 2 "" "config: $tmp/toomany.json: /cluster/nodes: the cluster has 20 nodes
 
 # Line 2 is `  "env": {"seed" 1}` with the colon missing: "seed" ends in column 16, the 1 is column 18.
 printf '{\n  "env": {"seed" 1}\n}\n' >"$tmp/malformed.json"
-expect 2 "" "config: $tmp/malformed.json: malformed JSON at line 2, column 18" \
+expect 2 "" "config: $tmp/malformed.json: malformed JSON at line 2, column 18: expected ':' after a key" \
     config check "$tmp/malformed.json"
 
 expect 2 "" "config: $tmp/missing.json: cannot read: No such file or directory" \

@@ -4,4 +4,4 @@
 # bounded time from tests/fuzz/extender_corpus; see tests/fuzz_run.sh.
 exec bash "${KISIM_SOURCE_DIR:-.}/tests/fuzz_run.sh" fuzz_extender 16384 \
     scheduler/extender_json.c podspec/pod.c podspec/quantity.c \
-    common/err.c common/features.c common/json_str.c spaces/spaces.c
+    common/err.c common/features.c common/json_str.c common/json_strict.c spaces/spaces.c

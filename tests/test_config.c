@@ -372,15 +372,17 @@ static void test_errors_files(void)
     /* Line 3 is `    "seed": tru`: four spaces, "seed" in columns 5-10, ':' 11, ' ' 12, 't' 13. */
     const char *bad = write_tmp("bad.json", "{\n  \"env\": {\n    \"seed\": tru\n  }\n}\n");
     rc = cfg_read(&c, bad);
-    snprintf(want, sizeof want, "config: %s: malformed JSON at line 3, column 13", bad);
+    snprintf(want, sizeof want,
+             "config: %s: malformed JSON at line 3, column 13: unexpected character 't'", bad);
     CHECK_EQ_INT(rc, KISIM_ECONFIG);
     CHECK_MSG(strcmp(kisim_errmsg(), want) == 0, "got %s", kisim_errmsg());
 
     /* Trailing text after the document: `{"env": {}} x`, the x is column 13. */
-    expect_err("{\"env\": {}} x", "config: t.json: malformed JSON at line 1, column 13");
+    expect_err("{\"env\": {}} x",
+               "config: t.json: malformed JSON at line 1, column 13: text after the JSON document");
     /* A missing comma on line 2, before `"seed"` at column 16: `{"env": {"a": 1` ... */
     expect_err("{\n\"env\": {\"a\": 1 \"seed\": 2}}", "config: t.json: malformed JSON at line 2, "
-                                                      "column 16");
+                                                      "column 16: expected ',' or '}'");
 
     /* The trace of a "trace" pattern is resolved against the config's folder and must exist. */
     write_tmp("trace.csv", "time_s,users\n0,10\n60,20\n");

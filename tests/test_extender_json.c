@@ -157,6 +157,11 @@ static void test_malformed(void)
     check_bad("", "not valid JSON");
     check_bad("{\"Pod\":{}, \"NodeNames\":[\"a\"", "not valid JSON");
     check_bad("[1,2]", "expected a JSON object");
+    /* Strict JSON (common/json_strict.h): what Go's decoder and cJSON would read differently. */
+    check_bad("{\"Pod\":{},\"NodeNames\":[\"a\"]} x", "text after the JSON document");
+    check_bad("{\"Pod\":{},\"NodeNames\":[\"a\\u0000b\"]}", "\\u0000 in a string");
+    check_bad("{\"Pod\":{},\"NodeNames\":[\"a\"],\"NodeNames\":[\"b\"]}",
+              "/NodeNames: duplicate key");
     check_bad("{\"NodeNames\":[\"a\"]}", "ExtenderArgs.Pod: missing");
     check_bad("{\"Pod\":{}}", "neither Nodes nor NodeNames");
     check_bad("{\"Pod\":{},\"NodeNames\":\"a\"}", "NodeNames must be an array");

@@ -44,6 +44,8 @@ static void test_header_errors(void)
            "sede: unknown key for spaces");
     EXPECT(PROTO_E_BAD_FIELD, "{\"v\":1,\"cmd\":\"spaces\",\"env\":0}", NULL, 0, 1, "env: unknown");
     EXPECT(PROTO_E_BAD_FIELD, "{\"v\":1,\"cmd\":\"spaces\",\"v\":1}", NULL, 0, 1, "v: duplicate");
+    EXPECT(PROTO_E_BAD_JSON, "{\"v\":1,\"cmd\":\"spaces\"} x", NULL, 0, 1, "text after the JSON");
+    EXPECT(PROTO_E_BAD_JSON, "{\"v\":1,\"cmd\":\"spaces\\u0000x\"}", NULL, 0, 1, "\\u0000");
     EXPECT(PROTO_E_BAD_FIELD, "{\"v\":1,\"cmd\":\"spaces\",\"id\":-1}", NULL, 0, 1, "id:");
     EXPECT(PROTO_E_BAD_FIELD, "{\"v\":1,\"cmd\":\"spaces\",\"id\":1.5}", NULL, 0, 1, "id:");
     EXPECT(PROTO_E_BAD_FIELD, "{\"v\":1,\"cmd\":\"reset\"}", NULL, 0, 1, "seed: missing");

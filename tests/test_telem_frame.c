@@ -87,6 +87,8 @@ static void test_malformed(void)
     CHECK_EQ_INT(telem_frame_parse(&(telem_frame){0}, "", 0), KISIM_EINPUT);
     bad("{", "not valid JSON");
     bad("[1,2]", "not a JSON object");
+    bad("{\"v\":1} {}", "text after the JSON document");
+    bad("{\"v\":1,\"node\":\"a\\u0000b\"}", "\\u0000 in a string");
     bad("{\"node\":\"n\"}", "v: missing");
     snprintf(body, sizeof body, "{\"v\":2,\"node\":\"n\",\"ts_ms\":1,%s}", v);
     bad(body, "v: expected 1");

@@ -1,6 +1,7 @@
 /* proto.c: request parsing and reply-header encoding for the env protocol (PROTOCOL.md). Pure:
  * no sockets, no global state; every rejection says which field or frame was wrong. */
 #include "transport/proto.h"
+#include "common/json_strict.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -127,13 +128,9 @@ static proto_code parse_header(const cJSON *h, const proto_limits *lim, proto_re
                     proto_printable(cmd->valuestring, kb, sizeof kb));
     req->cmd = (proto_cmd)c;
 
-    /* Every key known and allowed for this command, none twice. */
+    /* Every key known and allowed for this command (json_strict_parse refused repeats). */
     for (const cJSON *it = h->child; it; it = it->next) {
         const char *k = it->string ? it->string : "";
-        for (const cJSON *p = h->child; p != it; p = p->next)
-            if (p->string && !strcmp(p->string, k))
-                return fail(msg, cap, PROTO_E_BAD_FIELD, "%s: duplicate key",
-                            proto_printable(k, kb, sizeof kb));
         if (!strcmp(k, "v") || !strcmp(k, "cmd") || !strcmp(k, "id")) continue;
         if (!key_allowed(req->cmd, k))
             return fail(msg, cap, PROTO_E_BAD_FIELD, "%s: unknown key for %s",
@@ -243,11 +240,18 @@ proto_code proto_parse(const proto_frame *frames, int n_frames, const proto_limi
     if (frames[0].size > PROTO_MAX_HEADER)
         return fail(msg, msg_cap, PROTO_E_BAD_JSON, "frame 0: %zu bytes, more than %d",
                     frames[0].size, PROTO_MAX_HEADER);
-    cJSON *h = cJSON_ParseWithLength(frames[0].data, frames[0].size);
+    json_error je;
+    cJSON *h = json_strict_parse(frames[0].data, frames[0].size, NULL, &je);
     proto_code code = PROTO_OK;
+    if (!h && je.kind == JSON_DUPLICATE) {
+        char kb[64];
+        code = fail(msg, msg_cap, PROTO_E_BAD_FIELD, "%s: duplicate key",
+                    proto_printable(je.pointer + 1, kb, sizeof kb));
+        goto cleanup;
+    }
     if (!h || !cJSON_IsObject(h)) {
-        code = fail(msg, msg_cap, PROTO_E_BAD_JSON, "frame 0: %s",
-                    h ? "not a JSON object" : "not valid JSON");
+        code = fail(msg, msg_cap, PROTO_E_BAD_JSON, "frame 0: %s%s",
+                    h ? "not a JSON object" : "not valid JSON: ", h ? "" : je.text);
         goto cleanup;
     }
     code = parse_header(h, lim, req, msg, msg_cap);

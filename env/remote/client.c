@@ -4,6 +4,7 @@
  * reply is due, so a dead server is named at once rather than at the timeout. */
 #include "env/remote/client.h"
 #include "common/clock.h"
+#include "common/json_strict.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -143,7 +144,7 @@ static int read_reply(client_peer *p, int64_t id, const reply_layout *lay, cJSON
         return kisim_seterr(KISIM_EPROTOCOL, "client: %s: malformed reply (no header frame)",
                             p->endpoint);
     }
-    cJSON *h = cJSON_ParseWithLength(zmq_msg_data(&m), zmq_msg_size(&m));
+    cJSON *h = json_strict_parse(zmq_msg_data(&m), zmq_msg_size(&m), NULL, NULL);
     zmq_msg_close(&m);
     const cJSON *rid = cJSON_GetObjectItemCaseSensitive(h, "id");
     const cJSON *ok = cJSON_GetObjectItemCaseSensitive(h, "ok");
