@@ -1,91 +1,21 @@
-/* env.c: dispatches the Gym-style API to the configured backend. Each backend supplies the same
- * static operations: the sim (env/sim*.c) and the local backend (env/local*.c). */
+/* env.c: the Gym-style API over the configured backend. A backend is one table of its own
+ * functions (backend_ops, env/core/backend.h); the step, the observation and the scheduler's
+ * view are env/core/backend.c's over that table, so this file only picks the table. */
 #include "env/env.h"
 
-#include <signal.h>
 #include <stdlib.h>
 
 #include "common/err.h"
+#include "env/core/backend.h"
 #include "env/local/local.h"
 #include "env/sim/sim.h"
 
-typedef struct {
-    const char *name;
-    int (*init)(void **state, const kisim_config *cfg);
-    void (*free)(void *state);
-    int (*reset)(void *state, uint64_t seed);
-    void (*observe)(const void *state, float *obs, uint8_t *mask);
-    int (*step)(void *state, const int32_t action[2], float *reward, uint8_t *terminated,
-                uint8_t *truncated, float *info);
-    void (*view)(void *state, sched_view *v);
-} env_backend;
-
-static int sim_op_init(void **state, const kisim_config *cfg)
-{
-    return sim_init((sim **)state, cfg);
-}
-static void sim_op_free(void *state)
-{
-    sim_free(state);
-}
-static int sim_op_reset(void *state, uint64_t seed)
-{
-    return sim_reset(state, seed);
-}
-static void sim_op_observe(const void *state, float *obs, uint8_t *mask)
-{
-    sim_observe(state, obs, mask);
-}
-static int sim_op_step(void *state, const int32_t action[2], float *reward, uint8_t *terminated,
-                       uint8_t *truncated, float *info)
-{
-    return sim_step(state, action, reward, terminated, truncated, info);
-}
-static void sim_op_view(void *state, sched_view *v)
-{
-    sim_view(state, v);
-}
-
-static const env_backend sim_backend = {"sim",          sim_op_init, sim_op_free, sim_op_reset,
-                                        sim_op_observe, sim_op_step, sim_op_view};
-
-static int local_op_init(void **state, const kisim_config *cfg)
-{
-    return local_init((local **)state, cfg);
-}
-static void local_op_free(void *state)
-{
-    local_free(state);
-}
-static int local_op_reset(void *state, uint64_t seed)
-{
-    return local_reset(state, seed);
-}
-static void local_op_observe(const void *state, float *obs, uint8_t *mask)
-{
-    local_observe(state, obs, mask);
-}
-static int local_op_step(void *state, const int32_t action[2], float *reward, uint8_t *terminated,
-                         uint8_t *truncated, float *info)
-{
-    return local_step(state, action, reward, terminated, truncated, info);
-}
-static void local_op_view(void *state, sched_view *v)
-{
-    local_view(state, v);
-}
-
-static const env_backend local_backend = {"local",        local_op_init,    local_op_free,
-                                          local_op_reset, local_op_observe, local_op_step,
-                                          local_op_view};
-
 /* Indexed by cfg_backend; NULL where this build has no such backend. */
-static const env_backend *const backends[] = {
+static const backend_ops *const backends[] = {
     [BACKEND_SIM] = &sim_backend, [BACKEND_LOCAL] = &local_backend, [BACKEND_KUBERNETES] = NULL};
 
 struct kisim_env {
-    const env_backend *backend;
-    void *state; /* owned, the backend's */
+    backend *b; /* owned: the backend's state, freed by b->ops->free */
     kisim_config cfg;
     env_spaces spaces;
     int started;
@@ -94,17 +24,16 @@ struct kisim_env {
 int env_init(kisim_env **out, const kisim_config *cfg)
 {
     *out = NULL;
-    const env_backend *b = backends[cfg->env.backend];
-    if (!b)
+    const backend_ops *ops = backends[cfg->env.backend];
+    if (!ops)
         return kisim_seterr(KISIM_EUNSUPPORTED,
                             "env: backend \"kubernetes\" is not available in this build (use "
                             "\"sim\" or \"local\")");
     kisim_env *e = calloc(1, sizeof *e);
     if (!e) return kisim_seterr(KISIM_ENOMEM, "env: out of memory");
-    e->backend = b;
     e->cfg = *cfg;
     spaces_init(&e->spaces, cfg->env.max_nodes, cfg->env.window);
-    int err = e->backend->init(&e->state, cfg);
+    int err = ops->init(&e->b, cfg);
     if (err) {
         free(e);
         return err;
@@ -116,7 +45,7 @@ int env_init(kisim_env **out, const kisim_config *cfg)
 void env_free(kisim_env *e)
 {
     if (!e) return;
-    if (e->state) e->backend->free(e->state);
+    if (e->b) e->b->ops->free(e->b->env);
     free(e);
 }
 
@@ -127,10 +56,10 @@ void env_get_spaces(const kisim_env *e, env_spaces *sp)
 
 int env_reset(kisim_env *e, uint64_t seed, float *obs, uint8_t *mask)
 {
-    int err = e->backend->reset(e->state, seed);
+    int err = backend_reset(e->b, seed);
     if (err) return err;
     e->started = 1;
-    e->backend->observe(e->state, obs, mask);
+    backend_observe(e->b, obs, mask);
     return 0;
 }
 
@@ -138,15 +67,15 @@ int env_step(kisim_env *e, const int32_t action[2], float *obs, uint8_t *mask, f
              uint8_t *terminated, uint8_t *truncated, float *info)
 {
     if (!e->started) return kisim_seterr(KISIM_ESTATE, "env: step before reset");
-    int err = e->backend->step(e->state, action, reward, terminated, truncated, info);
+    int err = backend_step(e->b, action, reward, terminated, truncated, info);
     if (err) return err;
-    e->backend->observe(e->state, obs, mask);
+    backend_observe(e->b, obs, mask);
     return 0;
 }
 
 void env_sched_view(kisim_env *e, const float *obs, const uint8_t *mask, sched_view *v)
 {
-    e->backend->view(e->state, v);
+    backend_view(e->b, v);
     v->obs_nodes = obs + e->spaces.off_nodes;
     v->action_mask = mask;
 }

@@ -1,5 +1,6 @@
-/* env.h: the Gym-style C API over every backend (`sim`, `local`; `kubernetes` plugs in behind
- * the same small set of functions, the way redis's ae_*.c back-ends do).
+/* env.h: the Gym-style C API over every backend (`sim`, `local`; `kubernetes` plugs in as one
+ * more table of the same functions, backend_ops in env/core/backend.h, the way redis's ae_*.c
+ * back-ends do).
  *
  *   env_init(&e, cfg) -> env_reset(e, seed, obs, mask) -> env_step(...)* -> env_free(e)
  *

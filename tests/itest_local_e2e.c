@@ -72,19 +72,20 @@ static void test_noisy_replica_is_slower(void)
     int err = cfg_parse(&cfg, json, "itest_local_e2e", "");
     CHECK_MSG(err == 0, "%s", kisim_errmsg());
     if (err) return;
-    local *l = NULL;
+    backend *b = NULL;
     double t_init = clock_mono_s();
-    err = local_init(&l, &cfg);
+    err = local_backend.init(&b, &cfg);
     t_init = clock_mono_s() - t_init;
-    CHECK_MSG(err == 0, "local_init: %s", kisim_errmsg());
+    CHECK_MSG(err == 0, "local init: %s", kisim_errmsg());
     if (err) return;
+    local *l = b->env;
     double t_reset = clock_mono_s();
-    err = local_reset(l, 42);
+    err = backend_reset(b, 42);
     t_reset = clock_mono_s() - t_reset;
-    CHECK_MSG(err == 0, "local_reset: %s", kisim_errmsg());
-    int noisy = local_noisy_on(l, 0) ? 0 : 1, quiet = 1 - noisy;
-    CHECK_EQ_INT(local_noisy_on(l, noisy), 1);
-    CHECK_EQ_INT(local_noisy_on(l, quiet), 0);
+    CHECK_MSG(err == 0, "local reset: %s", kisim_errmsg());
+    int noisy = local_backend.noisy_on(l, 0) ? 0 : 1, quiet = 1 - noisy;
+    CHECK_EQ_INT(local_backend.noisy_on(l, noisy), 1);
+    CHECK_EQ_INT(local_backend.noisy_on(l, quiet), 0);
 
     env_spaces sp;
     spaces_init(&sp, cfg.env.max_nodes, cfg.env.window);
@@ -93,11 +94,11 @@ static void test_noisy_replica_is_slower(void)
     int steps = 0;
     double t_step[3] = {0};
     for (int k = 0; !err && !term && !trunc; k++, steps++) {
-        local_observe(l, obs, mask);
+        backend_observe(b, obs, mask);
         if (k < 2) check_requests_window(obs, &sp, noisy, k);
         int32_t a[2] = {k == 0 ? noisy : quiet, 1};
         double t0 = clock_mono_s();
-        err = local_step(l, a, &reward, &term, &trunc, info);
+        err = backend_step(b, a, &reward, &term, &trunc, info);
         if (k < 3) t_step[k] = clock_mono_s() - t0;
         CHECK_MSG(err == 0, "step %d: %s", k, kisim_errmsg());
         if (k == 0) CHECK_EQ_INT((int)info[INFO_PLACED_CONTENDED], 1);
@@ -136,7 +137,7 @@ static void test_noisy_replica_is_slower(void)
                   "p95 %.1f ms (noisy) vs %.1f ms (quiet)", on_noisy->p95_ms, on_quiet->p95_ms);
     }
     free(obs);
-    local_free(l);
+    local_backend.free(l);
 
     /* Nothing is left: the parent's folder is gone from every hierarchy. */
     local_cgroup cg;

@@ -18,8 +18,6 @@
 
 #include "common/err.h"
 #include "common/log.h"
-#include "env/core/action.h"
-#include "env/core/reward.h"
 
 #define MIB (1024LL * 1024LL)
 #define GIB (1024LL * MIB)
@@ -27,58 +25,50 @@
 
 /* ---- the true state, for the oracle ---- */
 
-int local_noisy_on(const local *l, int node)
+static int noisy_on(const void *env, int node)
 {
-    return l->nodes[node].noisy;
+    return ((const local *)env)->nodes[node].noisy;
 }
 
-int local_replicas_on(const local *l, int node)
+static int replicas_on(const void *env, int node)
 {
-    return l->nodes[node].replicas;
+    return ((const local *)env)->nodes[node].replicas;
 }
 
 /* Cores a new replica would use: its share of the load offered now, times the CPU time of a
  * request. */
 static double replica_demand(const local *l)
 {
-    double rate = load_rate(&l->load, (long)l->t) / (l->dec.replicas_placed + 1);
+    double rate = load_rate(&l->load, (long)l->base.t) / (l->base.dec.replicas_placed + 1);
     return rate * l->cfg.workload.service.base_service_ms / 1000.0;
 }
 
-double local_ls_inflation(const local *l, int node, int with_pending)
+/* Service-time inflation a replica would see on node: the CPU demand of the node's pods over
+ * its quota (the CFS fair-share slowdown), at least 1; with the pending pod's expected demand
+ * added when with_pending. */
+static double ls_inflation(const void *env, int node, int with_pending)
 {
+    const local *l = env;
     const local_node *n = &l->nodes[node];
     double demand = 0;
     for (int i = 0; i < l->n_pods; i++)
         if (l->pods[i].node == node) demand += l->pods[i].demand;
-    if (with_pending && l->dec.has_pending)
+    if (with_pending && l->base.dec.has_pending)
         demand += l->pending.kind == LOCAL_POD_REPLICA ? replica_demand(l) : l->pending.demand;
     double u = demand / n->type->cores;
     return u > 1 ? u : 1;
 }
 
-static int any_fit(const local *l, const local_pod *p)
-{
-    for (int n = 0; n < l->n_nodes; n++)
-        if (local__fits(l, p, n)) return 1;
-    return 0;
-}
-
 /* The local backend's side of the decision sequencing (decision.h). */
-static int dec_make_pending(void *env, int replica)
+static void make_pending(void *env, int replica)
 {
     local *l = env;
     if (replica)
         local__make_replica(l, &l->pending);
     else
         local__make_batch(l, &l->pending);
-    return any_fit(l, &l->pending);
 }
-static int dec_advance(void *env, float *info)
-{
-    return local__advance(env, info);
-}
-static int dec_replica_rank(const void *env, int i, int *node_replicas, double *placed_at)
+static int replica_rank(const void *env, int i, int *node_replicas, double *placed_at)
 {
     const local *l = env;
     const local_pod *p = &l->pods[i];
@@ -86,20 +76,6 @@ static int dec_replica_rank(const void *env, int i, int *node_replicas, double *
     *node_replicas = l->nodes[p->node].replicas;
     *placed_at = p->placed_at;
     return 1;
-}
-static const decision_ops local_decision_ops = {dec_make_pending, dec_advance, dec_replica_rank};
-
-static double truth_inflation(const void *l, int node, int with_pending)
-{
-    return local_ls_inflation(l, node, with_pending);
-}
-static int truth_replicas(const void *l, int node)
-{
-    return local_replicas_on(l, node);
-}
-static int truth_noisy(const void *l, int node)
-{
-    return local_noisy_on(l, node);
 }
 
 const char *local_node_cgroup(const local *l, int node)
@@ -189,7 +165,7 @@ static int make_instance(local *l)
     if (mkdir(l->dir, 0700) != 0)
         return kisim_seterr(KISIM_EIO, "local: /local/run_dir: cannot create %s: %s", l->dir,
                             strerror(errno));
-    for (int i = 0; i < l->n_nodes; i++) {
+    for (int i = 0; i < l->base.n_nodes; i++) {
         local_node *n = &l->nodes[i];
         snprintf(n->name, sizeof n->name, "n%d", i);
         snprintf(n->cgroup, sizeof n->cgroup, "%s/%s", l->inst_rel, n->name);
@@ -203,51 +179,9 @@ static int make_instance(local *l)
     return 0;
 }
 
-int local_init(local **out, const kisim_config *cfg)
+static void local_free(void *env)
 {
-    *out = NULL;
-    if (geteuid() != 0)
-        return kisim_seterr(KISIM_EUNSUPPORTED,
-                            "local backend: needs root (it creates cgroups and loads the "
-                            "collector's eBPF programs); run it as root, or use /env/backend "
-                            "\"sim\"");
-    local *l = calloc(1, sizeof *l);
-    if (!l) return kisim_seterr(KISIM_ENOMEM, "local: out of memory");
-    l->cfg = *cfg;
-    l->truth = (sched_truth){l, truth_inflation, truth_replicas, truth_noisy};
-    l->dec = (decision){.ops = &local_decision_ops,
-                        .env = l,
-                        .rng = &l->rng,
-                        .arrival_prob = l->cfg.workload.background.arrival_prob};
-    l->n_nodes = cfg_node_count(cfg);
-    l->n_max = cfg->env.max_nodes;
-    l->window = cfg->env.window;
-    l->ring_len = l->window;
-    l->nodes = calloc((size_t)l->n_max, sizeof *l->nodes);
-    l->view_nodes = calloc((size_t)l->n_max, sizeof *l->view_nodes);
-    l->acc = calloc((size_t)l->n_max * KISIM_F, sizeof *l->acc);
-    l->acc_n = calloc((size_t)l->n_max * KISIM_F, sizeof *l->acc_n);
-    l->ring = calloc((size_t)l->n_max * 2 * (size_t)l->ring_len * KISIM_F, sizeof *l->ring);
-    int err = 0;
-    if (!l->nodes || !l->view_nodes || !l->acc || !l->acc_n || !l->ring)
-        err = kisim_seterr(KISIM_ENOMEM, "local: out of memory");
-    for (int i = 0; i < l->n_nodes && !err; i++)
-        l->nodes[i].type = cfg_node_type_of(&l->cfg, i);
-    if (!err) err = load_init(&l->load, &l->cfg.load);
-    if (!err) err = local_cgroup_open(&l->cg);
-    if (!err) err = find_programs(l);
-    if (!err) err = make_instance(l);
-    if (!err) err = local__collector_start(l);
-    if (err) {
-        local_free(l);
-        return err;
-    }
-    *out = l;
-    return 0;
-}
-
-void local_free(local *l)
-{
+    local *l = env;
     if (!l) return;
     local__traffic_stop(l);
     local__stop_all(l);
@@ -263,20 +197,55 @@ void local_free(local *l)
         }
     }
     remove_dir(l->dir);
+    backend_free(&l->base);
     load_free(&l->load);
     free(l->nodes);
-    free(l->view_nodes);
     free(l->acc);
     free(l->acc_n);
-    free(l->ring);
     free(l->pods);
     free(l->rstats);
     free(l);
 }
 
+/* Checks root, finds the cgroup hierarchies and programs, removes stale groups of crashed runs
+ * under the parent, makes the node groups and starts the collector. */
+static int local_init(backend **out, const kisim_config *cfg)
+{
+    *out = NULL;
+    if (geteuid() != 0)
+        return kisim_seterr(KISIM_EUNSUPPORTED,
+                            "local backend: needs root (it creates cgroups and loads the "
+                            "collector's eBPF programs); run it as root, or use /env/backend "
+                            "\"sim\"");
+    local *l = calloc(1, sizeof *l);
+    if (!l) return kisim_seterr(KISIM_ENOMEM, "local: out of memory");
+    l->cfg = *cfg;
+    int err = backend_init(&l->base, &local_backend, l, &l->rng, &l->cfg, 0);
+    l->base.measured = l->avail;
+    size_t n_max = (size_t)l->base.n_max;
+    l->nodes = calloc(n_max, sizeof *l->nodes);
+    l->acc = calloc(n_max * KISIM_F, sizeof *l->acc);
+    l->acc_n = calloc(n_max * KISIM_F, sizeof *l->acc_n);
+    if (!err && (!l->nodes || !l->acc || !l->acc_n))
+        err = kisim_seterr(KISIM_ENOMEM, "local: out of memory");
+    for (int i = 0; i < l->base.n_nodes && !err; i++)
+        l->nodes[i].type = cfg_node_type_of(&l->cfg, i);
+    if (!err) err = load_init(&l->load, &l->cfg.load);
+    if (!err) err = local_cgroup_open(&l->cg);
+    if (!err) err = find_programs(l);
+    if (!err) err = make_instance(l);
+    if (!err) err = local__collector_start(l);
+    if (err) {
+        local_free(l);
+        return err;
+    }
+    *out = &l->base;
+    return 0;
+}
+
 static void reset_nodes(local *l)
 {
-    for (int i = 0; i < l->n_nodes; i++) {
+    for (int i = 0; i < l->base.n_nodes; i++) {
         local_node *n = &l->nodes[i];
         const cfg_node_type *ty = n->type;
         n->view = (node_view){llround(ty->cores * 1000.0),
@@ -295,10 +264,10 @@ static void reset_nodes(local *l)
 static int start_noisy(local *l)
 {
     int order[4096];
-    for (int i = 0; i < l->n_nodes; i++)
+    for (int i = 0; i < l->base.n_nodes; i++)
         order[i] = i;
     for (int k = 0; k < l->cfg.local.noisy.nodes; k++) {
-        int j = k + (int)rng_below(&l->rng, (uint32_t)(l->n_nodes - k));
+        int j = k + (int)rng_below(&l->rng, (uint32_t)(l->base.n_nodes - k));
         int tmp = order[k];
         order[k] = order[j];
         order[j] = tmp;
@@ -317,9 +286,9 @@ static int start_noisy(local *l)
 /* Places p on a uniformly random node it fits on; 1 if it fits nowhere. */
 static int place_random(local *l, local_pod *p)
 {
-    int start = (int)rng_below(&l->rng, (uint32_t)l->n_nodes);
-    for (int k = 0; k < l->n_nodes; k++) {
-        int node = (start + k) % l->n_nodes;
+    int start = (int)rng_below(&l->rng, (uint32_t)l->base.n_nodes);
+    for (int k = 0; k < l->base.n_nodes; k++) {
+        int node = (start + k) % l->base.n_nodes;
         if (local__fits(l, p, node)) {
             p->node = node;
             return local__start_pod(l, p);
@@ -328,20 +297,18 @@ static int place_random(local *l, local_pod *p)
     return 1;
 }
 
-int local_reset(local *l, uint64_t seed)
+/* Stops the previous episode's processes, starts the noisy neighbours (on local.noisy.nodes
+ * nodes drawn from `seed`) and the initial batch pods, and lets the collector measure them. */
+static int local_reset(void *env, uint64_t seed)
 {
+    local *l = env;
     local__traffic_stop(l);
     local__stop_all(l);
     rng_seed(&l->rng, seed);
     reset_nodes(l);
-    l->t = l->t0 = 0;
-    l->dec.done = l->dec.unschedulable = 0;
-    l->p50 = l->p95 = l->p99 = l->error_rate = l->offered_rps = l->served_rps = 0;
-    l->utilization = l->cost = l->down_s = 0;
-    l->ep_offered = l->ep_ok = l->ep_cost = l->ep_replica_s = l->ep_reward = 0;
+    l->t0 = 0;
     l->ep_p50 = l->ep_p95 = l->ep_p99 = 0;
     l->ep_requests = l->ep_failures = 0;
-    l->ep_steps = l->ep_replicas_placed = l->ep_replicas_contended = 0;
     l->n_rstats = 0;
     int err = start_noisy(l);
     for (int i = 0; i < l->cfg.workload.background.initial_pods && err >= 0; i++) {
@@ -352,134 +319,75 @@ int local_reset(local *l, uint64_t seed)
     if (err < 0) return err;
     /* Let the collector measure the cluster as it now is before the first decision: the
      * sums restart, and two collector periods later the window is filled with their mean. */
-    memset(l->acc, 0, (size_t)l->n_max * KISIM_F * sizeof *l->acc);
-    memset(l->acc_n, 0, (size_t)l->n_max * KISIM_F * sizeof *l->acc_n);
+    memset(l->acc, 0, (size_t)l->base.n_max * KISIM_F * sizeof *l->acc);
+    memset(l->acc_n, 0, (size_t)l->base.n_max * KISIM_F * sizeof *l->acc_n);
     err = local__receive_until(l, clock_mono_s() + 2.2 * l->cfg.local.collect_interval_ms / 1000.0);
     if (err) return err;
     local__fill_window(l);
-    l->dec.replicas_placed = 0;
-    l->dec.replicas_wanted = l->cfg.workload.service.initial_replicas;
-    return decision_next(&l->dec, 0, NULL);
+    return 0;
 }
 
 /* ---- decisions ---- */
 
-static int bootstrapping(const local *l)
+static int pending_fits(const void *env, int node)
 {
-    return l->t0 == 0 && l->dec.replicas_placed < l->dec.replicas_wanted;
+    const local *l = env;
+    return local__fits(l, &l->pending, node);
 }
 
-static action_state action_of(const local *l)
+static void pending_view(const void *env, pod_view *v)
 {
-    const kisim_config *c = &l->cfg;
-    return (action_state){l->n_max,
-                          l->n_nodes,
-                          l->dec.replicas_wanted,
-                          c->workload.service.min_replicas,
-                          c->workload.service.max_replicas,
-                          bootstrapping(l)};
+    local__pod_view(&((const local *)env)->pending, v);
 }
 
-void local__node_mask(const local *l, uint8_t *m);
-void local__node_mask(const local *l, uint8_t *m)
+/* Starts the pending pod's process on node; a new replica joins Locust's targets. */
+static int place_pending(void *env, int node)
 {
-    for (int i = 0; i < l->n_max; i++)
-        m[i] =
-            l->dec.has_pending && !l->dec.done && i < l->n_nodes && local__fits(l, &l->pending, i);
-    action_state st = action_of(l);
-    action_scale_mask(&st, m + l->n_max);
-}
-
-/* Scale-down: decision_scale_down's victim, if a placed replica goes (Locust then stops
- * sending it requests). */
-static void scale_down(local *l)
-{
-    int victim = decision_scale_down(&l->dec, l->n_pods);
-    if (victim >= 0) {
-        local__stop_pod(l, victim);
-        local__update_targets(l);
-    }
-}
-
-static int place_pending(local *l, int node, float *info)
-{
+    local *l = env;
     local_pod p = l->pending;
     p.node = node;
-    info[INFO_PLACED_NODE] = (float)node;
     int err = local__start_pod(l, &p);
-    if (err) return err;
-    l->dec.has_pending = 0;
-    if (p.kind == LOCAL_POD_REPLICA) {
-        int contended = l->nodes[node].noisy > 0;
-        info[INFO_PLACED_REPLICA] = 1;
-        info[INFO_PLACED_CONTENDED] = (float)contended;
-        l->ep_replicas_placed++;
-        l->ep_replicas_contended += contended;
-        l->dec.replicas_placed++;
-        err = local__update_targets(l);
-    }
+    if (!err && p.kind == LOCAL_POD_REPLICA) err = local__update_targets(l);
     return err;
 }
 
-int local_step(local *l, const int32_t action[2], float *reward, uint8_t *terminated,
-               uint8_t *truncated, float *info)
+static int pod_count(const void *env)
 {
-    if (l->dec.done)
-        return kisim_seterr(KISIM_ESTATE, "local: step after the episode ended; reset");
-    uint8_t mask[4096 + 3];
-    local__node_mask(l, mask);
-    memset(info, 0, KISIM_N_INFO * sizeof *info);
-    info[INFO_PLACED_NODE] = -1;
-    action_state st = action_of(l);
-    int invalid = action_check(&st, action, mask);
-    if (invalid && l->cfg.env.invalid_action == INVALID_ACTION_ERROR) return invalid;
-    int err = 0;
-    if (invalid) {
-        kisim_clearerr();
-        info[INFO_INVALID_ACTION] = 1;
-        info[INFO_R_INVALID] = (float)l->cfg.env.invalid_penalty;
-        l->dec.has_pending = 0;
-    } else {
-        err = place_pending(l, action[0], info);
-        if (!err && action[1] == 0) scale_down(l);
-        if (!err && action[1] == 2) l->dec.replicas_wanted++;
-    }
-    l->dec.unschedulable = 0;
-    if (!err) err = decision_next(&l->dec, !bootstrapping(l), info);
-    if (err) return err;
-    info[INFO_UNSCHEDULABLE] = (float)l->dec.unschedulable;
-    float r = reward_total(info);
-    l->ep_reward += r;
-    l->ep_steps++;
-    *reward = r;
-    *terminated = l->dec.done == 1;
-    *truncated = l->dec.done == 2;
-    if (l->dec.done) local__episode_info(l, info);
-    return 0;
+    return ((const local *)env)->n_pods;
 }
 
-void local_view(local *l, sched_view *v)
+/* A scale-down's victim stops, and Locust stops sending it requests. */
+static void remove_pod(void *env, int i)
 {
-    memset(v, 0, sizeof *v);
-    for (int i = 0; i < l->n_max; i++) {
-        if (i < l->n_nodes)
-            l->view_nodes[i] = l->nodes[i].view;
-        else
-            memset(&l->view_nodes[i], 0, sizeof l->view_nodes[i]);
-    }
-    local__pod_view(&l->pending, &l->view_pod);
-    const kisim_config *c = &l->cfg;
-    l->view_service =
-        (service_view){l->dec.replicas_wanted,           c->workload.service.min_replicas,
-                       c->workload.service.max_replicas, l->utilization,
-                       c->workload.service.hpa_target,   c->workload.service.hpa_tolerance};
-    v->n_max = l->n_max;
-    v->window = l->window;
-    v->nodes = l->view_nodes;
-    v->pod = &l->view_pod;
-    v->service = &l->view_service;
-    v->truth = &l->truth;
+    local__stop_pod(env, i);
+    local__update_targets(env);
 }
+
+static const node_view *node_of(const void *env, int node)
+{
+    return &((const local *)env)->nodes[node].view;
+}
+
+const backend_ops local_backend = {
+    .name = "local",
+    .init = local_init,
+    .free = local_free,
+    .reset = local_reset,
+    .fits = pending_fits,
+    .pending_view = pending_view,
+    .place = place_pending,
+    .n_pods = pod_count,
+    .remove = remove_pod,
+    .node = node_of,
+    .orchestrator = local__orchestrator,
+    .episode_info = local__episode_info,
+    .make_pending = make_pending,
+    .advance = local__advance,
+    .replica_rank = replica_rank,
+    .ls_inflation = ls_inflation,
+    .replicas_on = replicas_on,
+    .noisy_on = noisy_on,
+};
 
 int local_replica_stats_read(local *l, local_replica_stats *out, int cap)
 {

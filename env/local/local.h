@@ -8,44 +8,28 @@
  * env.decision_interval_s seconds. env/LOCAL.md says what is real here and what is not.
  *
  * Needs root. Everything it starts lives in cgroups under local.cgroup_parent/INSTANCE and is
- * killed and removed by local_free (and by the next local_init after a crash). */
+ * killed and removed by its free function (and by the next init after a crash). */
 #ifndef KISIM_LOCAL_H
 #define KISIM_LOCAL_H
 
-#include <stdint.h>
-
-#include "common/config.h"
-#include "spaces/view.h"
+#include "env/core/backend.h"
 
 typedef struct local local;
 
-/* Checks root, finds the cgroup hierarchies and programs, removes stale groups of crashed runs
- * under the parent, makes the node groups and starts the collector. KISIM_EUNSUPPORTED (not
- * root, no cgroups), KISIM_EIO (a program missing or failing to start, naming it). */
-int local_init(local **out, const kisim_config *cfg);
-/* Stops Locust, the collector and every pod, and removes the instance's groups and files. */
-void local_free(local *l);
-/* Starts an episode: stops the previous one's processes, starts the noisy neighbours (on
- * local.noisy.nodes nodes drawn from `seed`) and the initial batch pods, lets the collector
- * measure them, and stops at the first decision (an initial replica to place). */
-int local_reset(local *l, uint64_t seed);
-/* The observation (spaces.h layout) and action mask of the current decision. */
-void local_observe(const local *l, float *obs, uint8_t *mask);
-/* One decision (see sim_step): places the pending pod (starting its process), applies the
- * replica delta, then runs decision intervals of wall time until a pod is pending or the episode
- * ends. KISIM_EINTR-like KISIM_ESTATE "interrupted" when env_interrupt() was called. */
-int local_step(local *l, const int32_t action[2], float *reward, uint8_t *terminated,
-               uint8_t *truncated, float *info);
-/* The scheduler's view (sched_view), with `truth` reading the backend's own state. */
-void local_view(local *l, sched_view *v);
-
-/* True state, for the oracle and tests. */
-int local_noisy_on(const local *l, int node);    /* noisy neighbours running on node */
-int local_replicas_on(const local *l, int node); /* service replicas on node */
-/* Service-time inflation a replica would see on node: the CPU demand of the node's pods over
- * its quota (the CFS fair-share slowdown), at least 1; with the pending pod's expected demand
- * added when with_pending. */
-double local_ls_inflation(const local *l, int node, int with_pending);
+/* The local backend's functions for env_init (env/env.c): the decisions, the observation and
+ * the scheduler's view are env/core/backend.c's over this table. init checks root, finds the
+ * cgroup hierarchies and programs, removes stale groups of crashed runs under the parent, makes
+ * the node groups and starts the collector: KISIM_EUNSUPPORTED (not root, no cgroups),
+ * KISIM_EIO (a program missing or failing to start, naming it). free stops Locust, the
+ * collector and every pod, and removes the instance's groups and files. reset stops the
+ * previous episode's processes, starts the noisy neighbours (on local.noisy.nodes nodes drawn
+ * from the seed) and the initial batch pods and lets the collector measure them. A step starts
+ * the pending pod's process and runs decision intervals of wall time; it fails with
+ * KISIM_ESTATE "interrupted" when env_interrupt() was called. The true state (sched_truth):
+ * noisy neighbours and replicas per node, and as the inflation a replica would see the CPU
+ * demand of the node's pods over its quota (the CFS fair-share slowdown), at least 1. The
+ * backend's `env` (backend.env) is the `local *` the functions below take. */
+extern const backend_ops local_backend;
 
 /* One replica's Locust statistics over the episode so far (cumulative since Locust started). */
 typedef struct {

@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #include "common/rng.h"
-#include "env/core/decision.h"
+#include "env/core/backend.h"
 #include "env/local/local.h"
 #include "env/local/local_cgroup.h"
 #include "loadgen/load.h"
@@ -50,6 +50,8 @@ typedef struct {
 } local_node;
 
 struct local {
+    backend base;     /* the state every backend shares (env/core/backend.h): sizes, t, the
+                       * decision counters, the telemetry ring, the interval and episode metrics */
     kisim_config cfg; /* a copy */
     local_cgroup cg;
     load_pattern load;
@@ -58,22 +60,15 @@ struct local {
     char inst_rel[PATH_MAX]; /* PARENT/INSTANCE */
     char dir[PATH_MAX];      /* RUN_DIR/kisim-local-INSTANCE: logs, targets, Locust files */
     char kisim[PATH_MAX];    /* the kisim binary (collect, target) */
-    int n_nodes, n_max, window;
-    local_node *nodes; /* [n_max] owned */
-    local_pod *pods;   /* running pods, owned; removal swaps the last in */
+    local_node *nodes;       /* [n_max] owned */
+    local_pod *pods;         /* running pods, owned; removal swaps the last in */
     int n_pods, cap_pods, next_id;
-    node_view *view_nodes; /* [n_max] owned: local_view's copies */
-    pod_view view_pod;
-    service_view view_service;
-    sched_truth truth;
 
-    local_pod pending; /* the pod this decision places (when dec.has_pending) */
-    decision dec;      /* the sequencing counters and rules shared with the sim */
-    double t;          /* episode seconds since the traffic started */
-    double t0;         /* CLOCK_MONOTONIC seconds when it started; 0 before */
+    local_pod pending; /* the pod this decision places (when base.dec.has_pending) */
+    double t0;         /* CLOCK_MONOTONIC seconds when the traffic started (base.t = 0); 0 before */
 
-    /* Telemetry: the collector's frames of one interval averaged per node into one sample;
-     * the ring holds window samples per node, normalised, twice (as the sim's). */
+    /* Telemetry: the collector's frames of one interval averaged per node into one sample of
+     * base.ring (window samples per node, no lag). */
     pid_t collector;
     void *zctx, *sub; /* ZeroMQ context and the SUB socket the collector connects to */
     char endpoint[PATH_MAX + 16];
@@ -81,8 +76,6 @@ struct local {
     int *acc_n;             /* [n_max][F] how many frames had the feature */
     uint8_t avail[KISIM_F]; /* 1 if the collector measured the feature in the last frame */
     long frames, bad_frames;
-    float *ring;
-    int ring_len, ring_head;
 
     /* Load. */
     locust *lc; /* NULL outside an episode's traffic */
@@ -91,15 +84,9 @@ struct local {
     local_replica_stats *rstats; /* [cap_rstats]: the replicas at the last interval end */
     int n_rstats, cap_rstats;
 
-    /* The last interval's service metrics. */
-    double p50, p95, p99, error_rate, offered_rps, served_rps, utilization, cost;
-    double down_s;
-
-    /* Episode accumulators. */
-    double ep_offered, ep_ok, ep_cost, ep_replica_s, ep_reward;
+    /* Episode accumulators beyond the shared ones. */
     double ep_p50, ep_p95, ep_p99; /* Locust's cumulative percentiles at the last interval */
     long ep_requests, ep_failures;
-    int ep_steps, ep_replicas_placed, ep_replicas_contended;
 };
 
 /* local_pods.c */
@@ -130,11 +117,14 @@ int local__receive_until(local *l, double until);
 void local__sample(local *l);
 /* Fills the whole ring with this interval's sample (at reset). */
 void local__fill_window(local *l);
+/* Node i's orchestrator features, normalised, into sample (backend_ops.orchestrator). */
+void local__orchestrator(const void *env, int node, float *sample);
 
 /* local_service.c */
 /* Runs one decision interval of wall time; fills the reward terms and metrics of info. */
-int local__advance(local *l, float *info);
-void local__episode_info(local *l, float *info);
+int local__advance(void *env, float *info);
+/* The episode's percentiles (Locust's, cumulative) and error rate (backend_ops.episode_info). */
+void local__episode_info(const void *env, float *info);
 /* Stops Locust (at episode end and in local_free). */
 void local__traffic_stop(local *l);
 

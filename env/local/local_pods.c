@@ -74,7 +74,8 @@ void local__make_batch(local *l, local_pod *p)
     p->cpu_req = l->cfg.local.batch.cpu_request;
     p->mem_req_gib = LOCAL_BATCH_MEM_REQ;
     p->demand = l->cfg.local.batch.cpu_load / 100.0;
-    p->expires_at = l->t + rng_exponential(&l->rng, l->cfg.workload.background.mean_lifetime_s);
+    p->expires_at =
+        l->base.t + rng_exponential(&l->rng, l->cfg.workload.background.mean_lifetime_s);
 }
 
 /* A port on 127.0.0.1 that nothing listens on now. */
@@ -172,7 +173,7 @@ int local__start_pod(local *l, local_pod *p)
 {
     static const char *const prefix[] = {"r", "noisy", "b"};
     snprintf(p->name, sizeof p->name, "%s%d", prefix[p->kind], l->next_id++);
-    p->placed_at = l->t;
+    p->placed_at = l->base.t;
     char rel[LOCAL_REL_MAX], log[PATH_MAX + 32];
     local__pod_cgroup(l, p, rel);
     snprintf(log, sizeof log, "%s/%s.log", l->dir, p->name);

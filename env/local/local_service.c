@@ -13,7 +13,6 @@
 #include "common/cli_args.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "env/core/reward.h"
 
 /* Starts Locust on the running replicas; the episode's clock starts when it answers. */
 static int traffic_start(local *l)
@@ -72,7 +71,7 @@ static void replica_usage(local *l, double dt)
         util += p->demand / p->cpu_req;
         r++;
     }
-    l->utilization = r ? util / r : 0;
+    l->base.utilization = r ? util / r : 0;
 }
 
 /* Locust's cumulative per-replica statistics, matched to the running replicas; and the
@@ -122,16 +121,17 @@ static double or_zero(double v)
     return isfinite(v) ? v : 0;
 }
 
-int local__advance(local *l, float *info)
+int local__advance(void *env, float *info)
 {
+    local *l = env;
     const kisim_config *c = &l->cfg;
     int err = l->lc ? 0 : traffic_start(l);
     if (err) return err;
-    double t0 = l->t, t1 = fmin(t0 + c->env.decision_interval_s, c->env.horizon_s);
+    double t0 = l->base.t, t1 = fmin(t0 + c->env.decision_interval_s, c->env.horizon_s);
     double dt = t1 - t0;
     err = local__receive_until(l, l->t0 + t1);
     if (err) return err;
-    l->t = t1;
+    l->base.t = t1;
     locust_stats st;
     err = locust_read(l->lc, &st);
     if (!err) err = read_replicas(l);
@@ -145,56 +145,28 @@ int local__advance(local *l, float *info)
     double ok = (double)(dreq - dfail);
     int silent = dreq <= 0 && offered > 0; /* nothing answered: every request timed out */
     double timeout = c->workload.service.timeout_ms;
-    l->p50 = silent ? timeout : or_zero(st.p50_ms);
-    l->p95 = silent ? timeout : or_zero(st.p95_ms);
-    l->p99 = silent ? timeout : or_zero(st.p99_ms);
-    l->error_rate = dreq > 0 ? (double)dfail / (double)dreq : silent ? 1 : 0;
-    l->offered_rps = lambda;
-    l->served_rps = dt > 0 ? ok / dt : 0;
-    l->cost = l->dec.replicas_placed * dt / 3600.0 * c->reward.replica_price_per_hour;
+    l->base.p50 = silent ? timeout : or_zero(st.p50_ms);
+    l->base.p95 = silent ? timeout : or_zero(st.p95_ms);
+    l->base.p99 = silent ? timeout : or_zero(st.p99_ms);
+    l->base.error_rate = dreq > 0 ? (double)dfail / (double)dreq : silent ? 1 : 0;
+    l->base.offered_rps = lambda;
     int contended = 0;
     for (int i = 0; i < l->n_pods; i++)
         contended += l->pods[i].kind == LOCAL_POD_REPLICA && l->nodes[l->pods[i].node].noisy > 0;
-
-    l->ep_offered += offered;
-    l->ep_ok += ok;
+    backend_interval_account(&l->base, offered, ok, dt);
     l->ep_requests = st.requests;
     l->ep_failures = st.failures;
-    l->ep_cost += l->cost;
-    l->ep_replica_s += l->dec.replicas_placed * dt;
-    l->down_s = l->error_rate > 0.5 ? l->down_s + dt : 0;
 
     /* Batch pods whose time is up leave; the interval's telemetry becomes a sample. */
     for (int i = l->n_pods - 1; i >= 0; i--)
-        if (l->pods[i].expires_at <= l->t) local__stop_pod(l, i);
+        if (l->pods[i].expires_at <= l->base.t) local__stop_pod(l, i);
     local__sample(l);
-
-    int noisy_nodes = 0;
-    for (int i = 0; i < l->n_nodes; i++)
-        noisy_nodes += l->nodes[i].noisy > 0;
-    reward_interval m = {l->p50,
-                         l->p95,
-                         l->p99,
-                         l->error_rate,
-                         ok,
-                         offered,
-                         l->dec.replicas_placed,
-                         contended,
-                         l->t,
-                         l->offered_rps,
-                         l->served_rps,
-                         l->cost,
-                         noisy_nodes};
-    reward_add_interval(c, &m, info);
+    backend_interval_reward(&l->base, offered, ok, contended, info);
     log_debug("local: t %.0f s: %ld requests (%ld failed), p50 %.1f p95 %.1f p99 %.1f ms, "
               "%d replicas, utilisation %.2f",
-              l->t, dreq, dfail, l->p50, l->p95, l->p99, l->dec.replicas_placed, l->utilization);
-
-    if (c->env.terminate_down_s > 0 && l->down_s >= c->env.terminate_down_s)
-        l->dec.done = 1;
-    else if (l->t >= c->env.horizon_s)
-        l->dec.done = 2;
-    if (l->dec.done) {
+              l->base.t, dreq, dfail, l->base.p50, l->base.p95, l->base.p99,
+              l->base.dec.replicas_placed, l->base.utilization);
+    if (l->base.dec.done) {
         /* The episode is over: free the machine until the next reset. */
         local__traffic_stop(l);
         local__stop_all(l);
@@ -202,20 +174,12 @@ int local__advance(local *l, float *info)
     return 0;
 }
 
-void local__episode_info(local *l, float *info)
+void local__episode_info(const void *env, float *info)
 {
-    info[INFO_EP_DONE] = 1;
-    info[INFO_EP_LENGTH] = (float)l->ep_steps;
-    info[INFO_EP_REWARD] = (float)l->ep_reward;
+    const local *l = env;
     info[INFO_EP_P50_MS] = (float)l->ep_p50;
     info[INFO_EP_P95_MS] = (float)l->ep_p95;
     info[INFO_EP_P99_MS] = (float)l->ep_p99;
     info[INFO_EP_ERROR_RATE] =
         (float)(l->ep_requests > 0 ? (double)l->ep_failures / (double)l->ep_requests : 0);
-    info[INFO_EP_THROUGHPUT_RPS] = (float)(l->t > 0 ? l->ep_ok / l->t : 0);
-    info[INFO_EP_COST] = (float)l->ep_cost;
-    info[INFO_EP_CONTENDED_SHARE] =
-        (float)(l->ep_replicas_placed ? (double)l->ep_replicas_contended / l->ep_replicas_placed
-                                      : 0);
-    info[INFO_EP_REPLICA_SECONDS] = (float)l->ep_replica_s;
 }

@@ -1,6 +1,6 @@
-/* local_telemetry.c: the local backend's telemetry and observation. One `kisim collect` child
- * measures every node cgroup and connects its PUB socket to our SUB (an ipc endpoint in the
- * instance's folder); each frame (telemetry/frame.h) adds to its node's sums, and at the end
+/* local_telemetry.c: the local backend's telemetry, as the ring the observation reads. One `kisim
+ * collect` child measures every node cgroup and connects its PUB socket to our SUB (an ipc endpoint
+ * in the instance's folder); each frame (telemetry/frame.h) adds to its node's sums, and at the end
  * of each decision interval the mean becomes one sample of the node's telemetry window, as the
  * sim takes one sample per interval. The orchestrator features come from the backend's own
  * bookkeeping, exact and current. */
@@ -65,8 +65,8 @@ int local__collector_start(local *l)
                             l->endpoint, zmq_strerror(zmq_errno()));
 
     /* kisim collect --node n0=PARENT/INSTANCE/n0 ... --connect ENDPOINT --interval-ms M */
-    char **argv = calloc((size_t)(2 * l->n_nodes + 8), sizeof *argv);
-    char *specs = calloc((size_t)l->n_nodes, LOCAL_REL_MAX);
+    char **argv = calloc((size_t)(2 * l->base.n_nodes + 8), sizeof *argv);
+    char *specs = calloc((size_t)l->base.n_nodes, LOCAL_REL_MAX);
     char interval[16];
     int err = 0;
     if (!argv || !specs) err = kisim_seterr(KISIM_ENOMEM, "local: out of memory");
@@ -74,7 +74,7 @@ int local__collector_start(local *l)
     if (!err) {
         argv[k++] = l->kisim;
         argv[k++] = "collect";
-        for (int i = 0; i < l->n_nodes; i++) {
+        for (int i = 0; i < l->base.n_nodes; i++) {
             char *s = specs + (size_t)i * LOCAL_REL_MAX;
             snprintf(s, LOCAL_REL_MAX, "%s=%s", l->nodes[i].name, l->nodes[i].cgroup);
             argv[k++] = "--node";
@@ -100,7 +100,7 @@ int local__collector_start(local *l)
     while (!err) {
         err = local__receive_until(l, clock_mono_s() + 0.2);
         int all = 1;
-        for (int i = 0; i < l->n_nodes; i++)
+        for (int i = 0; i < l->base.n_nodes; i++)
             all &= l->acc_n[(size_t)i * KISIM_F] > 0 || l->acc_n[(size_t)i * KISIM_F + 2] > 0;
         if (err || (all && l->frames > seen)) break;
         seen = l->frames;
@@ -132,7 +132,7 @@ void local__collector_stop(local *l)
 
 static int node_index(const local *l, const char *name)
 {
-    for (int i = 0; i < l->n_nodes; i++)
+    for (int i = 0; i < l->base.n_nodes; i++)
         if (!strcmp(l->nodes[i].name, name)) return i;
     return -1;
 }
@@ -207,10 +207,11 @@ int local__receive_until(local *l, double until)
  * them (sim_telemetry.c), so older samples carry the requests of their time, not zeros. */
 static void sample_into(local *l, int slot, int prev_slot)
 {
-    for (int i = 0; i < l->n_nodes; i++) {
-        float *base = l->ring + (size_t)i * 2 * l->ring_len * KISIM_F;
-        float *dst = base + (size_t)slot * KISIM_F, *twin = dst + (size_t)l->ring_len * KISIM_F;
-        const float *prev = prev_slot >= 0 ? base + (size_t)prev_slot * KISIM_F : NULL;
+    for (int i = 0; i < l->base.n_nodes; i++) {
+        float *node_ring = l->base.ring + (size_t)i * 2 * l->base.ring_len * KISIM_F;
+        float *dst = node_ring + (size_t)slot * KISIM_F,
+              *twin = dst + (size_t)l->base.ring_len * KISIM_F;
+        const float *prev = prev_slot >= 0 ? node_ring + (size_t)prev_slot * KISIM_F : NULL;
         double orch[KISIM_F];
         obs_orchestrator_features(&l->nodes[i].view, orch);
         for (int f = 0; f < KISIM_F; f++) {
@@ -232,53 +233,28 @@ static void sample_into(local *l, int slot, int prev_slot)
 
 void local__sample(local *l)
 {
-    int prev = l->ring_head;
-    l->ring_head = (l->ring_head + 1) % l->ring_len;
-    sample_into(l, l->ring_head, prev);
+    int prev = l->base.ring_head;
+    l->base.ring_head = (l->base.ring_head + 1) % l->base.ring_len;
+    sample_into(l, l->base.ring_head, prev);
 }
 
 void local__fill_window(local *l)
 {
     sample_into(l, 0, -1);
-    for (int i = 0; i < l->n_nodes; i++) {
-        float *base = l->ring + (size_t)i * 2 * l->ring_len * KISIM_F;
-        for (int k = 1; k < 2 * l->ring_len; k++)
-            memcpy(base + (size_t)k * KISIM_F, base, KISIM_F * sizeof *base);
+    for (int i = 0; i < l->base.n_nodes; i++) {
+        float *node_ring = l->base.ring + (size_t)i * 2 * l->base.ring_len * KISIM_F;
+        for (int k = 1; k < 2 * l->base.ring_len; k++)
+            memcpy(node_ring + (size_t)k * KISIM_F, node_ring, KISIM_F * sizeof *node_ring);
     }
-    l->ring_head = 0;
+    l->base.ring_head = 0;
 }
 
-void local__node_mask(const local *l, uint8_t *m);
-
-void local_observe(const local *l, float *obs, uint8_t *mask)
+/* The node's requests now, as the orchestrator knows them: these replace the newest sample's. */
+void local__orchestrator(const void *env, int node, float *sample)
 {
-    env_spaces sp;
-    spaces_init(&sp, l->n_max, l->window);
-    int T = l->window;
-    float *nodes = obs + sp.off_nodes;
-    for (int i = 0; i < l->n_nodes; i++) {
-        /* The window ends at the newest sample; the doubled ring makes it one run. */
-        int start = ((l->ring_head - (T - 1)) % l->ring_len + l->ring_len) % l->ring_len;
-        const float *ring = l->ring + ((size_t)i * 2 * l->ring_len + start) * KISIM_F;
-        float *dst = nodes + (size_t)i * T * KISIM_F;
-        memcpy(dst, ring, (size_t)T * KISIM_F * sizeof *nodes);
-        double x[KISIM_F];
-        obs_orchestrator_features(&l->nodes[i].view, x);
-        float *newest = dst + (size_t)(T - 1) * KISIM_F;
-        for (int f = KISIM_F_MEASURED; f < KISIM_F; f++)
-            newest[f] = l->cfg.cluster.unavailable[f] ? 0 : feature_normalize(f, x[f]);
-    }
-    memset(nodes + (size_t)l->n_nodes * T * KISIM_F, 0,
-           (size_t)(l->n_max - l->n_nodes) * T * KISIM_F * sizeof *nodes);
-    pod_view pv;
-    local__pod_view(&l->pending, &pv);
-    obs_write_pod(obs + sp.off_pod, l->dec.has_pending ? &pv : NULL);
-    obs_service m = {l->dec.replicas_wanted, l->offered_rps, l->p50, l->p95, l->p99,
-                     l->error_rate,          l->utilization, l->t};
-    obs_write_service(obs + sp.off_service, &l->cfg, &m);
-    local__node_mask(l, mask);
-    obs_write_masks(obs, &sp, mask, &l->cfg);
-    /* Features the collector cannot measure here are marked unavailable too. */
-    for (int f = 0; f < KISIM_F_MEASURED; f++)
-        obs[sp.off_availability + f] = !l->cfg.cluster.unavailable[f] && l->avail[f];
+    const local *l = env;
+    double x[KISIM_F];
+    obs_orchestrator_features(&l->nodes[node].view, x);
+    for (int f = KISIM_F_MEASURED; f < KISIM_F; f++)
+        sample[f] = l->cfg.cluster.unavailable[f] ? 0 : feature_normalize(f, x[f]);
 }

@@ -8,8 +8,6 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "env/core/action.h"
-#include "env/core/reward.h"
 
 /* Requests and typical actual use of a background pod, per class (bg_class order). Each pod's
  * actual use is this times a uniform factor in [0.6, 1.4]. */
@@ -148,19 +146,20 @@ static void make_background(sim *s, sim_pod *p)
     p->use.membw *= f;
     p->use.iops *= f;
     p->use.kpps *= f;
-    p->expires_at = s->t + rng_exponential(&s->rng, s->cfg.workload.background.mean_lifetime_s);
+    p->expires_at =
+        s->base.t + rng_exponential(&s->rng, s->cfg.workload.background.mean_lifetime_s);
     p->node = -1;
 }
 
 /* Places p on a uniformly random node it fits on; 0 if placed, 1 if it fits nowhere. */
 static int place_random(sim *s, sim_pod *p)
 {
-    int start = (int)rng_below(&s->rng, (uint32_t)s->n_nodes);
-    for (int k = 0; k < s->n_nodes; k++) {
-        int node = (start + k) % s->n_nodes;
+    int start = (int)rng_below(&s->rng, (uint32_t)s->base.n_nodes);
+    for (int k = 0; k < s->base.n_nodes; k++) {
+        int node = (start + k) % s->base.n_nodes;
         if (sim__fits(s, p, node)) {
             p->node = node;
-            p->placed_at = s->t;
+            p->placed_at = s->base.t;
             return sim__add_pod(s, p) ? -1 : 0;
         }
     }
@@ -176,19 +175,19 @@ static void spawn_noisy(sim *s, double lifetime)
     p.noisy_kind = rng_weighted(&s->rng, s->cfg.cluster.noisy.kinds, NOISY_KINDS);
     p.cpu_req = NOISY_CPU_REQ;
     p.mem_req_gib = NOISY_MEM_REQ;
-    p.expires_at = s->t + lifetime;
-    int node = (int)rng_below(&s->rng, (uint32_t)s->n_nodes);
+    p.expires_at = s->base.t + lifetime;
+    int node = (int)rng_below(&s->rng, (uint32_t)s->base.n_nodes);
     if (!sim__fits(s, &p, node)) return; /* a full node turns the tenant away */
     noisy_use(s->nodes[node].type, p.noisy_kind, s->cfg.cluster.noisy.intensity, &p.use);
     p.node = node;
-    p.placed_at = s->t;
+    p.placed_at = s->base.t;
     sim__add_pod(s, &p);
 }
 
 /* Noisy-neighbour arrivals per second, cluster-wide. */
 static double noisy_rate(const sim *s)
 {
-    return s->cfg.cluster.noisy.per_node_hour * s->n_nodes / 3600.0;
+    return s->cfg.cluster.noisy.per_node_hour * s->base.n_nodes / 3600.0;
 }
 
 /* Noisy neighbours arrive as a Poisson process until time `until`. */
@@ -208,31 +207,20 @@ void sim__departures(sim *s);
 void sim__departures(sim *s)
 {
     for (int i = s->n_pods - 1; i >= 0; i--)
-        if (s->pods[i].expires_at <= s->t) sim__remove_pod(s, i);
-}
-
-static int any_fit(const sim *s, const sim_pod *p)
-{
-    for (int n = 0; n < s->n_nodes; n++)
-        if (sim__fits(s, p, n)) return 1;
-    return 0;
+        if (s->pods[i].expires_at <= s->base.t) sim__remove_pod(s, i);
 }
 
 /* The sim's side of the decision sequencing (decision.h). */
-static int dec_make_pending(void *env, int replica)
+static void make_pending(void *env, int replica)
 {
     sim *s = env;
     if (replica)
         make_replica(s, &s->pending);
     else
         make_background(s, &s->pending);
-    return any_fit(s, &s->pending);
 }
-static int dec_advance(void *env, float *info)
-{
-    return sim__advance(env, info);
-}
-static int dec_replica_rank(const void *env, int i, int *node_replicas, double *placed_at)
+
+static int replica_rank(const void *env, int i, int *node_replicas, double *placed_at)
 {
     const sim *s = env;
     const sim_pod *p = &s->pods[i];
@@ -241,69 +229,44 @@ static int dec_replica_rank(const void *env, int i, int *node_replicas, double *
     *placed_at = p->placed_at;
     return 1;
 }
-static const decision_ops sim_decision_ops = {dec_make_pending, dec_advance, dec_replica_rank};
 
-static double truth_inflation(const void *s, int node, int with_pending)
+static void sim_free(void *env)
 {
-    return sim_ls_inflation(s, node, with_pending);
-}
-static int truth_replicas(const void *s, int node)
-{
-    return sim_replicas_on(s, node);
-}
-static int truth_noisy(const void *s, int node)
-{
-    return sim_noisy_on(s, node);
-}
-
-int sim_init(sim **out, const kisim_config *cfg)
-{
-    *out = NULL;
-    sim *s = calloc(1, sizeof *s);
-    if (!s) return kisim_seterr(KISIM_ENOMEM, "sim: out of memory");
-    s->cfg = *cfg;
-    s->truth = (sched_truth){s, truth_inflation, truth_replicas, truth_noisy};
-    s->dec = (decision){.ops = &sim_decision_ops,
-                        .env = s,
-                        .rng = &s->rng,
-                        .arrival_prob = s->cfg.workload.background.arrival_prob};
-    s->n_nodes = cfg_node_count(cfg);
-    s->n_max = cfg->env.max_nodes;
-    s->window = cfg->env.window;
-    s->ring_len = s->window + cfg->cluster.telemetry.lag_steps;
-    s->nodes = calloc((size_t)s->n_max, sizeof *s->nodes);
-    s->view_nodes = calloc((size_t)s->n_max, sizeof *s->view_nodes);
-    s->ring = calloc((size_t)s->n_max * 2 * (size_t)s->ring_len * KISIM_F, sizeof *s->ring);
-    int err = 0;
-    if (!s->nodes || !s->view_nodes || !s->ring)
-        err = kisim_seterr(KISIM_ENOMEM, "sim: out of memory");
-    if (!err) err = load_init(&s->load, &s->cfg.load);
-    if (err) {
-        sim_free(s);
-        return err;
-    }
-    for (int i = 0; i < s->n_nodes; i++)
-        s->nodes[i].type = cfg_node_type_of(&s->cfg, i);
-    *out = s;
-    return 0;
-}
-
-void sim_free(sim *s)
-{
+    sim *s = env;
     if (!s) return;
+    backend_free(&s->base);
     load_free(&s->load);
     free(s->nodes);
-    free(s->view_nodes);
-    free(s->ring);
     free(s->pods);
     free(s->comp_w);
     free(s->comp_theta);
     free(s);
 }
 
+static int sim_init(backend **out, const kisim_config *cfg)
+{
+    *out = NULL;
+    sim *s = calloc(1, sizeof *s);
+    if (!s) return kisim_seterr(KISIM_ENOMEM, "sim: out of memory");
+    s->cfg = *cfg;
+    int err =
+        backend_init(&s->base, &sim_backend, s, &s->rng, &s->cfg, cfg->cluster.telemetry.lag_steps);
+    s->nodes = calloc((size_t)s->base.n_max, sizeof *s->nodes);
+    if (!err && !s->nodes) err = kisim_seterr(KISIM_ENOMEM, "sim: out of memory");
+    if (!err) err = load_init(&s->load, &s->cfg.load);
+    if (err) {
+        sim_free(s);
+        return err;
+    }
+    for (int i = 0; i < s->base.n_nodes; i++)
+        s->nodes[i].type = cfg_node_type_of(&s->cfg, i);
+    *out = &s->base;
+    return 0;
+}
+
 static void reset_nodes(sim *s)
 {
-    for (int i = 0; i < s->n_nodes; i++) {
+    for (int i = 0; i < s->base.n_nodes; i++) {
         sim_node *n = &s->nodes[i];
         const cfg_node_type *ty = n->type;
         memset(n, 0, sizeof *n);
@@ -315,19 +278,15 @@ static void reset_nodes(sim *s)
     }
 }
 
-int sim_reset(sim *s, uint64_t seed)
+/* Starts an episode from `seed`: the same seed gives the same episode, byte for byte. */
+static int sim_reset(void *env, uint64_t seed)
 {
+    sim *s = env;
     rng_seed(&s->rng, seed);
     reset_nodes(s);
     s->n_pods = 0;
-    s->t = 0;
-    s->dec.done = 0;
-    s->dec.unschedulable = 0;
-    s->p50 = s->p95 = s->p99 = s->error_rate = s->offered_rps = s->served_rps = 0;
-    s->utilization = s->cost = s->down_s = 0;
     s->n_comp = 0;
-    s->ep_at_cap = s->ep_offered = s->ep_ok = s->ep_cost = s->ep_replica_s = s->ep_reward = 0;
-    s->ep_steps = s->ep_replicas_placed = s->ep_replicas_contended = 0;
+    s->ep_at_cap = 0;
 
     /* A cluster already in use: background pods where they fit, and noisy neighbours drawn
      * from the arrival process's stationary state (Poisson count, memoryless lifetimes). */
@@ -345,144 +304,61 @@ int sim_reset(sim *s, uint64_t seed)
         cdf += pk;
     }
     s->next_noisy_t = noisy_rate(s) > 0 ? rng_exponential(&s->rng, 1.0 / noisy_rate(s)) : INFINITY;
-    s->dec.replicas_placed = 0;
-    s->dec.replicas_wanted = c->workload.service.initial_replicas;
     sim__fill_window(s);
-    return decision_next(&s->dec, 0, NULL);
-}
-
-/* Before traffic starts (t = 0) the Deployment's initial replicas are placed without time
- * passing, and the replica count cannot change. */
-static int bootstrapping(const sim *s)
-{
-    return s->t == 0 && s->dec.replicas_placed < s->dec.replicas_wanted;
-}
-
-static action_state action_of(const sim *s)
-{
-    const kisim_config *c = &s->cfg;
-    return (action_state){s->n_max,
-                          s->n_nodes,
-                          s->dec.replicas_wanted,
-                          c->workload.service.min_replicas,
-                          c->workload.service.max_replicas,
-                          bootstrapping(s)};
-}
-
-void sim__node_mask(const sim *s, uint8_t *m);
-void sim__node_mask(const sim *s, uint8_t *m)
-{
-    for (int i = 0; i < s->n_max; i++)
-        m[i] = s->dec.has_pending && i < s->n_nodes && sim__fits(s, &s->pending, i);
-    action_state st = action_of(s);
-    action_scale_mask(&st, m + s->n_max);
-}
-
-/* Scale-down: decision_scale_down's victim, if a placed replica goes. */
-static void scale_down(sim *s)
-{
-    int victim = decision_scale_down(&s->dec, s->n_pods);
-    if (victim >= 0) sim__remove_pod(s, victim);
-}
-
-static int place_pending(sim *s, int node, float *info)
-{
-    sim_pod p = s->pending;
-    p.node = node;
-    p.placed_at = s->t;
-    p.expires_at = p.kind == SIM_POD_SERVICE ? INFINITY : p.expires_at;
-    info[INFO_PLACED_NODE] = (float)node;
-    if (p.kind == SIM_POD_SERVICE) {
-        int contended = s->nodes[node].noisy > 0;
-        info[INFO_PLACED_REPLICA] = 1;
-        info[INFO_PLACED_CONTENDED] = (float)contended;
-        s->ep_replicas_placed++;
-        s->ep_replicas_contended += contended;
-        s->dec.replicas_placed++;
-    }
-    s->dec.has_pending = 0;
-    return sim__add_pod(s, &p);
-}
-
-int sim_step(sim *s, const int32_t action[2], float *reward, uint8_t *terminated,
-             uint8_t *truncated, float *info)
-{
-    if (s->dec.done) return kisim_seterr(KISIM_ESTATE, "sim: step after the episode ended; reset");
-    uint8_t mask[4096 + 3];
-    sim__node_mask(s, mask);
-    memset(info, 0, KISIM_N_INFO * sizeof *info);
-    info[INFO_PLACED_NODE] = -1;
-    action_state st = action_of(s);
-    int invalid = action_check(&st, action, mask);
-    if (invalid && s->cfg.env.invalid_action == INVALID_ACTION_ERROR) return invalid;
-    int err = 0;
-    if (invalid) {
-        kisim_clearerr();
-        info[INFO_INVALID_ACTION] = 1;
-        info[INFO_R_INVALID] = (float)s->cfg.env.invalid_penalty;
-        s->dec.has_pending = 0; /* a background pod is dropped; a wanted replica comes back */
-    } else {
-        err = place_pending(s, action[0], info);
-        if (action[1] == 0) scale_down(s);
-        if (action[1] == 2) s->dec.replicas_wanted++;
-    }
-    s->dec.unschedulable = 0;
-    /* Placing the initial replicas takes no time; every other decision is followed by time. */
-    if (!err) err = decision_next(&s->dec, !bootstrapping(s), info);
-    if (err) return err;
-    info[INFO_UNSCHEDULABLE] = (float)s->dec.unschedulable;
-    float r = reward_total(info);
-    s->ep_reward += r;
-    s->ep_steps++;
-    *reward = r;
-    *terminated = s->dec.done == 1;
-    *truncated = s->dec.done == 2;
-    if (s->dec.done) sim__episode_info(s, info);
     return 0;
 }
 
-int sim_done(const sim *s)
+static int pending_fits(const void *env, int node)
 {
-    return s->dec.done;
+    const sim *s = env;
+    return sim__fits(s, &s->pending, node);
 }
 
-void sim_view(sim *s, sched_view *v)
+static void pending_view(const void *env, pod_view *v)
 {
-    memset(v, 0, sizeof *v);
-    for (int i = 0; i < s->n_max; i++) {
-        if (i < s->n_nodes)
-            s->view_nodes[i] = s->nodes[i].view;
-        else
-            memset(&s->view_nodes[i], 0, sizeof s->view_nodes[i]);
-    }
-    s->view_pod = (pod_view){llround(s->pending.cpu_req * 1000.0),
-                             llround(s->pending.mem_req_gib * (double)GIB),
-                             0,
-                             s->pending.gpus,
-                             s->pending.cls,
-                             s->pending.kind == SIM_POD_SERVICE};
-    const kisim_config *c = &s->cfg;
-    s->view_service =
-        (service_view){s->dec.replicas_wanted,           c->workload.service.min_replicas,
-                       c->workload.service.max_replicas, s->utilization,
-                       c->workload.service.hpa_target,   c->workload.service.hpa_tolerance};
-    v->n_max = s->n_max;
-    v->window = s->window;
-    v->nodes = s->view_nodes;
-    v->pod = &s->view_pod;
-    v->service = &s->view_service;
-    v->truth = &s->truth;
+    const sim_pod *p = &((const sim *)env)->pending;
+    *v = (pod_view){
+        llround(p->cpu_req * 1000.0), llround(p->mem_req_gib * (double)GIB), 0, p->gpus, p->cls,
+        p->kind == SIM_POD_SERVICE};
 }
 
-double sim_ls_inflation(const sim *s, int node, int with_pending)
+static int place_pending(void *env, int node)
 {
+    sim *s = env;
+    sim_pod p = s->pending;
+    p.node = node;
+    p.placed_at = s->base.t;
+    p.expires_at = p.kind == SIM_POD_SERVICE ? INFINITY : p.expires_at;
+    return sim__add_pod(s, &p);
+}
+
+static int pod_count(const void *env)
+{
+    return ((const sim *)env)->n_pods;
+}
+
+static void remove_pod(void *env, int i)
+{
+    sim__remove_pod(env, i);
+}
+
+static const node_view *node_of(const void *env, int node)
+{
+    return &((const sim *)env)->nodes[node].view;
+}
+
+/* Service-time inflation (>= 1) a latency-sensitive replica sees on `node` in the true state,
+ * with the pending pod added there when `with_pending` is set. */
+static double ls_inflation(const void *env, int node, int with_pending)
+{
+    const sim *s = env;
     const sim_node *n = &s->nodes[node];
     sim_usage u = n->use;
-    if (with_pending && s->dec.has_pending) {
+    if (with_pending && s->base.dec.has_pending) {
         sim_usage add = s->pending.use;
         if (s->pending.kind == SIM_POD_SERVICE) {
             /* A new replica takes its share of the load offered now. */
-            double per = load_rate(&s->load, (long)s->t) / (s->dec.replicas_placed + 1);
+            double per = load_rate(&s->load, (long)s->base.t) / (s->base.dec.replicas_placed + 1);
             sim__replica_use(s, per, per * s->cfg.workload.service.base_service_ms / 1000, &add);
         }
         usage_add(&u, &add, +1);
@@ -490,12 +366,33 @@ double sim_ls_inflation(const sim *s, int node, int with_pending)
     return sim__inflation(s, &u, n->type, NULL);
 }
 
-int sim_replicas_on(const sim *s, int node)
+static int replicas_on(const void *env, int node)
 {
-    return s->nodes[node].replicas;
+    return ((const sim *)env)->nodes[node].replicas;
 }
 
-int sim_noisy_on(const sim *s, int node)
+static int noisy_on(const void *env, int node)
 {
-    return s->nodes[node].noisy;
+    return ((const sim *)env)->nodes[node].noisy;
 }
+
+const backend_ops sim_backend = {
+    .name = "sim",
+    .init = sim_init,
+    .free = sim_free,
+    .reset = sim_reset,
+    .fits = pending_fits,
+    .pending_view = pending_view,
+    .place = place_pending,
+    .n_pods = pod_count,
+    .remove = remove_pod,
+    .node = node_of,
+    .orchestrator = sim__orchestrator,
+    .episode_info = sim__episode_info,
+    .make_pending = make_pending,
+    .advance = sim__advance,
+    .replica_rank = replica_rank,
+    .ls_inflation = ls_inflation,
+    .replicas_on = replicas_on,
+    .noisy_on = noisy_on,
+};

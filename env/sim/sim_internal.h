@@ -5,9 +5,11 @@
 #define KISIM_SIM_INTERNAL_H
 
 #include "common/rng.h"
-#include "env/core/decision.h"
+#include "env/core/backend.h"
 #include "env/sim/sim.h"
 #include "loadgen/load.h"
+
+typedef struct sim sim;
 
 typedef enum { SIM_POD_SERVICE, SIM_POD_BACKGROUND, SIM_POD_NOISY } sim_pod_kind;
 
@@ -42,38 +44,24 @@ typedef struct {
 } sim_node;
 
 struct sim {
+    backend base;     /* the state every backend shares (env/core/backend.h): sizes, t, the
+                       * decision counters, the telemetry ring, the interval and episode metrics */
     kisim_config cfg; /* a copy */
     load_pattern load;
     rng rng;
-    int n_nodes, n_max, window;
     sim_node *nodes; /* [n_max] owned */
     sim_pod *pods;   /* live pods, owned; unordered (removal swaps the last in) */
     int n_pods, cap_pods;
-    node_view *view_nodes; /* [n_max] owned: sim_view's copies */
-    pod_view view_pod;
-    service_view view_service;
-    sched_truth truth; /* the oracle's window on this state (sim_view) */
 
-    sim_pod pending; /* the pod this decision places (when dec.has_pending) */
-    decision dec;    /* the sequencing counters and rules shared with the local backend */
-    double t;        /* simulated seconds since reset */
+    sim_pod pending; /* the pod this decision places (when base.dec.has_pending) */
     double next_noisy_t;
 
-    /* Telemetry ring: [n_max][2 * ring_len][F] normalised noisy samples, each written at slot
-     * k and k + ring_len so windows are contiguous; head = newest slot in [0, ring_len). */
-    float *ring;
-    int ring_len, ring_head;
-
-    /* The last interval's service metrics. */
-    double p50, p95, p99, error_rate, offered_rps, served_rps, utilization, cost;
-    double down_s; /* how long the service has been down (error rate > 0.5) */
-
-    /* Episode accumulators. comp_w/comp_theta hold every (replica, interval) latency
-     * component, so that episode percentiles are request-weighted over the whole episode. */
+    /* Episode accumulators beyond the shared ones. comp_w/comp_theta hold every (replica,
+     * interval) latency component, so that episode percentiles are request-weighted over the
+     * whole episode. */
     double *comp_w, *comp_theta;
     int n_comp, cap_comp;
-    double ep_at_cap, ep_offered, ep_ok, ep_cost, ep_replica_s, ep_reward;
-    int ep_steps, ep_replicas_placed, ep_replicas_contended;
+    double ep_at_cap;
 };
 
 /* sim.c */
@@ -82,16 +70,21 @@ void sim__remove_pod(sim *s, int i);
 int sim__fits(const sim *s, const sim_pod *p, int node);
 void sim__replica_use(const sim *s, double served_rps, double cpu_busy, sim_usage *u);
 
-/* sim_service.c: advances one interval and fills the reward terms of `info`. */
-int sim__advance(sim *s, float *info);
+/* sim_service.c: advances one interval and fills the reward terms of `info`
+ * (backend_ops.advance). */
+int sim__advance(void *env, float *info);
 /* Service-time inflation (>= 1) of a replica on a node with this use; *stall (optional) gets
  * the part that keeps the CPU busy (memory stalls). */
 double sim__inflation(const sim *s, const sim_usage *use, const cfg_node_type *type, double *stall);
-void sim__episode_info(sim *s, float *info);
+/* The episode's latency percentiles, request-weighted over the whole episode, and error rate
+ * (backend_ops.episode_info). */
+void sim__episode_info(const void *env, float *info);
 
 /* sim_telemetry.c */
 void sim__node_features(const sim *s, int node, double raw[KISIM_F]);
 void sim__sample(sim *s);      /* pushes one telemetry sample per node */
 void sim__fill_window(sim *s); /* fills the whole ring from the current state */
+/* Node i's orchestrator features, normalised, into sample (backend_ops.orchestrator). */
+void sim__orchestrator(const void *env, int node, float *sample);
 
 #endif

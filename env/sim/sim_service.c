@@ -6,7 +6,6 @@
 #include <stdlib.h>
 
 #include "common/err.h"
-#include "env/core/reward.h"
 #include "env/sim/queue.h"
 #include "env/sim/sim_internal.h"
 
@@ -67,7 +66,7 @@ static double serve(sim *s, double lambda, double dt, double *at_cap, int *conte
     const kisim_config *c = &s->cfg;
     double base = c->workload.service.base_service_ms / 1000.0;
     double timeout = c->workload.service.timeout_ms / 1000.0;
-    int r = s->dec.replicas_placed;
+    int r = s->base.dec.replicas_placed;
     double ok = 0, util = 0;
     *at_cap = r ? 0 : lambda * dt;
     *contended = 0;
@@ -98,16 +97,17 @@ static double serve(sim *s, double lambda, double dt, double *at_cap, int *conte
         n->use.mem_gib += use.mem_gib - p->use.mem_gib;
         p->use = use;
     }
-    s->utilization = r ? util / r / c->workload.service.cpu_request : 0;
+    s->base.utilization = r ? util / r / c->workload.service.cpu_request : 0;
     return ok;
 }
 
-int sim__advance(sim *s, float *info)
+int sim__advance(void *env, float *info)
 {
+    sim *s = env;
     const kisim_config *c = &s->cfg;
-    double t0 = s->t, t1 = fmin(t0 + c->env.decision_interval_s, c->env.horizon_s);
+    double t0 = s->base.t, t1 = fmin(t0 + c->env.decision_interval_s, c->env.horizon_s);
     double dt = t1 - t0;
-    int err = reserve_components(s, s->dec.replicas_placed);
+    int err = reserve_components(s, s->base.dec.replicas_placed);
     if (err) return err;
 
     double lambda = load_mean_rate(&s->load, t0, t1), offered = lambda * dt, at_cap;
@@ -117,57 +117,26 @@ int sim__advance(sim *s, float *info)
     int nc = s->n_comp - first;
     const double *w = s->comp_w + first, *th = s->comp_theta + first;
     /* Rates are per second; quantiles in milliseconds. */
-    s->p50 = 1000 * queue_mixture_quantile(w, th, nc, at_cap, cap / 1000, 0.50);
-    s->p95 = 1000 * queue_mixture_quantile(w, th, nc, at_cap, cap / 1000, 0.95);
-    s->p99 = 1000 * queue_mixture_quantile(w, th, nc, at_cap, cap / 1000, 0.99);
-    s->offered_rps = lambda;
-    s->served_rps = dt > 0 ? ok / dt : 0;
-    s->error_rate = offered > 0 ? fmax(0, (offered - ok) / offered) : 0;
-    s->cost = s->dec.replicas_placed * dt / 3600.0 * c->reward.replica_price_per_hour;
-
-    s->ep_offered += offered;
-    s->ep_ok += ok;
+    s->base.p50 = 1000 * queue_mixture_quantile(w, th, nc, at_cap, cap / 1000, 0.50);
+    s->base.p95 = 1000 * queue_mixture_quantile(w, th, nc, at_cap, cap / 1000, 0.95);
+    s->base.p99 = 1000 * queue_mixture_quantile(w, th, nc, at_cap, cap / 1000, 0.99);
+    s->base.offered_rps = lambda;
+    s->base.error_rate = offered > 0 ? fmax(0, (offered - ok) / offered) : 0;
+    backend_interval_account(&s->base, offered, ok, dt);
     s->ep_at_cap += at_cap;
-    s->ep_cost += s->cost;
-    s->ep_replica_s += s->dec.replicas_placed * dt;
-    s->down_s = s->error_rate > 0.5 ? s->down_s + dt : 0;
 
-    s->t = t1;
+    s->base.t = t1;
     sim__departures(s);
     sim__noisy_arrivals(s, t1);
     sim__sample(s);
-
-    int noisy_nodes = 0;
-    for (int i = 0; i < s->n_nodes; i++)
-        noisy_nodes += s->nodes[i].noisy > 0;
-    reward_interval m = {s->p50,
-                         s->p95,
-                         s->p99,
-                         s->error_rate,
-                         ok,
-                         offered,
-                         s->dec.replicas_placed,
-                         contended,
-                         s->t,
-                         s->offered_rps,
-                         s->served_rps,
-                         s->cost,
-                         noisy_nodes};
-    reward_add_interval(c, &m, info);
-
-    if (c->env.terminate_down_s > 0 && s->down_s >= c->env.terminate_down_s)
-        s->dec.done = 1;
-    else if (s->t >= c->env.horizon_s)
-        s->dec.done = 2;
+    backend_interval_reward(&s->base, offered, ok, contended, info);
     return 0;
 }
 
-void sim__episode_info(sim *s, float *info)
+void sim__episode_info(const void *env, float *info)
 {
+    const sim *s = env;
     double cap = s->cfg.workload.service.timeout_ms / 1000;
-    info[INFO_EP_DONE] = 1;
-    info[INFO_EP_LENGTH] = (float)s->ep_steps;
-    info[INFO_EP_REWARD] = (float)s->ep_reward;
     info[INFO_EP_P50_MS] =
         (float)(1000 * queue_mixture_quantile(s->comp_w, s->comp_theta, s->n_comp, s->ep_at_cap,
                                               cap, 0.50));
@@ -178,11 +147,5 @@ void sim__episode_info(sim *s, float *info)
         (float)(1000 * queue_mixture_quantile(s->comp_w, s->comp_theta, s->n_comp, s->ep_at_cap,
                                               cap, 0.99));
     info[INFO_EP_ERROR_RATE] =
-        (float)(s->ep_offered > 0 ? fmax(0, 1 - s->ep_ok / s->ep_offered) : 0);
-    info[INFO_EP_THROUGHPUT_RPS] = (float)(s->t > 0 ? s->ep_ok / s->t : 0);
-    info[INFO_EP_COST] = (float)s->ep_cost;
-    info[INFO_EP_CONTENDED_SHARE] =
-        (float)(s->ep_replicas_placed ? (double)s->ep_replicas_contended / s->ep_replicas_placed
-                                      : 0);
-    info[INFO_EP_REPLICA_SECONDS] = (float)s->ep_replica_s;
+        (float)(s->base.ep_offered > 0 ? fmax(0, 1 - s->base.ep_ok / s->base.ep_offered) : 0);
 }

@@ -1,10 +1,10 @@
-/* sim_telemetry.c: what a collector would measure on each sim node, and the observation.
+/* sim_telemetry.c: what a collector would measure on each sim node, as the telemetry ring the
+ * observation reads (env/core/backend.c writes the observation from it).
  *
  * Features are derived from the true state (raw units, the order of common/features.h), then
  * observed with Gaussian noise (a share of each feature's range) and a lag of lag_steps samples.
- * The sim takes one sample per decision interval into a ring of window + lag samples per node,
- * stored normalised and twice (slot k and k + ring_len), so that any window of the ring is one
- * contiguous run and writing the observation is one copy per node. */
+ * The sim takes one sample per decision interval into the ring of window + lag samples per node
+ * (backend.h), stored normalised and twice, so that writing a window is one copy per node. */
 #include <math.h>
 #include <string.h>
 
@@ -67,11 +67,11 @@ static void sample_into(sim *s, int slot)
 {
     float noise = (float)s->cfg.cluster.telemetry.noise;
     const uint8_t *unavailable = s->cfg.cluster.unavailable;
-    for (int i = 0; i < s->n_nodes; i++) {
+    for (int i = 0; i < s->base.n_nodes; i++) {
         double x[KISIM_F];
         sim__node_features(s, i, x);
-        float *dst = s->ring + ((size_t)i * 2 * s->ring_len + slot) * KISIM_F;
-        float *twin = dst + (size_t)s->ring_len * KISIM_F;
+        float *dst = s->base.ring + ((size_t)i * 2 * s->base.ring_len + slot) * KISIM_F;
+        float *twin = dst + (size_t)s->base.ring_len * KISIM_F;
         uint64_t bits = 0;
         for (int f = 0; f < KISIM_F; f++) {
             float v = ((float)x[f] - feat_lo[f]) * feat_scale[f];
@@ -88,57 +88,26 @@ static void sample_into(sim *s, int slot)
 
 void sim__sample(sim *s)
 {
-    s->ring_head = (s->ring_head + 1) % s->ring_len;
-    sample_into(s, s->ring_head);
+    s->base.ring_head = (s->base.ring_head + 1) % s->base.ring_len;
+    sample_into(s, s->base.ring_head);
 }
 
 void sim__fill_window(sim *s)
 {
-    memset(s->ring, 0, (size_t)s->n_max * 2 * s->ring_len * KISIM_F * sizeof *s->ring);
-    for (int k = 0; k < s->ring_len; k++)
+    memset(s->base.ring, 0,
+           (size_t)s->base.n_max * 2 * s->base.ring_len * KISIM_F * sizeof *s->base.ring);
+    for (int k = 0; k < s->base.ring_len; k++)
         sample_into(s, k);
-    s->ring_head = s->ring_len - 1;
+    s->base.ring_head = s->base.ring_len - 1;
 }
 
-void sim__node_mask(const sim *s, uint8_t *m);
-
-static void write_orchestrator(const sim *s, int node, float *dst)
+/* The orchestrator knows its own requests without lag: these replace the newest sample's. */
+void sim__orchestrator(const void *env, int node, float *sample)
 {
+    const sim *s = env;
     double x[KISIM_F];
     obs_orchestrator_features(&s->nodes[node].view, x);
     for (int f = KISIM_F_MEASURED; f < KISIM_F; f++)
-        dst[f] =
+        sample[f] =
             s->cfg.cluster.unavailable[f] ? 0 : clamp01(((float)x[f] - feat_lo[f]) * feat_scale[f]);
-}
-
-#define GIB (1024LL * 1024LL * 1024LL)
-
-void sim_observe(const sim *s, float *obs, uint8_t *mask)
-{
-    env_spaces sp;
-    spaces_init(&sp, s->n_max, s->window);
-    int lag = s->cfg.cluster.telemetry.lag_steps, T = s->window;
-    float *nodes = obs + sp.off_nodes;
-    for (int i = 0; i < s->n_nodes; i++) {
-        /* The window ends `lag` samples before the newest; the doubled ring makes it one
-         * contiguous run, oldest first. */
-        int start = ((s->ring_head - lag - (T - 1)) % s->ring_len + s->ring_len) % s->ring_len;
-        const float *ring = s->ring + ((size_t)i * 2 * s->ring_len + start) * KISIM_F;
-        memcpy(nodes + (size_t)i * T * KISIM_F, ring, (size_t)T * KISIM_F * sizeof *nodes);
-        /* The orchestrator knows its own requests without lag: the newest sample shows the
-         * pods placed since it was taken. */
-        write_orchestrator(s, i, nodes + ((size_t)i * T + T - 1) * KISIM_F);
-    }
-    memset(nodes + (size_t)s->n_nodes * T * KISIM_F, 0,
-           (size_t)(s->n_max - s->n_nodes) * T * KISIM_F * sizeof *nodes);
-    const sim_pod *p = &s->pending;
-    pod_view pv = {
-        llround(p->cpu_req * 1000.0), llround(p->mem_req_gib * (double)GIB), 0, p->gpus, p->cls,
-        p->kind == SIM_POD_SERVICE};
-    obs_write_pod(obs + sp.off_pod, s->dec.has_pending ? &pv : NULL);
-    obs_service m = {s->dec.replicas_wanted, s->offered_rps, s->p50, s->p95, s->p99,
-                     s->error_rate,          s->utilization, s->t};
-    obs_write_service(obs + sp.off_service, &s->cfg, &m);
-    sim__node_mask(s, mask);
-    obs_write_masks(obs, &sp, mask, &s->cfg);
 }
