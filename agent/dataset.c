@@ -177,23 +177,18 @@ int dataset_collect(const kisim_config *cfg, const char *baseline_name, int even
 {
     kisim_env *e = NULL;
     baseline *sc = NULL, *orc = NULL;
-    float *obs = NULL, *info = NULL;
-    uint8_t *mask = NULL;
+    env_arrays a = {0};
     ds_set d;
     memset(&d, 0, sizeof d);
     int err = env_init(&e, cfg);
     if (!err) err = baseline_create(&sc, baseline_name, seed);
     if (!err) err = baseline_create(&orc, "oracle", seed + 1);
+    if (!err) err = env_arrays_init(&a, e);
     if (err) goto out;
     env_spaces sp;
     env_get_spaces(e, &sp);
-    obs = malloc((size_t)sp.obs_dim * sizeof *obs);
-    mask = malloc((size_t)sp.mask_dim);
-    info = malloc((size_t)sp.n_info * sizeof *info);
-    if (!obs || !mask || !info) {
-        err = kisim_seterr(KISIM_ENOMEM, "dataset: out of memory");
-        goto out;
-    }
+    float *obs = a.obs, *info = a.info;
+    uint8_t *mask = a.mask;
     log_progress prog;
     log_progress_begin(&prog, "dataset", "events", events);
     for (int ep = 0; d.n < events && !err; ep++) {
@@ -224,9 +219,7 @@ int dataset_collect(const kisim_config *cfg, const char *baseline_name, int even
     if (!err) err = dataset_write(&d, path);
 out:
     dataset_free(&d);
-    free(obs);
-    free(mask);
-    free(info);
+    env_arrays_free(&a);
     if (sc) baseline_free(sc);
     if (orc) baseline_free(orc);
     if (e) env_free(e);

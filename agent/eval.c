@@ -117,17 +117,12 @@ int eval_run_actor(const kisim_config *cfg, eval_actor *actor, int episodes, uin
     out->episodes = episodes;
     out->seed = seed;
     kisim_env *e = NULL;
-    float *obs = NULL, *info = NULL;
-    uint8_t *mask = NULL;
+    env_arrays a = {0};
     int err = env_init(&e, cfg);
+    if (!err) err = env_arrays_init(&a, e);
     if (err) goto cleanup;
-    env_spaces sp;
-    env_get_spaces(e, &sp);
-    obs = malloc((size_t)sp.obs_dim * sizeof *obs);
-    mask = malloc((size_t)sp.mask_dim);
-    info = malloc((size_t)sp.n_info * sizeof *info);
     out->values = calloc((size_t)episodes * EVAL_N_METRICS, sizeof *out->values);
-    if (!obs || !mask || !info || !out->values) {
+    if (!out->values) {
         err = kisim_seterr(KISIM_ENOMEM, "eval: out of memory");
         goto cleanup;
     }
@@ -144,7 +139,7 @@ int eval_run_actor(const kisim_config *cfg, eval_actor *actor, int episodes, uin
                                i, episodes, actor->name);
             break;
         }
-        err = play_episode(e, actor, seed + (uint64_t)i, obs, mask, info,
+        err = play_episode(e, actor, seed + (uint64_t)i, a.obs, a.mask, a.info,
                            out->values + (size_t)i * EVAL_N_METRICS, opt->trace);
         if (opt->progress) log_progress_update(&prog, i + 1);
     }
@@ -161,9 +156,7 @@ int eval_run_actor(const kisim_config *cfg, eval_actor *actor, int episodes, uin
     }
     free(col);
 cleanup:
-    free(obs);
-    free(mask);
-    free(info);
+    env_arrays_free(&a);
     env_free(e);
     if (err) eval_result_free(out);
     return err;

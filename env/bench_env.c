@@ -64,22 +64,19 @@ static int bench_nodes(kisim_config *cfg, int nodes, int runs, double seconds, d
     if (err) return err;
     env_spaces sp;
     env_get_spaces(e, &sp);
-    float *obs = malloc((size_t)sp.obs_dim * sizeof *obs);
-    uint8_t *mask = malloc((size_t)sp.mask_dim);
-    float *info = malloc((size_t)sp.n_info * sizeof *info);
+    env_arrays a = {0};
+    err = env_arrays_init(&a, e);
     double *rate = malloc((size_t)runs * sizeof *rate);
-    if (!obs || !mask || !info || !rate) err = kisim_seterr(KISIM_ENOMEM, "bench: out of memory");
+    if (!err && !rate) err = kisim_seterr(KISIM_ENOMEM, "bench: out of memory");
     for (int i = 0; i < runs && !err; i++) {
-        rate[i] = time_run(e, &sp, seconds, 1000u * (uint64_t)i, obs, mask, info);
+        rate[i] = time_run(e, &sp, seconds, 1000u * (uint64_t)i, a.obs, a.mask, a.info);
         if (rate[i] < 0) err = (int)rate[i];
     }
     if (!err) {
         qsort(rate, (size_t)runs, sizeof *rate, cmp_double);
         *median = runs % 2 ? rate[runs / 2] : (rate[runs / 2 - 1] + rate[runs / 2]) / 2;
     }
-    free(obs);
-    free(mask);
-    free(info);
+    env_arrays_free(&a);
     free(rate);
     env_free(e);
     return err;

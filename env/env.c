@@ -84,3 +84,22 @@ const kisim_config *env_config(const kisim_env *e)
 {
     return &e->cfg;
 }
+
+int env_arrays_init(env_arrays *a, const kisim_env *e)
+{
+    a->obs = malloc((size_t)e->spaces.obs_dim * sizeof *a->obs);
+    a->mask = malloc((size_t)e->spaces.mask_dim);
+    a->info = malloc((size_t)e->spaces.n_info * sizeof *a->info);
+    if (a->obs && a->mask && a->info) return 0;
+    env_arrays_free(a);
+    return kisim_seterr(KISIM_ENOMEM, "env: out of memory for the observation arrays");
+}
+
+void env_arrays_free(env_arrays *a)
+{
+    free(a->obs);
+    free(a->mask);
+    free(a->info);
+    a->obs = a->info = NULL;
+    a->mask = NULL;
+}

@@ -35,6 +35,17 @@ int env_step(kisim_env *e, const int32_t action[2], float *obs, uint8_t *mask, f
 void env_sched_view(kisim_env *e, const float *obs, const uint8_t *mask, sched_view *v);
 const kisim_config *env_config(const kisim_env *e);
 
+/* The arrays one env's reset and step write, shaped by env_get_spaces; owned by the caller. */
+typedef struct {
+    float *obs;    /* [obs_dim] */
+    uint8_t *mask; /* [mask_dim] */
+    float *info;   /* [n_info] */
+} env_arrays;
+/* Allocates a's arrays for e: 0, or KISIM_ENOMEM with none allocated. */
+int env_arrays_init(env_arrays *a, const kisim_env *e);
+/* Frees them; an all-NULL a (e.g. zero-initialised, never allocated) is safe. */
+void env_arrays_free(env_arrays *a);
+
 /* env_interrupt(), env_interrupted(), env_interrupt_clear(): env/core/interrupt.h. */
 
 #endif

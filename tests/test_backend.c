@@ -232,8 +232,8 @@ static void test_observation_window(void)
     const float *nodes = obs + sp.off_nodes;
     for (int i = 0; i < 2; i++) {
         const float *w = nodes + (size_t)i * 2 * KISIM_F;
-        CHECK_NEAR(w[0], 0.0f + (float)i, 0);            /* slot 0 */
-        CHECK_NEAR(w[KISIM_F], 0.1f + (float)i, 0);      /* slot 1 = head - lag */
+        CHECK_NEAR(w[0], 0.0f + (float)i, 0);       /* slot 0 */
+        CHECK_NEAR(w[KISIM_F], 0.1f + (float)i, 0); /* slot 1 = head - lag */
         CHECK_NEAR(w[KISIM_F + KISIM_F - 1], 0.25f + (float)i, 0);
     }
     CHECK_NEAR(nodes[2 * 2 * KISIM_F], 0, 0); /* node 2 does not exist */
