@@ -29,8 +29,10 @@ static void verror(json_error *e, json_fault kind, size_t at, const char *fmt, v
     e->at = at;
     e->pointer[0] = 0;
     vsnprintf(e->reason, sizeof e->reason, fmt, ap);
-    if (at == JSON_NO_OFFSET) snprintf(e->text, sizeof e->text, "%s", e->reason);
-    else snprintf(e->text, sizeof e->text, "at byte %zu: %s", at, e->reason);
+    if (at == JSON_NO_OFFSET)
+        snprintf(e->text, sizeof e->text, "%s", e->reason);
+    else
+        snprintf(e->text, sizeof e->text, "at byte %zu: %s", at, e->reason);
 }
 
 static void set_error(json_error *e, json_fault kind, size_t at, const char *fmt, ...)
@@ -62,10 +64,14 @@ static int hex4(scan *s, unsigned *out)
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
         unsigned c = s->p[i], d;
-        if (c >= '0' && c <= '9') d = c - '0';
-        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-        else return scan_fail(s, "a \\u escape needs four hex digits");
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            d = c - 'A' + 10;
+        else
+            return scan_fail(s, "a \\u escape needs four hex digits");
         v = v << 4 | d;
     }
     s->p += 4;
@@ -139,7 +145,8 @@ static int scan_string(scan *s)
 static int digits(scan *s)
 {
     const unsigned char *b = s->p;
-    while (s->p < s->end && *s->p >= '0' && *s->p <= '9') s->p++;
+    while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+        s->p++;
     return s->p > b;
 }
 
@@ -147,8 +154,10 @@ static int scan_number(scan *s)
 {
     const unsigned char *b = s->p;
     if (*s->p == '-') s->p++;
-    if (s->p < s->end && *s->p == '0') s->p++;
-    else if (!digits(s)) return scan_fail(s, "invalid number");
+    if (s->p < s->end && *s->p == '0')
+        s->p++;
+    else if (!digits(s))
+        return scan_fail(s, "invalid number");
     if (s->p < s->end && *s->p == '.') {
         s->p++;
         if (!digits(s)) return scan_fail(s, "invalid number (no digit after '.')");
@@ -159,7 +168,8 @@ static int scan_number(scan *s)
         if (!digits(s)) return scan_fail(s, "invalid number (no digit in the exponent)");
     }
     size_t n = (size_t)(s->p - b);
-    if (n > NUMBER_MAX_CHARS) return scan_fail(s, "number of %zu characters, more than %d", n, NUMBER_MAX_CHARS);
+    if (n > NUMBER_MAX_CHARS)
+        return scan_fail(s, "number of %zu characters, more than %d", n, NUMBER_MAX_CHARS);
     char tmp[NUMBER_MAX_CHARS + 1];
     memcpy(tmp, b, n);
     tmp[n] = 0;
@@ -220,7 +230,7 @@ value:
         if (c == '{' && scan_key(s)) return -1;
         goto value;
     }
-    if (*s->p == '"' ? scan_string(s)
+    if (*s->p == '"'                                       ? scan_string(s)
         : (*s->p == '-' || (*s->p >= '0' && *s->p <= '9')) ? scan_number(s)
                                                            : scan_literal(s))
         return -1;
@@ -254,14 +264,16 @@ static int cmp_names(const void *a, const void *b)
 static const char *repeated_key(const cJSON *obj, int *oom)
 {
     size_t n = 0, i = 0;
-    for (const cJSON *c = obj->child; c; c = c->next) n++;
+    for (const cJSON *c = obj->child; c; c = c->next)
+        n++;
     if (n < 2) return NULL;
     const char **names = malloc(n * sizeof *names);
     if (!names) {
         *oom = 1;
         return NULL;
     }
-    for (const cJSON *c = obj->child; c; c = c->next) names[i++] = c->string;
+    for (const cJSON *c = obj->child; c; c = c->next)
+        names[i++] = c->string;
     qsort(names, n, sizeof *names, cmp_names);
     const char *dup = NULL;
     for (i = 1; i < n && !dup; i++)

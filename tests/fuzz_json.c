@@ -18,7 +18,8 @@ static size_t count(const cJSON *n, int depth, int *max_depth)
 {
     if (depth > *max_depth) *max_depth = depth;
     size_t k = 1;
-    for (const cJSON *c = n->child; c; c = c->next) k += count(c, depth + 1, max_depth);
+    for (const cJSON *c = n->child; c; c = c->next)
+        k += count(c, depth + 1, max_depth);
     return k;
 }
 

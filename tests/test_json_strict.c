@@ -25,11 +25,18 @@ static void refuses(const char *doc, const char *want)
 
 static void test_accepts_rfc_documents(void)
 {
-    const char *ok[] = {"{}", "[]", " {\"a\": [1, -0, 0.5e-3, 2E+10, true, false, null]} \n",
-                        "\"x\"", "0", "-12.5", "{\"a\":{\"b\":{}},\"c\":[[]]}",
+    const char *ok[] = {"{}",
+                        "[]",
+                        " {\"a\": [1, -0, 0.5e-3, 2E+10, true, false, null]} \n",
+                        "\"x\"",
+                        "0",
+                        "-12.5",
+                        "{\"a\":{\"b\":{}},\"c\":[[]]}",
                         "\"caf\xc3\xa9 \xf0\x9f\x98\x80 \\ud83d\\ude00 \\u00e9 \\n\\/\"",
-                        "{\"a\":1,\"A\":2}", "1.7976931348623157e308"};
-    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) CHECK_MSG(accepts(ok[i]), "%s", ok[i]);
+                        "{\"a\":1,\"A\":2}",
+                        "1.7976931348623157e308"};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+        CHECK_MSG(accepts(ok[i]), "%s", ok[i]);
     cJSON *j = json_strict_parse("{\"n\":\"a\"} xyz", 9, NULL, NULL); /* len ends before xyz */
     CHECK(j && !strcmp(cJSON_GetObjectItem(j, "n")->valuestring, "a"));
     cJSON_Delete(j);
@@ -91,7 +98,8 @@ static void test_error_parts(void)
 static char *nested(int depth)
 {
     char *s = malloc(2 * (size_t)depth + 1);
-    for (int i = 0; i < depth; i++) s[i] = '[', s[2 * depth - 1 - i] = ']';
+    for (int i = 0; i < depth; i++)
+        s[i] = '[', s[2 * depth - 1 - i] = ']';
     s[2 * depth] = 0;
     return s;
 }
@@ -117,7 +125,8 @@ static char *zeros(size_t n)
 {
     char *s = malloc(2 * n + 2);
     s[0] = '[';
-    for (size_t i = 0; i < n; i++) s[1 + 2 * i] = '0', s[2 + 2 * i] = ',';
+    for (size_t i = 0; i < n; i++)
+        s[1 + 2 * i] = '0', s[2 + 2 * i] = ',';
     s[2 * n] = ']';
     s[2 * n + 1] = 0;
     return s;
