@@ -16,7 +16,7 @@ import sys
 LAYERS = [
     ["common"],
     ["spaces"],
-    ["transport", "telemetry", "podspec"],
+    ["transport", "telemetry", "podspec", "cgroup"],
     ["loadgen", "bpf"],
     ["env/core"],
     ["env/sim", "env/local", "env/cartpole", "env/baselines"],
@@ -28,7 +28,7 @@ LAYERS = [
 ]
 # Edges the layer order alone would allow but the design forbids.
 FORBIDDEN = {
-    "policy": ["env*", "loadgen", "bpf", "transport", "telemetry", "podspec"],
+    "policy": ["env*", "loadgen", "bpf", "transport", "telemetry", "podspec", "cgroup"],
     "scheduler": ["env*", "loadgen", "bpf"],  # the deployed service links no simulator
 }
 LAYER_OF = {c: i for i, layer in enumerate(LAYERS) for c in layer}
