@@ -1,111 +1,53 @@
-/* cgroupfs.c: cgroup files the collector reads every period (see cgroupfs.h). v1 and v2 name the
- * same things differently; each reader tries v1's name first. */
+/* cgroupfs.c: cgroup files the collector reads every period (see cgroupfs.h). Parsing a
+ * cgroup's own files is cgroup/cgroup.c's; here are the subtree walks, the throttling sums and
+ * the ratios the features want. */
 #include "bpf/cgroupfs.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
-#include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "common/err.h"
 
-#define CGROUP2_MAGIC 0x63677270
+/* The line of controller in /proc/cgroups ("NAME HIERARCHY NUM_CGROUPS ENABLED"): 0 with its
+ * hierarchy id and cgroup count, -1 if the file or the line is missing. */
+static int proc_cgroups(const char *controller, int *hier, int *num)
+{
+    char buf[4096], name[64];
+    if (cgroup_read_file("/proc/cgroups", buf, sizeof buf) < 0) return -1;
+    int found = -1, h, c;
+    for (char *line = buf; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        if (sscanf(line, "%63s %d %d", name, &h, &c) == 3 && !strcmp(name, controller)) {
+            *hier = h;
+            *num = c;
+            found = 0;
+        }
+    return found;
+}
 
 int cgroupfs_hier_id(const char *controller)
 {
-    FILE *f = fopen("/proc/cgroups", "r");
-    if (!f) return -1;
-    char line[256], name[64];
-    int hier, id = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "%63s %d", name, &hier) == 2 && !strcmp(name, controller)) id = hier;
-    fclose(f);
-    return id;
+    int hier, num;
+    return proc_cgroups(controller, &hier, &num) ? -1 : hier;
+}
+
+int cgroupfs_count(const char *controller)
+{
+    int hier, num;
+    return proc_cgroups(controller, &hier, &num) ? -1 : num;
 }
 
 const char *cgroupfs_root(const char *controller)
 {
     static char path[PATH_MAX];
-    struct statfs fs;
-    if (statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_MAGIC) return "/sys/fs/cgroup";
+    if (cgroup_unified()) return "/sys/fs/cgroup";
     snprintf(path, sizeof path, "/sys/fs/cgroup/%s", controller);
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? path : NULL;
-}
-
-/* The whole of a small file (cgroup and /proc files are read every period: one read(2), no stdio)
- * into buf, NUL-terminated; its length, or -1. */
-static long slurp(const char *path, char *buf, size_t size)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    size_t n = 0;
-    ssize_t r;
-    while (n + 1 < size && (r = read(fd, buf + n, size - 1 - n)) > 0)
-        n += (size_t)r;
-    close(fd);
-    buf[n] = 0;
-    return (long)n;
-}
-
-int cgroupfs_count(const char *controller)
-{
-    char buf[4096], name[64];
-    if (slurp("/proc/cgroups", buf, sizeof buf) < 0) return -1;
-    int hier, num, n = -1;
-    for (char *line = buf; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
-        if (sscanf(line, "%63s %d %d", name, &hier, &num) == 3 && !strcmp(name, controller))
-            n = num;
-    return n;
-}
-
-/* "KEY VALUE" lines (VALUE optionally followed by a unit): for each of the n keys found, sets
- * v[i]. Returns how many were found; -1 if the file cannot be read. */
-static int read_keys(const char *path, const char *const *keys, unsigned long long *v, int n)
-{
-    char buf[8192];
-    if (slurp(path, buf, sizeof buf) < 0) return -1;
-    int found = 0;
-    for (char *line = buf; *line;) {
-        char *end = strchr(line, '\n');
-        if (end) *end = 0;
-        for (int i = 0; i < n; i++) {
-            size_t len = strlen(keys[i]);
-            if (!strncmp(line, keys[i], len) && (line[len] == ' ' || line[len] == '\t')) {
-                v[i] = strtoull(line + len, NULL, 10);
-                found++;
-            }
-        }
-        if (!end) break;
-        line = end + 1;
-    }
-    return found;
-}
-
-static int read_key(const char *path, const char *key, unsigned long long *v)
-{
-    return read_keys(path, &key, v, 1) == 1 ? 0 : -1;
-}
-
-/* A file holding one number ("max" on v2 reads as no limit). */
-static int read_u64(const char *path, unsigned long long *v)
-{
-    char buf[64];
-    if (slurp(path, buf, sizeof buf) <= 0) return -1;
-    if (!strncmp(buf, "max", 3)) {
-        *v = ULLONG_MAX;
-        return 0;
-    }
-    char *end;
-    long long x = strtoll(buf, &end, 10);
-    if (end == buf) return -1;
-    *v = x < 0 ? ULLONG_MAX : (unsigned long long)x; /* v1 quota -1: none */
-    return 0;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -142,14 +84,10 @@ static int cmp_bw(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* A CFS quota is set: v1 cpu.cfs_quota_us is not -1, v2 cpu.max does not start with "max". */
 static int has_quota(const char *dir)
 {
-    char path[PATH_MAX], buf[64];
-    snprintf(path, sizeof path, "%s/cpu.cfs_quota_us", dir);
-    if (slurp(path, buf, sizeof buf) > 0) return buf[0] != '-';
-    snprintf(path, sizeof path, "%s/cpu.max", dir);
-    return slurp(path, buf, sizeof buf) > 0 && strncmp(buf, "max", 3) != 0;
+    double cpus;
+    return cgroup_cpu_quota(dir, &cpus) == 0 && cpus > 0;
 }
 
 /* dir (inode ino) and every folder below it. The children's inodes come from readdir (kernfs
@@ -168,7 +106,7 @@ static int walk(const char *dir, unsigned long long ino, cgroupfs_tree *t, int d
     char path[PATH_MAX];
     unsigned long long v[2];
     snprintf(path, sizeof path, "%s/cpu.stat", dir);
-    if (read_keys(path, bw_keys, v, 2) == 2) {
+    if (cgroup_read_keys(path, bw_keys, v, 2) == 2) {
         t->has_cpu_stat = 1;
         /* Bandwidth control ran, or a quota is set (it may run before the next full walk). */
         if ((v[0] > 0 || has_quota(dir)) && add_bw(t, ino, v, dir)) return -1;
@@ -206,7 +144,7 @@ void cgroupfs_reread(cgroupfs_tree *t)
     for (int i = 0; i < t->n_bw; i++) {
         unsigned long long v[2];
         snprintf(path, sizeof path, "%s/cpu.stat", t->bw[i].path);
-        if (read_keys(path, bw_keys, v, 2) != 2) { /* gone */
+        if (cgroup_read_keys(path, bw_keys, v, 2) != 2) { /* gone */
             free(t->bw[i].path);
             continue;
         }
@@ -249,7 +187,7 @@ static int mem_total(unsigned long long *total, unsigned long long *avail)
 {
     static const char *const keys[] = {"MemTotal:", "MemAvailable:"};
     unsigned long long v[2] = {0, 0};
-    if (read_keys("/proc/meminfo", keys, v, 2) < 1 || !v[0]) return -1;
+    if (cgroup_read_keys("/proc/meminfo", keys, v, 2) < 1 || !v[0]) return -1;
     *total = v[0] * 1024; /* kB */
     *avail = v[1] * 1024;
     return 0;
@@ -264,57 +202,18 @@ int cgroupfs_memory(const char *dir, double *ratio)
         *ratio = (double)(total - (avail < total ? avail : total)) / (double)total;
         return 0;
     }
-    char path[PATH_MAX];
-    unsigned long long usage, inactive = 0, limit = ULLONG_MAX;
-    snprintf(path, sizeof path, "%s/memory.usage_in_bytes", dir);
-    if (read_u64(path, &usage) == 0) { /* v1 */
-        static const char *const keys[] = {"total_inactive_file", "hierarchical_memory_limit"};
-        unsigned long long v[2] = {0, ULLONG_MAX};
-        snprintf(path, sizeof path, "%s/memory.stat", dir);
-        read_keys(path, keys, v, 2);
-        inactive = v[0];
-        limit = v[1];
-    } else { /* v2 */
-        snprintf(path, sizeof path, "%s/memory.current", dir);
-        if (read_u64(path, &usage)) return kisim_seterr(KISIM_EIO, "collect: cannot read %s", path);
-        snprintf(path, sizeof path, "%s/memory.stat", dir);
-        read_key(path, "inactive_file", &inactive);
-        snprintf(path, sizeof path, "%s/memory.max", dir);
-        read_u64(path, &limit);
-    }
-    if (limit > total) limit = total;
-    unsigned long long ws = usage > inactive ? usage - inactive : 0;
+    cgroup_memory m;
+    int err = cgroup_memory_read(dir, &m);
+    if (err) return err;
+    unsigned long long limit = m.limit < total ? m.limit : total;
+    unsigned long long ws = m.usage > m.inactive_file ? m.usage - m.inactive_file : 0;
     *ratio = (double)ws / (double)limit;
-    return 0;
-}
-
-int cgroupfs_cpu_usage(const char *dir, unsigned long long *ns)
-{
-    char path[PATH_MAX];
-    unsigned long long us;
-    snprintf(path, sizeof path, "%s/cpuacct.usage", dir);
-    if (read_u64(path, ns) == 0) return 0;
-    snprintf(path, sizeof path, "%s/cpu.stat", dir);
-    if (read_key(path, "usage_usec", &us)) return -1;
-    *ns = us * 1000;
     return 0;
 }
 
 double cgroupfs_cpu_capacity(const char *dir, double ncpu)
 {
-    char path[PATH_MAX];
-    unsigned long long quota, period;
-    snprintf(path, sizeof path, "%s/cpu.cfs_quota_us", dir);
-    if (read_u64(path, &quota) == 0) {
-        snprintf(path, sizeof path, "%s/cpu.cfs_period_us", dir);
-        if (read_u64(path, &period)) return ncpu;
-    } else { /* v2: "QUOTA PERIOD" or "max PERIOD" */
-        char buf[64];
-        snprintf(path, sizeof path, "%s/cpu.max", dir);
-        if (slurp(path, buf, sizeof buf) <= 0 || sscanf(buf, "%llu %llu", &quota, &period) != 2)
-            return ncpu;
-    }
-    if (quota == ULLONG_MAX || period == 0) return ncpu;
-    double cap = (double)quota / (double)period;
+    double cap;
+    if (cgroup_cpu_quota(dir, &cap) || cap <= 0) return ncpu; /* unreadable, or no quota */
     return cap < ncpu ? cap : ncpu;
 }

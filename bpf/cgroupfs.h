@@ -1,6 +1,7 @@
 /* cgroupfs.h: what the collector reads from cgroup files rather than from BPF: the subtree of a
- * node (its cgroup ids, for summing BPF counters), CPU time (cpuacct), CPU throttling (cpu.stat),
- * memory use and limits, and the CPU quota. Works on cgroup v1 (one mount per controller) and v2.
+ * node (its cgroup ids, for summing BPF counters), CPU throttling (cpu.stat), the memory ratio and
+ * the CPU capacity. A cgroup's own files are parsed by cgroup/cgroup.h (the CPU time, read by
+ * node.c, too). Works on cgroup v1 (one mount per controller) and v2.
  */
 #ifndef KISIM_BPF_CGROUPFS_H
 #define KISIM_BPF_CGROUPFS_H
@@ -43,10 +44,6 @@ void cgroupfs_bw_delta(const cgroupfs_tree *prev, const cgroupfs_tree *now, doub
  * limit being at most the machine's memory. dir NULL: the whole machine from /proc/meminfo.
  * 0, or KISIM_EIO. */
 int cgroupfs_memory(const char *dir, double *ratio);
-/* On-CPU time the scheduler has charged to the cgroup dir and everything below it, in ns:
- * cpuacct.usage on v1 (dir in the cpuacct hierarchy), cpu.stat usage_usec on v2. The root's is
- * the whole machine's. 0, or -1 if neither file can be read. */
-int cgroupfs_cpu_usage(const char *dir, unsigned long long *ns);
 /* CPUs the cgroup may use: its CFS quota / period, at most ncpu (ncpu when it has no quota). */
 double cgroupfs_cpu_capacity(const char *dir, double ncpu);
 

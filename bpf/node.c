@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "bpf/cgroupfs.h"
+#include "cgroup/cgroup.h"
 
 static void dir_of(char *out, const char *controller, const char *rel)
 {
@@ -122,7 +123,7 @@ int node_unit_sample(node_unit *u, const collect_snap *s, double ncpu)
         }
     }
     unsigned long long cpu_ns = 0;
-    int have_cpu_ns = u->acct_dir[0] && cgroupfs_cpu_usage(u->acct_dir, &cpu_ns) == 0;
+    int have_cpu_ns = u->acct_dir[0] && cgroup_cpu_usage(u->acct_dir, &cpu_ns) == 0;
     memset(u->avail, 0, sizeof u->avail);
     memset(u->feat, 0, sizeof u->feat);
     u->valid = 0;
