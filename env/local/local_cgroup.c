@@ -1,6 +1,6 @@
 /* local_cgroup.c: cgroups and processes of the local backend (local_cgroup.h). Every function
  * works on all hierarchies at once; v1 and v2 differ only in file names and in v2's
- * subtree_control. */
+ * subtree_control. What it reads back from a group's files, cgroup/cgroup.c parses. */
 #include "env/local/local_cgroup.h"
 #include "common/clock.h"
 
@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "common/err.h"
 
-#define CGROUP2_MAGIC 0x63677270
 #define CFS_PERIOD_US 100000
 
 static int path_of(char *buf, size_t n, const local_cgroup *cg, int r, const char *rel,
@@ -42,16 +42,6 @@ static int write_text(const char *path, const char *text)
     return e;
 }
 
-static int read_text(const char *path, char *buf, size_t n)
-{
-    FILE *f = fopen(path, "re");
-    if (!f) return -errno;
-    size_t got = fread(buf, 1, n - 1, f);
-    buf[got] = 0;
-    fclose(f);
-    return 0;
-}
-
 /* Adds the mount of a v1 controller; returns its index (an existing one when the controller is
  * co-mounted with one already added), or -1 when it is not mounted. */
 static int add_root(local_cgroup *cg, const char *controller)
@@ -71,8 +61,7 @@ static int add_root(local_cgroup *cg, const char *controller)
 int local_cgroup_open(local_cgroup *cg)
 {
     memset(cg, 0, sizeof *cg);
-    struct statfs fs;
-    if (statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_MAGIC) {
+    if (cgroup_unified()) {
         cg->v2 = 1;
         cg->n = 1;
         snprintf(cg->root[0], sizeof cg->root[0], "/sys/fs/cgroup");
@@ -172,48 +161,18 @@ int local_cgroup_set_memory(const local_cgroup *cg, const char *rel, long long b
     return write_file(cg, cg->mem, rel, cg->v2 ? "memory.max" : "memory.limit_in_bytes", v);
 }
 
-static int read_file(const local_cgroup *cg, int r, const char *rel, const char *file, char *buf,
-                     size_t n)
-{
-    char path[PATH_MAX];
-    int err = path_of(path, sizeof path, cg, r, rel, file);
-    if (err) return err;
-    int e = read_text(path, buf, n);
-    return e ? kisim_seterr(KISIM_EIO, "local: cannot read %s: %s", path, strerror(-e)) : 0;
-}
-
 int local_cgroup_cpu_quota(const local_cgroup *cg, const char *rel, double *cores)
 {
-    char buf[128];
-    long quota = -1, period = CFS_PERIOD_US;
-    int err;
-    if (cg->v2) {
-        err = read_file(cg, 0, rel, "cpu.max", buf, sizeof buf);
-        if (!err && strncmp(buf, "max", 3) != 0) sscanf(buf, "%ld %ld", &quota, &period);
-    } else {
-        err = read_file(cg, cg->cpu, rel, "cpu.cfs_quota_us", buf, sizeof buf);
-        if (!err) quota = strtol(buf, NULL, 10);
-        if (!err) err = read_file(cg, cg->cpu, rel, "cpu.cfs_period_us", buf, sizeof buf);
-        if (!err) period = strtol(buf, NULL, 10);
-    }
-    if (err) return err;
-    *cores = quota > 0 && period > 0 ? (double)quota / (double)period : 0;
-    return 0;
+    char dir[PATH_MAX];
+    int err = path_of(dir, sizeof dir, cg, cg->cpu, rel, NULL);
+    return err ? err : cgroup_cpu_quota(dir, cores);
 }
 
 int local_cgroup_usage_ns(const local_cgroup *cg, const char *rel, unsigned long long *ns)
 {
-    char buf[1024];
-    if (!cg->v2) {
-        int err = read_file(cg, cg->acct, rel, "cpuacct.usage", buf, sizeof buf);
-        if (!err) *ns = strtoull(buf, NULL, 10);
-        return err;
-    }
-    int err = read_file(cg, 0, rel, "cpu.stat", buf, sizeof buf);
-    if (err) return err;
-    const char *u = strstr(buf, "usage_usec ");
-    *ns = u ? strtoull(u + 11, NULL, 10) * 1000ULL : 0;
-    return 0;
+    char dir[PATH_MAX];
+    int err = path_of(dir, sizeof dir, cg, cg->acct, rel, NULL);
+    return err ? err : cgroup_cpu_usage(dir, ns);
 }
 
 /* ---- processes ---- */
@@ -452,7 +411,7 @@ static unsigned long long start_time(long pid)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    if (read_text(path, buf, sizeof buf)) return 0;
+    if (cgroup_read_file(path, buf, sizeof buf) < 0) return 0;
     const char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
     if (!p) return 0;
     unsigned long long v = 0;

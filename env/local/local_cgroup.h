@@ -30,9 +30,11 @@ int local_cgroup_make(const local_cgroup *cg, const char *rel);
 int local_cgroup_set_cpu(const local_cgroup *cg, const char *rel, double cores);
 /* Memory limit in bytes. KISIM_EIO. */
 int local_cgroup_set_memory(const local_cgroup *cg, const char *rel, long long bytes);
-/* Reads back the CPU quota in cores (0 when unlimited). KISIM_EIO. */
+/* Reads back the CPU quota in cores (0 when unlimited; cgroup_cpu_quota). KISIM_EIO, or
+ * KISIM_EINPUT for a file that holds no quota. */
 int local_cgroup_cpu_quota(const local_cgroup *cg, const char *rel, double *cores);
-/* Total CPU time the group's processes used, nanoseconds. KISIM_EIO. */
+/* Total CPU time the group's processes used, nanoseconds (cgroup_cpu_usage). KISIM_EIO, or
+ * KISIM_EINPUT for a file that holds no number. */
 int local_cgroup_usage_ns(const local_cgroup *cg, const char *rel, unsigned long long *ns);
 
 /* Starts argv[0] (an absolute path) with argv in the group `rel`: the child writes its pid into
