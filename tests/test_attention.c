@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/rng.h"
+#include "gradcheck.h"
 #include "spaces/spaces.h"
 #include "test.h"
 
@@ -30,21 +31,25 @@ static void random_cluster(int n)
         mask[i] = 1;
 }
 
-static double loss(void)
+static double loss(void *unused)
 {
+    (void)unused;
     att_forward(&model, &acts, nodes, N, T, avail, mask, pod);
-    double l = 0;
-    for (int i = 0; i < N; i++)
-        l += cw[i] * acts.score[i] + dw[i] * acts.conf[i];
-    return l;
+    return gradcheck_scorer_loss(acts.score, acts.conf, cw, dw, N);
 }
 
-/* The loss with parameter i set to v. */
-static double at(size_t i, float v)
-{
-    model.p.params[i] = v;
-    return loss();
-}
+/* Relu kinks make the one-sided slopes, or the differences over h and 2h, disagree; a
+ * first-layer bias moves every relu of every node, so its samples cross kinks most often. */
+static const gradcheck_opts checker = {.samples = 24,
+                                       .h = 1e-2f,
+                                       .kink_rel = 0.02,
+                                       .kink_abs = 1e-4,
+                                       .richardson = 1,
+                                       .h2_rel = 0.005,
+                                       .h2_abs = 1e-5,
+                                       .measure = GRADCHECK_TENSOR,
+                                       .tol = 2e-2,
+                                       .kink_share = 3};
 
 static void test_gradients(void)
 {
@@ -63,48 +68,11 @@ static void test_gradients(void)
             for (size_t i = 0; i < model.p.t[t].size; i++)
                 model.p.params[model.p.t[t].offset + i] *= 3;
     memset(model.p.grads, 0, model.p.total * sizeof(float));
-    loss();
+    loss(NULL);
     float dl[2 * N];
-    for (int i = 0; i < N; i++) {
-        float s = acts.score[i] / 100, c = acts.conf[i];
-        dl[2 * i] = cw[i] * 100 * s * (1 - s);
-        dl[2 * i + 1] = dw[i] * c * (1 - c);
-    }
+    gradcheck_scorer_dlogits(dl, acts.score, acts.conf, cw, dw, N);
     att_backward(&model, &acts, dl);
-    int checked = 0, kinks = 0;
-    for (int t = 0; t < model.p.n; t++) {
-        const nn_tensor *tt = &model.p.t[t];
-        double diff2 = 0, norm2 = 0;
-        for (int k = 0; k < 24; k++) {
-            size_t i = tt->offset + rng_below(&r, (uint32_t)tt->size);
-            float keep = model.p.params[i], h = 1e-2f;
-            double center = loss();
-            double up = at(i, keep + h), down = at(i, keep - h);
-            double up2 = at(i, keep + 2 * h), down2 = at(i, keep - 2 * h);
-            model.p.params[i] = keep;
-            double fwd = (up - center) / h, bwd = (center - down) / h;
-            double d1 = (up - down) / (2 * h), d2 = (up2 - down2) / (4 * h);
-            /* Relu kinks: a step across one bends the loss, so the one-sided slopes, or the
-             * differences over h and 2h, disagree. Such samples say nothing about the
-             * gradient: skip them. (A first-layer bias moves every relu of every node, so
-             * its samples cross kinks most often.) */
-            if (fabs(fwd - bwd) > 0.02 * (fabs(fwd) + fabs(bwd)) + 1e-4 ||
-                fabs(d1 - d2) > 0.005 * (fabs(d1) + fabs(d2)) + 1e-5) {
-                kinks++;
-                continue;
-            }
-            /* Richardson's extrapolation of the two central differences: error O(h^4) */
-            double num = (4 * d1 - d2) / 3, ana = model.p.grads[i];
-            diff2 += (num - ana) * (num - ana);
-            norm2 += num * num + ana * ana;
-            checked++;
-        }
-        /* Per tensor, the sampled gradient as a vector: single entries near zero are dominated
-         * by the float loss's rounding noise (~1e-5 after dividing by h), whole vectors not. */
-        double rel = sqrt(diff2) / (sqrt(norm2) + 1e-5);
-        CHECK_MSG(rel < 2e-2, "%s: relative error %.3g of the sampled gradient", tt->name, rel);
-    }
-    CHECK_MSG(kinks * 3 < checked, "%d samples at kinks, %d checked", kinks, checked);
+    gradcheck(&model.p, &r, loss, NULL, &checker, "attention");
     att_acts_free(&acts);
     att_model_free(&model);
 }

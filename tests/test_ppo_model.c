@@ -5,6 +5,7 @@
 #include "policy/ppo_model.h"
 
 #include "common/rng.h"
+#include "gradcheck.h"
 #include "spaces/spaces.h"
 #include "test.h"
 
@@ -17,8 +18,9 @@ static uint8_t mask[B * (N + 3)];
 static int32_t act[2 * B];
 static float g_logp[B], g_ent[B], g_v[B];
 
-static double loss(void)
+static double loss(void *unused)
 {
+    (void)unused;
     ppo_forward(&model, &acts, obs, model.kind == PPO_MODEL_MLP ? NULL : mask, B, T);
     double l = 0;
     for (int b = 0; b < B; b++)
@@ -27,43 +29,33 @@ static double loss(void)
     return l;
 }
 
+/* Max pooling has kinks where two nodes tie, the one-sided slopes disagree across one; float
+ * losses carry ~1e-6 relative noise, divided by h ~1e-4 absolute: the floor. */
+static const gradcheck_opts checker = {.samples = 12,
+                                       .h = 1e-2f,
+                                       .kink_rel = 0.05,
+                                       .kink_abs = 1e-3,
+                                       .measure = GRADCHECK_ENTRY,
+                                       .floor = 5e-3,
+                                       .tol = 3e-2,
+                                       .kink_share = 10};
+
 static void check_all_tensors(const char *kind)
 {
-    int checked = 0, kinks = 0;
     memset(model.p.grads, 0, model.p.total * sizeof(float));
-    loss();
+    loss(NULL);
     ppo_backward(&model, &acts, act, g_logp, g_ent, g_v);
-    for (int t = 0; t < model.p.n; t++) {
-        const nn_tensor *tt = &model.p.t[t];
-        double worst = 0;
-        for (int k = 0; k < 12; k++) {
-            size_t i = tt->offset + rng_below(&r, (uint32_t)tt->size);
-            float keep = model.p.params[i], h = 1e-2f;
-            double center = loss();
-            model.p.params[i] = keep + h;
-            double up = loss();
-            model.p.params[i] = keep - h;
-            double down = loss();
-            model.p.params[i] = keep;
-            /* Max pooling has kinks where two nodes tie; a step across one makes the one-sided
-             * slopes disagree. Such samples say nothing about the gradient: skip them. */
-            double fwd = (up - center) / h, bwd = (center - down) / h;
-            if (fabs(fwd - bwd) > 0.05 * (fabs(fwd) + fabs(bwd)) + 1e-3) {
-                kinks++;
-                continue;
-            }
-            double num = (up - down) / (2 * h), ana = model.p.grads[i];
-            checked++;
-            /* float losses carry ~1e-6 relative noise: divided by h, ~1e-4 absolute */
-            double err = fabs(num - ana) / (fabs(num) + fabs(ana) + 5e-3);
-            if (err > 3e-2)
-                fprintf(stderr, "  %s[%zu]: numeric %.6g analytic %.6g\n", tt->name, i - tt->offset,
-                        num, ana);
-            if (err > worst) worst = err;
-        }
-        CHECK_MSG(worst < 3e-2, "%s %s: worst relative error %.3g", kind, tt->name, worst);
-    }
-    CHECK_MSG(kinks * 10 < checked, "%s: %d samples at kinks, %d checked", kind, kinks, checked);
+    gradcheck(&model.p, &r, loss, NULL, &checker, kind);
+}
+
+/* One forward that gathers the normaliser's statistics, then frozen; the weights times k so
+ * the tanh layers are not all linear. */
+static void freeze_and_scale(float k)
+{
+    loss(NULL);
+    model.norm_frozen = 1;
+    for (size_t i = 0; i < model.p.total; i++)
+        model.p.params[i] *= k;
 }
 
 static void random_inputs(int obs_dim)
@@ -82,13 +74,9 @@ static void test_mlp_gradients(void)
     CHECK(ppo_model_init_mlp(&model, 4, 3, 16, 7) == 0);
     CHECK(ppo_acts_alloc(&acts, &model, B, 1) == 0);
     random_inputs(4);
-    loss(); /* one forward with statistics, then frozen */
-    model.norm_frozen = 1;
     for (int b = 0; b < B; b++)
         act[2 * b] = b % 3;
-    /* Larger weights so tanh layers are not all linear. */
-    for (size_t i = 0; i < model.p.total; i++)
-        model.p.params[i] *= 4;
+    freeze_and_scale(4);
     check_all_tensors("mlp");
     ppo_acts_free(&acts);
     ppo_model_free(&model);
@@ -111,16 +99,19 @@ static void cluster_inputs(env_spaces *sp)
     act[0] = 1, act[1] = 2, act[2] = 4, act[3] = 1, act[4] = 0, act[5] = 0;
 }
 
+/* A ppo-cluster model with its acts on cluster_inputs, frozen and scaled. */
+static void cluster_model(env_spaces *sp, int hidden, uint64_t seed)
+{
+    CHECK(ppo_model_init_cluster(&model, hidden, seed) == 0);
+    CHECK(ppo_acts_alloc(&acts, &model, B, N) == 0);
+    cluster_inputs(sp);
+    freeze_and_scale(3);
+}
+
 static void test_cluster_gradients(void)
 {
     env_spaces sp;
-    CHECK(ppo_model_init_cluster(&model, 12, 11) == 0);
-    CHECK(ppo_acts_alloc(&acts, &model, B, N) == 0);
-    cluster_inputs(&sp);
-    loss();
-    model.norm_frozen = 1;
-    for (size_t i = 0; i < model.p.total; i++)
-        model.p.params[i] *= 3;
+    cluster_model(&sp, 12, 11);
     check_all_tensors("cluster");
     ppo_acts_free(&acts);
     ppo_model_free(&model);
@@ -129,14 +120,8 @@ static void test_cluster_gradients(void)
 static void test_cluster_structure(void)
 {
     env_spaces sp;
-    CHECK(ppo_model_init_cluster(&model, 16, 5) == 0);
-    CHECK(ppo_acts_alloc(&acts, &model, B, N) == 0);
-    cluster_inputs(&sp);
-    loss();
-    model.norm_frozen = 1;
-    for (size_t i = 0; i < model.p.total; i++)
-        model.p.params[i] *= 3;
-    loss();
+    cluster_model(&sp, 16, 5);
+    loss(NULL);
     float lp0[B * N], v0[B], ls0[B * 3];
     memcpy(lp0, acts.logp_node, sizeof lp0);
     memcpy(v0, acts.value, sizeof v0);
@@ -145,7 +130,7 @@ static void test_cluster_structure(void)
     float *node3 = obs + sp.off_nodes + 3 * T * KISIM_F;
     for (int i = 0; i < T * KISIM_F; i++)
         node3[i] = 5.0f * (float)rng_uniform(&r);
-    loss();
+    loss(NULL);
     for (int n = 0; n < N; n++)
         if (n != 3) CHECK_NEAR(acts.logp_node[n], lp0[n], 1e-6);
     CHECK_NEAR(acts.value[0], v0[0], 1e-6);
@@ -154,7 +139,7 @@ static void test_cluster_structure(void)
     float *row1 = obs + sp.obs_dim, tmp[T * KISIM_F];
     float *n0 = row1 + sp.off_nodes, *n2 = row1 + sp.off_nodes + 2 * T * KISIM_F;
     memcpy(tmp, n0, sizeof tmp), memcpy(n0, n2, sizeof tmp), memcpy(n2, tmp, sizeof tmp);
-    loss();
+    loss(NULL);
     CHECK_NEAR(acts.logp_node[N + 0], lp0[N + 2], 1e-5);
     CHECK_NEAR(acts.logp_node[N + 2], lp0[N + 0], 1e-5);
     CHECK_NEAR(acts.logp_node[N + 1], lp0[N + 1], 1e-5);
@@ -177,7 +162,7 @@ static void test_cluster_structure(void)
     memcpy(obig + sb.off_availability, obs + sp.off_availability, KISIM_F * sizeof(float));
     memcpy(mbig, mask, N);
     memcpy(mbig + NB, mask + N, 3);
-    loss(); /* row 0 unchanged since node 3 is masked */
+    loss(NULL); /* row 0 unchanged since node 3 is masked */
     ppo_forward(&model, &big, obig, mbig, 1, T);
     for (int n = 0; n < N; n++)
         if (mask[n]) CHECK_NEAR(big.logp_node[n], acts.logp_node[n], 1e-5);
