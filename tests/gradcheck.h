@@ -31,8 +31,8 @@ typedef struct {
     int richardson;
     double h2_rel, h2_abs;
     gradcheck_measure measure;
-    double floor; /* GRADCHECK_ENTRY: keeps the float loss's rounding noise near 0 relative */
-    double tol;   /* per tensor, the measure must stay below it */
+    double floor;   /* GRADCHECK_ENTRY: keeps the float loss's rounding noise near 0 relative */
+    double tol;     /* per tensor, the measure must stay below it */
     int kink_share; /* fewer than one skipped sample per kink_share checked ones */
 } gradcheck_opts;
 
@@ -45,7 +45,7 @@ static inline double gradcheck_at(float *params, size_t i, float v, gradcheck_lo
 
 /* The numeric derivative of the loss in params[i] into *num; 0, or 1 at a kink. */
 static inline int gradcheck_numeric(float *params, size_t i, gradcheck_loss loss, void *ctx,
-                             const gradcheck_opts *o, double *num)
+                                    const gradcheck_opts *o, double *num)
 {
     float keep = params[i], h = o->h;
     double center = loss(ctx);
@@ -65,7 +65,7 @@ static inline int gradcheck_numeric(float *params, size_t i, gradcheck_loss loss
 /* Checks p->grads against the numeric gradient of loss: one CHECK per tensor (its measure below
  * o->tol) and one on the share of kinks; `what` names the model in the messages. */
 static inline void gradcheck(const nn_params *p, rng *r, gradcheck_loss loss, void *ctx,
-                      const gradcheck_opts *o, const char *what)
+                             const gradcheck_opts *o, const char *what)
 {
     int checked = 0, kinks = 0;
     for (int t = 0; t < p->n; t++) {
@@ -101,7 +101,7 @@ static inline void gradcheck(const nn_params *p, rng *r, gradcheck_loss loss, vo
 /* The scorers' test loss sum_n c_n score_n + d_n conf_n (score = 100 sigmoid(logit 0), conf =
  * sigmoid(logit 1)), and its gradient with respect to the logits [n, 2] into dl. */
 static inline double gradcheck_scorer_loss(const float *score, const float *conf, const float *c,
-                                    const float *d, int n)
+                                           const float *d, int n)
 {
     double l = 0;
     for (int i = 0; i < n; i++)
@@ -110,7 +110,7 @@ static inline double gradcheck_scorer_loss(const float *score, const float *conf
 }
 
 static inline void gradcheck_scorer_dlogits(float *dl, const float *score, const float *conf,
-                                     const float *c, const float *d, int n)
+                                            const float *c, const float *d, int n)
 {
     for (int i = 0; i < n; i++) {
         float s = score[i] / 100;
