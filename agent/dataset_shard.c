@@ -160,7 +160,7 @@ int dataset_shard_read(ds_set *d, const char *path)
     long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
     if (size < 16)
         err = kisim_seterr(KISIM_EINPUT, "dataset %s: not a shard file (%ld bytes)", path, size);
-    if (!err && !(buf = malloc((size_t)size + 1)))
+    if (!err && !(buf = malloc((size_t)size)))
         err = kisim_seterr(KISIM_ENOMEM, "dataset %s: out of memory", path);
     if (!err && (fseek(f, 0, SEEK_SET) || fread(buf, 1, (size_t)size, f) != (size_t)size))
         err = kisim_seterr(KISIM_EIO, "dataset %s: read error", path);

@@ -513,7 +513,10 @@ static int malformed(const char *origin, const char *text, const json_error *e)
                         origin, line, col, e->reason);
 }
 
-int cfg_parse(kisim_config *cfg, const char *json, const char *origin, const char *dir)
+/* cfg_parse over len bytes: a file's text is read whole, so a NUL byte in it is refused by the
+ * JSON reader like any other stray byte instead of ending the text. */
+static int parse_text(kisim_config *cfg, const char *json, size_t len, const char *origin,
+                      const char *dir)
 {
     origin = origin ? origin : "<string>";
     /* Parse into a scratch copy so a failed load leaves *cfg as it was. */
@@ -524,7 +527,7 @@ int cfg_parse(kisim_config *cfg, const char *json, const char *origin, const cha
     snprintf(c->dir, sizeof c->dir, "%.*s", (int)sizeof c->dir - 1, dir ? dir : "");
 
     json_error je;
-    cJSON *doc = json_strict_parse_str(json, NULL, &je);
+    cJSON *doc = json_strict_parse(json, len, NULL, &je);
     int rc;
     if (!doc)
         rc = malformed(origin, json, &je);
@@ -540,13 +543,15 @@ int cfg_parse(kisim_config *cfg, const char *json, const char *origin, const cha
         if (!rc) normalise_nodes(c);
         if (!rc) rc = check_local(c, origin);
     }
-    if (!rc) {
-        normalise_nodes(c);
-        *cfg = *c;
-    }
+    if (!rc) *cfg = *c;
     cJSON_Delete(doc);
     free(c);
     return rc;
+}
+
+int cfg_parse(kisim_config *cfg, const char *json, const char *origin, const char *dir)
+{
+    return parse_text(cfg, json ? json : "", json ? strlen(json) : 0, origin, dir);
 }
 
 int cfg_read(kisim_config *cfg, const char *path)
@@ -581,11 +586,6 @@ int cfg_read(kisim_config *cfg, const char *path)
         goto cleanup;
     }
     text[len] = '\0';
-    if (strlen(text) != len) { /* cJSON would stop at a NUL byte and accept a prefix */
-        json_error nul = {JSON_SYNTAX, strlen(text), "a NUL byte", "", ""};
-        rc = malformed(path, text, &nul);
-        goto cleanup;
-    }
     char dir[CFG_PATH_LEN];
     const char *slash = strrchr(path, '/');
     if (!slash)
@@ -594,7 +594,7 @@ int cfg_read(kisim_config *cfg, const char *path)
         snprintf(dir, sizeof dir, "/");
     else
         snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    rc = cfg_parse(cfg, text, path, dir);
+    rc = parse_text(cfg, text, len, path, dir);
 cleanup:
     free(text);
     fclose(f);

@@ -15,6 +15,8 @@
 #include "common/features.h"
 
 #define CFG_MAX_NODE_TYPES 16
+/* The most nodes a cluster (and env.max_nodes) may have: the bound of per-node scratch arrays. */
+#define CFG_MAX_NODES 4096
 #define CFG_NAME_LEN 32
 #define CFG_PATH_LEN 4096
 

@@ -63,7 +63,7 @@ static const schema_field env_fields[] = {
     DBL(KC, "decision_interval_s", env.decision_interval_s, 5, 0.1, 3600),
     ENUM(KC, "invalid_action", env.invalid_action, INVALID_ACTION_ERROR, invalid_action_names),
     DBL(KC, "invalid_penalty", env.invalid_penalty, -1, -1e6, 0),
-    INT(KC, "max_nodes", env.max_nodes, 16, 1, 4096),
+    INT(KC, "max_nodes", env.max_nodes, 16, 1, CFG_MAX_NODES),
     INT(KC, "window", env.window, 10, 1, 256),
     DBL(KC, "terminate_down_s", env.terminate_down_s, 60, 0, 1e7),
     END,
@@ -72,7 +72,7 @@ static const schema_field env_fields[] = {
 /* ---- cluster ---- */
 const schema_field cfg_node_type_schema[] = {
     STR(NT, "name", name, "standard", 1),
-    INT(NT, "count", count, 1, 0, 4096),
+    INT(NT, "count", count, 1, 0, CFG_MAX_NODES),
     POS(NT, "cores", cores, 8, 1024),
     POS(NT, "memory_gib", memory_gib, 32, 1e5),
     POS(NT, "llc_mb", llc_mb, 32, 4096),
@@ -109,7 +109,7 @@ static const schema_field telemetry_fields[] = {
 };
 
 static const schema_field cluster_fields[] = {
-    INT(KC, "nodes", cluster.nodes, 8, 1, 4096),
+    INT(KC, "nodes", cluster.nodes, 8, 1, CFG_MAX_NODES),
     {.key = "node_types",
      .kind = SF_NODE_TYPES,
      .off = offsetof(KC, cluster.node_types),

@@ -377,6 +377,18 @@ static void test_errors_files(void)
     CHECK_EQ_INT(rc, KISIM_ECONFIG);
     CHECK_MSG(strcmp(kisim_errmsg(), want) == 0, "got %s", kisim_errmsg());
 
+    /* A NUL byte after a complete document (`{}` NUL `x`) must not end the text: it is at
+     * line 1, column 3. */
+    const char *nul = tmp_path("nul.json");
+    FILE *nf = fopen(nul, "wb");
+    fwrite("{}\0x\n", 1, 5, nf);
+    fclose(nf);
+    rc = cfg_read(&c, nul);
+    snprintf(want, sizeof want,
+             "config: %s: malformed JSON at line 1, column 3: text after the JSON document", nul);
+    CHECK_EQ_INT(rc, KISIM_ECONFIG);
+    CHECK_MSG(strcmp(kisim_errmsg(), want) == 0, "got %s", kisim_errmsg());
+
     /* Trailing text after the document: `{"env": {}} x`, the x is column 13. */
     expect_err("{\"env\": {}} x",
                "config: t.json: malformed JSON at line 1, column 13: text after the JSON document");

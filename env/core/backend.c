@@ -152,7 +152,7 @@ int backend_step(backend *b, const int32_t action[2], float *reward, uint8_t *te
 {
     if (b->dec.done)
         return kisim_seterr(KISIM_ESTATE, "%s: step after the episode ended; reset", b->ops->name);
-    uint8_t mask[4096 + 3];
+    uint8_t mask[CFG_MAX_NODES + 3];
     backend_mask(b, mask);
     memset(info, 0, KISIM_N_INFO * sizeof *info);
     info[INFO_PLACED_NODE] = -1;

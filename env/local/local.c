@@ -263,7 +263,7 @@ static void reset_nodes(local *l)
 /* Starts a noisy neighbour on each of local.noisy.nodes distinct nodes drawn from the rng. */
 static int start_noisy(local *l)
 {
-    int order[4096];
+    int order[CFG_MAX_NODES];
     for (int i = 0; i < l->base.n_nodes; i++)
         order[i] = i;
     for (int k = 0; k < l->cfg.local.noisy.nodes; k++) {
