@@ -78,11 +78,6 @@ static int replica_rank(const void *env, int i, int *node_replicas, double *plac
     return 1;
 }
 
-const char *local_node_cgroup(const local *l, int node)
-{
-    return l->nodes[node].cgroup;
-}
-
 /* ---- lifecycle ---- */
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

@@ -41,7 +41,5 @@ typedef struct {
 /* Fills up to cap replicas' statistics (replicas still running); returns how many, or a
  * negative error (no traffic yet: KISIM_ESTATE). */
 int local_replica_stats_read(local *l, local_replica_stats *out, int cap);
-/* The cgroup (relative to each controller's root) of node i, for tests. */
-const char *local_node_cgroup(const local *l, int node);
 
 #endif
