@@ -260,14 +260,16 @@ static int cmp_names(const void *a, const void *b)
 }
 
 /* The first repeated name among an object's keys, or NULL; O(n log n). Keys cannot hold a NUL
- * (refused by the scan), so strcmp compares the decoded names exactly. */
+ * (refused by the scan), so strcmp compares the decoded names exactly. Objects of a few keys
+ * (nearly all: the extender's node objects, the headers) sort on the stack, with no malloc. */
 static const char *repeated_key(const cJSON *obj, int *oom)
 {
     size_t n = 0, i = 0;
     for (const cJSON *c = obj->child; c; c = c->next)
         n++;
     if (n < 2) return NULL;
-    const char **names = malloc(n * sizeof *names);
+    const char *small[32];
+    const char **names = n <= 32 ? small : malloc(n * sizeof *names);
     if (!names) {
         *oom = 1;
         return NULL;
@@ -278,7 +280,7 @@ static const char *repeated_key(const cJSON *obj, int *oom)
     const char *dup = NULL;
     for (i = 1; i < n && !dup; i++)
         if (!strcmp(names[i - 1], names[i])) dup = names[i];
-    free(names);
+    if (names != small) free(names);
     return dup;
 }
 

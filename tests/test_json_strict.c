@@ -95,6 +95,25 @@ static void test_error_parts(void)
     CHECK(e.kind == JSON_LIMIT);
 }
 
+/* An object of 40 keys k0..k39 and, with repeat, k0 again: past the 32 names sorted on the
+ * stack. */
+static void test_many_keys(void)
+{
+    char doc[1024];
+    size_t n = 0;
+    for (int repeat = 0; repeat < 2; repeat++) {
+        n = (size_t)snprintf(doc, sizeof doc, "{");
+        for (int k = 0; k < 40; k++)
+            n += (size_t)snprintf(doc + n, sizeof doc - n, "%s\"k%d\":%d", k ? "," : "", k, k);
+        if (repeat) n += (size_t)snprintf(doc + n, sizeof doc - n, ",\"k0\":1");
+        snprintf(doc + n, sizeof doc - n, "}");
+        if (repeat)
+            refuses(doc, "/k0: duplicate key");
+        else
+            CHECK(accepts(doc));
+    }
+}
+
 static char *nested(int depth)
 {
     char *s = malloc(2 * (size_t)depth + 1);
@@ -165,6 +184,7 @@ int main(void)
     RUN(test_accepts_rfc_documents);
     RUN(test_refuses_what_lenient_parsers_take);
     RUN(test_error_parts);
+    RUN(test_many_keys);
     RUN(test_depth_limit);
     RUN(test_value_and_byte_limits);
     RUN(test_small_body_many_values);
