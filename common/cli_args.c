@@ -1,8 +1,10 @@
-/* cli_args.c: strict number parsing for CLI options, and atomic file writes. */
+/* cli_args.c: a verb's option table parsed with getopt_long, strict number parsing for the
+ * values, and atomic file writes. */
 #include "common/cli_args.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,83 @@ int args_double(const char *verb, const char *opt, const char *text, double lo, 
                             opt, lo, hi, text);
     *out = v;
     return 0;
+}
+
+/* Stores one option's value as its row says. */
+static int store(const char *verb, const args_opt *o, const char *value)
+{
+    char opt[80];
+    snprintf(opt, sizeof opt, "--%s", o->name);
+    if (o->given) *o->given = 1;
+    long v;
+    int err;
+    switch (o->kind) {
+    case ARGS_FLAG:
+        *o->to.flag = 1;
+        return 0;
+    case ARGS_STR:
+        *o->to.str = value;
+        return 0;
+    case ARGS_INT:
+        if (!(err = args_int(verb, opt, value, (long)o->lo, (long)o->hi, &v))) *o->to.i = (int)v;
+        return err;
+    case ARGS_LONG:
+        return args_int(verb, opt, value, (long)o->lo, (long)o->hi, o->to.l);
+    case ARGS_U64:
+        return args_u64(verb, opt, value, o->to.u64);
+    case ARGS_DOUBLE:
+        return args_double(verb, opt, value, o->lo, o->hi, o->to.d);
+    case ARGS_CALL:
+        return o->call(o->to.ctx, value);
+    }
+    return kisim_seterr(KISIM_EINTERNAL, "%s: %s: unknown option kind %d", verb, opt, o->kind);
+}
+
+/* getopt_long's value for row i: above every letter, so that rows with and without a letter
+ * are told apart the same way. */
+#define ROW_VAL(i) (256 + (i))
+
+int args_parse(const char *verb, int argc, char **argv, const args_opt *opts, int n)
+{
+    struct option longs[ARGS_MAX_OPTS + 2];
+    char letters[3 * ARGS_MAX_OPTS + 2];
+    size_t k = 0;
+    if (n > ARGS_MAX_OPTS)
+        return kisim_seterr(KISIM_EINTERNAL, "%s: more than %d options", verb, ARGS_MAX_OPTS);
+    for (int i = 0; i < n; i++) {
+        int has_arg = opts[i].kind == ARGS_FLAG ? no_argument : required_argument;
+        longs[i] = (struct option){opts[i].name, has_arg, NULL, ROW_VAL(i)};
+        if (opts[i].letter) letters[k++] = opts[i].letter;
+        if (opts[i].letter && has_arg) letters[k++] = ':';
+    }
+    longs[n] = (struct option){"help", no_argument, NULL, 'h'};
+    longs[n + 1] = (struct option){NULL, 0, NULL, 0};
+    letters[k++] = 'h';
+    letters[k] = '\0';
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, letters, longs, NULL)) != -1) {
+        if (c == 'h') return ARGS_HELP;
+        int row = c >= ROW_VAL(0) ? c - ROW_VAL(0) : -1;
+        for (int i = 0; row < 0 && i < n; i++)
+            if (opts[i].letter && opts[i].letter == c) row = i;
+        if (row < 0) return ARGS_UNKNOWN; /* '?': getopt_long has printed why */
+        int err = store(verb, &opts[row], optarg);
+        if (err) return err;
+    }
+    return 0;
+}
+
+int args_usage(void (*usage)(FILE *out), int found)
+{
+    usage(found == ARGS_HELP ? stdout : stderr);
+    return found == ARGS_HELP ? 0 : 2;
+}
+
+int args_fail(int err)
+{
+    fprintf(stderr, "%s\n", kisim_errmsg());
+    return kisim_exit_code(err);
 }
 
 int write_file_atomic(const char *path, const char *text)

@@ -1,7 +1,9 @@
-/* stats.c: mean, sample standard deviation and the t-based 95% confidence interval. */
+/* stats.c: mean, sample standard deviation and the t-based 95% confidence interval; sorting,
+ * median and quantiles of benchmark samples. */
 #include "common/stats.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 /* t_{0.975, df} for df = 1..30 (standard tables), then a few anchors to interpolate in 1/df,
  * which is nearly linear there; infinity is the normal's 1.959964. */
@@ -41,4 +43,26 @@ void stats_summarize(const double *x, int n, stats_summary *out)
     double half = n > 1 ? stats_t975(n - 1) * out->std / sqrt((double)n) : 0;
     out->lo = mean - half;
     out->hi = mean + half;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void stats_sort(double *x, int n)
+{
+    qsort(x, (size_t)n, sizeof *x, cmp_double);
+}
+
+double stats_median(double *x, int n)
+{
+    stats_sort(x, n);
+    return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
+}
+
+double stats_sorted_quantile(const double *x, int n, double p)
+{
+    return x[(size_t)(p * (double)(n - 1))];
 }

@@ -1,4 +1,5 @@
-/* test_stats.c: Student-t quantiles against published tables, and the summary of known data. */
+/* test_stats.c: Student-t quantiles against published tables, the summary of known data, and the
+ * median and lower-rank quantiles of benchmark samples worked out by hand. */
 #include "common/stats.h"
 
 #include "test.h"
@@ -31,9 +32,49 @@ static void test_summary(void)
     CHECK_NEAR(s.hi, 2, 0);
 }
 
+static void test_median(void)
+{
+    double odd[] = {9, 1, 5, 3, 7}; /* sorted 1 3 5 7 9: the middle one */
+    CHECK_NEAR(stats_median(odd, 5), 5, 0);
+    CHECK_NEAR(odd[0], 1, 0); /* sorted in place */
+    CHECK_NEAR(odd[4], 9, 0);
+    double even[] = {4, -2, 10, 1}; /* sorted -2 1 4 10: (1 + 4) / 2 */
+    CHECK_NEAR(stats_median(even, 4), 2.5, 0);
+    double one[] = {42};
+    CHECK_NEAR(stats_median(one, 1), 42, 0);
+    double tie[] = {3, 3, 1, 3}; /* sorted 1 3 3 3 */
+    CHECK_NEAR(stats_median(tie, 4), 3, 0);
+}
+
+static void test_sorted_quantile(void)
+{
+    /* 0, 10, ..., 100 (n = 11): the p-quantile is x[floor(10 p)] = 100 floor(10 p) / 10. */
+    double x[11];
+    for (int i = 0; i < 11; i++)
+        x[i] = 10.0 * (10 - i); /* descending, to be sorted */
+    stats_sort(x, 11);
+    for (int i = 0; i < 11; i++)
+        CHECK_NEAR(x[i], 10.0 * i, 0);
+    CHECK_NEAR(stats_sorted_quantile(x, 11, 0.0), 0, 0);
+    CHECK_NEAR(stats_sorted_quantile(x, 11, 0.5), 50, 0);
+    CHECK_NEAR(stats_sorted_quantile(x, 11, 0.99), 90, 0); /* floor(9.9) = 9: no interpolation */
+    CHECK_NEAR(stats_sorted_quantile(x, 11, 1.0), 100, 0);
+    /* n = 4: floor(0.5 * 3) = 1, the lower middle value, not the median's mean of two. */
+    double y[] = {1, 2, 3, 4};
+    CHECK_NEAR(stats_sorted_quantile(y, 4, 0.5), 2, 0);
+    /* 1,000 samples 1..1000: p99 = x[floor(0.99 * 999)] = x[989] = 990. */
+    static double z[1000];
+    for (int i = 0; i < 1000; i++)
+        z[i] = 1000 - i;
+    stats_sort(z, 1000);
+    CHECK_NEAR(stats_sorted_quantile(z, 1000, 0.99), 990, 0);
+}
+
 int main(void)
 {
     RUN(test_t_quantiles);
     RUN(test_summary);
+    RUN(test_median);
+    RUN(test_sorted_quantile);
     TEST_MAIN_END();
 }
