@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/rng.h"
+#include "common/stats.h"
 #include "policy/attention.h"
 #include "policy/mlp_scorer.h"
 #include "policy/nn.h"
@@ -28,12 +29,6 @@
 static int p99_index(int count)
 {
     return (int)(0.99 * (count - 1) + 0.5);
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 typedef struct {
@@ -90,8 +85,8 @@ static int measure(const bench_model *bm, int n, int iters, double *p50, double 
         sum += t[i];
         if (r1.ru_nivcsw == r0.ru_nivcsw) ta[alone++] = t[i];
     }
-    qsort(t, (size_t)iters, sizeof *t, cmp_d);
-    qsort(ta, (size_t)alone, sizeof *ta, cmp_d);
+    stats_sort(t, iters);
+    stats_sort(ta, alone);
     *p50 = t[iters / 2];
     *p99 = t[p99_index(iters)];
     *mean = sum / iters;

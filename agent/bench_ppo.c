@@ -1,7 +1,6 @@
 /* bench_ppo.c: `kisim bench ppo`: training steps per second of the whole PPO loop (env steps,
  * forward passes, GAE, minibatch updates), one thread, on the built-in CartPole with CleanRL's
  * ppo.py defaults and on the quickstart sim; the median of several timed runs. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +12,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/provenance.h"
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "common/stats.h"
 
 /* Trains for about `seconds`; writes steps per second. */
 static int time_training(const kisim_config *cfg, double seconds, double *rate)
@@ -45,38 +39,15 @@ static void usage(FILE *out)
 
 int bench_ppo_main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"runs", required_argument, 0, 'r'},
-                                         {"seconds", required_argument, 0, 's'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     long runs = 3;
     double seconds = 3;
-    int json = 0, err = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "r:s:jh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'r':
-            err = args_int("bench ppo", "--runs", optarg, 1, 1000, &runs);
-            break;
-        case 's':
-            err = args_double("bench ppo", "--seconds", optarg, 0.1, 3600, &seconds);
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-        if (err) {
-            fprintf(stderr, "%s\n", kisim_errmsg());
-            return 2;
-        }
-    }
+    int json = 0;
+    const args_opt opts[] = {ARGS_OPT_LONG("runs", 'r', &runs, 1, 1000),
+                             ARGS_OPT_DOUBLE("seconds", 's', &seconds, 0.1, 3600),
+                             ARGS_OPT_FLAG("json", 'j', &json)};
+    int err = args_parse("bench ppo", argc, argv, opts, ARGS_COUNT(opts));
+    if (err > 0) return args_usage(usage, err);
+    if (err) return args_fail(err);
     const char *envs[2] = {"cartpole", "sim"};
     if (json)
         printf("[");
@@ -96,8 +67,7 @@ int bench_ppo_main(int argc, char **argv)
         for (int r = 0; r < runs && !err; r++)
             err = time_training(&cfg, seconds, &rate[r]);
         if (!err) {
-            qsort(rate, (size_t)runs, sizeof *rate, cmp_double);
-            double med = runs % 2 ? rate[runs / 2] : (rate[runs / 2 - 1] + rate[runs / 2]) / 2;
+            double med = stats_median(rate, (int)runs);
             if (json)
                 printf("%s{\"env\": \"%s\", \"steps_per_s\": %.0f}", e ? ", " : "", envs[e], med);
             else

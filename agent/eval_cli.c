@@ -1,7 +1,6 @@
 /* eval_cli.c: `kisim eval`: evaluates one or more scorers on a config and prints a comparison
  * table (default) or the results JSON. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,69 +127,28 @@ static int is_learned(const char *name)
 
 int verb_eval(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-                                         {"scorer", required_argument, 0, 's'},
-                                         {"episodes", required_argument, 0, 'e'},
-                                         {"seed", required_argument, 0, 'S'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"quiet", no_argument, 0, 'q'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {"trace", required_argument, 0, 't'},
-                                         {"policy", required_argument, 0, 'p'},
-                                         {"model", required_argument, 0, 'p'},
-                                         {"sample", no_argument, 0, 'x'},
-                                         {0, 0, 0, 0}};
     const char *config = NULL, *out_path = NULL, *trace_path = NULL, *names[32];
-    char scorer_arg[512] = "";
-    const char *policy = NULL;
-    int sample = 0;
+    const char *scorers = "", *policy = NULL;
     long episodes = -1;
     uint64_t seed = 0;
-    int have_seed = 0, json = 0, quiet = 0, err = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:s:e:S:jo:t:p:xqh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config = optarg;
-            break;
-        case 's':
-            snprintf(scorer_arg, sizeof scorer_arg, "%s", optarg);
-            break;
-        case 'e':
-            err = args_int("eval", "--episodes", optarg, 1, 1000000, &episodes);
-            break;
-        case 'S':
-            err = args_u64("eval", "--seed", optarg, &seed);
-            have_seed = 1;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'o':
-            out_path = optarg;
-            break;
-        case 't':
-            trace_path = optarg;
-            break;
-        case 'p':
-            policy = optarg;
-            break;
-        case 'x':
-            sample = 1;
-            break;
-        case 'q':
-            quiet = 1;
-            break;
-        case 'h':
-            eval_usage(stdout);
-            return 0;
-        default:
-            eval_usage(stderr);
-            return 2;
-        }
-        if (err) break;
-    }
+    int have_seed = 0, json = 0, quiet = 0, sample = 0;
+    const args_opt opts[] = {
+        ARGS_OPT_STR("config", 'c', &config),
+        ARGS_OPT_STR("scorer", 's', &scorers),
+        ARGS_OPT_LONG("episodes", 'e', &episodes, 1, 1000000),
+        {.name = "seed", .letter = 'S', .kind = ARGS_U64, .to.u64 = &seed, .given = &have_seed},
+        ARGS_OPT_FLAG("json", 'j', &json),
+        ARGS_OPT_STR("out", 'o', &out_path),
+        ARGS_OPT_FLAG("quiet", 'q', &quiet),
+        ARGS_OPT_STR("trace", 't', &trace_path),
+        ARGS_OPT_STR("policy", 'p', &policy),
+        ARGS_OPT_STR("model", 0, &policy),
+        ARGS_OPT_FLAG("sample", 'x', &sample),
+    };
+    int err = args_parse("eval", argc, argv, opts, ARGS_COUNT(opts));
+    if (err > 0) return args_usage(eval_usage, err);
+    char scorer_arg[512];
+    snprintf(scorer_arg, sizeof scorer_arg, "%s", scorers);
     if (!err && optind < argc)
         err = kisim_seterr(KISIM_EUSAGE, "eval: unexpected argument \"%s\"", argv[optind]);
     if (!err && !config) err = kisim_seterr(KISIM_EUSAGE, "eval: --config FILE is required");

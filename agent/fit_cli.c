@@ -1,5 +1,4 @@
 /* fit_cli.c: `kisim dataset` and `kisim fit-scorer` (agent/fit.h, agent/DATASET.md). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,45 +46,20 @@ static int dataset_convert(int argc, char **argv)
 int verb_dataset(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "convert")) return dataset_convert(argc, argv);
-    static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'}, {"scorer", required_argument, 0, 's'},
-        {"events", required_argument, 0, 'n'}, {"out", required_argument, 0, 'o'},
-        {"seed", required_argument, 0, 'S'},   {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     const char *config = NULL, *scorer = "k8s-default", *out = NULL;
     long events = -1;
     uint64_t seed = 0;
-    int quiet = 0, err = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:s:n:o:S:qh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config = optarg;
-            break;
-        case 's':
-            scorer = optarg;
-            break;
-        case 'n':
-            err = args_int("dataset", "--events", optarg, 1, 100000000, &events);
-            break;
-        case 'o':
-            out = optarg;
-            break;
-        case 'S':
-            err = args_u64("dataset", "--seed", optarg, &seed);
-            break;
-        case 'q':
-            quiet = 1;
-            break;
-        case 'h':
-            dataset_usage(stdout);
-            return 0;
-        default:
-            dataset_usage(stderr);
-            return 2;
-        }
-        if (err) break;
-    }
+    int quiet = 0;
+    const args_opt opts[] = {
+        ARGS_OPT_STR("config", 'c', &config),
+        ARGS_OPT_STR("scorer", 's', &scorer),
+        ARGS_OPT_LONG("events", 'n', &events, 1, 100000000),
+        ARGS_OPT_STR("out", 'o', &out),
+        ARGS_OPT_U64("seed", 'S', &seed),
+        ARGS_OPT_FLAG("quiet", 'q', &quiet),
+    };
+    int err = args_parse("dataset", argc, argv, opts, ARGS_COUNT(opts));
+    if (err > 0) return args_usage(dataset_usage, err);
     if (!err && optind < argc)
         err = kisim_seterr(KISIM_EUSAGE, "dataset: unexpected argument \"%s\"", argv[optind]);
     if (!err && (!config || !out || events < 0))
@@ -117,90 +91,59 @@ static void fit_usage(FILE *out)
         "  the same data and seed give the same model.\n");
 }
 
+/* --lr and --feature-drop: a number in (0, inf) and in [0, 1), with their own message. */
+static int parse_rate(const char *opt, const char *arg, int is_lr, float *out)
+{
+    char *end;
+    double x = strtod(arg, &end);
+    if (*end || end == arg || !(x >= 0) || (is_lr ? x <= 0 : x >= 1))
+        return kisim_seterr(KISIM_EUSAGE, "fit-scorer: --%s \"%s\" must be a number in %s", opt,
+                            arg, is_lr ? "(0, inf)" : "[0, 1)");
+    *out = (float)x;
+    return 0;
+}
+
+static int parse_lr(void *ctx, const char *arg)
+{
+    return parse_rate("lr", arg, 1, ctx);
+}
+
+static int parse_feature_drop(void *ctx, const char *arg)
+{
+    return parse_rate("feature-drop", arg, 0, ctx);
+}
+
 int verb_fit_scorer(int argc, char **argv)
 {
-    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
-                                         {"data", required_argument, 0, 'd'},
-                                         {"epochs", required_argument, 0, 'e'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"label", required_argument, 0, 'l'},
-                                         {"lr", required_argument, 0, 'r'},
-                                         {"patience", required_argument, 0, 'p'},
-                                         {"feature-drop", required_argument, 0, 'f'},
-                                         {"d-model", required_argument, 0, 'D'},
-                                         {"seed", required_argument, 0, 'S'},
-                                         {"quiet", no_argument, 0, 'q'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *model = NULL, *data = NULL, *out = NULL;
     fit_options o = {.epochs = 10,
                      .patience = 3,
                      .d_model = 128,
-                     .ff = 256,
-                     .head_hidden = 64,
                      .lr = 1e-3f,
                      .feature_drop = 0.1f,
                      .label = "contention",
                      .seed = 1,
                      .progress = 1};
-    long v;
-    double x;
-    char *end;
-    int err = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "m:d:e:o:l:r:p:f:D:S:qh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'm':
-            model = optarg;
-            break;
-        case 'd':
-            data = optarg;
-            break;
-        case 'e':
-            err = args_int("fit-scorer", "--epochs", optarg, 1, 100000, &v);
-            o.epochs = (int)v;
-            break;
-        case 'o':
-            out = optarg;
-            break;
-        case 'l':
-            o.label = optarg;
-            break;
-        case 'p':
-            err = args_int("fit-scorer", "--patience", optarg, 1, 100000, &v);
-            o.patience = (int)v;
-            break;
-        case 'D':
-            err = args_int("fit-scorer", "--d-model", optarg, 4, 4096, &v);
-            o.d_model = (int)v, o.ff = 2 * (int)v, o.head_hidden = (int)v / 2 > 0 ? (int)v / 2 : 1;
-            break;
-        case 'S':
-            err = args_u64("fit-scorer", "--seed", optarg, &o.seed);
-            break;
-        case 'r':
-        case 'f':
-            x = strtod(optarg, &end);
-            if (*end || end == optarg || !(x >= 0) || (c == 'f' && x >= 1) || (c == 'r' && x <= 0))
-                err = kisim_seterr(KISIM_EUSAGE, "fit-scorer: --%s \"%s\" must be a number in %s",
-                                   c == 'r' ? "lr" : "feature-drop", optarg,
-                                   c == 'r' ? "(0, inf)" : "[0, 1)");
-            else if (c == 'r')
-                o.lr = (float)x;
-            else
-                o.feature_drop = (float)x;
-            break;
-        case 'q':
-            o.progress = 0;
-            break;
-        case 'h':
-            fit_usage(stdout);
-            return 0;
-        default:
-            fit_usage(stderr);
-            return 2;
-        }
-        if (err) break;
-    }
+    int quiet = 0;
+    const args_opt opts[] = {
+        ARGS_OPT_STR("model", 'm', &model),
+        ARGS_OPT_STR("data", 'd', &data),
+        ARGS_OPT_INT("epochs", 'e', &o.epochs, 1, 100000),
+        ARGS_OPT_STR("out", 'o', &out),
+        ARGS_OPT_STR("label", 'l', &o.label),
+        ARGS_OPT_CALL("lr", 'r', parse_lr, &o.lr),
+        ARGS_OPT_INT("patience", 'p', &o.patience, 1, 100000),
+        ARGS_OPT_CALL("feature-drop", 'f', parse_feature_drop, &o.feature_drop),
+        ARGS_OPT_INT("d-model", 'D', &o.d_model, 4, 4096),
+        ARGS_OPT_U64("seed", 'S', &o.seed),
+        ARGS_OPT_FLAG("quiet", 'q', &quiet),
+    };
+    int err = args_parse("fit-scorer", argc, argv, opts, ARGS_COUNT(opts));
+    if (err > 0) return args_usage(fit_usage, err);
+    if (quiet) o.progress = 0;
+    /* the feed-forward and head widths follow d_model (256 and 64 at the default 128) */
+    o.ff = 2 * o.d_model;
+    o.head_hidden = o.d_model / 2 > 0 ? o.d_model / 2 : 1;
     if (!err && optind < argc)
         err = kisim_seterr(KISIM_EUSAGE, "fit-scorer: unexpected argument \"%s\"", argv[optind]);
     if (!err && (!model || !data || !out))

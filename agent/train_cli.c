@@ -1,5 +1,4 @@
 /* train_cli.c: `kisim train`: options, then agent/train.c. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,53 +30,31 @@ static void train_usage(FILE *out)
 
 int verb_train(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"resume", required_argument, 0, 'r'},
-                                         {"total-steps", required_argument, 0, 'n'},
-                                         {"seed", required_argument, 0, 's'},
-                                         {"stop-after-updates", required_argument, 0, 'u'},
-                                         {"quiet", no_argument, 0, 'q'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *config = NULL;
     train_options opt = {"runs/train", NULL, 1, 0};
     uint64_t steps = 0, seed = 0;
-    int have_steps = 0, have_seed = 0, have_out = 0, err = 0, c;
+    int have_steps = 0, have_seed = 0, have_out = 0, quiet = 0;
     long stop = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:o:r:n:s:u:qh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config = optarg;
-            break;
-        case 'o':
-            opt.out_dir = optarg, have_out = 1;
-            break;
-        case 'r':
-            opt.resume_dir = optarg;
-            break;
-        case 'n':
-            err = args_u64("train", "--total-steps", optarg, &steps), have_steps = 1;
-            break;
-        case 's':
-            err = args_u64("train", "--seed", optarg, &seed), have_seed = 1;
-            break;
-        case 'u':
-            err = args_int("train", "--stop-after-updates", optarg, 1, 100000000, &stop);
-            break;
-        case 'q':
-            opt.progress = 0;
-            break;
-        case 'h':
-            train_usage(stdout);
-            return 0;
-        default:
-            train_usage(stderr);
-            return 2;
-        }
-        if (err) break;
-    }
+    const args_opt opts[] = {
+        ARGS_OPT_STR("config", 'c', &config),
+        {.name = "out",
+         .letter = 'o',
+         .kind = ARGS_STR,
+         .to.str = &opt.out_dir,
+         .given = &have_out},
+        ARGS_OPT_STR("resume", 'r', &opt.resume_dir),
+        {.name = "total-steps",
+         .letter = 'n',
+         .kind = ARGS_U64,
+         .to.u64 = &steps,
+         .given = &have_steps},
+        {.name = "seed", .letter = 's', .kind = ARGS_U64, .to.u64 = &seed, .given = &have_seed},
+        ARGS_OPT_LONG("stop-after-updates", 'u', &stop, 1, 100000000),
+        ARGS_OPT_FLAG("quiet", 'q', &quiet),
+    };
+    int err = args_parse("train", argc, argv, opts, ARGS_COUNT(opts));
+    if (err > 0) return args_usage(train_usage, err);
+    if (quiet) opt.progress = 0;
     opt.stop_after = (int)stop;
     if (!err && optind < argc)
         err = kisim_seterr(KISIM_EUSAGE, "train: unexpected argument \"%s\"", argv[optind]);

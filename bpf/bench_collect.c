@@ -6,7 +6,6 @@
 #include <bpf/bpf.h>
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stddef.h>
@@ -24,6 +23,7 @@
 #include "common/cli_args.h"
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/stats.h"
 
 #define MAX_PROGS 16
 #define MAX_RUNS 64
@@ -219,26 +219,13 @@ cleanup:
     return err;
 }
 
-static int cmp_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
-/* The median of v[0..n) (sorted in place): the middle value, or the mean of the two middle ones. */
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* The median of field `off` (a double at that offset) over n results. */
 static double median_of(const run_result *r, int n, size_t off)
 {
     double v[MAX_RUNS];
     for (int i = 0; i < n; i++)
         v[i] = *(const double *)((const char *)&r[i] + off);
-    return median(v, n);
+    return stats_median(v, n);
 }
 
 static void print_medians(const run_result *r, int n)
@@ -255,7 +242,7 @@ static void print_medians(const run_result *r, int n)
             pct[i] = s ? 100 * (double)s->ns / 1e9 / r[i].wall : 0;
         }
         printf("  BPF %-16s %9.0f runs/s %6.0f ns/run %7.3f%% of a core\n", r[0].p[p].name,
-               median(rate, n), median(per, n), median(pct, n));
+               stats_median(rate, n), stats_median(per, n), stats_median(pct, n));
     }
 #define MED(f) median_of(r, n, offsetof(run_result, f))
     printf("  load: %.0f loopback packets/s, %.0f block requests/s\n", MED(pps), MED(iops));
@@ -288,49 +275,20 @@ static void usage(FILE *out)
 
 int bench_collect_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"runs", required_argument, 0, 'r'},   {"seconds", required_argument, 0, 's'},
-        {"warmup", required_argument, 0, 'w'}, {"pps", required_argument, 0, 'p'},
-        {"dir", required_argument, 0, 'd'},    {"writers", required_argument, 0, 'W'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     long runs = 5, pps = 50000, writers = 4;
     double seconds = 20, warmup = 3;
     bench_load_opts o = {.dir = "/var/tmp"};
-    int err = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "r:s:w:p:d:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'r':
-            err = args_int("bench collect", "--runs", optarg, 1, MAX_RUNS, &runs);
-            break;
-        case 's':
-            err = args_double("bench collect", "--seconds", optarg, 1, 3600, &seconds);
-            break;
-        case 'w':
-            err = args_double("bench collect", "--warmup", optarg, 0, 600, &warmup);
-            break;
-        case 'p':
-            err = args_int("bench collect", "--pps", optarg, 0, 10000000, &pps);
-            break;
-        case 'd':
-            o.dir = optarg;
-            break;
-        case 'W':
-            err =
-                args_int("bench collect", "--writers", optarg, 0, BENCH_LOAD_MAX_WRITERS, &writers);
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-        if (err) {
-            fprintf(stderr, "%s\n", kisim_errmsg());
-            return 2;
-        }
-    }
+    const args_opt opts[] = {
+        ARGS_OPT_LONG("runs", 'r', &runs, 1, MAX_RUNS),
+        ARGS_OPT_DOUBLE("seconds", 's', &seconds, 1, 3600),
+        ARGS_OPT_DOUBLE("warmup", 'w', &warmup, 0, 600),
+        ARGS_OPT_LONG("pps", 'p', &pps, 0, 10000000),
+        ARGS_OPT_STR("dir", 'd', &o.dir),
+        ARGS_OPT_LONG("writers", 0, &writers, 0, BENCH_LOAD_MAX_WRITERS),
+    };
+    int err = args_parse("bench collect", argc, argv, opts, ARGS_COUNT(opts));
+    if (err > 0) return args_usage(usage, err);
+    if (err) return args_fail(err);
     if (optind < argc) {
         fprintf(stderr, "bench collect: unexpected argument \"%s\"\n", argv[optind]);
         return 2;
@@ -367,6 +325,5 @@ int bench_collect_main(int argc, char **argv)
     }
     close(stats);
     if (done) print_medians(r, done);
-    if (err) fprintf(stderr, "%s\n", kisim_errmsg());
-    return kisim_exit_code(err);
+    return err ? args_fail(err) : 0;
 }

@@ -3,7 +3,6 @@
  * cheap as a policy can be (the first masked node after a random start, no scaling), so the
  * number measures the environment: stepping, the queueing model, telemetry and the observation
  * write, with episode resets included. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +13,10 @@
 #include "common/log.h"
 #include "common/provenance.h"
 #include "common/rng.h"
+#include "common/stats.h"
 #include "env/baselines/baseline.h"
 #include "env/env.h"
 #include "env/verbs.h"
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* Steps one env for about `seconds`; returns decisions per second, or a negative error. */
 static double time_run(kisim_env *e, const env_spaces *sp, double seconds, uint64_t seed,
@@ -72,10 +66,7 @@ static int bench_nodes(kisim_config *cfg, int nodes, int runs, double seconds, d
         rate[i] = time_run(e, &sp, seconds, 1000u * (uint64_t)i, a.obs, a.mask, a.info);
         if (rate[i] < 0) err = (int)rate[i];
     }
-    if (!err) {
-        qsort(rate, (size_t)runs, sizeof *rate, cmp_double);
-        *median = runs % 2 ? rate[runs / 2] : (rate[runs / 2 - 1] + rate[runs / 2]) / 2;
-    }
+    if (!err) *median = stats_median(rate, runs);
     env_arrays_free(&a);
     free(rate);
     env_free(e);
@@ -94,55 +85,25 @@ static void bench_usage(FILE *out)
 
 int bench_env_main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-                                         {"nodes", required_argument, 0, 'n'},
-                                         {"runs", required_argument, 0, 'r'},
-                                         {"seconds", required_argument, 0, 's'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *config = NULL;
-    char nodes_arg[256] = "16,64,256";
+    const char *config = NULL, *nodes = "16,64,256";
     long runs = 5;
     double seconds = 1.0;
-    int json = 0, err = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:n:r:s:jh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config = optarg;
-            break;
-        case 'n':
-            snprintf(nodes_arg, sizeof nodes_arg, "%s", optarg);
-            break;
-        case 'r':
-            err = args_int("bench env", "--runs", optarg, 1, 1000, &runs);
-            break;
-        case 's':
-            err = args_double("bench env", "--seconds", optarg, 0.01, 3600, &seconds);
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            bench_usage(stdout);
-            return 0;
-        default:
-            bench_usage(stderr);
-            return 2;
-        }
-        if (err) break;
-    }
+    int json = 0;
+    const args_opt opts[] = {
+        ARGS_OPT_STR("config", 'c', &config), ARGS_OPT_STR("nodes", 'n', &nodes),
+        ARGS_OPT_LONG("runs", 'r', &runs, 1, 1000),
+        ARGS_OPT_DOUBLE("seconds", 's', &seconds, 0.01, 3600), ARGS_OPT_FLAG("json", 'j', &json)};
+    int err = args_parse("bench env", argc, argv, opts, ARGS_COUNT(opts));
+    if (err > 0) return args_usage(bench_usage, err);
+    char nodes_arg[256];
+    snprintf(nodes_arg, sizeof nodes_arg, "%s", nodes);
     kisim_config cfg;
     if (!err) err = config ? cfg_read(&cfg, config) : (cfg_default(&cfg), 0);
     long sizes[16];
     int n_sizes = 0;
     for (char *tok = strtok(nodes_arg, ","); !err && tok && n_sizes < 16; tok = strtok(NULL, ","))
         err = args_int("bench env", "--nodes", tok, 1, 4096, &sizes[n_sizes++]);
-    if (err) {
-        fprintf(stderr, "%s\n", kisim_errmsg());
-        return kisim_exit_code(err);
-    }
+    if (err) return args_fail(err);
     if (json)
         printf("[");
     else
@@ -160,6 +121,5 @@ int bench_env_main(int argc, char **argv)
         fflush(stdout);
     }
     if (json) printf("]\n");
-    if (err) fprintf(stderr, "%s\n", kisim_errmsg());
-    return kisim_exit_code(err);
+    return err ? args_fail(err) : 0;
 }

@@ -21,6 +21,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/rng.h"
+#include "common/stats.h"
 #include "scheduler/extender.h"
 #include "scheduler/extender_json.h"
 #include "scheduler/extender_verbs.h"
@@ -195,12 +196,6 @@ typedef struct {
     long errors;
 } run_result;
 
-static int cmp_d(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
 /* The same body without HTTP, one call at a time on this thread, for up to 1 s or 20,000 calls:
  * the wire format alone (parse + pod context + write the answer) and the whole verb (that plus
  * the chain). p50/p99 in microseconds into us[4]. */
@@ -239,7 +234,7 @@ static int in_process(score_service *svc, const char *path, double us[4])
             lat[calls] = (clock_mono_s() - t0) * 1e6;
             free(out);
         }
-        qsort(lat, (size_t)calls, sizeof *lat, cmp_d);
+        stats_sort(lat, calls);
         us[2 * part] = lat[calls / 2];
         us[2 * part + 1] = lat[calls * 99 / 100];
     }
@@ -287,12 +282,6 @@ static int run_wrk(score_service *svc, int port, const char *script, int threads
     out->errors = errors;
     out->ppo_share = total ? (double)ppo / (double)total : 0;
     return 0;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static void usage(FILE *out)
@@ -404,8 +393,8 @@ int bench_extender_main(int argc, char **argv)
                      rr.p99_ms);
         }
         const char *form = cases[c].names ? "NodeNames" : "Nodes";
-        double mr = median(rps, (int)runs), m50 = median(p50, (int)runs),
-               m99 = median(p99, (int)runs);
+        double mr = stats_median(rps, (int)runs), m50 = stats_median(p50, (int)runs),
+               m99 = stats_median(p99, (int)runs);
         if (json)
             printf("%s{\"form\":\"%s\",\"nodes\":%d,\"body_bytes\":%ld,\"req_per_s\":%.0f,\"p50_"
                    "ms\":%.3f,"

@@ -5,7 +5,6 @@
  * policy API at their trained shapes (PPO hidden 64; attention d_model 128): weights do not
  * change the cost. Each request's answering link is checked, so a row whose link missed its
  * budget says so in answered_by_link. */
-#include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/stats.h"
 #include "scheduler/batch_client.h"
 #include "scheduler/batch_server.h"
 #include "scheduler/score.h"
@@ -104,15 +104,10 @@ static int feed_store(score_service *s, const char *recording, int n, int T)
     return err;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* --links: a comma-separated subset of the link names; want[k] set for each one named. */
-static int parse_links(const char *arg, int *want)
+static int parse_links(void *ctx, const char *arg)
 {
+    int *want = ctx;
     char *copy = strdup(arg), *save = NULL;
     int err = copy ? 0 : kisim_seterr(KISIM_ENOMEM, "bench service: out of memory"), any = 0;
     for (int k = 0; k < SCORE_N_LINKS; k++)
@@ -134,6 +129,29 @@ static int parse_links(const char *arg, int *want)
     return err;
 }
 
+/* --nodes: a comma-separated list of at most 8 node counts. */
+typedef struct {
+    int sizes[8], n;
+} node_sizes;
+
+static int parse_nodes(void *ctx, const char *arg)
+{
+    node_sizes *ns = ctx;
+    int err = 0;
+    ns->n = 0;
+    char *copy = strdup(arg), *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok && !err; tok = strtok_r(NULL, ",", &save)) {
+        long v;
+        if (ns->n == 8)
+            err = kisim_seterr(KISIM_EUSAGE, "bench service: --nodes: at most 8 sizes");
+        else if (!(err = args_int("bench service", "--nodes", tok, 1, MAX_NODES_BENCH, &v)))
+            ns->sizes[ns->n++] = (int)v;
+    }
+    free(copy);
+    if (!err && !ns->n) err = kisim_seterr(KISIM_EUSAGE, "bench service: --nodes: empty list");
+    return err;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -150,59 +168,20 @@ static void usage(FILE *out)
 
 int bench_service_main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
-                                         {"requests", required_argument, 0, 'r'},
-                                         {"budget-ms", required_argument, 0, 'b'},
-                                         {"nodes", required_argument, 0, 'n'},
-                                         {"links", required_argument, 0, 'l'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    int json = 0, err = 0, c, sizes[8] = {10, 100, 1000}, n_sizes = 3,
-        want[SCORE_N_LINKS] = {1, 1, 1};
+    int json = 0, want[SCORE_N_LINKS] = {1, 1, 1};
+    node_sizes ns = {{10, 100, 1000}, 3};
     long requests = 1000, budget = 1000;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j':
-            json = 1;
-            break;
-        case 'r':
-            err = args_int("bench service", "--requests", optarg, 10, 10000000, &requests);
-            break;
-        case 'b':
-            err = args_int("bench service", "--budget-ms", optarg, 1, 60000, &budget);
-            break;
-        case 'n': {
-            n_sizes = 0;
-            char *copy = strdup(optarg), *save = NULL;
-            for (char *tok = strtok_r(copy, ",", &save); tok && !err;
-                 tok = strtok_r(NULL, ",", &save)) {
-                long v;
-                if (n_sizes == 8)
-                    err = kisim_seterr(KISIM_EUSAGE, "bench service: --nodes: at most 8 sizes");
-                else if (!(err = args_int("bench service", "--nodes", tok, 1, MAX_NODES_BENCH, &v)))
-                    sizes[n_sizes++] = (int)v;
-            }
-            free(copy);
-            if (!err && !n_sizes)
-                err = kisim_seterr(KISIM_EUSAGE, "bench service: --nodes: empty list");
-            break;
-        }
-        case 'l':
-            err = parse_links(optarg, want);
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-        if (err) {
-            fprintf(stderr, "%s\n", kisim_errmsg());
-            return kisim_exit_code(err);
-        }
-    }
+    const args_opt opts[] = {
+        ARGS_OPT_FLAG("json", 0, &json),
+        ARGS_OPT_LONG("requests", 0, &requests, 10, 10000000),
+        ARGS_OPT_LONG("budget-ms", 0, &budget, 1, 60000),
+        ARGS_OPT_CALL("nodes", 0, parse_nodes, &ns),
+        ARGS_OPT_CALL("links", 0, parse_links, want),
+    };
+    int err = args_parse("bench service", argc, argv, opts, ARGS_COUNT(opts));
+    if (err > 0) return args_usage(usage, err);
+    if (err) return args_fail(err);
+    int n_sizes = ns.n, *sizes = ns.sizes;
     char dir[] = "/tmp/kisim-bench-score.XXXXXX", ppo[128], att[128], rec[128], tele[160], ep[160];
     if (!mkdtemp(dir)) {
         fprintf(stderr, "bench service: cannot create a temporary folder\n");
@@ -291,11 +270,11 @@ int bench_service_main(int argc, char **argv)
                         (unsigned long long)(st.fallbacks[link][f] - fb_before[f]));
             for (int f = 0; f < SCORE_N_FALLBACKS; f++)
                 fb_before[f] = st.fallbacks[link][f];
-            qsort(lat, (size_t)reqs, sizeof *lat, cmp_double);
-            qsort(svc, (size_t)reqs, sizeof *svc, cmp_double);
-            double svc50 = svc[(size_t)(0.50 * (double)(reqs - 1))];
-            double p50 = lat[(size_t)(0.50 * (double)(reqs - 1))],
-                   p99 = lat[(size_t)(0.99 * (double)(reqs - 1))];
+            stats_sort(lat, (int)reqs);
+            stats_sort(svc, (int)reqs);
+            double svc50 = stats_sorted_quantile(svc, (int)reqs, 0.50);
+            double p50 = stats_sorted_quantile(lat, (int)reqs, 0.50),
+                   p99 = stats_sorted_quantile(lat, (int)reqs, 0.99);
             double frac = (double)by_link / (double)reqs;
             if (json)
                 printf(
@@ -335,9 +314,5 @@ int bench_service_main(int argc, char **argv)
     char cmd[96];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "bench service: could not remove %s\n", dir);
-    if (err) {
-        fprintf(stderr, "%s\n", kisim_errmsg());
-        return kisim_exit_code(err);
-    }
-    return 0;
+    return err ? args_fail(err) : 0;
 }

@@ -1,7 +1,6 @@
 /* score_cli.c: the scoring service's verbs: `kisim score serve` (BatchScore on ZeroMQ, the
  * extender over HTTP, the telemetry store, SIGHUP reloads), `kisim rebalance` (asks a running
  * scorer which pods to move) and `kisim telemetry replay|record` (frame recordings). */
-#include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -52,10 +51,20 @@ static void install_signals(int with_hup)
     }
 }
 
-static int fail(int err)
+/* --subscribe, repeatable (score serve and telemetry record): the endpoints in order. */
+typedef struct {
+    const char *verb;
+    const char *ep[MAX_SUBSCRIBE];
+    int n;
+} subscriptions;
+
+static int add_subscribe(void *ctx, const char *endpoint)
 {
-    fprintf(stderr, "%s\n", kisim_errmsg());
-    return kisim_exit_code(err);
+    subscriptions *s = ctx;
+    if (s->n == MAX_SUBSCRIBE)
+        return kisim_seterr(KISIM_EUSAGE, "%s: more than %d --subscribe", s->verb, MAX_SUBSCRIBE);
+    s->ep[s->n++] = endpoint;
+    return 0;
 }
 
 static void serve_usage(FILE *out)
@@ -92,8 +101,9 @@ static void serve_usage(FILE *out)
         EXTENDER_DEFAULT_THREADS);
 }
 
-static int parse_delay(const char *arg, score_opts *o)
+static int parse_delay(void *ctx, const char *arg)
 {
+    score_opts *o = ctx;
     const char *eq = strchr(arg, '=');
     long ms;
     if (!eq)
@@ -111,112 +121,45 @@ static int parse_delay(const char *arg, score_opts *o)
 
 static int score_serve(int argc, char **argv)
 {
-    static const struct option opts[] = {{"policy", required_argument, 0, 'p'},
-                                         {"fallback", required_argument, 0, 'f'},
-                                         {"http", required_argument, 0, 'H'},
-                                         {"zmq", required_argument, 0, 'z'},
-                                         {"telemetry", required_argument, 0, 't'},
-                                         {"subscribe", required_argument, 0, 's'},
-                                         {"shadow", required_argument, 0, 'S'},
-                                         {"budget-ms", required_argument, 0, 'b'},
-                                         {"window", required_argument, 0, 'w'},
-                                         {"workers", required_argument, 0, 'W'},
-                                         {"breaker-failures", required_argument, 0, 'k'},
-                                         {"breaker-cooldown-ms", required_argument, 0, 'c'},
-                                         {"test-delay-ms", required_argument, 0, 'd'},
-                                         {"quiet", no_argument, 0, 'q'},
-                                         {"http-threads", required_argument, 0, 'T'},
-                                         {"filter-min-score", required_argument, 0, 'm'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     score_opts o = {0};
     extender_opts xo = {0};
-    const char *subs[MAX_SUBSCRIBE], *http = NULL, *zmq_ep = SCORE_DEFAULT_ENDPOINT;
-    int n_subs = 0, err = 0, c;
-    long v;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'p':
-            o.policy_path = optarg;
-            break;
-        case 'f':
-            o.fallback_path = optarg;
-            break;
-        case 'H':
-            http = optarg;
-            break;
-        case 'z':
-            zmq_ep = optarg;
-            break;
-        case 't':
-            o.telemetry_bind = optarg;
-            break;
-        case 's':
-            if (n_subs == MAX_SUBSCRIBE)
-                err = kisim_seterr(KISIM_EUSAGE, "score serve: more than %d --subscribe",
-                                   MAX_SUBSCRIBE);
-            else
-                subs[n_subs++] = optarg;
-            break;
-        case 'S':
-            o.shadow_path = optarg;
-            break;
-        case 'b':
-            if (!(err = args_int("score serve", "--budget-ms", optarg, 1, 60000, &v)))
-                o.budget_ms = (int)v;
-            break;
-        case 'w':
-            if (!(err = args_int("score serve", "--window", optarg, 1, TELEM_MAX_WINDOW, &v)))
-                o.window = (int)v;
-            break;
-        case 'W':
-            if (!(err = args_int("score serve", "--workers", optarg, 1, 16, &v)))
-                o.workers = (int)v;
-            break;
-        case 'k':
-            if (!(err = args_int("score serve", "--breaker-failures", optarg, 1, 1000, &v)))
-                o.breaker_failures = (int)v;
-            break;
-        case 'c':
-            if (!(err = args_int("score serve", "--breaker-cooldown-ms", optarg, 1, 3600000, &v)))
-                o.breaker_cooldown_ms = (int)v;
-            break;
-        case 'd':
-            err = parse_delay(optarg, &o);
-            break;
-        case 'T':
-            if (!(err = args_int("score serve", "--http-threads", optarg, 1, 64, &v)))
-                xo.threads = (int)v;
-            break;
-        case 'm':
-            if (!(err = args_int("score serve", "--filter-min-score", optarg, 0, 100, &v)))
-                xo.filter_min_score = (int)v;
-            break;
-        case 'q':
-            log_set_level(LOG_WARN);
-            break;
-        case 'h':
-            serve_usage(stdout);
-            return 0;
-        default:
-            serve_usage(stderr);
-            return 2;
-        }
-        if (err) return fail(err);
-    }
+    subscriptions subs = {.verb = "score serve"};
+    const char *http = NULL, *zmq_ep = SCORE_DEFAULT_ENDPOINT;
+    int quiet = 0;
+    const args_opt opts[] = {
+        ARGS_OPT_STR("policy", 0, &o.policy_path),
+        ARGS_OPT_STR("fallback", 0, &o.fallback_path),
+        ARGS_OPT_STR("http", 0, &http),
+        ARGS_OPT_STR("zmq", 0, &zmq_ep),
+        ARGS_OPT_STR("telemetry", 0, &o.telemetry_bind),
+        ARGS_OPT_CALL("subscribe", 0, add_subscribe, &subs),
+        ARGS_OPT_STR("shadow", 0, &o.shadow_path),
+        ARGS_OPT_INT("budget-ms", 0, &o.budget_ms, 1, 60000),
+        ARGS_OPT_INT("window", 0, &o.window, 1, TELEM_MAX_WINDOW),
+        ARGS_OPT_INT("workers", 0, &o.workers, 1, 16),
+        ARGS_OPT_INT("breaker-failures", 0, &o.breaker_failures, 1, 1000),
+        ARGS_OPT_INT("breaker-cooldown-ms", 0, &o.breaker_cooldown_ms, 1, 3600000),
+        ARGS_OPT_CALL("test-delay-ms", 0, parse_delay, &o),
+        ARGS_OPT_FLAG("quiet", 0, &quiet),
+        ARGS_OPT_INT("http-threads", 0, &xo.threads, 1, 64),
+        ARGS_OPT_INT("filter-min-score", 0, &xo.filter_min_score, 0, 100),
+    };
+    int err = args_parse("score serve", argc, argv, opts, ARGS_COUNT(opts));
+    if (err > 0) return args_usage(serve_usage, err);
+    if (err) return args_fail(err);
+    if (quiet) log_set_level(LOG_WARN);
     if (optind != argc) {
         fprintf(stderr, "score serve: unexpected argument \"%s\"\n", argv[optind]);
         return 2;
     }
-    o.subscribe = subs;
-    o.n_subscribe = n_subs;
+    o.subscribe = subs.ep;
+    o.n_subscribe = subs.n;
     score_service *s = NULL;
     batch_server *b = NULL;
     extender *x = NULL;
     /* a mistyped address is a usage error before any model loads; a signal while they load
      * (which can take seconds) stops or reloads cleanly rather than killing the process */
-    if (http && (err = extender_check_address(http))) return fail(err);
+    if (http && (err = extender_check_address(http))) return args_fail(err);
     install_signals(1);
     if ((err = score_service_open(&s, &o))) goto cleanup;
     if ((err = batch_server_open(&b, s, zmq_ep))) goto cleanup;
@@ -240,7 +183,7 @@ cleanup:
     extender_stop(x);
     batch_server_close(b);
     score_service_close(s);
-    return err ? fail(err) : 0;
+    return err ? args_fail(err) : 0;
 }
 
 int verb_score(int argc, char **argv)
@@ -266,43 +209,19 @@ static void rebalance_usage(FILE *out)
 
 int verb_rebalance(int argc, char **argv)
 {
-    static const struct option opts[] = {{"scorer", required_argument, 0, 's'},
-                                         {"min-delta", required_argument, 0, 'd'},
-                                         {"max", required_argument, 0, 'm'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"timeout-ms", required_argument, 0, 't'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *scorer = NULL;
     long min_delta = 20, max = 50, timeout = 5000;
-    int json = 0, err = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            scorer = optarg;
-            break;
-        case 'd':
-            err = args_int("rebalance", "--min-delta", optarg, 0, 100, &min_delta);
-            break;
-        case 'm':
-            err = args_int("rebalance", "--max", optarg, 1, 10000, &max);
-            break;
-        case 't':
-            err = args_int("rebalance", "--timeout-ms", optarg, 1, 600000, &timeout);
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            rebalance_usage(stdout);
-            return 0;
-        default:
-            rebalance_usage(stderr);
-            return 2;
-        }
-        if (err) return fail(err);
-    }
+    int json = 0;
+    const args_opt opts[] = {
+        ARGS_OPT_STR("scorer", 0, &scorer),
+        ARGS_OPT_LONG("min-delta", 0, &min_delta, 0, 100),
+        ARGS_OPT_LONG("max", 0, &max, 1, 10000),
+        ARGS_OPT_FLAG("json", 0, &json),
+        ARGS_OPT_LONG("timeout-ms", 0, &timeout, 1, 600000),
+    };
+    int err = args_parse("rebalance", argc, argv, opts, ARGS_COUNT(opts));
+    if (err > 0) return args_usage(rebalance_usage, err);
+    if (err) return args_fail(err);
     if (!scorer || optind != argc) {
         fprintf(stderr, "rebalance: %s\n",
                 !scorer ? "--scorer ENDPOINT is required" : "unexpected argument");
@@ -341,7 +260,7 @@ cleanup:
     cJSON_Delete(o);
     free(text);
     batch_client_close(cl);
-    return err ? fail(err) : 0;
+    return err ? args_fail(err) : 0;
 }
 
 static void telemetry_usage(FILE *out)
@@ -361,45 +280,17 @@ static void telemetry_usage(FILE *out)
 
 static int telemetry_replay_main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"publish", required_argument, 0, 'p'},
-                                         {"connect", required_argument, 0, 'c'},
-                                         {"rate", required_argument, 0, 'r'},
-                                         {"loop", required_argument, 0, 'l'},
-                                         {"wait-ms", required_argument, 0, 'w'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     telem_replay_opts o = {.loops = 1, .wait_ms = 500, .progress = 1};
-    long v;
-    int err = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'p':
-            o.publish = optarg;
-            break;
-        case 'c':
-            o.connect = optarg;
-            break;
-        case 'r':
-            err = args_double("telemetry replay", "--rate", optarg, 0, 1e7, &o.rate);
-            break;
-        case 'l':
-            if (!(err = args_int("telemetry replay", "--loop", optarg, 0, 1000000000, &v)))
-                o.loops = (int)v;
-            break;
-        case 'w':
-            if (!(err = args_int("telemetry replay", "--wait-ms", optarg, 0, 600000, &v)))
-                o.wait_ms = (int)v;
-            break;
-        case 'h':
-            telemetry_usage(stdout);
-            return 0;
-        default:
-            telemetry_usage(stderr);
-            return 2;
-        }
-        if (err) return fail(err);
-    }
+    const args_opt opts[] = {
+        ARGS_OPT_STR("publish", 0, &o.publish),
+        ARGS_OPT_STR("connect", 0, &o.connect),
+        ARGS_OPT_DOUBLE("rate", 0, &o.rate, 0, 1e7),
+        ARGS_OPT_INT("loop", 0, &o.loops, 0, 1000000000),
+        ARGS_OPT_INT("wait-ms", 0, &o.wait_ms, 0, 600000),
+    };
+    int err = args_parse("telemetry replay", argc, argv, opts, ARGS_COUNT(opts));
+    if (err > 0) return args_usage(telemetry_usage, err);
+    if (err) return args_fail(err);
     if (optind != argc - 1 || (!o.publish && !o.connect)) {
         fprintf(stderr, "telemetry replay: %s\n",
                 optind != argc - 1 ? "expected one recording FILE"
@@ -407,61 +298,33 @@ static int telemetry_replay_main(int argc, char **argv)
         return 2;
     }
     telem_recording r;
-    if ((err = telem_recording_read(&r, argv[optind]))) return fail(err);
+    if ((err = telem_recording_read(&r, argv[optind]))) return args_fail(err);
     install_signals(0);
     long sent = 0;
     err = telem_replay(&r, &o, &stop_flag, &sent);
     telem_recording_free(&r);
-    if (err) return fail(err);
+    if (err) return args_fail(err);
     log_info("telemetry replay: %ld frames sent", sent);
     return 0;
 }
 
 static int telemetry_record_main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
-                                         {"bind", required_argument, 0, 'b'},
-                                         {"subscribe", required_argument, 0, 's'},
-                                         {"frames", required_argument, 0, 'n'},
-                                         {"seconds", required_argument, 0, 't'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *out = NULL, *bind = NULL, *subs[MAX_SUBSCRIBE];
-    int n_subs = 0, err = 0, c;
+    const char *out = NULL, *bind = NULL;
+    subscriptions subs = {.verb = "telemetry record"};
     long frames = 0;
     double seconds = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o':
-            out = optarg;
-            break;
-        case 'b':
-            bind = optarg;
-            break;
-        case 's':
-            if (n_subs == MAX_SUBSCRIBE)
-                err = kisim_seterr(KISIM_EUSAGE, "telemetry record: more than %d --subscribe",
-                                   MAX_SUBSCRIBE);
-            else
-                subs[n_subs++] = optarg;
-            break;
-        case 'n':
-            err = args_int("telemetry record", "--frames", optarg, 1, 1000000000, &frames);
-            break;
-        case 't':
-            err = args_double("telemetry record", "--seconds", optarg, 0.001, 1e7, &seconds);
-            break;
-        case 'h':
-            telemetry_usage(stdout);
-            return 0;
-        default:
-            telemetry_usage(stderr);
-            return 2;
-        }
-        if (err) return fail(err);
-    }
-    if (!out || (!bind && !n_subs) || optind != argc) {
+    const args_opt opts[] = {
+        ARGS_OPT_STR("out", 0, &out),
+        ARGS_OPT_STR("bind", 0, &bind),
+        ARGS_OPT_CALL("subscribe", 0, add_subscribe, &subs),
+        ARGS_OPT_LONG("frames", 0, &frames, 1, 1000000000),
+        ARGS_OPT_DOUBLE("seconds", 0, &seconds, 0.001, 1e7),
+    };
+    int err = args_parse("telemetry record", argc, argv, opts, ARGS_COUNT(opts));
+    if (err > 0) return args_usage(telemetry_usage, err);
+    if (err) return args_fail(err);
+    if (!out || (!bind && !subs.n) || optind != argc) {
         fprintf(stderr, "telemetry record: %s\n",
                 !out             ? "--out FILE is required"
                 : optind != argc ? "unexpected argument"
@@ -470,8 +333,8 @@ static int telemetry_record_main(int argc, char **argv)
     }
     install_signals(0);
     long rec = 0, bad = 0;
-    if ((err = telem_record(out, bind, subs, n_subs, frames, seconds, &stop_flag, &rec, &bad)))
-        return fail(err);
+    if ((err = telem_record(out, bind, subs.ep, subs.n, frames, seconds, &stop_flag, &rec, &bad)))
+        return args_fail(err);
     log_info("telemetry record: %ld frames to %s (%ld malformed left out)", rec, out, bad);
     return 0;
 }

@@ -10,7 +10,6 @@
  * same in kisim_env/bench.py. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +27,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/provenance.h"
+#include "common/stats.h"
 #include "env/remote/client.h"
 #include "env/remote/verbs.h"
 #include "env/vecenv.h"
@@ -61,18 +61,6 @@ static void rule_actions(const uint8_t *mask, int k_envs, int n_max, long t, int
         out[2 * k] = node;
         out[2 * k + 1] = scale;
     }
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* Reply bytes per env per step: obs, reward, terminated, truncated, mask, info. */
@@ -169,8 +157,8 @@ static int run_c_client(const char *endpoint, int k, long steps, const bench_opt
         res->crc = (uint32_t)crc;
     }
     if (!err) {
-        res->rate = median(rate, (int)o->runs);
-        res->mb = median(mb, (int)o->runs);
+        res->rate = stats_median(rate, (int)o->runs);
+        res->mb = stats_median(mb, (int)o->runs);
     }
     bufs_free(&b);
     client_close(c);
@@ -390,17 +378,6 @@ static int bench_one(const bench_opts *o, int k, int transport, int clients, uin
 
 int bench_zmq_main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-                                         {"envs", required_argument, 0, 'k'},
-                                         {"transports", required_argument, 0, 't'},
-                                         {"clients", required_argument, 0, 'l'},
-                                         {"runs", required_argument, 0, 'r'},
-                                         {"decisions", required_argument, 0, 'd'},
-                                         {"seed", required_argument, 0, 's'},
-                                         {"python", required_argument, 0, 'p'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     static const char *const tnames[] = {"ipc", "tcp", NULL}, *const cnames[] = {"c", "python",
                                                                                  NULL};
     bench_opts o = {.config = KISIM_SOURCE_DIR "/configs/quickstart.json",
@@ -409,47 +386,24 @@ int bench_zmq_main(int argc, char **argv)
                     .runs = 5,
                     .decisions = 32768,
                     .seed = 1};
-    char envs_arg[256] = "1,16,64", tr_arg[64] = "ipc,tcp", cl_arg[64] = "c,python";
-    int err = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:k:t:l:r:d:s:p:jh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            o.config = optarg;
-            break;
-        case 'k':
-            snprintf(envs_arg, sizeof envs_arg, "%s", optarg);
-            break;
-        case 't':
-            snprintf(tr_arg, sizeof tr_arg, "%s", optarg);
-            break;
-        case 'l':
-            snprintf(cl_arg, sizeof cl_arg, "%s", optarg);
-            break;
-        case 'r':
-            err = args_int("bench zmq", "--runs", optarg, 1, 1000, &o.runs);
-            break;
-        case 'd':
-            err = args_int("bench zmq", "--decisions", optarg, 1, 1L << 40, &o.decisions);
-            break;
-        case 's':
-            err = args_u64("bench zmq", "--seed", optarg, &o.seed);
-            break;
-        case 'p':
-            o.python = optarg;
-            break;
-        case 'j':
-            o.json = 1;
-            break;
-        case 'h':
-            bench_usage(stdout);
-            return 0;
-        default:
-            bench_usage(stderr);
-            return 2;
-        }
-        if (err) break;
-    }
+    const char *envs = "1,16,64", *tr = "ipc,tcp", *cl = "c,python";
+    const args_opt opts[] = {
+        ARGS_OPT_STR("config", 'c', &o.config),
+        ARGS_OPT_STR("envs", 'k', &envs),
+        ARGS_OPT_STR("transports", 't', &tr),
+        ARGS_OPT_STR("clients", 'l', &cl),
+        ARGS_OPT_LONG("runs", 'r', &o.runs, 1, 1000),
+        ARGS_OPT_LONG("decisions", 'd', &o.decisions, 1, 1L << 40),
+        ARGS_OPT_U64("seed", 's', &o.seed),
+        ARGS_OPT_STR("python", 'p', &o.python),
+        ARGS_OPT_FLAG("json", 'j', &o.json),
+    };
+    int err = args_parse("bench zmq", argc, argv, opts, ARGS_COUNT(opts));
+    if (err > 0) return args_usage(bench_usage, err);
+    char envs_arg[256], tr_arg[64], cl_arg[64];
+    snprintf(envs_arg, sizeof envs_arg, "%s", envs);
+    snprintf(tr_arg, sizeof tr_arg, "%s", tr);
+    snprintf(cl_arg, sizeof cl_arg, "%s", cl);
     const char *pp = getenv("KISIM_PYTHONPATH");
     if (pp && *pp) o.pythonpath = pp;
     int transports = 0, clients = 0;
@@ -464,10 +418,7 @@ int bench_zmq_main(int argc, char **argv)
                            : kisim_seterr(KISIM_EUSAGE, "bench zmq: --envs: at most 16 sizes");
     kisim_config cfg;
     if (!err) err = cfg_read(&cfg, o.config);
-    if (err) {
-        fprintf(stderr, "%s\n", kisim_errmsg());
-        return kisim_exit_code(err);
-    }
+    if (err) return args_fail(err);
     if (o.json)
         printf("[");
     else
@@ -488,6 +439,5 @@ int bench_zmq_main(int argc, char **argv)
     if (!err && mismatch)
         err = kisim_seterr(KISIM_EINTERNAL, "bench zmq: a client's observations differ from the "
                                             "in-process run's (CRC-32 mismatch)");
-    if (err) fprintf(stderr, "%s\n", kisim_errmsg());
-    return kisim_exit_code(err);
+    return err ? args_fail(err) : 0;
 }

@@ -1,7 +1,6 @@
 /* env_cli.c: `kisim env`: the environment's own verbs. `spaces` prints the spaces description
  * of a config; `serve` hosts K envs behind the ZeroMQ protocol (env/PROTOCOL.md); `keygen`
  * writes a CURVE key pair for it. */
-#include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -39,12 +38,6 @@ static void env_usage(FILE *out)
             SERVER_DEFAULT_BIND);
 }
 
-static int fail(int err)
-{
-    fprintf(stderr, "%s\n", kisim_errmsg());
-    return kisim_exit_code(err);
-}
-
 static int env_spaces_main(int argc, char **argv)
 {
     if (argc != 3 || strcmp(argv[1], "--config") != 0) {
@@ -53,7 +46,7 @@ static int env_spaces_main(int argc, char **argv)
     }
     kisim_config cfg;
     int err = cfg_read(&cfg, argv[2]);
-    if (err) return fail(err);
+    if (err) return args_fail(err);
     env_spaces sp;
     spaces_init(&sp, cfg.env.max_nodes, cfg.env.window);
     cJSON *d = spaces_describe(&sp);
@@ -84,48 +77,21 @@ static int exposed(const char *ep)
 
 static int env_serve_main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-                                         {"bind", required_argument, 0, 'b'},
-                                         {"envs", required_argument, 0, 'k'},
-                                         {"curve-secret", required_argument, 0, 's'},
-                                         {"authorized-keys", required_argument, 0, 'a'},
-                                         {"quiet", no_argument, 0, 'q'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *config = NULL, *secret_path = NULL, *auth_path = NULL;
     server_opts so = {.bind = SERVER_DEFAULT_BIND, .envs = 1};
-    long envs = 1;
-    int err = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:b:k:s:a:qh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config = optarg;
-            break;
-        case 'b':
-            so.bind = optarg;
-            break;
-        case 'k':
-            err = args_int("env serve", "--envs", optarg, 1, 65536, &envs);
-            break;
-        case 's':
-            secret_path = optarg;
-            break;
-        case 'a':
-            auth_path = optarg;
-            break;
-        case 'q':
-            log_set_level(LOG_WARN);
-            break;
-        case 'h':
-            env_usage(stdout);
-            return 0;
-        default:
-            env_usage(stderr);
-            return 2;
-        }
-        if (err) return fail(err);
-    }
+    int quiet = 0;
+    const args_opt opts[] = {
+        ARGS_OPT_STR("config", 'c', &config),
+        ARGS_OPT_STR("bind", 'b', &so.bind),
+        ARGS_OPT_INT("envs", 'k', &so.envs, 1, 65536),
+        ARGS_OPT_STR("curve-secret", 's', &secret_path),
+        ARGS_OPT_STR("authorized-keys", 'a', &auth_path),
+        ARGS_OPT_FLAG("quiet", 'q', &quiet),
+    };
+    int err = args_parse("env serve", argc, argv, opts, ARGS_COUNT(opts));
+    if (err > 0) return args_usage(env_usage, err);
+    if (err) return args_fail(err);
+    if (quiet) log_set_level(LOG_WARN);
     if (optind != argc || !config) {
         fprintf(stderr, "env serve: %s\n",
                 !config ? "--config FILE is required" : "unexpected argument");
@@ -135,7 +101,6 @@ static int env_serve_main(int argc, char **argv)
         fprintf(stderr, "env serve: --curve-secret and --authorized-keys go together\n");
         return 2;
     }
-    so.envs = (int)envs;
     kisim_config cfg;
     char secret[CURVE_KEY_Z85];
     uint8_t(*keys)[32] = NULL;
@@ -173,41 +138,24 @@ cleanup:
     server_close(s);
     free(keys);
     memset(secret, 0, sizeof secret);
-    return err ? fail(err) : 0;
+    return err ? args_fail(err) : 0;
 }
 
 static int env_keygen_main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
-                                         {"force", no_argument, 0, 'f'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *prefix = NULL;
-    int force = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:fh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o':
-            prefix = optarg;
-            break;
-        case 'f':
-            force = 1;
-            break;
-        case 'h':
-            env_usage(stdout);
-            return 0;
-        default:
-            env_usage(stderr);
-            return 2;
-        }
-    }
+    int force = 0;
+    const args_opt opts[] = {ARGS_OPT_STR("out", 'o', &prefix),
+                             ARGS_OPT_FLAG("force", 'f', &force)};
+    int found = args_parse("env keygen", argc, argv, opts, ARGS_COUNT(opts));
+    if (found) return args_usage(env_usage, found);
     if (!prefix || !*prefix || optind != argc) {
         fprintf(stderr, "env keygen: --out PREFIX is required\n");
         return 2;
     }
     char pub[CURVE_KEY_Z85];
     int err = curve_keygen(prefix, force, pub);
-    if (err) return fail(err);
+    if (err) return args_fail(err);
     printf("wrote %s.key (secret, mode 0600) and %s.pub\npublic key %s\n", prefix, prefix, pub);
     return 0;
 }
