@@ -162,7 +162,8 @@ static int scan_number(scan *s)
         s->p++;
         if (!digits(s)) return scan_fail(s, "invalid number (no digit after '.')");
     }
-    if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+    int exponent = s->p < s->end && (*s->p == 'e' || *s->p == 'E');
+    if (exponent) {
         s->p++;
         if (s->p < s->end && (*s->p == '+' || *s->p == '-')) s->p++;
         if (!digits(s)) return scan_fail(s, "invalid number (no digit in the exponent)");
@@ -170,6 +171,7 @@ static int scan_number(scan *s)
     size_t n = (size_t)(s->p - b);
     if (n > NUMBER_MAX_CHARS)
         return scan_fail(s, "number of %zu characters, more than %d", n, NUMBER_MAX_CHARS);
+    if (!exponent) return 0; /* at most 63 digits: below 1e64, always finite */
     char tmp[NUMBER_MAX_CHARS + 1];
     memcpy(tmp, b, n);
     tmp[n] = 0;
@@ -268,6 +270,12 @@ static const char *repeated_key(const cJSON *obj, int *oom)
     for (const cJSON *c = obj->child; c; c = c->next)
         n++;
     if (n < 2) return NULL;
+    if (n <= 8) { /* pairwise is cheaper than a sort for the few keys of most objects */
+        for (const cJSON *a = obj->child; a; a = a->next)
+            for (const cJSON *b = a->next; b; b = b->next)
+                if (!strcmp(a->string, b->string)) return b->string;
+        return NULL;
+    }
     const char *small[32];
     const char **names = n <= 32 ? small : malloc(n * sizeof *names);
     if (!names) {
@@ -316,6 +324,7 @@ static int find_duplicate(const cJSON *node, char *ptr, size_t cap)
     }
     size_t index = 0;
     for (const cJSON *c = node->child; c; c = c->next, index++) {
+        if (!cJSON_IsObject(c) && !cJSON_IsArray(c)) continue; /* no keys below a scalar */
         char num[24];
         snprintf(num, sizeof num, "%zu", index);
         size_t old = pointer_push(ptr, cap, cJSON_IsObject(node) ? c->string : num);
