@@ -27,6 +27,8 @@
 #include "common/cli_args.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "telemetry/auth.h"
+#include "transport/keys.h"
 
 #define MAX_NODES 32
 #define MAX_ENDPOINTS 16
@@ -51,7 +53,8 @@ static void usage(FILE *out)
         out,
         "usage: kisim collect --node NAME[=CGROUP_PATH] ... (--publish ENDPOINT | --connect "
         "ENDPOINT ...)\n"
-        "                     [--interval-ms N] [--metrics HOST:PORT] [--count N] [-v]\n\n"
+        "                     [--interval-ms N] [--metrics HOST:PORT] [--count N] [-v]\n"
+        "                     [--curve-secret FILE --curve-server FILE]\n\n"
         "Node telemetry collector: eBPF programs on scheduler, block and network tracepoints plus\n"
         "cgroup files; every interval one frame per node, topic \"telemetry.NAME\", JSON body\n"
         "{\"v\":1,\"node\",\"ts_ms\",\"features\":[15],\"available\":[15],\"pods\":{...}}.\n\n"
@@ -64,6 +67,10 @@ static void usage(FILE *out)
         "  --interval-ms N        sampling period, default 1000\n"
         "  --metrics HOST:PORT    serve Prometheus text on http://HOST:PORT/metrics\n"
         "  --count N              stop after N frames per node (default: until SIGINT/SIGTERM)\n"
+        "  --curve-secret FILE    CURVE: this collector's secret key (kisim env keygen), whose\n"
+        "                         public key the scorer's collectors file binds to these nodes\n"
+        "  --curve-server FILE    CURVE: the scorer's public key (score serve\n"
+        "                         --telemetry-curve-secret); with --curve-secret\n"
         "  -v                     debug messages (libbpf's and the verifier's too)\n\n"
         "Needs root, or CAP_BPF and CAP_PERFMON. Exit codes: 0 stopped, 1 failure, 2 bad usage.\n",
         MAX_NODES);
@@ -247,6 +254,8 @@ int verb_collect(int argc, char **argv)
 {
     static node nodes[MAX_NODES]; /* large (paths): static rather than on the stack */
     const char *publish_ep = NULL, *connect_ep[MAX_ENDPOINTS], *metrics_at = NULL;
+    const char *secret_path = NULL, *server_path = NULL;
+    char secret[CURVE_KEY_Z85], server[CURVE_KEY_Z85];
     int n_nodes = 0, n_connect = 0, err = 0;
     long interval_ms = 1000, count = 0;
     for (int i = 1; i < argc; i++) {
@@ -260,7 +269,8 @@ int verb_collect(int argc, char **argv)
             continue;
         }
         if (strcmp(a, "--node") && strcmp(a, "--publish") && strcmp(a, "--connect") &&
-            strcmp(a, "--interval-ms") && strcmp(a, "--metrics") && strcmp(a, "--count")) {
+            strcmp(a, "--interval-ms") && strcmp(a, "--metrics") && strcmp(a, "--count") &&
+            strcmp(a, "--curve-secret") && strcmp(a, "--curve-server")) {
             fprintf(stderr, "collect: unknown option \"%s\"\n\n", a);
             usage(stderr);
             return 2;
@@ -292,6 +302,10 @@ int verb_collect(int argc, char **argv)
             err = args_int("collect", "--interval-ms", v, 10, 3600000, &interval_ms);
         } else if (!strcmp(a, "--count")) {
             err = args_int("collect", "--count", v, 1, 1000000000, &count);
+        } else if (!strcmp(a, "--curve-secret")) {
+            secret_path = v;
+        } else if (!strcmp(a, "--curve-server")) {
+            server_path = v;
         } else {
             metrics_at = v;
         }
@@ -304,6 +318,15 @@ int verb_collect(int argc, char **argv)
         fprintf(stderr, "collect: give at least one --node and either --publish or --connect\n\n");
         usage(stderr);
         return 2;
+    }
+    if (!secret_path != !server_path) {
+        fprintf(stderr, "collect: --curve-secret and --curve-server go together\n");
+        return 2;
+    }
+    if (secret_path && ((err = curve_available()) || (err = curve_read_key(secret_path, secret)) ||
+                        (err = curve_read_key(server_path, server)))) {
+        fprintf(stderr, "collect: %s\n", kisim_errmsg());
+        return kisim_exit_code(err);
     }
     if ((err = check_privileges())) {
         fprintf(stderr, "%s\n", kisim_errmsg());
@@ -327,6 +350,7 @@ int verb_collect(int argc, char **argv)
     }
     int linger = 500; /* the last frames still leave at exit, without hanging on a dead peer */
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    if (secret_path && (err = telem_curve_client(sock, secret, server))) goto cleanup;
     if (publish_ep && zmq_bind(sock, publish_ep)) {
         err = kisim_seterr(KISIM_EUSAGE, "collect: --publish %s: %s", publish_ep,
                            zmq_strerror(errno));
@@ -366,6 +390,7 @@ cleanup:
     if (ctx) zmq_ctx_term(ctx);
     pmu_close(hw);
     collect_close(c);
+    memset(secret, 0, sizeof secret);
     for (int i = 0; i < n_nodes; i++) {
         for (int p = 0; p < nodes[i].n_pods; p++) {
             node_unit_free(nodes[i].pods[p]);

@@ -35,7 +35,7 @@ add_custom_command(OUTPUT ${KISIM_BPF_GEN}/collect.skel.h
 kisim_component(bpf DIR bpf
   SOURCES collect_cli.c bench_collect.c bench_load.c collect_bpf.c cgroupfs.c node.c metrics.c pmu.c
           frame.c
-  DEPS kisim_common kisim_cgroup LIBS PkgConfig::LIBBPF PkgConfig::MHD PkgConfig::ZMQ)
+  DEPS kisim_common kisim_cgroup kisim_transport kisim_telemetry LIBS PkgConfig::LIBBPF PkgConfig::MHD PkgConfig::ZMQ)
 target_sources(kisim_bpf PRIVATE ${KISIM_BPF_GEN}/collect.skel.h)
 set_source_files_properties(bpf/collect_bpf.c PROPERTIES
   INCLUDE_DIRECTORIES ${KISIM_BPF_GEN} OBJECT_DEPENDS ${KISIM_BPF_GEN}/collect.skel.h)

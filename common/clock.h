@@ -21,6 +21,14 @@ static inline int64_t clock_mono_ms(void)
     return clock_mono_ns() / 1000000;
 }
 
+/* Wall-clock milliseconds since the epoch (CLOCK_REALTIME): what telemetry frames carry. */
+static inline int64_t clock_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static inline double clock_mono_s(void)
 {
     return (double)clock_mono_ns() * 1e-9;

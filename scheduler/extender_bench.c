@@ -55,6 +55,7 @@ static void *feed(void *arg)
                                         (0.1 + 0.6 * rng_uniform(&r)) *
                                             (kisim_features[j].hi - kisim_features[j].lo));
             }
+            f.ts_ms = clock_wall_ms(); /* the store refuses frames outside its staleness window */
             telem_store_put(fd->st, &f);
         }
         for (int k = 0; k < 50 && !atomic_load(&fd->stop); k++)

@@ -88,8 +88,18 @@ static void samples(FILE *f, score_metric m, const char *name, const score_stats
         fprintf(f, "%s %d\n", name, st->stale_nodes);
         break;
     case SCORE_M_FRAMES:
-        fprintf(f, "%s{result=\"ok\"} %llu\n%s{result=\"bad\"} %llu\n", name,
-                (unsigned long long)st->frames_ok, name, (unsigned long long)st->frames_bad);
+        fprintf(f, "%s{result=\"ok\"} %llu\n", name, (unsigned long long)st->telem.frames_ok);
+        for (int r = 0; r < TELEM_N_REFUSALS; r++)
+            fprintf(f, "%s{result=\"%s\"} %llu\n", name, telem_refusal_name((telem_refusal)r),
+                    (unsigned long long)st->telem.refused[r]);
+        break;
+    case SCORE_M_EVICTIONS:
+        fprintf(f, "%s{what=\"node\"} %llu\n%s{what=\"pod\"} %llu\n", name,
+                (unsigned long long)st->telem.evicted_nodes, name,
+                (unsigned long long)st->telem.evicted_pods);
+        break;
+    case SCORE_M_KEYS_REFUSED:
+        fprintf(f, "%s %llu\n", name, (unsigned long long)st->telem.keys_refused);
         break;
     case SCORE_M_RUNS: /* the model links; neutral runs no model */
         for (int l = 0; l < SCORE_LINK_NEUTRAL; l++)

@@ -17,6 +17,7 @@
 #include "scheduler/reason.h"
 #include "scheduler/shadow.h"
 #include "telemetry/store.h"
+#include "transport/keys.h"
 
 struct score_service {
     score_opts o;
@@ -29,6 +30,23 @@ struct score_service {
      * that gathering a window is one flat loop the compiler vectorises */
     float norm_lo[TELEM_MAX_WINDOW * KISIM_F], norm_inv[TELEM_MAX_WINDOW * KISIM_F];
 };
+
+/* The telemetry SUB as a CURVE server: the secret key file (transport/keys.h) and the
+ * collectors file. */
+static int telemetry_curve(score_service *s)
+{
+    char secret[CURVE_KEY_Z85];
+    telem_auth *auth = NULL;
+    if (!s->o.telemetry_collectors || !s->o.telemetry_curve_secret)
+        return kisim_seterr(KISIM_EUSAGE, "score serve: --telemetry-curve-secret and "
+                                          "--telemetry-collectors go together");
+    int err = curve_available();
+    if (!err) err = curve_read_key(s->o.telemetry_curve_secret, secret);
+    if (!err) err = telem_auth_read(&auth, s->o.telemetry_collectors);
+    if (!err) err = telem_store_curve(s->store, secret, auth);
+    memset(secret, 0, sizeof secret);
+    return err;
+}
 
 int score_service_open(score_service **out, const score_opts *o)
 {
@@ -52,6 +70,8 @@ int score_service_open(score_service **out, const score_opts *o)
     err = telem_store_open(&s->store, s->o.window, s->o.stale_ms, s->o.clock, s->o.clock_arg);
     if (!err && s->o.shadow_path) err = shadow_open(&s->shadow, s->o.shadow_path);
     if (!err) err = chain_open(&s->chain, &s->o);
+    if (!err && (s->o.telemetry_curve_secret || s->o.telemetry_collectors))
+        err = telemetry_curve(s);
     if (!err && (s->o.telemetry_bind || s->o.n_subscribe))
         err = telem_store_listen(s->store, s->o.telemetry_bind, s->o.subscribe, s->o.n_subscribe);
     if (err) goto fail;
@@ -339,5 +359,6 @@ void score_service_stats(score_service *s, score_stats *st)
     *st = s->stats;
     pthread_mutex_unlock(&s->stats_lock);
     telem_store_counts(s->store, &st->nodes, &st->stale_nodes, &st->frames_ok, &st->frames_bad);
+    telem_store_tally_get(s->store, &st->telem);
     chain_state(s->chain, st);
 }

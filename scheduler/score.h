@@ -99,7 +99,11 @@ extern const double score_latency_bounds[SCORE_N_BUCKETS];
     X(STALE, "kisim_score_stale_nodes", "gauge", "",                                               \
       "Nodes whose last telemetry sample is older than the staleness limit (10 s).")               \
     X(FRAMES, "kisim_score_telemetry_frames_total", "counter", "result",                           \
-      "Telemetry frames received, by result: ok or bad.")                                          \
+      "Telemetry frames received, by result: ok, or why refused (telemetry/frame.h).")             \
+    X(EVICTIONS, "kisim_score_telemetry_evictions_total", "counter", "what",                       \
+      "Least recently seen nodes (what=node) or their pods (what=pod) dropped to make room.")      \
+    X(KEYS_REFUSED, "kisim_score_telemetry_keys_refused_total", "counter", "",                     \
+      "CURVE handshakes refused on the telemetry socket: the key is not in the collectors file.")  \
     X(RUNS, "kisim_score_link_runs_total", "counter", "link,thread",                               \
       "Model runs by link and thread: inline (the request's own, a healthy fast link) or worker.")
 typedef enum {
@@ -127,6 +131,7 @@ typedef struct {
     uint64_t runs_inline[SCORE_N_LINKS], runs_worker[SCORE_N_LINKS]; /* model runs, by thread */
     int nodes, stale_nodes;
     uint64_t frames_ok, frames_bad;
+    telem_store_tally telem; /* the store's counters by reason */
 } score_stats;
 
 typedef struct {
@@ -142,6 +147,9 @@ typedef struct {
     const char *telemetry_bind;   /* bind a SUB socket for collectors' frames, or NULL */
     const char *const *subscribe; /* [n_subscribe] collector endpoints to connect to */
     int n_subscribe;
+    /* CURVE on the telemetry SUB (telemetry/auth.h): this service's secret key file and the
+     * collectors file (`PUBKEY NODE` lines); both or neither. */
+    const char *telemetry_curve_secret, *telemetry_collectors;
     kisim_clock_fn clock; /* NULL = CLOCK_MONOTONIC; tests inject their own */
     void *clock_arg;
     int test_delay_ms[SCORE_N_LINKS]; /* test only: a link sleeps this long before answering */

@@ -19,6 +19,7 @@
 #include "scheduler/verbs.h"
 #include "telemetry/replay.h"
 #include "telemetry/store.h"
+#include "transport/keys.h"
 
 #define MAX_SUBSCRIBE 64
 
@@ -75,7 +76,8 @@ static void serve_usage(FILE *out)
         "           [--http HOST:PORT] [--telemetry ENDPOINT] [--subscribe ENDPOINT ...]\n"
         "           [--shadow LOGFILE] [--budget-ms N] [--window T] [--workers N]\n"
         "           [--breaker-failures K] [--breaker-cooldown-ms MS] [--quiet]\n"
-        "           [--http-threads N] [--filter-min-score S]\n\n"
+        "           [--http-threads N] [--filter-min-score S]\n"
+        "           [--telemetry-curve-secret FILE --telemetry-collectors FILE]\n\n"
         "The scheduler scoring service: the policy chain PPO (--policy, a ppo-cluster checkpoint)\n"
         "-> attention scorer (--fallback) -> neutral 50, each link within the latency budget.\n"
         "  --zmq ENDPOINT        BatchScore socket (default %s; scheduler/PROTOCOL.md)\n"
@@ -83,6 +85,9 @@ static void serve_usage(FILE *out)
         "  --telemetry ENDPOINT  bind a SUB socket for collectors' frames (collect --connect)\n"
         "  --subscribe ENDPOINT  connect to a collector that binds (collect --publish); "
         "repeatable\n"
+        "  --telemetry-curve-secret FILE  the telemetry SUB speaks CURVE with this secret key\n"
+        "  --telemetry-collectors FILE    ... admitting only these `PUBKEY NODE` lines, each key\n"
+        "                        sending only its nodes' frames (telemetry/auth.h)\n"
         "  --shadow LOGFILE      shadow mode: log every decision (JSON lines), answer neutral\n"
         "  --budget-ms N         latency budget of the chain (default %d)\n"
         "  --window T            samples kept per node (default %d); older than 10 s is stale\n"
@@ -132,6 +137,8 @@ static int score_serve(int argc, char **argv)
         ARGS_OPT_STR("http", 0, &http),
         ARGS_OPT_STR("zmq", 0, &zmq_ep),
         ARGS_OPT_STR("telemetry", 0, &o.telemetry_bind),
+        ARGS_OPT_STR("telemetry-curve-secret", 0, &o.telemetry_curve_secret),
+        ARGS_OPT_STR("telemetry-collectors", 0, &o.telemetry_collectors),
         ARGS_OPT_CALL("subscribe", 0, add_subscribe, &subs),
         ARGS_OPT_STR("shadow", 0, &o.shadow_path),
         ARGS_OPT_INT("budget-ms", 0, &o.budget_ms, 1, 60000),
@@ -268,25 +275,48 @@ static void telemetry_usage(FILE *out)
     fprintf(
         out,
         "usage: kisim telemetry replay FILE (--publish ENDPOINT | --connect ENDPOINT) [--rate N]\n"
-        "                              [--loop K] [--wait-ms MS]\n"
+        "                              [--loop K] [--wait-ms MS] [--keep-time]\n"
+        "                              [--curve-secret FILE --curve-server FILE]\n"
         "       kisim telemetry record --out FILE (--bind ENDPOINT | --subscribe ENDPOINT ...)\n"
         "                              [--frames N] [--seconds S]\n\n"
         "Recordings are JSON lines, one telemetry frame body per line as `kisim collect`\n"
         "publishes it (topic telemetry.<node>). replay --publish binds a PUB socket (a scorer\n"
         "--subscribe connects); --connect connects to a scorer's --telemetry. --rate is frames\n"
         "per second (default: the recorded ts_ms spacing), --loop K repeats (0 = until stopped),\n"
-        "--wait-ms lets subscribers connect first (default 500).\n");
+        "--wait-ms lets subscribers connect first (default 500). Each frame's ts_ms is the time\n"
+        "it is sent (a scorer refuses frames older than 10 s); --keep-time sends the recorded\n"
+        "ts_ms. --curve-secret (this publisher's key) and --curve-server (the scorer's public\n"
+        "key) make it a CURVE client of a scorer's --telemetry-curve-secret.\n");
+}
+
+/* --curve-secret and --curve-server of a publisher: the key files read into Z85 strings. */
+static int read_client_keys(const char *verb, const char *secret_path, const char *server_path,
+                            char secret[CURVE_KEY_Z85], char server[CURVE_KEY_Z85])
+{
+    if (!secret_path != !server_path)
+        return kisim_seterr(KISIM_EUSAGE, "%s: --curve-secret and --curve-server go together",
+                            verb);
+    if (!secret_path) return 0;
+    int err = curve_available();
+    if (!err) err = curve_read_key(secret_path, secret);
+    if (!err) err = curve_read_key(server_path, server);
+    return err;
 }
 
 static int telemetry_replay_main(int argc, char **argv)
 {
     telem_replay_opts o = {.loops = 1, .wait_ms = 500, .progress = 1};
+    const char *secret_path = NULL, *server_path = NULL;
+    char secret[CURVE_KEY_Z85], server[CURVE_KEY_Z85];
     const args_opt opts[] = {
         ARGS_OPT_STR("publish", 0, &o.publish),
         ARGS_OPT_STR("connect", 0, &o.connect),
         ARGS_OPT_DOUBLE("rate", 0, &o.rate, 0, 1e7),
         ARGS_OPT_INT("loop", 0, &o.loops, 0, 1000000000),
         ARGS_OPT_INT("wait-ms", 0, &o.wait_ms, 0, 600000),
+        ARGS_OPT_FLAG("keep-time", 0, &o.keep_time),
+        ARGS_OPT_STR("curve-secret", 0, &secret_path),
+        ARGS_OPT_STR("curve-server", 0, &server_path),
     };
     int err = args_parse("telemetry replay", argc, argv, opts, ARGS_COUNT(opts));
     if (err > 0) return args_usage(telemetry_usage, err);
@@ -297,6 +327,9 @@ static int telemetry_replay_main(int argc, char **argv)
                                    : "--publish or --connect ENDPOINT is required");
         return 2;
     }
+    if ((err = read_client_keys("telemetry replay", secret_path, server_path, secret, server)))
+        return args_fail(err);
+    if (secret_path) o.curve_secret = secret, o.curve_server = server;
     telem_recording r;
     if ((err = telem_recording_read(&r, argv[optind]))) return args_fail(err);
     install_signals(0);

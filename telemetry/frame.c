@@ -80,15 +80,17 @@ static int parse_vectors(const cJSON *o, float *feat, uint8_t *avail, const char
     return 0;
 }
 
-static int parse_pods(telem_frame *f, const cJSON *pods)
+static int parse_pods(telem_frame *f, const cJSON *pods, telem_refusal *why)
 {
     static const char *const pod_keys[] = {"features", "available", NULL};
     char where[TELEM_FRAME_NAME_MAX + 16], kb[48];
     if (!cJSON_IsObject(pods))
         return BAD("pods: expected an object of pod name -> {features, available}");
     int n = cJSON_GetArraySize(pods);
-    if (n > TELEM_FRAME_MAX_PODS)
+    if (n > TELEM_FRAME_MAX_PODS) {
+        *why = TELEM_REFUSED_TOO_MANY_PODS;
         return BAD("pods: %d pods, more than %d", n, TELEM_FRAME_MAX_PODS);
+    }
     if (n == 0) return 0;
     f->pods = calloc((size_t)n, sizeof *f->pods);
     if (!f->pods) return kisim_seterr(KISIM_ENOMEM, "telemetry frame: out of memory");
@@ -113,7 +115,7 @@ static int parse_pods(telem_frame *f, const cJSON *pods)
     return 0;
 }
 
-static int parse_object(telem_frame *f, const cJSON *o)
+static int parse_object(telem_frame *f, const cJSON *o, telem_refusal *why)
 {
     static const char *const keys[] = {"v", "node", "ts_ms", "features", "available", "pods", NULL};
     if (!cJSON_IsObject(o)) return BAD("not a JSON object");
@@ -136,17 +138,37 @@ static int parse_object(telem_frame *f, const cJSON *o)
     err = parse_vectors(o, f->features, f->available, "");
     if (err) return err;
     const cJSON *pods = cJSON_GetObjectItemCaseSensitive(o, "pods");
-    return pods ? parse_pods(f, pods) : 0;
+    return pods ? parse_pods(f, pods, why) : 0;
+}
+
+const char *telem_refusal_name(telem_refusal r)
+{
+    static const char *const names[] = {
+#define TELEM__NAME(id, name, what) name,
+        TELEM_REFUSALS(TELEM__NAME)
+#undef TELEM__NAME
+    };
+    return (int)r >= 0 && r < TELEM_N_REFUSALS ? names[r] : "?";
 }
 
 int telem_frame_parse(telem_frame *f, const char *body, size_t len)
 {
+    return telem_frame_read(f, body, len, NULL);
+}
+
+int telem_frame_read(telem_frame *f, const char *body, size_t len, telem_refusal *why)
+{
+    static const json_limits lim = {TELEM_FRAME_MAX_BODY, TELEM_FRAME_MAX_VALUES,
+                                    TELEM_FRAME_MAX_DEPTH};
+    telem_refusal dummy;
+    if (!why) why = &dummy;
+    *why = TELEM_REFUSED_MALFORMED;
     memset(f, 0, sizeof *f);
     if (len == 0) return BAD("empty body");
     if (len > TELEM_FRAME_MAX_BODY)
         return BAD("%zu bytes, more than %d", len, TELEM_FRAME_MAX_BODY);
     json_error je;
-    cJSON *o = json_strict_parse(body, len, NULL, &je);
+    cJSON *o = json_strict_parse(body, len, &lim, &je);
     if (!o && je.kind == JSON_DUPLICATE) { /* "/pods/p" is named pods.p, as the fields are */
         char kb[sizeof je.pointer];
         for (char *c = je.pointer; *c; c++)
@@ -154,7 +176,7 @@ int telem_frame_parse(telem_frame *f, const char *body, size_t len)
         return BAD("%s: duplicate key", shown(je.pointer + 1, kb, sizeof kb));
     }
     if (!o) return BAD("not valid JSON: %s", je.text);
-    int err = parse_object(f, o);
+    int err = parse_object(f, o, why);
     cJSON_Delete(o);
     if (err) telem_frame_free(f);
     return err;

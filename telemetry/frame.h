@@ -19,8 +19,29 @@
 #define TELEM_FRAME_VERSION 1
 #define TELEM_FRAME_MAX_BODY (1 << 20) /* bytes of JSON a frame may have */
 #define TELEM_FRAME_NAME_MAX 253       /* bytes of a node or pod name (a DNS subdomain) */
-#define TELEM_FRAME_MAX_PODS 1024      /* pods in one frame */
+#define TELEM_FRAME_MAX_PODS 1024      /* pods in one frame, so pods a node holds in a store */
 #define TELEM_FRAME_TOPIC_PREFIX "telemetry."
+/* JSON values a frame may have: its own fields and 1,024 pods of 33 values, with room to spare;
+ * far below the 1,000,000 of other documents, so a 1 MiB body cannot become a large tree. */
+#define TELEM_FRAME_MAX_VALUES (64 + TELEM_FRAME_MAX_PODS * 40)
+#define TELEM_FRAME_MAX_DEPTH 4 /* frame -> pods -> pod -> features */
+
+/* Why a consumer refused a frame, defined once: X(ID, name, what). The scoring service counts
+ * each in kisim_score_telemetry_frames_total{result=name} beside result="ok". */
+#define TELEM_REFUSALS(X)                                                                          \
+    X(MALFORMED, "malformed", "not a frame: bad JSON or field, not two parts, topic not its node") \
+    X(TOO_MANY_PODS, "too_many_pods", "more pods than TELEM_FRAME_MAX_PODS (1,024)")               \
+    X(STALE, "stale", "ts_ms older than the staleness limit")                                      \
+    X(FUTURE, "future", "ts_ms more than TELEM_MAX_AHEAD_MS (5 s) ahead of this clock")            \
+    X(WRONG_NODE, "wrong_node", "a CURVE collector key sending a node it is not bound to")
+typedef enum {
+#define TELEM__REFUSAL(id, name, what) TELEM_REFUSED_##id,
+    TELEM_REFUSALS(TELEM__REFUSAL)
+#undef TELEM__REFUSAL
+        TELEM_N_REFUSALS
+} telem_refusal;
+/* The name of a refusal ("stale"), or "?" out of range. */
+const char *telem_refusal_name(telem_refusal r);
 
 typedef struct {
     char name[TELEM_FRAME_NAME_MAX + 1];
@@ -42,6 +63,9 @@ typedef struct {
  * ("telemetry frame: features[3]: expected a number or null"), or KISIM_ENOMEM. On error f
  * holds nothing to free. Unknown keys are errors, so a misspelt field never passes silently. */
 int telem_frame_parse(telem_frame *f, const char *body, size_t len);
+/* telem_frame_parse that also says, when it refuses, whether for the pod cap or malformed
+ * (why may be NULL). */
+int telem_frame_read(telem_frame *f, const char *body, size_t len, telem_refusal *why);
 /* Checks that a topic frame is `telemetry.<node>` for this frame's node; KISIM_EINPUT if not. */
 int telem_frame_check_topic(const telem_frame *f, const char *topic, size_t len);
 /* The frame as a JSON body (the format above, null where unavailable); caller frees, NULL on

@@ -14,6 +14,7 @@
 #include "common/cli_args.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "telemetry/auth.h"
 #include "telemetry/frame.h"
 
 void telem_recording_free(telem_recording *r)
@@ -23,7 +24,49 @@ void telem_recording_free(telem_recording *r)
     free(r->lines);
     free(r->nodes);
     free(r->ts);
+    free(r->ts_at);
+    free(r->ts_len);
     memset(r, 0, sizeof *r);
+}
+
+/* Where the top-level ts_ms number is in a line that parsed as a frame: the "ts_ms" key that a
+ * number follows (a node or pod may be called ts_ms, but a name is followed by ',', '}' or an
+ * object, and names hold no quotes, so no other match is possible). */
+static int find_ts(const char *line, int *at, int *len)
+{
+    for (const char *p = strstr(line, "\"ts_ms\""); p; p = strstr(p + 1, "\"ts_ms\"")) {
+        const char *q = p + 7;
+        q += strspn(q, " \t\r\n");
+        if (*q != ':') continue;
+        q++;
+        q += strspn(q, " \t\r\n");
+        size_t n = strspn(q, "0123456789+-.eE");
+        if (n == 0) continue;
+        *at = (int)(q - line);
+        *len = (int)n;
+        return 0;
+    }
+    return kisim_seterr(KISIM_EINTERNAL, "telemetry recording: no ts_ms number in a frame");
+}
+
+/* Room for one more frame in r's arrays. */
+static int grow(telem_recording *r, int *rcap)
+{
+    if (r->n < *rcap) return 0;
+    int cap = *rcap ? 2 * *rcap : 256;
+    char **l = realloc(r->lines, (size_t)cap * sizeof *l);
+    if (l) r->lines = l;
+    char **nd = l ? realloc(r->nodes, (size_t)cap * sizeof *nd) : NULL;
+    if (nd) r->nodes = nd;
+    long long *ts = nd ? realloc(r->ts, (size_t)cap * sizeof *ts) : NULL;
+    if (ts) r->ts = ts;
+    int *at = ts ? realloc(r->ts_at, (size_t)cap * sizeof *at) : NULL;
+    if (at) r->ts_at = at;
+    int *len = at ? realloc(r->ts_len, (size_t)cap * sizeof *len) : NULL;
+    if (len) r->ts_len = len;
+    if (!len) return kisim_seterr(KISIM_ENOMEM, "telemetry recording: out of memory");
+    *rcap = cap;
+    return 0;
 }
 
 int telem_recording_read(telem_recording *r, const char *path)
@@ -31,7 +74,7 @@ int telem_recording_read(telem_recording *r, const char *path)
     memset(r, 0, sizeof *r);
     FILE *f = fopen(path, "rb");
     if (!f)
-        return kisim_seterr(KISIM_EIO, "telemetry recording %s: cannot open it: %s", path,
+        return kisim_seterr(KISIM_EINPUT, "telemetry recording %s: cannot open it: %s", path,
                             strerror(errno));
     char *buf = NULL;
     size_t cap = 0;
@@ -50,16 +93,8 @@ int telem_recording_read(telem_recording *r, const char *path)
             err = kisim_seterr(KISIM_EINPUT, "%s:%d: %s", path, line, why);
             break;
         }
-        if (r->n == rcap) {
-            rcap = rcap ? 2 * rcap : 256;
-            char **l = realloc(r->lines, (size_t)rcap * sizeof *l),
-                 **nd = l ? realloc(r->nodes, (size_t)rcap * sizeof *nd) : NULL;
-            long long *ts = nd ? realloc(r->ts, (size_t)rcap * sizeof *ts) : NULL;
-            if (l) r->lines = l;
-            if (nd) r->nodes = nd;
-            if (ts) r->ts = ts;
-            if (!ts) err = kisim_seterr(KISIM_ENOMEM, "telemetry recording: out of memory");
-        }
+        err = grow(r, &rcap);
+        if (!err) err = find_ts(buf, &r->ts_at[r->n], &r->ts_len[r->n]);
         if (!err) {
             r->lines[r->n] = strdup(buf);
             r->nodes[r->n] = strdup(fr.node);
@@ -89,36 +124,70 @@ static void sleep_s(double s)
     }
 }
 
-int telem_replay(const telem_recording *r, const telem_replay_opts *o, atomic_int *stop, long *sent)
+/* The PUB socket of a replay: CURVE client if asked, bound or connected. */
+static int open_pub(void *ctx, void **out, const telem_replay_opts *o)
 {
-    *sent = 0;
-    void *ctx = zmq_ctx_new(), *pub = ctx ? zmq_socket(ctx, ZMQ_PUB) : NULL;
+    void *pub = zmq_socket(ctx, ZMQ_PUB);
     int err = 0, hwm = 1000000, linger = 2000;
-    if (!pub) {
-        err = kisim_seterr(KISIM_ENOMEM, "telemetry replay: no ZeroMQ context or socket");
-        goto cleanup;
-    }
+    *out = pub;
+    if (!pub) return kisim_seterr(KISIM_ENOMEM, "telemetry replay: no ZeroMQ socket");
     zmq_setsockopt(pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
-    if (o->publish && zmq_bind(pub, o->publish) != 0) {
-        err = kisim_seterr(KISIM_EUSAGE, "telemetry replay: cannot bind %s: %s", o->publish,
-                           zmq_strerror(errno));
-        goto cleanup;
+    if (o->curve_secret && (err = telem_curve_client(pub, o->curve_secret, o->curve_server)))
+        return err;
+    if (o->publish && zmq_bind(pub, o->publish) != 0)
+        return kisim_seterr(KISIM_EUSAGE, "telemetry replay: cannot bind %s: %s", o->publish,
+                            zmq_strerror(errno));
+    if (o->connect && zmq_connect(pub, o->connect) != 0)
+        return kisim_seterr(KISIM_EUSAGE, "telemetry replay: cannot connect to %s: %s", o->connect,
+                            zmq_strerror(errno));
+    return 0;
+}
+
+/* Sends frame i, its ts_ms replaced by the wall clock unless keep_time. buf holds a frame and a
+ * timestamp (TELEM_FRAME_MAX_BODY + 32 bytes). Returns 0, 1 when interrupted, or an error. */
+static int send_frame(void *pub, const telem_recording *r, int i, int keep_time, char *buf)
+{
+    char topic[TELEM_FRAME_NAME_MAX + 16];
+    int tl = snprintf(topic, sizeof topic, "%s%s", TELEM_FRAME_TOPIC_PREFIX, r->nodes[i]);
+    const char *body = r->lines[i];
+    size_t len = strlen(body);
+    if (!keep_time) {
+        size_t at = (size_t)r->ts_at[i], rest = len - at - (size_t)r->ts_len[i];
+        memcpy(buf, body, at);
+        int nl = snprintf(buf + at, 32, "%lld", (long long)clock_wall_ms());
+        memcpy(buf + at + nl, body + at + r->ts_len[i], rest);
+        len = at + (size_t)nl + rest;
+        body = buf;
     }
-    if (o->connect && zmq_connect(pub, o->connect) != 0) {
-        err = kisim_seterr(KISIM_EUSAGE, "telemetry replay: cannot connect to %s: %s", o->connect,
-                           zmq_strerror(errno));
-        goto cleanup;
-    }
-    sleep_s(o->wait_ms / 1000.0);
-    /* Between one pass and the next the recording gives no spacing: wait its sampling period
-     * there (the smallest positive gap between frames), so a looped recording keeps its rate. */
+    if (zmq_send(pub, topic, (size_t)tl, ZMQ_SNDMORE) >= 0 && zmq_send(pub, body, len, 0) >= 0)
+        return 0;
+    if (errno == EINTR) return 1;
+    return kisim_seterr(KISIM_EIO, "telemetry replay: send failed: %s", zmq_strerror(errno));
+}
+
+/* Between one pass and the next the recording gives no spacing: its sampling period (the
+ * smallest positive gap between frames, at most 10 s) keeps a looped recording's rate. */
+static double recording_period(const telem_recording *r)
+{
     double period = 0;
     for (int i = 1; i < r->n; i++) {
         double gap = (double)(r->ts[i] - r->ts[i - 1]) / 1000.0;
         if (gap > 0 && (period == 0 || gap < period)) period = gap;
     }
-    if (period > 10) period = 10;
+    return period > 10 ? 10 : period;
+}
+
+int telem_replay(const telem_recording *r, const telem_replay_opts *o, atomic_int *stop, long *sent)
+{
+    *sent = 0;
+    void *ctx = zmq_ctx_new(), *pub = NULL;
+    char *buf = malloc(TELEM_FRAME_MAX_BODY + 32);
+    int err = !ctx || !buf ? kisim_seterr(KISIM_ENOMEM, "telemetry replay: out of memory")
+                           : open_pub(ctx, &pub, o);
+    if (err) goto cleanup;
+    sleep_s(o->wait_ms / 1000.0);
+    double period = recording_period(r);
     log_progress prog;
     long total = o->loops > 0 ? (long)o->loops * r->n : 0;
     if (o->progress) log_progress_begin(&prog, "replay", "frames", total);
@@ -134,19 +203,17 @@ int telem_replay(const telem_recording *r, const telem_replay_opts *o, atomic_in
                 next += period;
             }
             sleep_s(next - clock_mono_s());
-            char topic[TELEM_FRAME_NAME_MAX + 16];
-            int tl = snprintf(topic, sizeof topic, "%s%s", TELEM_FRAME_TOPIC_PREFIX, r->nodes[i]);
-            if (zmq_send(pub, topic, (size_t)tl, ZMQ_SNDMORE) < 0 ||
-                zmq_send(pub, r->lines[i], strlen(r->lines[i]), 0) < 0) {
-                if (errno == EINTR) continue;
-                err = kisim_seterr(KISIM_EIO, "telemetry replay: send failed: %s",
-                                   zmq_strerror(errno));
+            int rc = send_frame(pub, r, i, o->keep_time, buf);
+            if (rc < 0) {
+                err = rc;
                 goto cleanup;
             }
+            if (rc > 0) continue;
             (*sent)++;
             if (o->progress && total) log_progress_update(&prog, *sent);
         }
 cleanup:
+    free(buf);
     if (pub) zmq_close(pub);
     if (ctx) zmq_ctx_term(ctx);
     return err;

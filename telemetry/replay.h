@@ -3,7 +3,9 @@
  *
  * Recording format: JSON lines, one frame body per line exactly as a collector publishes it
  * (telemetry/frame.h); the topic is `telemetry.<node>` of the body's node. Blank lines and
- * lines starting with '#' are skipped. */
+ * lines starting with '#' are skipped. A replay stamps each frame's ts_ms with the time it sends
+ * it (consumers refuse frames older than their staleness limit), unless told to keep the
+ * recorded times. */
 #ifndef KISIM_TELEM_REPLAY_H
 #define KISIM_TELEM_REPLAY_H
 
@@ -14,10 +16,13 @@ typedef struct {
     char **lines;  /* [n] frame bodies, owned */
     char **nodes;  /* [n] their nodes, owned */
     long long *ts; /* [n] their ts_ms */
+    int *ts_at;    /* [n] where the ts_ms number starts in the line, */
+    int *ts_len;   /* [n] and its length, so a replay can write another in its place */
     int n;
 } telem_recording;
 
-/* Reads and checks every frame (KISIM_EINPUT naming FILE:LINE and the field). */
+/* Reads and checks every frame (KISIM_EINPUT naming FILE:LINE and the field; a file that cannot
+ * be opened is KISIM_EINPUT naming it too, a usage error). */
 int telem_recording_read(telem_recording *r, const char *path);
 void telem_recording_free(telem_recording *r);
 
@@ -28,6 +33,10 @@ typedef struct {
     int loops;           /* times through the recording; 0 = until *stop */
     int wait_ms;         /* after binding/connecting, before the first frame (slow joiners) */
     int progress;        /* print progress on stderr */
+    int keep_time;       /* send the recorded ts_ms; 0 = the wall clock when each frame is sent */
+    /* CURVE client (telemetry/auth.h): this publisher's secret key and the scoring service's
+     * public key, 40-character Z85 each; both NULL for no CURVE. */
+    const char *curve_secret, *curve_server;
 } telem_replay_opts;
 
 /* Publishes the recording. Returns 0 (also when stopped), or KISIM_EUSAGE for a bad endpoint. */

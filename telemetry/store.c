@@ -1,60 +1,28 @@
-/* store.c: per-node telemetry rings behind a read-write lock, a name -> node hash, and
- * the ZeroMQ SUB receiver thread (store.h). */
+/* store.c: per-node telemetry rings behind a read-write lock, a name -> node hash, the
+ * least-recently-seen lists that bound the nodes and pods held (store.h). Every operation on a
+ * frame is O(1) expected (O(pods) to copy them): eviction takes a list's head, and the hash
+ * deletes by backward shift, so a full table costs no scan. The receiver is store_recv.c. */
 #include "telemetry/store.h"
 #include "common/clock.h"
+#include "telemetry/store_impl.h"
 
-#include <errno.h>
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <zmq.h>
 
 #include "common/err.h"
-#include "common/log.h"
-
-#define MAX_WINDOW TELEM_MAX_WINDOW
-#define MAX_STORE_NODES 65536
-
-typedef struct {
-    char name[TELEM_FRAME_NAME_MAX + 1];
-    float *ring;              /* [T, F] raw, slot (head + t) % T */
-    int head, count;          /* next slot to write; samples held (<= T) */
-    uint8_t avail[KISIM_F];   /* of the last frame */
-    float orch[KISIM_F_ORCH]; /* latest known orchestrator features */
-    uint8_t orch_known[KISIM_F_ORCH];
-    int64_t last_ms;       /* store clock at the last sample; INT64_MIN: none yet */
-    telem_frame_pod *pods; /* of the last frame, owned */
-    int n_pods;
-} store_node;
-
-struct telem_store {
-    pthread_rwlock_t lock;
-    int T, stale_ms;
-    kisim_clock_fn clock;
-    void *clock_arg;
-    store_node *nodes; /* [n, cap], owned */
-    int n, cap;
-    int *table; /* open addressing: node index + 1, 0 empty; [table_cap] */
-    int table_cap;
-    uint64_t frames_ok, frames_bad;
-    /* receiver */
-    void *ctx, *sub;
-    pthread_t thread;
-    int running;
-    atomic_int stop; /* set by close, read by the receiver thread */
-    char endpoint[256];
-};
 
 static int64_t monotonic_ms(void *arg)
 {
     (void)arg;
     return clock_mono_ms();
+}
+
+static int64_t wall_ms(void *arg)
+{
+    (void)arg;
+    return clock_wall_ms();
 }
 
 static uint32_t hash_name(const char *s)
@@ -68,8 +36,8 @@ static uint32_t hash_name(const char *s)
 static int find(const telem_store *st, const char *name)
 {
     if (!st->table_cap) return -1;
-    for (uint32_t i = hash_name(name) & (uint32_t)(st->table_cap - 1);;
-         i = (i + 1) & (uint32_t)(st->table_cap - 1)) {
+    uint32_t mask = (uint32_t)st->table_cap - 1;
+    for (uint32_t i = hash_name(name) & mask;; i = (i + 1) & mask) {
         int e = st->table[i];
         if (!e) return -1;
         if (!strcmp(st->nodes[e - 1].name, name)) return e - 1;
@@ -78,56 +46,169 @@ static int find(const telem_store *st, const char *name)
 
 static void table_insert(telem_store *st, int idx)
 {
-    uint32_t i = hash_name(st->nodes[idx].name) & (uint32_t)(st->table_cap - 1);
+    uint32_t mask = (uint32_t)st->table_cap - 1, i = st->nodes[idx].hash & mask;
     while (st->table[i])
-        i = (i + 1) & (uint32_t)(st->table_cap - 1);
+        i = (i + 1) & mask;
     st->table[i] = idx + 1;
 }
 
-/* The index of the node called name, created if new, or a negative kisim_err (lock held for
- * write). */
-static int find_or_add(telem_store *st, const char *name)
+/* Removes idx from the index. Linear probing without tombstones: each later entry of the run is
+ * moved back into the hole unless its home slot lies cyclically in (hole, its slot]. */
+static void table_delete(telem_store *st, int idx)
 {
-    int idx = find(st, name);
-    if (idx >= 0) return idx;
-    if (st->n >= MAX_STORE_NODES)
-        return kisim_seterr(KISIM_EINPUT, "telemetry store: more than %d nodes", MAX_STORE_NODES);
+    uint32_t mask = (uint32_t)st->table_cap - 1, i = st->nodes[idx].hash & mask;
+    while (st->table[i] != idx + 1)
+        i = (i + 1) & mask;
+    st->table[i] = 0;
+    for (uint32_t j = (i + 1) & mask; st->table[j]; j = (j + 1) & mask) {
+        uint32_t home = st->nodes[st->table[j] - 1].hash & mask;
+        int stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (stays) continue;
+        st->table[i] = st->table[j];
+        st->table[j] = 0;
+        i = j;
+    }
+}
+
+/* The two lists share one shape; pods = 1 picks the with_pods links. */
+static int *link_prev(telem_store *st, int i, int pods)
+{
+    return pods ? &st->nodes[i].pprev : &st->nodes[i].prev;
+}
+
+static int *link_next(telem_store *st, int i, int pods)
+{
+    return pods ? &st->nodes[i].pnext : &st->nodes[i].next;
+}
+
+static void list_remove(telem_store *st, store_list *l, int i, int pods)
+{
+    int p = *link_prev(st, i, pods), n = *link_next(st, i, pods);
+    if (p >= 0)
+        *link_next(st, p, pods) = n;
+    else
+        l->head = n;
+    if (n >= 0)
+        *link_prev(st, n, pods) = p;
+    else
+        l->tail = p;
+    *link_prev(st, i, pods) = *link_next(st, i, pods) = -1;
+}
+
+static void list_append(telem_store *st, store_list *l, int i, int pods)
+{
+    *link_prev(st, i, pods) = l->tail;
+    *link_next(st, i, pods) = -1;
+    if (l->tail >= 0)
+        *link_next(st, l->tail, pods) = i;
+    else
+        l->head = i;
+    l->tail = i;
+}
+
+static int in_pods_list(const telem_store *st, int i)
+{
+    return st->nodes[i].pprev >= 0 || st->with_pods.head == i;
+}
+
+/* Marks node i the most recently seen. */
+static void touch(telem_store *st, int i)
+{
+    list_remove(st, &st->seen, i, 0);
+    list_append(st, &st->seen, i, 0);
+    if (in_pods_list(st, i)) {
+        list_remove(st, &st->with_pods, i, 1);
+        list_append(st, &st->with_pods, i, 1);
+    }
+}
+
+static void drop_pods(telem_store *st, int i)
+{
+    store_node *nd = &st->nodes[i];
+    if (in_pods_list(st, i)) list_remove(st, &st->with_pods, i, 1);
+    st->total_pods -= nd->n_pods;
+    free(nd->pods);
+    nd->pods = NULL;
+    nd->n_pods = 0;
+}
+
+/* Node slot idx, fresh for name: its ring zeroed, nothing known, most recently seen. */
+static void node_reset(telem_store *st, int idx, const char *name)
+{
+    store_node *nd = &st->nodes[idx];
+    float *ring = nd->ring;
+    memset(nd, 0, sizeof *nd);
+    memset(ring, 0, (size_t)st->T * KISIM_F * sizeof *ring);
+    nd->ring = ring;
+    snprintf(nd->name, sizeof nd->name, "%s", name);
+    nd->hash = hash_name(nd->name);
+    nd->last_ms = INT64_MIN;
+    nd->prev = nd->next = nd->pprev = nd->pnext = -1;
+    table_insert(st, idx);
+    list_append(st, &st->seen, idx, 0);
+}
+
+/* Makes room for one more node: a bigger array and index, or (full) the least recently seen
+ * node's slot, which is returned for reuse; -1 when room was made by growing; < -1 on OOM. */
+static int make_room(telem_store *st)
+{
+    if (st->n >= TELEM_STORE_MAX_NODES) {
+        int old = st->seen.head;
+        drop_pods(st, old);
+        list_remove(st, &st->seen, old, 0);
+        table_delete(st, old);
+        st->evicted_nodes++;
+        return old;
+    }
     if (st->n == st->cap) {
         int cap = st->cap ? 2 * st->cap : 64;
         store_node *nodes = realloc(st->nodes, (size_t)cap * sizeof *nodes);
-        if (!nodes) goto oom;
+        if (!nodes) return kisim_seterr(KISIM_ENOMEM, "telemetry store: out of memory");
         st->nodes = nodes;
         st->cap = cap;
     }
     if (2 * (st->n + 1) > st->table_cap) { /* load factor <= 1/2 */
         int tcap = st->table_cap ? 2 * st->table_cap : 128;
         int *table = calloc((size_t)tcap, sizeof *table);
-        if (!table) goto oom;
+        if (!table) return kisim_seterr(KISIM_ENOMEM, "telemetry store: out of memory");
         free(st->table);
         st->table = table;
         st->table_cap = tcap;
         for (int i = 0; i < st->n; i++)
             table_insert(st, i);
     }
+    return -1;
+}
+
+/* The index of the node called name, created if new (most recently seen either way), or a
+ * negative kisim_err (lock held for write). */
+static int find_or_add(telem_store *st, const char *name)
+{
+    int idx = find(st, name);
+    if (idx >= 0) {
+        touch(st, idx);
+        return idx;
+    }
+    int reuse = make_room(st);
+    if (reuse < -1) return reuse;
+    if (reuse >= 0) {
+        node_reset(st, reuse, name);
+        return reuse;
+    }
     store_node *nd = &st->nodes[st->n];
-    memset(nd, 0, sizeof *nd);
     nd->ring = calloc((size_t)st->T * KISIM_F, sizeof *nd->ring);
-    if (!nd->ring) goto oom;
-    snprintf(nd->name, sizeof nd->name, "%s", name);
-    nd->last_ms = INT64_MIN;
-    table_insert(st, st->n);
+    if (!nd->ring) return kisim_seterr(KISIM_ENOMEM, "telemetry store: out of memory");
+    node_reset(st, st->n, name);
     return st->n++;
-oom:
-    return kisim_seterr(KISIM_ENOMEM, "telemetry store: out of memory");
 }
 
 int telem_store_open(telem_store **out, int window, int stale_ms, kisim_clock_fn clock,
                      void *clock_arg)
 {
     *out = NULL;
-    if (window < 1 || window > MAX_WINDOW)
+    if (window < 1 || window > TELEM_MAX_WINDOW)
         return kisim_seterr(KISIM_EUSAGE, "telemetry store: window %d outside [1, %d]", window,
-                            MAX_WINDOW);
+                            TELEM_MAX_WINDOW);
     if (stale_ms <= 0)
         return kisim_seterr(KISIM_EUSAGE, "telemetry store: staleness limit must be > 0 ms");
     telem_store *st = calloc(1, sizeof *st);
@@ -137,21 +218,21 @@ int telem_store_open(telem_store **out, int window, int stale_ms, kisim_clock_fn
     st->stale_ms = stale_ms;
     st->clock = clock ? clock : monotonic_ms;
     st->clock_arg = clock_arg;
+    st->wall = wall_ms;
+    st->seen = st->with_pods = (store_list){-1, -1};
     *out = st;
     return 0;
 }
 
-void telem_store_close(telem_store *st)
+void telem_store_set_wall_clock(telem_store *st, kisim_clock_fn wall, void *arg)
 {
-    if (!st) return;
-    if (st->running) {
-        atomic_store(&st->stop, 1);
-        pthread_join(st->thread, NULL);
-    }
-    if (st->sub) zmq_close(st->sub);
-    if (st->ctx) zmq_ctx_term(st->ctx);
-    /* libzmq leaves a bound ipc socket's file behind; the binder removes it. */
-    if (!strncmp(st->endpoint, "ipc://", 6) && st->endpoint[6] != '@') unlink(st->endpoint + 6);
+    st->wall = wall ? wall : wall_ms;
+    st->wall_arg = arg;
+}
+
+/* The frees of close that are not the receiver's (store_recv.c calls it). */
+void telem_store_free_nodes(telem_store *st)
+{
     for (int i = 0; i < st->n; i++) {
         free(st->nodes[i].ring);
         free(st->nodes[i].pods);
@@ -159,26 +240,44 @@ void telem_store_close(telem_store *st)
     free(st->nodes);
     free(st->table);
     pthread_rwlock_destroy(&st->lock);
-    free(st);
 }
 
-int telem_store_put(telem_store *st, const telem_frame *f)
+/* Drops the least recently seen nodes' pods (never `keep`'s) until `more` pods fit. */
+static void pod_budget(telem_store *st, int keep, int more)
 {
-    telem_frame_pod *pods = NULL;
-    if (f->n_pods) {
-        pods = malloc((size_t)f->n_pods * sizeof *pods);
-        if (!pods) return kisim_seterr(KISIM_ENOMEM, "telemetry store: out of memory");
-        memcpy(pods, f->pods, (size_t)f->n_pods * sizeof *pods);
+    while (st->total_pods + more > TELEM_STORE_MAX_PODS && st->with_pods.head >= 0) {
+        int old = st->with_pods.head;
+        if (old == keep) break; /* cannot happen: keep's pods were dropped first */
+        st->evicted_pods += (uint64_t)st->nodes[old].n_pods;
+        drop_pods(st, old);
     }
-    int64_t now = st->clock(st->clock_arg);
-    pthread_rwlock_wrlock(&st->lock);
-    int idx = find_or_add(st, f->node);
-    if (idx < 0) {
-        pthread_rwlock_unlock(&st->lock);
-        free(pods);
-        return idx;
+}
+
+/* KISIM_EINPUT and the reason when ts_ms is outside [wall - stale, wall + ahead]. */
+static int check_time(const telem_store *st, const telem_frame *f, int64_t wall, telem_refusal *why)
+{
+    if (f->ts_ms < wall - st->stale_ms) {
+        *why = TELEM_REFUSED_STALE;
+        return kisim_seterr(KISIM_EINPUT,
+                            "telemetry frame: node %s: ts_ms %lld is %lld ms old, past the "
+                            "staleness limit (%d ms)",
+                            f->node, (long long)f->ts_ms, (long long)(wall - f->ts_ms),
+                            st->stale_ms);
     }
-    store_node *nd = &st->nodes[idx];
+    if (f->ts_ms > wall + TELEM_MAX_AHEAD_MS) {
+        *why = TELEM_REFUSED_FUTURE;
+        return kisim_seterr(KISIM_EINPUT,
+                            "telemetry frame: node %s: ts_ms %lld is %lld ms ahead of this "
+                            "host's clock (at most %d)",
+                            f->node, (long long)f->ts_ms, (long long)(f->ts_ms - wall),
+                            TELEM_MAX_AHEAD_MS);
+    }
+    return 0;
+}
+
+/* The sample into node nd's ring, with the frame's orchestrator features. */
+static void record_sample(telem_store *st, store_node *nd, const telem_frame *f)
+{
     memcpy(nd->ring + (size_t)nd->head * KISIM_F, f->features, sizeof f->features);
     nd->head = (nd->head + 1) % st->T;
     if (nd->count < st->T) nd->count++;
@@ -188,10 +287,43 @@ int telem_store_put(telem_store *st, const telem_frame *f)
             nd->orch[k] = f->features[KISIM_F_MEASURED + k];
             nd->orch_known[k] = 1;
         }
-    nd->last_ms = now;
-    free(nd->pods);
+}
+
+int telem_store_put(telem_store *st, const telem_frame *f)
+{
+    telem_refusal why = TELEM_REFUSED_MALFORMED;
+    int err = f->n_pods < 0 || f->n_pods > TELEM_FRAME_MAX_PODS
+                  ? (why = TELEM_REFUSED_TOO_MANY_PODS,
+                     kisim_seterr(KISIM_EINPUT, "telemetry frame: node %s: %d pods, more than %d",
+                                  f->node, f->n_pods, TELEM_FRAME_MAX_PODS))
+                  : 0;
+    telem_frame_pod *pods = NULL;
+    if (!err && f->n_pods) {
+        pods = malloc((size_t)f->n_pods * sizeof *pods);
+        if (!pods) return kisim_seterr(KISIM_ENOMEM, "telemetry store: out of memory");
+        memcpy(pods, f->pods, (size_t)f->n_pods * sizeof *pods);
+    }
+    int64_t now = st->clock(st->clock_arg), wall = st->wall(st->wall_arg);
+    pthread_rwlock_wrlock(&st->lock);
+    if (!err) err = check_time(st, f, wall, &why);
+    int idx = err ? err : find_or_add(st, f->node);
+    if (idx < 0) {
+        if (err) st->refused[why]++;
+        pthread_rwlock_unlock(&st->lock);
+        free(pods);
+        return idx;
+    }
+    store_node *nd = &st->nodes[idx];
+    record_sample(st, nd, f);
+    /* Dated by when it was measured, so a frame delayed in transit is that much nearer stale. */
+    nd->last_ms = now - (wall > f->ts_ms ? wall - f->ts_ms : 0);
+    drop_pods(st, idx);
+    pod_budget(st, idx, f->n_pods);
     nd->pods = pods;
     nd->n_pods = f->n_pods;
+    st->total_pods += f->n_pods;
+    if (f->n_pods) list_append(st, &st->with_pods, idx, 1);
+    st->frames_ok++;
     pthread_rwlock_unlock(&st->lock);
     return 0;
 }
@@ -297,106 +429,28 @@ void telem_store_counts(telem_store *st, int *nodes, int *stale, uint64_t *frame
     if (nodes) *nodes = known;
     if (stale) *stale = s;
     if (frames_ok) *frames_ok = st->frames_ok;
-    if (frames_bad) *frames_bad = st->frames_bad;
+    uint64_t bad = 0;
+    for (int r = 0; r < TELEM_N_REFUSALS; r++)
+        bad += st->refused[r];
+    if (frames_bad) *frames_bad = bad;
     pthread_rwlock_unlock(&st->lock);
 }
 
-static void count_frame(telem_store *st, int ok)
+void telem_store_tally_get(telem_store *st, telem_store_tally *t)
+{
+    pthread_rwlock_rdlock(&st->lock);
+    t->frames_ok = st->frames_ok;
+    memcpy(t->refused, st->refused, sizeof t->refused);
+    t->evicted_nodes = st->evicted_nodes;
+    t->evicted_pods = st->evicted_pods;
+    t->keys_refused = st->keys_refused;
+    t->pods = st->total_pods;
+    pthread_rwlock_unlock(&st->lock);
+}
+
+void telem_store_count_refusal(telem_store *st, telem_refusal why)
 {
     pthread_rwlock_wrlock(&st->lock);
-    if (ok)
-        st->frames_ok++;
-    else
-        st->frames_bad++;
+    st->refused[why]++;
     pthread_rwlock_unlock(&st->lock);
-}
-
-/* One two-part message: topic, body. */
-static void receive_one(telem_store *st, double *last_log)
-{
-    zmq_msg_t parts[2];
-    int n = 0, more = 1, err = 0;
-    while (more) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, st->sub, 0) < 0) {
-            zmq_msg_close(&m);
-            break;
-        }
-        more = zmq_msg_more(&m);
-        if (n < 2) { /* zmq_msg_t is moved with zmq_msg_move, never copied by value */
-            zmq_msg_init(&parts[n]);
-            zmq_msg_move(&parts[n++], &m);
-        } else {
-            n = 3;
-        }
-        zmq_msg_close(&m);
-    }
-    telem_frame f = {0};
-    if (n != 2) {
-        err =
-            kisim_seterr(KISIM_EINPUT, "telemetry frame: expected 2 parts (topic, body), got %d%s",
-                         n, n > 2 ? " or more" : "");
-    } else {
-        err = telem_frame_parse(&f, zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]));
-        if (!err)
-            err = telem_frame_check_topic(&f, zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0]));
-        if (!err) err = telem_store_put(st, &f);
-    }
-    telem_frame_free(&f);
-    for (int i = 0; i < (n > 2 ? 2 : n); i++)
-        zmq_msg_close(&parts[i]);
-    count_frame(st, !err);
-    if (err && clock_mono_s() - *last_log >= 1.0) {
-        *last_log = clock_mono_s();
-        log_warn("telemetry: dropped a frame: %s", kisim_errmsg());
-    }
-}
-
-static void *receiver(void *arg)
-{
-    telem_store *st = arg;
-    double last_log = -1e9;
-    while (!atomic_load(&st->stop)) {
-        zmq_pollitem_t it = {st->sub, 0, ZMQ_POLLIN, 0};
-        int rc = zmq_poll(&it, 1, 100);
-        if (rc > 0 && (it.revents & ZMQ_POLLIN)) receive_one(st, &last_log);
-    }
-    return NULL;
-}
-
-int telem_store_listen(telem_store *st, const char *bind, const char *const *connect, int n)
-{
-    if (st->running) return kisim_seterr(KISIM_ESTATE, "telemetry store: already listening");
-    st->ctx = zmq_ctx_new();
-    st->sub = st->ctx ? zmq_socket(st->ctx, ZMQ_SUB) : NULL;
-    if (!st->sub) return kisim_seterr(KISIM_ENOMEM, "telemetry: no ZeroMQ context or socket");
-    int linger = 0, hwm = 100000;
-    int64_t max_msg = TELEM_FRAME_MAX_BODY + 4096;
-    zmq_setsockopt(st->sub, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(st->sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(st->sub, ZMQ_MAXMSGSIZE, &max_msg, sizeof max_msg);
-    zmq_setsockopt(st->sub, ZMQ_SUBSCRIBE, TELEM_FRAME_TOPIC_PREFIX,
-                   strlen(TELEM_FRAME_TOPIC_PREFIX));
-    if (bind) {
-        if (zmq_bind(st->sub, bind) != 0)
-            return kisim_seterr(KISIM_EUSAGE, "telemetry: cannot bind %s: %s", bind,
-                                zmq_strerror(errno));
-        size_t len = sizeof st->endpoint;
-        if (zmq_getsockopt(st->sub, ZMQ_LAST_ENDPOINT, st->endpoint, &len) != 0)
-            snprintf(st->endpoint, sizeof st->endpoint, "%s", bind);
-    }
-    for (int i = 0; i < n; i++)
-        if (zmq_connect(st->sub, connect[i]) != 0)
-            return kisim_seterr(KISIM_EUSAGE, "telemetry: cannot connect to %s: %s", connect[i],
-                                zmq_strerror(errno));
-    if (pthread_create(&st->thread, NULL, receiver, st) != 0)
-        return kisim_seterr(KISIM_EIO, "telemetry: cannot start the receiver thread");
-    st->running = 1;
-    return 0;
-}
-
-const char *telem_store_endpoint(const telem_store *st)
-{
-    return st->endpoint;
 }

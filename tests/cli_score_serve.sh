@@ -134,7 +134,7 @@ PYEOF
 "$KISIM" telemetry record --bind "ipc://$tmp/rec.sock" --out "$tmp/recorded.jsonl" --frames 9 --seconds 20 2>"$tmp/rec.err" &
 rec=$!
 sleep 0.3
-run 0 telemetry replay "$tmp/frames.jsonl" --connect "ipc://$tmp/rec.sock" --rate 100 --wait-ms 300
+run 0 telemetry replay "$tmp/frames.jsonl" --connect "ipc://$tmp/rec.sock" --rate 100 --wait-ms 300 --keep-time
 wait "$rec" || fail "telemetry record failed: $(cat "$tmp/rec.err")"
 same "$tmp/frames.jsonl" "$tmp/recorded.jsonl"
 

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "scheduler/extender.h"
 #include "telemetry/store.h"
@@ -91,9 +92,11 @@ static void test_filter(score_service *svc)
     for (int j = 0; j < KISIM_F_MEASURED; j++)
         f.available[j] = 1;
     f.features[FEAT_MEMORY_UTILIZATION] = 0.95f;
+    f.ts_ms = clock_wall_ms();
     CHECK_EQ_INT(telem_store_put(score_service_store(svc), &f), 0);
     strcpy(f.node, "big");
     f.features[FEAT_MEMORY_UTILIZATION] = 0.25f;
+    f.ts_ms = clock_wall_ms();
     CHECK_EQ_INT(telem_store_put(score_service_store(svc), &f), 0);
 
     http_reply r;
@@ -124,6 +127,7 @@ static void test_filter(score_service *svc)
      * (99% of its 16Gi in use: 164Mi free) is evidence against it, so every node survives. */
     strcpy(f.node, "brim");
     f.features[FEAT_MEMORY_UTILIZATION] = 0.99f;
+    f.ts_ms = clock_wall_ms();
     CHECK_EQ_INT(telem_store_put(score_service_store(svc), &f), 0);
     static const char *best_effort =
         "{\"Pod\":{\"metadata\":{\"name\":\"be\"},\"spec\":{\"containers\":[{\"name\":\"c\"}]}},"

@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/rng.h"
 #include "scheduler/extender.h"
@@ -57,6 +58,7 @@ int main(void)
             f.features[j] =
                 (float)(kisim_features[j].lo + u * (kisim_features[j].hi - kisim_features[j].lo));
         }
+        f.ts_ms = clock_wall_ms();
         CHECK_EQ_INT(telem_store_put(score_service_store(svc), &f), 0);
     }
     const char *body =

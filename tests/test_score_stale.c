@@ -10,10 +10,18 @@
 
 static st_files fx;
 
+/* The wall clock frames are stamped with moves with the injected monotonic one. */
+static int64_t st_wall(void *arg)
+{
+    (void)arg;
+    return 1700000000000LL + st_fake_ms;
+}
+
 static void feed(telem_store *st, const char *node, float level)
 {
     telem_frame f = {0};
     snprintf(f.node, sizeof f.node, "%s", node);
+    f.ts_ms = st_wall(NULL);
     for (int i = 0; i < KISIM_F; i++) {
         f.available[i] = 1;
         f.features[i] = (float)feature_denormalize(i, level);
@@ -28,6 +36,7 @@ static void test_stale_nodes(void)
     score_service *s;
     CHECK_EQ_INT(score_service_open(&s, &o), 0);
     telem_store *st = score_service_store(s);
+    telem_store_set_wall_clock(st, st_wall, NULL);
     const char *names[4] = {"a", "b", "c", "never"};
     for (int k = 0; k < 10; k++) {
         feed(st, "a", 0.2f);

@@ -12,11 +12,27 @@ static int64_t fake_clock(void *arg)
     return fake_ms;
 }
 
+/* The wall clock, 2023-11-14 plus the monotonic one: frames are stamped with it. */
+#define EPOCH_MS 1700000000000LL
+static int64_t fake_wall(void *arg)
+{
+    (void)arg;
+    return EPOCH_MS + fake_ms;
+}
+
+static int open_store(telem_store **st, int window)
+{
+    int err = telem_store_open(st, window, 10000, fake_clock, NULL);
+    if (!err) telem_store_set_wall_clock(*st, fake_wall, NULL);
+    return err;
+}
+
 /* A frame of node `name` whose features are all `value` (orchestrator ones unavailable). */
 static telem_frame frame(const char *name, float value)
 {
     telem_frame f = {0};
     snprintf(f.node, sizeof f.node, "%s", name);
+    f.ts_ms = fake_wall(NULL);
     for (int i = 0; i < KISIM_F; i++) {
         f.available[i] = i < KISIM_F_MEASURED;
         f.features[i] = i < KISIM_F_MEASURED ? value : 0;
@@ -28,7 +44,7 @@ static void test_ring_and_staleness(void)
 {
     telem_store *st;
     fake_ms = 1000;
-    CHECK_EQ_INT(telem_store_open(&st, 4, 10000, fake_clock, NULL), 0);
+    CHECK_EQ_INT(open_store(&st, 4), 0);
     float win[4 * KISIM_F];
     uint8_t avail[KISIM_F];
     int64_t age;
@@ -90,7 +106,7 @@ static void test_many_nodes_and_pods(void)
 {
     telem_store *st;
     fake_ms = 0;
-    CHECK_EQ_INT(telem_store_open(&st, 2, 10000, fake_clock, NULL), 0);
+    CHECK_EQ_INT(open_store(&st, 2), 0);
     char name[32];
     telem_frame_pod pod = {.name = "web"};
     for (int i = 0; i < 1000; i++) {
