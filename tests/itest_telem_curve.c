@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "common/err.h"
+#include "skip.h"
 #include "telemetry/auth.h"
 #include "telemetry/replay.h"
 #include "telemetry/store.h"
@@ -108,10 +109,7 @@ static void test_collectors_file_errors(void)
 
 int main(void)
 {
-    if (!zmq_has("curve")) {
-        printf("SKIP(no-curve): this libzmq has no CURVE\n");
-        return 77;
-    }
+    if (!zmq_has("curve")) SKIP("no-curve", "this libzmq was built without CURVE");
     snprintf(dir, sizeof dir, "/tmp/kisim-telem-curve.XXXXXX");
     if (!mkdtemp(dir)) return 1;
     zmq_curve_keypair(srv_pub, srv_sec);
