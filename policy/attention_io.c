@@ -1,7 +1,5 @@
 /* attention_io.c: the attention scorer in the checkpoint format (kind "attention-scorer"). */
 #include <cjson/cJSON.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -12,25 +10,13 @@ int att_model_save(const att_model *m, const char *path, const char *extra)
     ckpt c;
     memset(&c, 0, sizeof c);
     int err = nn_params_to_ckpt(&m->p, &c);
-    int64_t nf = KISIM_F;
-    if (!err) err = ckpt_add(&c, "input.mean", CKPT_F32, 1, &nf, m->in_mean);
-    if (!err) err = ckpt_add(&c, "input.inv_std", CKPT_F32, 1, &nf, m->in_inv);
     cJSON *h = cJSON_CreateObject();
     cJSON_AddNumberToObject(h, "d_model", m->D);
     cJSON_AddNumberToObject(h, "ff", m->FF);
     cJSON_AddNumberToObject(h, "head_hidden", m->HH);
     cJSON_AddNumberToObject(h, "layers", ATT_LAYERS);
     cJSON_AddNumberToObject(h, "heads", ATT_HEADS);
-    cJSON *x = extra ? cJSON_Parse(extra) : NULL;
-    if (x) cJSON_AddItemToObject(h, "train", x);
-    char *hs = cJSON_PrintUnformatted(h), *ss = ckpt_feature_scale_json(m->in_mean, m->in_inv);
-    cJSON_Delete(h);
-    if (!err) err = ckpt_set_meta(&c, "attention-scorer", hs, ss);
-    if (!err) err = ckpt_write(&c, path);
-    free(hs);
-    free(ss);
-    ckpt_free(&c);
-    return err;
+    return ckpt_write_scorer(&c, err, "attention-scorer", h, extra, m->in_mean, m->in_inv, path);
 }
 
 int att_model_from_ckpt(att_model *m, const ckpt *c, const char *path)

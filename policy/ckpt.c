@@ -291,19 +291,6 @@ void ckpt_free(ckpt *c)
     memset(c, 0, sizeof *c);
 }
 
-char *ckpt_feature_scale_json(const float *mean_v, const float *inv_v)
-{
-    cJSON *s = cJSON_CreateObject(), *mean = cJSON_AddObjectToObject(s, "mean");
-    cJSON *inv = cJSON_AddObjectToObject(s, "inv_std");
-    for (int f = 0; f < KISIM_F; f++) {
-        cJSON_AddNumberToObject(mean, kisim_features[f].name, mean_v[f]);
-        cJSON_AddNumberToObject(inv, kisim_features[f].name, inv_v[f]);
-    }
-    char *t = cJSON_PrintUnformatted(s);
-    cJSON_Delete(s);
-    return t;
-}
-
 int ckpt_copy(const ckpt *c, const char *name, ckpt_dtype dtype, size_t count, void *dst,
               const char *path)
 {

@@ -56,9 +56,21 @@ int ckpt_copy(const ckpt *c, const char *name, ckpt_dtype dtype, size_t count, v
 int ckpt_hyper_int(const ckpt *c, const char *key, int lo, int hi, int *out, const char *path);
 void ckpt_free(ckpt *c);
 const char *ckpt_dtype_name(ckpt_dtype d);
+size_t ckpt_dtype_size(ckpt_dtype d);
+
+/* ckpt_scorer.c: the parts every model's checkpoint shares. */
+struct cJSON;
+/* The hyperparameters text (malloc'd) of `hyper`, which it consumes, with `extra` (a JSON
+ * object text, or NULL) added under "train". */
+char *ckpt_hyper_json(struct cJSON *hyper, const char *extra);
 /* The feature_stats metadata of the supervised scorers: {"mean": {feature: x}, "inv_std":
  * {feature: y}} over the feature table (malloc'd). */
 char *ckpt_feature_scale_json(const float *mean, const float *inv_std);
-size_t ckpt_dtype_size(ckpt_dtype d);
+/* Writes a supervised scorer's checkpoint: c holds the model's own tensors; this adds
+ * input.mean and input.inv_std (F32 [KISIM_F]), hyperparameters `hyper` (consumed) with `extra`
+ * under "train", their feature_stats, and writes path. err is the caller's own steps' result:
+ * when it is an error nothing is written and it is returned. Frees c either way. */
+int ckpt_write_scorer(ckpt *c, int err, const char *kind, struct cJSON *hyper, const char *extra,
+                      const float *mean, const float *inv_std, const char *path);
 
 #endif

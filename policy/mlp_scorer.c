@@ -121,23 +121,11 @@ int mlp_scorer_save(const mlp_scorer *m, const char *path, const char *extra)
     ckpt c;
     memset(&c, 0, sizeof c);
     int err = nn_params_to_ckpt(&m->p, &c);
-    int64_t nf = KISIM_F;
-    if (!err) err = ckpt_add(&c, "input.mean", CKPT_F32, 1, &nf, m->in_mean);
-    if (!err) err = ckpt_add(&c, "input.inv_std", CKPT_F32, 1, &nf, m->in_inv);
     cJSON *h = cJSON_CreateObject();
     cJSON_AddNumberToObject(h, "h1", m->H1);
     cJSON_AddNumberToObject(h, "h2", m->H2);
     cJSON_AddNumberToObject(h, "inputs", MLP_IN);
-    cJSON *x = extra ? cJSON_Parse(extra) : NULL;
-    if (x) cJSON_AddItemToObject(h, "train", x);
-    char *hs = cJSON_PrintUnformatted(h), *ss = ckpt_feature_scale_json(m->in_mean, m->in_inv);
-    cJSON_Delete(h);
-    if (!err) err = ckpt_set_meta(&c, "mlp-scorer", hs, ss);
-    if (!err) err = ckpt_write(&c, path);
-    free(hs);
-    free(ss);
-    ckpt_free(&c);
-    return err;
+    return ckpt_write_scorer(&c, err, "mlp-scorer", h, extra, m->in_mean, m->in_inv, path);
 }
 
 int mlp_scorer_load(mlp_scorer *m, const char *path)

@@ -36,11 +36,7 @@ char *ppo_model_hyperparameters(const ppo_model *m, const char *extra)
         cJSON_AddNumberToObject(h, "obs_dim", m->obs_dim);
         cJSON_AddNumberToObject(h, "n_actions", m->n_actions);
     }
-    cJSON *x = extra ? cJSON_Parse(extra) : NULL;
-    if (x) cJSON_AddItemToObject(h, "train", x);
-    char *s = cJSON_PrintUnformatted(h);
-    cJSON_Delete(h);
-    return s;
+    return ckpt_hyper_json(h, extra);
 }
 
 static int load_norm(const ckpt *c, obsnorm *o, const char *prefix, const char *path)

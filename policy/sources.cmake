@@ -8,7 +8,7 @@ else()
   set(xgb_lib)
 endif()
 kisim_component(policy DIR policy
-  SOURCES nn.c params.c obsnorm.c ppo_model.c ppo_mlp.c ppo_cluster.c ckpt.c ppo_io.c attention.c
+  SOURCES nn.c params.c obsnorm.c ppo_model.c ppo_mlp.c ppo_cluster.c ckpt.c ckpt_scorer.c ppo_io.c attention.c
           attention_io.c attention_int8.c attention_flash.c nn_infer.c mlp_scorer.c policy_cli.c
           ${xgb}
   DEPS kisim_spaces LIBS PkgConfig::OPENBLAS PkgConfig::ZLIB ${xgb_lib})

@@ -159,24 +159,13 @@ int xgb_scorer_save(const xgb_scorer *m, const char *path, const char *extra)
         return xgb_err("save");
     ckpt c;
     memset(&c, 0, sizeof c);
-    int64_t n = (int64_t)len, nf = KISIM_F;
+    int64_t n = (int64_t)len;
     int err = ckpt_add(&c, "xgboost.model", CKPT_U8, 1, &n, buf);
-    if (!err) err = ckpt_add(&c, "input.mean", CKPT_F32, 1, &nf, m->in_mean);
-    if (!err) err = ckpt_add(&c, "input.inv_std", CKPT_F32, 1, &nf, m->in_inv);
     cJSON *h = cJSON_CreateObject();
     cJSON_AddNumberToObject(h, "inputs", XGB_IN);
     cJSON_AddStringToObject(h, "objective", "binary:logistic");
     cJSON_AddNumberToObject(h, "max_depth", 6);
-    cJSON *x = extra ? cJSON_Parse(extra) : NULL;
-    if (x) cJSON_AddItemToObject(h, "train", x);
-    char *hs = cJSON_PrintUnformatted(h), *ss = ckpt_feature_scale_json(m->in_mean, m->in_inv);
-    cJSON_Delete(h);
-    if (!err) err = ckpt_set_meta(&c, "xgboost-scorer", hs, ss);
-    if (!err) err = ckpt_write(&c, path);
-    free(hs);
-    free(ss);
-    ckpt_free(&c);
-    return err;
+    return ckpt_write_scorer(&c, err, "xgboost-scorer", h, extra, m->in_mean, m->in_inv, path);
 }
 
 int xgb_scorer_load(xgb_scorer *m, const char *path, int cap_n)
