@@ -14,10 +14,13 @@
 #include "agent/fit.h"
 #include "common/cli_args.h"
 #include "common/err.h"
+#include "common/file_read.h"
 #include "common/json_strict.h"
 #include "spaces/spaces.h"
 
 #define SHARD_MAGIC "KISIMDS1"
+/* The largest shard read (held in memory whole while it is parsed). */
+#define SHARD_MAX_BYTES ((size_t)4 << 30)
 
 static size_t record_bytes(int n, int T)
 {
@@ -153,18 +156,12 @@ int dataset_shard_read(ds_set *d, const char *path)
                             "dataset %s: the shard format is little-endian; this "
                             "host is not",
                             path);
-    FILE *f = fopen(path, "rb");
-    if (!f) return kisim_seterr(KISIM_EIO, "dataset %s: cannot open it", path);
     char *buf = NULL;
-    int err = 0;
-    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    size_t size = 0; /* a regular file only, bounded (common/file_read.h) */
+    int err = file_read_regular(path, SHARD_MAX_BYTES, KISIM_EINPUT, "dataset", &buf, &size);
+    if (err) return err;
     if (size < 16)
-        err = kisim_seterr(KISIM_EINPUT, "dataset %s: not a shard file (%ld bytes)", path, size);
-    if (!err && !(buf = malloc((size_t)size)))
-        err = kisim_seterr(KISIM_ENOMEM, "dataset %s: out of memory", path);
-    if (!err && (fseek(f, 0, SEEK_SET) || fread(buf, 1, (size_t)size, f) != (size_t)size))
-        err = kisim_seterr(KISIM_EIO, "dataset %s: read error", path);
-    fclose(f);
+        err = kisim_seterr(KISIM_EINPUT, "dataset %s: not a shard file (%zu bytes)", path, size);
     uint64_t h = 0;
     if (!err) memcpy(&h, buf + 8, 8);
     if (!err && (memcmp(buf, SHARD_MAGIC, 8) || h > (uint64_t)size - 16))

@@ -16,6 +16,7 @@
 
 #include "common/config_schema.h"
 #include "common/err.h"
+#include "common/file_read.h"
 
 #define NAME_ROW(id, name) name,
 const char *const noisy_kind_names[NOISY_KINDS] = {KISIM_NOISY_KINDS(NAME_ROW)};
@@ -556,36 +557,11 @@ int cfg_parse(kisim_config *cfg, const char *json, const char *origin, const cha
 
 int cfg_read(kisim_config *cfg, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return kisim_seterr(KISIM_ECONFIG, "config: %s: cannot read: %s", path, strerror(errno));
     char *text = NULL;
-    size_t len = 0, cap = 0;
-    int rc = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            char *t = realloc(text, cap);
-            if (!t) {
-                rc = kisim_seterr(KISIM_ENOMEM, "config: %s: out of memory", path);
-                goto cleanup;
-            }
-            text = t;
-        }
-        size_t got = fread(text + len, 1, 4096, f);
-        len += got;
-        if (got < 4096) break;
-        if (len > CFG_MAX_BYTES) {
-            rc = kisim_seterr(KISIM_ECONFIG, "config: %s: larger than %u MiB; is it a config?",
-                              path, CFG_MAX_BYTES >> 20);
-            goto cleanup;
-        }
-    }
-    if (ferror(f)) { /* e.g. EISDIR for a folder */
-        rc = kisim_seterr(KISIM_ECONFIG, "config: %s: cannot read: %s", path, strerror(errno));
-        goto cleanup;
-    }
-    text[len] = '\0';
+    size_t len = 0;
+    int rc = file_read_regular(path, CFG_MAX_BYTES, KISIM_ECONFIG, "config:", &text, &len);
+    /* Every config error is the user's (exit 2), a missing or unreadable file included. */
+    if (rc) return rc == KISIM_EIO ? KISIM_ECONFIG : rc;
     char dir[CFG_PATH_LEN];
     const char *slash = strrchr(path, '/');
     if (!slash)
@@ -595,9 +571,7 @@ int cfg_read(kisim_config *cfg, const char *path)
     else
         snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     rc = parse_text(cfg, text, len, path, dir);
-cleanup:
     free(text);
-    fclose(f);
     return rc;
 }
 

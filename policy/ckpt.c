@@ -12,6 +12,7 @@
 #include "common/cli_args.h"
 #include "common/err.h"
 #include "common/features.h"
+#include "common/file_read.h"
 
 static const char *const dtype_names[] = {"F32", "F64", "I32", "U8", "U64"};
 static const size_t dtype_sizes[] = {4, 8, 4, 1, 8};
@@ -131,23 +132,14 @@ static int bad(const char *path, const char *what)
     return kisim_seterr(KISIM_EINPUT, "checkpoint %s: %s", path, what);
 }
 
+/* The whole file, bounded: a pipe, a directory or a device is refused by name (ftell gave -1 on a
+ * pipe, which became a size of SIZE_MAX and a read past a 1-byte buffer). */
 static int read_file(const char *path, uint8_t **out, size_t *size)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return kisim_seterr(KISIM_EIO, "checkpoint %s: cannot read: %s", path, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    *out = malloc(n > 0 ? (size_t)n : 1);
-    if (!*out || (n > 0 && fread(*out, 1, (size_t)n, f) != (size_t)n)) {
-        fclose(f);
-        free(*out);
-        *out = NULL;
-        return kisim_seterr(KISIM_EIO, "checkpoint %s: cannot read", path);
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return 0;
+    char *buf = NULL;
+    int err = file_read_regular(path, CKPT_MAX_BYTES, KISIM_EINPUT, "checkpoint", &buf, size);
+    *out = (uint8_t *)buf;
+    return err;
 }
 
 static int meta_string(const cJSON *meta, const char *key, char **out, const char *path)

@@ -14,6 +14,9 @@
 
 #define CKPT_FORMAT "1"
 #define CKPT_NAME_LEN 64
+/* The largest checkpoint file read (the whole file is held in memory): far above any model
+ * KISim trains (an attention scorer is about 1 MB), far below the scoring pod's 1 GiB. */
+#define CKPT_MAX_BYTES ((size_t)256 << 20)
 
 typedef enum { CKPT_F32, CKPT_F64, CKPT_I32, CKPT_U8, CKPT_U64 } ckpt_dtype;
 
@@ -44,8 +47,9 @@ int ckpt_set_meta(ckpt *c, const char *model_kind, const char *hyperparameters,
 int ckpt_write(ckpt *c, const char *path);
 
 /* Reader: loads and verifies path. want_kind NULL accepts any kind. Errors (KISIM_EINPUT,
- * KISIM_EIO) name the file and what is wrong: truncated, bad header, bad checksum, wrong model
- * kind, feature order. */
+ * KISIM_EIO) name the file and what is wrong: not a regular file (pipe, directory, device),
+ * larger than CKPT_MAX_BYTES, truncated, bad header, bad checksum, wrong model kind, feature
+ * order. */
 int ckpt_read(ckpt *c, const char *path, const char *want_kind);
 const ckpt_tensor *ckpt_find(const ckpt *c, const char *name);
 /* Copies tensor `name`, which must have `dtype` and `count` elements, into dst (tensor data
