@@ -45,7 +45,9 @@ typedef struct {
 } extender_args;
 
 /* Parses an ExtenderArgs body of len bytes (need not be NUL-terminated). When both NodeNames and
- * Nodes are present, NodeNames gives the candidates and Nodes only their details. Returns 0, or
+ * Nodes are present, NodeNames gives the candidates and Nodes only their details (by name, in
+ * O((names + items) log names); a later item of a name replaces an earlier one). NodeNames or
+ * Nodes.items longer than SCORE_MAX_NODES is refused before any per-node work. Returns 0, or
  * KISIM_EINPUT with a message naming the field, or KISIM_ENOMEM. On error *a is empty (free is
  * still safe). */
 int extender_json_parse(extender_args *a, const char *body, size_t len);

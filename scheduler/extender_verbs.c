@@ -141,10 +141,7 @@ void extender_verbs_answer(score_service *s, score_verb verb, const char *body, 
     extender_args a;
     score_reply r = {0};
     int *s10 = NULL;
-    int rc = extender_json_parse(&a, body, len);
-    if (!rc && a.n > SCORE_MAX_NODES)
-        rc = kisim_seterr(KISIM_EINPUT, "ExtenderArgs: %d candidate nodes, at most %d", a.n,
-                          SCORE_MAX_NODES);
+    int rc = extender_json_parse(&a, body, len); /* refuses more than SCORE_MAX_NODES */
     int want_scores = verb == SCORE_VERB_PRIORITIZE || filter_min_score > 0;
     if (!rc && a.n > 0 && want_scores) rc = score(s, verb, &a, &r);
     if (rc) goto error;
