@@ -10,6 +10,7 @@
 #define KISIM_FIT_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "agent/eval.h"
 #include "common/config.h"
@@ -52,6 +53,18 @@ int dataset_is_shard(const char *path);
 /* dataset_shard.c: the binary shard format. */
 int dataset_shard_write(const ds_set *d, const char *path);
 int dataset_shard_read(ds_set *d, const char *path);
+/* The formats over memory (the fuzz targets and the files' readers and writers): parse a
+ * dataset from an open JSONL stream or a whole shard's bytes, errors naming `path`; format a
+ * set as a file's bytes (malloc'd). The writers refuse a non-finite value (KISIM_EINPUT). */
+int dataset_jsonl_parse(ds_set *d, FILE *f, const char *path);
+int dataset_jsonl_format(const ds_set *d, char **text, size_t *len);
+int dataset_shard_parse(ds_set *d, const char *buf, size_t size, const char *path);
+int dataset_shard_format(const ds_set *d, char **file, size_t *len);
+/* 1 and the first non-finite value's field and index if the event has one. */
+int dataset_event_nonfinite(const ds_event *e, const char **field, int *index);
+int dataset_check_writable(const ds_set *d);
+/* f must not be a directory; with size, a regular file, whose size it gives. */
+int dataset_file_check(FILE *f, const char *path, size_t *size);
 /* The outcome's name ("running", "oom_killed", "evicted"), and back (-1: unknown). */
 const char *dataset_outcome_name(int outcome);
 int dataset_outcome_parse(const char *name);
