@@ -14,6 +14,7 @@
 
 #include "agent/policy_actor.h"
 #include "agent/ppo.h"
+#include "agent/train_logs.h"
 #include "agent/train_state.h"
 #include "common/cli_args.h"
 #include "common/err.h"
@@ -176,18 +177,19 @@ int train_run(const kisim_config *cfg, const train_options *opt)
     if (!err) err = ppo_init(&p, cfg);
     if (!err && opt->resume_dir) err = train_state_resume(&p, opt->resume_dir);
     if (err) goto cleanup;
+    train_remove_stale_tmp(opt->out_dir);
     path_in(path, sizeof path, opt->out_dir, "metrics.jsonl");
-    metrics = fopen(path, opt->resume_dir ? "a" : "w");
-    if (!metrics) {
+    if (opt->resume_dir)
+        err = train_log_open_resumed(path, p.update, 0, &metrics);
+    else if (!(metrics = fopen(path, "w")))
         err = kisim_seterr(KISIM_EIO, "train: cannot write %s: %s", path, strerror(errno));
-        goto cleanup;
-    }
+    if (err) goto cleanup;
     path_in(path, sizeof path, opt->out_dir, "episodes.csv");
-    episodes = fopen(path, opt->resume_dir ? "a" : "w");
-    if (!episodes) {
+    if (opt->resume_dir)
+        err = train_log_open_resumed(path, p.update, 1, &episodes);
+    else if (!(episodes = fopen(path, "w")))
         err = kisim_seterr(KISIM_EIO, "train: cannot write %s: %s", path, strerror(errno));
-        goto cleanup;
-    }
+    if (err) goto cleanup;
     if (!opt->resume_dir) {
         fputs("update,global_step,env", episodes);
         for (int s = 0; s < EP_N_STATS; s++)

@@ -6,7 +6,7 @@ packages=(
     build-essential cmake pkg-config git python3 clang-format
     libzmq3-dev libcjson-dev libcurl4-openssl-dev libopenblas-dev zlib1g-dev
     libbpf-dev clang llvm bpftool libmicrohttpd-dev libxgboost-dev libclang-rt-14-dev
-    stress-ng wrk prometheus curl
+    stress-ng wrk prometheus curl strace
     python3-locust python3-zmq python3-numpy python3-matplotlib python3-scipy python3-yaml
 )
 missing=()
