@@ -268,69 +268,8 @@ int dataset_shard_read(ds_set *d, const char *path)
     char *buf = NULL;
     size_t size = 0; /* a regular file only, bounded (common/file_read.h) */
     int err = file_read_regular(path, SHARD_MAX_BYTES, KISIM_EINPUT, "dataset", &buf, &size);
-    if (err) return err;
-    if (size < 16)
-        err = kisim_seterr(KISIM_EINPUT, "dataset %s: not a shard file (%zu bytes)", path, size);
-    uint64_t h = 0;
-    if (!err) memcpy(&h, buf + 8, 8);
-    if (!err && (memcmp(buf, SHARD_MAGIC, 8) || h > (uint64_t)size - 16))
-        err = kisim_seterr(KISIM_EINPUT,
-                           "dataset %s: not a shard file (magic \"%s\" and an "
-                           "index inside the file expected)",
-                           path, SHARD_MAGIC);
-    const char *data = buf ? buf + 16 + h : NULL;
-    size_t dsize = err ? 0 : (size_t)size - 16 - h;
-    char *p = err ? NULL : buf + 16, *end = p ? p + h : NULL;
-    for (int line = 1; !err && p < end; line++) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl) nl = end;
-        cJSON *o = json_strict_parse(p, (size_t)(nl - p), NULL, NULL);
-        p = nl + 1;
-        if (!cJSON_IsObject(o))
-            err = kisim_seterr(KISIM_EINPUT,
-                               "dataset %s: index line %d is "
-                               "not a JSON object",
-                               path, line);
-        else if (line == 1) {
-            const cJSON *fm = cJSON_GetObjectItemCaseSensitive(o, "format");
-            const cJSON *fe = cJSON_GetObjectItemCaseSensitive(o, "features");
-            const cJSON *po = cJSON_GetObjectItemCaseSensitive(o, "pod");
-            if (!cJSON_IsString(fm) || strcmp(fm->valuestring, "kisim-dataset-shard") ||
-                !cJSON_IsNumber(fe) || fe->valueint != KISIM_F || !cJSON_IsNumber(po) ||
-                po->valueint != KISIM_P)
-                err = kisim_seterr(KISIM_EINPUT,
-                                   "dataset %s: index line 1 must name format "
-                                   "\"kisim-dataset-shard\" with %d features and %d pod values",
-                                   path, KISIM_F, KISIM_P);
-        } else {
-            if (d->n == d->cap) {
-                int cap = d->cap ? 2 * d->cap : 256;
-                ds_event *t = realloc(d->ev, (size_t)cap * sizeof *t);
-                if (!t)
-                    err = kisim_seterr(KISIM_ENOMEM, "dataset: out of memory");
-                else
-                    d->ev = t, d->cap = cap;
-            }
-            if (!err) {
-                memset(&d->ev[d->n], 0, sizeof d->ev[d->n]);
-                err = read_event(&d->ev[d->n++], o, data, dsize, path, line);
-            }
-        }
-        cJSON_Delete(o);
-    }
-
-    FILE *f = fopen(path, "rb");
-    if (!f) return kisim_seterr(KISIM_EIO, "dataset %s: cannot open it", path);
-    size_t size = 0;
-    char *buf = NULL;
-    int err = dataset_file_check(f, path, &size);
     if (!err && size < 16)
         err = kisim_seterr(KISIM_EINPUT, "dataset %s: not a shard file (%zu bytes)", path, size);
-    if (!err && !(buf = malloc(size)))
-        err = kisim_seterr(KISIM_ENOMEM, "dataset %s: out of memory", path);
-    if (!err && fread(buf, 1, size, f) != size)
-        err = kisim_seterr(KISIM_EIO, "dataset %s: read error (the file changed size?)", path);
-    fclose(f);
     if (!err) err = dataset_shard_parse(d, buf, size, path);
     free(buf);
     return err;
