@@ -25,8 +25,7 @@
     X(FRAME_COUNT, "frame_count", "the message has the wrong number of frames for its header")     \
     X(ARRAY_SIZE, "array_size", "an array frame's size does not match its shape")                  \
     X(BAD_VALUE, "bad_value", "an array holds NaN or infinity where a number is needed")           \
-    X(SCORE_ERROR, "score_error", "the service could not score the request; the message says why") \
-    X(BUSY, "busy", "a rebalance is already running; ask again once it has answered")
+    X(SCORE_ERROR, "score_error", "the service could not score the request; the message says why")
 typedef enum {
     BATCH_OK = 0,
 #define BATCH__ENUM(id, name, when) BATCH_E_##id,

@@ -25,15 +25,7 @@ struct batch_server {
     /* Written by the serving thread, read by batch_server_get_stats from any thread; relaxed:
      * independent counters, nothing is published through them. */
     atomic_uint_fast64_t requests, errors;
-    /* The rebalance running in its own thread (one at a time), and where its reply goes. */
-    rebalance_job *job;
-    zrouter_msg job_env;   /* its routing id and delimiter only */
-    batch_request job_req; /* its id only */
 };
-
-/* While a rebalance runs, the receive waits at most this long, so its reply goes out within
- * about this of the plan's end even when no request comes in. */
-#define JOB_POLL_MS 10
 
 /* Sends the envelope, header and n raw parts (each data/size, copied by ZeroMQ). */
 static int send_reply(batch_server *b, zrouter_msg *env, const char *header,
@@ -88,17 +80,12 @@ cleanup:
     return err;
 }
 
-/* The finished rebalance's reply, to the envelope kept when it started. */
-static int send_rebalance(batch_server *b)
+static int answer_rebalance(batch_server *b, zrouter_msg *env, const batch_request *req)
 {
     rebalance_move *mv = NULL;
-    int n = 0, err = rebalance_finish(b->job, &mv, &n);
-    b->job = NULL;
-    batch_request *req = &b->job_req;
-    if (err) {
-        err = send_error(b, &b->job_env, req, BATCH_E_SCORE_ERROR, kisim_errmsg());
-        goto cleanup;
-    }
+    int n = 0;
+    if (rebalance_plan(b->svc, req->min_delta, req->max_moves, &mv, &n))
+        return send_error(b, env, req, BATCH_E_SCORE_ERROR, kisim_errmsg());
     cJSON *o = cJSON_CreateObject(), *moves = cJSON_AddArrayToObject(o, "moves");
     cJSON_AddNumberToObject(o, "v", BATCH_VERSION);
     cJSON_AddBoolToObject(o, "ok", 1);
@@ -117,31 +104,11 @@ static int send_rebalance(batch_server *b)
     }
     char *h = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
-    err = h ? send_reply(b, &b->job_env, h, NULL, NULL, 0)
-            : send_error(b, &b->job_env, req, BATCH_E_SCORE_ERROR, "out of memory");
-    free(h);
-cleanup:
     free(mv);
-    zrouter_msg_close(&b->job_env);
+    int err = h ? send_reply(b, env, h, NULL, NULL, 0)
+                : send_error(b, env, req, BATCH_E_SCORE_ERROR, "out of memory");
+    free(h);
     return err;
-}
-
-/* A rebalance plans in its own thread (rebalance.h): a plan over a big cluster takes far longer
- * than a score request's budget, and this thread answers those. Its reply goes out from
- * batch_server_poll once it is done; a second one meanwhile is refused, so one client cannot
- * pile plans up. */
-static int answer_rebalance(batch_server *b, zrouter_msg *env, const batch_request *req)
-{
-    if (b->job)
-        return send_error(b, env, req, BATCH_E_BUSY,
-                          "a rebalance is already running; ask again once it has answered");
-    if (rebalance_start(&b->job, b->svc, req->min_delta, req->max_moves))
-        return send_error(b, env, req, BATCH_E_SCORE_ERROR, kisim_errmsg());
-    b->job_req = (batch_request){.cmd = BATCH_REBALANCE, .has_id = req->has_id, .id = req->id};
-    b->job_env = (zrouter_msg){.delimited = env->delimited};
-    zmq_msg_init(&b->job_env.rid);
-    zmq_msg_move(&b->job_env.rid, &env->rid);
-    return 0;
 }
 
 static int handle(batch_server *b)
@@ -179,13 +146,10 @@ static int handle(batch_server *b)
  * system call saved is a few microseconds of a ~100 us round trip. */
 int batch_server_poll(batch_server *b, int timeout_ms)
 {
-    if (b->job && (timeout_ms < 0 || timeout_ms > JOB_POLL_MS)) timeout_ms = JOB_POLL_MS;
     if (timeout_ms != b->rcvtimeo &&
         zmq_setsockopt(b->sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms) == 0)
         b->rcvtimeo = timeout_ms;
-    int err = handle(b);
-    if (!err && b->job && rebalance_done(b->job)) err = send_rebalance(b);
-    return err;
+    return handle(b);
 }
 
 int batch_server_open(batch_server **out, score_service *s, const char *endpoint)
@@ -230,13 +194,6 @@ void batch_server_get_stats(const batch_server *b, batch_server_stats *st)
 void batch_server_close(batch_server *b)
 {
     if (!b) return;
-    if (b->job) { /* the plan borrows the service: it ends before the service may close */
-        rebalance_move *mv = NULL;
-        int n = 0;
-        rebalance_finish(b->job, &mv, &n);
-        free(mv);
-        zrouter_msg_close(&b->job_env);
-    }
     if (b->sock) zmq_close(b->sock);
     if (b->ctx) zmq_ctx_term(b->ctx);
     zrouter_unlink_ipc(b->endpoint);
